@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@resolver/config';
+import { migrateCommand } from './migrate.command';
+import { TOKEN_USAGE, tokenCommand } from './token.command';
+
+const USAGE = `subject resolver CLI
+usage: cli <command> [options]
+
+commands:
+  token     mint a development token from the embedded dev issuer
+  migrate   apply pending database migrations
+
+${TOKEN_USAGE}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'token':
+      return tokenCommand(args, config);
+    case 'migrate':
+      return migrateCommand(config);
+    default:
+      process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const prefix = error instanceof ConfigError ? 'configuration error' : 'error';
+    process.stderr.write(`${prefix}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  },
+);

@@ -1,0 +1,24 @@
+import { Controller, UseFilters } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { ResolveSubject } from '@resolver/resolution';
+import { GrpcErrorFilter } from './grpc-error.filter';
+import { toResolveSubjectResponse } from './resolution-message';
+
+/** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
+@Controller()
+@UseFilters(GrpcErrorFilter)
+export class SubjectResolverGrpcController {
+  constructor(private readonly resolver: ResolveSubject) {}
+
+  @GrpcMethod('SubjectResolver', 'ResolveSubject')
+  async resolveSubject(request: { token?: string }, metadata: Metadata) {
+    const [authorization] = metadata.get('authorization');
+    const resolution = await this.resolver.resolve({
+      token: request.token,
+      authorization: typeof authorization === 'string' ? authorization : undefined,
+      transport: 'grpc',
+    });
+    return toResolveSubjectResponse(resolution);
+  }
+}

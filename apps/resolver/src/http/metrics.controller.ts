@@ -1,0 +1,16 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ResolverMetrics } from '@resolver/observability';
+
+/** GET /metrics in the Prometheus text format. */
+@Controller()
+export class MetricsController {
+  constructor(private readonly metrics: ResolverMetrics) {}
+
+  @Get('metrics')
+  @Header('cache-control', 'no-store')
+  async scrape(@Res() reply: FastifyReply): Promise<void> {
+    const body = await this.metrics.registry.metrics();
+    await reply.type(this.metrics.registry.contentType).send(body);
+  }
+}

@@ -1,0 +1,18 @@
+import { Body, Controller, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { ResolveSubject } from '@resolver/resolution';
+import { HttpProblemFilter } from './http-problem.filter';
+import { toResolutionJson } from './resolution-json';
+
+/** POST /v1/resolve: the token from the body's `token` or the Authorization header. */
+@Controller('v1')
+@UseFilters(HttpProblemFilter)
+export class ResolveController {
+  constructor(private readonly resolver: ResolveSubject) {}
+
+  @Post('resolve')
+  @HttpCode(200)
+  async resolve(@Body() body: unknown, @Headers('authorization') authorization?: string) {
+    const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
+    return toResolutionJson(await this.resolver.resolve({ token, authorization, transport: 'http' }));
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Time source for every time-based decision (token `exp`/`nbf`, cache TTLs). Injected so tests
+ * can freeze it instead of sleeping.
+ */
+export abstract class Clock {
+  abstract now(): Date;
+}
+
+/** The wall clock. */
+export class SystemClock extends Clock {
+  now(): Date {
+    return new Date();
+  }
+}
+
+/** A clock that only moves when told to (tests, diagnosis "as of" a time). */
+export class FixedClock extends Clock {
+  constructor(private current: Date) {
+    super();
+  }
+  now(): Date {
+    return new Date(this.current.getTime());
+  }
+  set(date: Date): void {
+    this.current = date;
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './config.types';
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = (max: number) => z.number().int().min(1).max(max);
+const algorithm = z.enum([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS], {
+  error: (issue) =>
+    String(issue.input).toLowerCase() === 'none'
+      ? '"none" is never allowed: unsigned tokens are not tokens'
+      : `unsupported algorithm ${JSON.stringify(issue.input)}; allowed: ${[...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS].join(', ')}`,
+});
+const jitTarget = z
+  .string()
+  .regex(
+    /^(email|username|displayName|roles|attributes\.[A-Za-z0-9_.-]{1,64})$/,
+    'must be one of email, username, displayName, roles or attributes.<name>',
+  );
+
+const issuerSchema = z
+  .strictObject({
+    issuer: z.string().min(1, 'must be the exact "iss" value of the issuer'),
+    discovery: z.boolean().optional(),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+    keys: z.array(z.string().min(1)).min(1).optional(),
+    hmacSecretEnv: z.string().min(1).optional(),
+    hmacSecretFile: z.string().min(1).optional(),
+    audiences: z.array(z.string().min(1)).min(1, 'list at least one accepted audience'),
+    algorithms: z.array(algorithm).min(1, 'list the allowed algorithms explicitly'),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+    requiredClaims: z.array(z.string().min(1)).default(['exp', 'sub']),
+    jwks: z
+      .strictObject({
+        timeoutMs: positiveMs(30_000).default(2_000),
+        cooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),
+        cacheMaxAgeMs: positiveMs(86_400_000).default(600_000),
+      })
+      .prefault({}),
+    subject: z
+      .strictObject({
+        claim: z.string().min(1).default('sub'),
+        lookup: z.enum(['external', 'id', 'email', 'username']).default('external'),
+        normalize: z
+          .strictObject({
+            trim: z.boolean().default(true),
+            nfc: z.boolean().default(true),
+            lowercase: z.boolean().default(false),
+          })
+          .prefault({}),
+        pattern: z
+          .string()
+          .refine((p) => {
+            try {
+              new RegExp(p, 'u');
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'is not a valid regular expression')
+          .optional(),
+        maxLength: z.number().int().min(1).max(1024).default(255),
+      })
+      .prefault({}),
+    tenant: z
+      .strictObject({ claim: z.string().min(1), required: z.boolean().default(true) })
+      .optional(),
+    jit: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        requiredClaims: z.array(z.string().min(1)).default([]),
+        map: z.record(z.string().min(1), jitTarget).default({}),
+        defaultRoles: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
+  })
+  .superRefine((issuer, ctx) => {
+    const sources = (['discovery', 'jwksUri', 'keys', 'hmacSecretEnv', 'hmacSecretFile'] as const).filter(
+      (k) => issuer[k] !== undefined && issuer[k] !== false,
+    );
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `set exactly one key source (discovery, jwksUri, keys, hmacSecretEnv, hmacSecretFile); found ${sources.length ? sources.join(', ') : 'none'}`,
+      });
+      return;
+    }
+    const hmac = sources[0] === 'hmacSecretEnv' || sources[0] === 'hmacSecretFile';
+    issuer.algorithms.forEach((alg, i) => {
+      const isHmac = (HMAC_ALGORITHMS as readonly string[]).includes(alg);
+      if (isHmac !== hmac) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithms', i],
+          message: hmac
+            ? `${alg} needs an asymmetric key source; an HMAC issuer allows only HS256/HS384/HS512`
+            : `${alg} is an HMAC algorithm and is never allowed for an issuer with asymmetric keys (key confusion)`,
+        });
+      }
+    });
+    if (issuer.jit.enabled && issuer.subject.lookup === 'id') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jit', 'enabled'],
+        message: 'JIT provisioning cannot create users for lookup "id": use external, email or username',
+      });
+    }
+  });
+
+/** The YAML file's schema. Unknown fields are errors: a typo must not silently disable a check. */
+export const configFileSchema = z.strictObject({
+  server: z
+    .strictObject({
+      httpPort: port.default(8080),
+      grpcPort: port.default(50051),
+      bindAddress: z.string().min(1).optional(),
+      domain: z.string().min(1).default('subject-resolver'),
+      bodyLimitBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+    })
+    .prefault({}),
+  database: z
+    .strictObject({
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+      poolSize: z.number().int().min(1).max(200).default(10),
+      connectTimeoutMs: positiveMs(60_000).default(2_000),
+      statementTimeoutMs: positiveMs(60_000).default(2_000),
+      retryAttempts: z.number().int().min(0).max(5).default(2),
+      retryBackoffMs: z.number().int().min(0).max(5_000).default(50),
+      migrationsRun: z.boolean().default(true),
+    })
+    .prefault({}),
+  embedded: z
+    .strictObject({
+      dataDir: z.string().min(1).default('./.data'),
+      port: port.default(54329),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({ maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192) })
+    .prefault({}),
+  issuers: z.array(issuerSchema).default([]),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type IssuerFileEntry = z.infer<typeof issuerSchema>;

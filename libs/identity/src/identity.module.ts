@@ -1,0 +1,34 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DatabaseConfig } from '@resolver/config';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './data-source-options';
+import { TypeOrmUserRepository } from './typeorm-user-repository';
+import { UserRepository } from './user-repository';
+
+/** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
+@Module({})
+export class IdentityModule {
+  static forRoot(db: DatabaseConfig & { url: string }): DynamicModule {
+    return {
+      module: IdentityModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(db),
+          // Boot waits for the database a bounded time, then fails loudly.
+          retryAttempts: 10,
+          retryDelay: 1_000,
+        }),
+      ],
+      providers: [
+        {
+          provide: UserRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmUserRepository(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
+        },
+      ],
+      exports: [UserRepository, TypeOrmModule],
+    };
+  }
+}

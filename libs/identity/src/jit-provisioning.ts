@@ -1,0 +1,53 @@
+import type { JitPolicy } from '@resolver/config';
+import { ResolutionError } from '@resolver/reasons';
+import type { LookupKey, NewUser } from './user';
+
+const MAX_FIELD_LENGTH = 320;
+
+/**
+ * Builds the user a token would provision under an issuer's JIT policy, or throws
+ * `PROVISIONING_REJECTED` naming the claim that stops it. Pure: no store access.
+ */
+export function provisioningInput(
+  key: LookupKey,
+  claims: Readonly<Record<string, unknown>>,
+  policy: JitPolicy,
+): NewUser {
+  for (const claim of policy.requiredClaims) {
+    const value = claims[claim];
+    if (value === undefined || value === null || value === '') {
+      throw new ResolutionError('PROVISIONING_REJECTED', `JIT requires claim "${claim}"`);
+    }
+  }
+  const user: {
+    email?: string;
+    username?: string;
+    displayName?: string;
+    roles: string[];
+    attributes: Record<string, string>;
+  } = { roles: [...policy.defaultRoles], attributes: {} };
+
+  for (const [claim, target] of Object.entries(policy.map)) {
+    const value = claims[claim];
+    if (value === undefined || value === null) continue;
+    if (target === 'roles') {
+      const roles = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : null;
+      if (!roles || !roles.every((r) => typeof r === 'string' && r.length <= 128)) {
+        throw new ResolutionError('PROVISIONING_REJECTED', `claim "${claim}" must be a list of role names`);
+      }
+      user.roles = [...new Set([...user.roles, ...(roles as string[]).filter(Boolean)])];
+      continue;
+    }
+    if (typeof value !== 'string' || value.length > MAX_FIELD_LENGTH || /\p{Cc}/u.test(value)) {
+      throw new ResolutionError('PROVISIONING_REJECTED', `claim "${claim}" must be a short printable string`);
+    }
+    if (target.startsWith('attributes.')) user.attributes[target.slice('attributes.'.length)] = value;
+    else if (target === 'email') user.email = value.trim().toLowerCase();
+    else if (target === 'username') user.username = value.trim().normalize('NFC');
+    else user.displayName = value.trim();
+  }
+  // The lookup key itself is authoritative for the field it looks up by.
+  if (key.strategy === 'email') user.email = key.subject;
+  if (key.strategy === 'username') user.username = key.subject;
+  return { ...user, tenant: key.tenant, kind: key.kind, provenance: 'jit' };
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1763884800000 } from './1763884800000-initial-schema';
+
+/** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
+export const MIGRATIONS = [InitialSchema1763884800000];

@@ -1,0 +1,52 @@
+import { ResolutionError } from '@resolver/reasons';
+
+/** SQLSTATE classes that say the data was refused, not that the store is unwell. */
+const DATA_CLASSES = new Set(['22', '23']);
+
+/** True for Postgres unique-constraint violations (the JIT race). */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === '23505';
+}
+
+/** True when the store refused the data itself (integrity or data exception). */
+export function isDataError(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && DATA_CLASSES.has(code.slice(0, 2));
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.code ??
+    (error as { driverError?: { code?: unknown } } | null)?.driverError?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * Runs a store call with bounded retries (`attempts` extra tries, exponential backoff). Any
+ * failure that is not a data error — refused connection, timeout, cancelled statement, pool
+ * exhaustion — ends as `USER_STORE_UNAVAILABLE`, never as "not found".
+ */
+export async function withStoreRetry<T>(
+  operation: () => Promise<T>,
+  policy: { attempts: number; backoffMs: number },
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      // Unique violations are answers (a duplicate), for the caller to handle.
+      if (error instanceof ResolutionError || isUniqueViolation(error)) throw error;
+      // Other data errors will not go away on retry; they are still not "not found".
+      if (attempt >= policy.attempts || isDataError(error)) {
+        throw new ResolutionError('USER_STORE_UNAVAILABLE', `user store call failed: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** attempt));
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${(error as { code?: string }).code ?? error.name}: ${error.message}`;
+  return String(error);
+}

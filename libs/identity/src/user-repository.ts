@@ -1,0 +1,33 @@
+import type { LookupKey, NewUser, UserRecord } from './user';
+
+/** The result of a JIT provisioning attempt. */
+export interface Provisioned {
+  readonly user: UserRecord;
+  /** False when a concurrent request (or an earlier one) created the user first. */
+  readonly created: boolean;
+}
+
+/**
+ * The user store, as the resolver needs it. An abstract class so it can serve as the DI token;
+ * TypeORM stays behind it. Every method throws `USER_STORE_UNAVAILABLE` (after bounded retries)
+ * when the store cannot answer, and returns `null` only when it answered "no such user".
+ */
+export abstract class UserRepository {
+  /** The user a lookup key points at, soft-deleted ones included; `null` if none. */
+  abstract findByKey(key: LookupKey): Promise<UserRecord | null>;
+
+  /**
+   * Creates the user for `key` (and its external identity for the `external` strategy) in one
+   * transaction; if another writer got there first, returns that user with `created: false`.
+   */
+  abstract provision(key: LookupKey, user: NewUser): Promise<Provisioned>;
+
+  /** Creates a user directly (admin, import, tests). */
+  abstract create(user: NewUser): Promise<UserRecord>;
+
+  /** Links an external identity to an existing user. */
+  abstract link(userId: string, identity: { issuer: string; tenant: string; subject: string }): Promise<void>;
+
+  /** True when the store answers a trivial query. */
+  abstract ping(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+import type { UserRecord } from './user';
+
+/** The columns every user query selects, in the shape {@link toUserRecord} reads. */
+export const USER_COLUMNS = `u.id, u.tenant, u.kind, u.email, u.username, u.display_name, u.roles,
+  u.attributes, u.status, u.deleted_at, u.tokens_valid_after, u.provenance, u.created_at, u.updated_at`;
+
+export interface UserRow {
+  id: string;
+  tenant: string;
+  kind: UserRecord['kind'];
+  email: string | null;
+  username: string | null;
+  display_name: string | null;
+  roles: string[];
+  attributes: Record<string, unknown>;
+  status: UserRecord['status'];
+  deleted_at: Date | null;
+  tokens_valid_after: Date | null;
+  provenance: UserRecord['provenance'];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    kind: row.kind,
+    email: row.email,
+    username: row.username,
+    displayName: row.display_name,
+    roles: row.roles ?? [],
+    attributes: row.attributes ?? {},
+    status: row.status,
+    deletedAt: row.deleted_at,
+    tokensValidAfter: row.tokens_valid_after,
+    provenance: row.provenance,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

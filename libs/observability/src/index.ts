@@ -1,0 +1,2 @@
+export * from './resolver-metrics';
+export * from './transport';

@@ -1,0 +1,69 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { type Outcome, REASON_CODES, REASON_TABLE, type ReasonCode } from '@resolver/reasons';
+import { TRANSPORTS, type Transport } from './transport';
+
+/** The issuer label for tokens whose issuer is not configured: never the raw `iss` (cardinality). */
+export const UNKNOWN_ISSUER = 'unknown';
+
+/**
+ * The resolver's Prometheus metrics, in a registry of their own (tests create several apps in one
+ * process). Every (reason, transport, issuer) series exists from boot at zero so that alerts and
+ * `rate()` see a reason the first time it happens.
+ */
+export class ResolverMetrics {
+  readonly registry = new Registry();
+  readonly resolutions = new Counter({
+    name: 'resolver_resolutions_total',
+    help: 'Resolutions by outcome (resolved|refused|unavailable), reason code (NONE on success), issuer and transport.',
+    labelNames: ['outcome', 'reason', 'issuer', 'transport'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'resolver_resolution_duration_seconds',
+    help: 'Time to answer a resolution, by transport and outcome.',
+    labelNames: ['transport', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly jit = new Counter({
+    name: 'resolver_jit_provisioning_total',
+    help: 'Just-in-time provisioning attempts by issuer and result (created|existing|rejected|error).',
+    labelNames: ['issuer', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly jwksFetches = new Counter({
+    name: 'resolver_jwks_fetches_total',
+    help: 'JWKS / discovery fetches by issuer and result (success|failure).',
+    labelNames: ['issuer', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly internalErrors = new Counter({
+    name: 'resolver_internal_errors_total',
+    help: 'Requests that failed with an unexpected error (a bug): should stay at zero.',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(issuers: readonly string[]) {
+    collectDefaultMetrics({ register: this.registry });
+    for (const transport of TRANSPORTS) {
+      for (const issuer of [...issuers, UNKNOWN_ISSUER]) {
+        this.resolutions.labels('resolved', 'NONE', issuer, transport).inc(0);
+        for (const reason of REASON_CODES) {
+          this.resolutions.labels(REASON_TABLE[reason].outcome, reason, issuer, transport).inc(0);
+        }
+      }
+      this.internalErrors.labels(transport).inc(0);
+    }
+    for (const issuer of issuers) {
+      for (const result of ['created', 'existing', 'rejected', 'error']) this.jit.labels(issuer, result).inc(0);
+    }
+  }
+
+  /** Counts one answered resolution. */
+  record(transport: Transport, issuer: string, reason: ReasonCode | undefined, seconds: number): void {
+    const outcome: Outcome = reason ? REASON_TABLE[reason].outcome : 'resolved';
+    this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport).inc();
+    this.duration.labels(transport, outcome).observe(seconds);
+  }
+}

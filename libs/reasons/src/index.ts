@@ -1,0 +1,3 @@
+export * from './reason-code';
+export * from './reason-table';
+export * from './resolution-error';

@@ -1,0 +1,67 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { ReasonCode } from './reason-code';
+
+/**
+ * What a failure means to the caller: `refused` is the caller's problem (bad token, unknown or
+ * barred user), `unavailable` is ours (a dependency is down) and must never be read as a "no".
+ */
+export type Outcome = 'resolved' | 'refused' | 'unavailable';
+
+/** How one reason is presented on every surface. */
+export interface ReasonPresentation {
+  readonly grpcStatus: GrpcStatus;
+  readonly httpStatus: 401 | 403 | 503;
+  readonly outcome: Exclude<Outcome, 'resolved'>;
+  /** Short human title for problem documents; never carries request data. */
+  readonly title: string;
+}
+
+const unauthenticated = (title: string): ReasonPresentation => ({
+  grpcStatus: GrpcStatus.UNAUTHENTICATED,
+  httpStatus: 401,
+  outcome: 'refused',
+  title,
+});
+const denied = (title: string): ReasonPresentation => ({
+  grpcStatus: GrpcStatus.PERMISSION_DENIED,
+  httpStatus: 403,
+  outcome: 'refused',
+  title,
+});
+const unavailable = (title: string): ReasonPresentation => ({
+  grpcStatus: GrpcStatus.UNAVAILABLE,
+  httpStatus: 503,
+  outcome: 'unavailable',
+  title,
+});
+
+/** The one place that maps a reason to gRPC status, HTTP status and metric outcome. */
+export const REASON_TABLE: { readonly [R in ReasonCode]: ReasonPresentation } = {
+  TOKEN_MISSING: unauthenticated('No bearer token was presented'),
+  TOKEN_MALFORMED: unauthenticated('The token is not a well-formed JWS compact JWT'),
+  TOKEN_TOO_LARGE: unauthenticated('The token exceeds the size limit'),
+  ISSUER_UNKNOWN: unauthenticated('The token issuer is not configured'),
+  ALGORITHM_NOT_ALLOWED: unauthenticated('The token algorithm is not allowed for its issuer'),
+  SIGNING_KEY_NOT_FOUND: unauthenticated('No trusted key matches the token'),
+  SIGNATURE_INVALID: unauthenticated('The token signature is invalid'),
+  TOKEN_EXPIRED: unauthenticated('The token has expired'),
+  TOKEN_NOT_YET_VALID: unauthenticated('The token is not valid yet'),
+  AUDIENCE_MISMATCH: unauthenticated('The token audience is not accepted'),
+  CLAIM_INVALID: unauthenticated('A token claim is missing or invalid'),
+  TOKEN_REVOKED: unauthenticated('The token has been revoked'),
+  SUBJECT_MISSING: unauthenticated('The token carries no subject'),
+  SUBJECT_MALFORMED: unauthenticated('The token subject is malformed'),
+  TENANT_MISSING: unauthenticated('The token carries no tenant'),
+  USER_NOT_FOUND: unauthenticated('No user matches the token subject'),
+  PROVISIONING_REJECTED: unauthenticated('The user could not be provisioned from the token'),
+  USER_DISABLED: denied('The user is disabled'),
+  USER_LOCKED: denied('The user is locked'),
+  USER_DELETED: denied('The user has been deleted'),
+  USER_STORE_UNAVAILABLE: unavailable('The user store is unavailable'),
+  KEYS_UNAVAILABLE: unavailable('The issuer signing keys are unavailable'),
+};
+
+/** Looks up how a reason is presented. */
+export function presentReason(reason: ReasonCode): ReasonPresentation {
+  return REASON_TABLE[reason];
+}

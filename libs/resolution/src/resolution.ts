@@ -1,0 +1,42 @@
+import type { PrincipalKind, UserStatus } from '@resolver/identity';
+import type { Transport } from '@resolver/observability';
+
+/** Input of ResolveSubject: a token field and/or an Authorization header, and who asked. */
+export interface ResolveRequest {
+  /** The request's token field, as received (validated here, not by the transport). */
+  readonly token?: unknown;
+  readonly authorization?: string;
+  readonly transport: Transport;
+}
+
+/** The resolved caller, transport-neutral. */
+export interface Principal {
+  readonly id: string;
+  readonly kind: PrincipalKind;
+  readonly tenantId: string;
+  readonly email: string;
+  readonly username: string;
+  readonly displayName: string;
+  readonly roles: readonly string[];
+  readonly status: UserStatus;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface TokenInfo {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audience: readonly string[];
+  readonly expiresAt?: Date;
+  readonly issuedAt?: Date;
+  readonly jti: string;
+  readonly scopes: readonly string[];
+}
+
+/** Where the answer came from. */
+export type ResolutionSource = 'CACHE' | 'STORE' | 'PROVISIONED';
+
+export interface Resolution {
+  readonly principal: Principal;
+  readonly token: TokenInfo;
+  readonly source: ResolutionSource;
+}

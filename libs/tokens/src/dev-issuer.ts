@@ -1,0 +1,88 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import type { IssuerConfig } from '@resolver/config';
+
+/** The embedded development issuer: a key pair under the data dir, tokens minted by the CLI. */
+export interface DevIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly kid: string;
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+}
+
+const KEY_FILE = 'dev-issuer-key.json';
+const INFO_FILE = 'dev-issuer.json';
+export const DEV_AUDIENCE = 'subject-resolver-dev';
+export const DEV_JWKS_PATH = '/dev/jwks.json';
+
+/**
+ * Loads the dev issuer's key pair from `dataDir`, creating it on first start, and records the
+ * issuer URL for the CLI. Development only: nothing calls this outside embedded mode.
+ */
+export async function ensureDevIssuer(dataDir: string, issuer: string): Promise<DevIssuer> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const keyPath = join(dataDir, KEY_FILE);
+  let privateJwk: JWK;
+  try {
+    privateJwk = JSON.parse(await readFile(keyPath, 'utf8')) as JWK;
+  } catch {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    privateJwk = { ...(await exportJWK(privateKey)), alg: 'ES256', kid: `dev-${Date.now().toString(36)}` };
+    await writeFile(keyPath, JSON.stringify(privateJwk), { mode: 0o600 });
+  }
+  const { d: _d, ...publicJwk } = privateJwk;
+  const dev: DevIssuer = { issuer, audience: DEV_AUDIENCE, kid: privateJwk.kid as string, privateJwk, publicJwk };
+  await writeFile(join(dataDir, INFO_FILE), JSON.stringify({ issuer, audience: DEV_AUDIENCE, kid: dev.kid }, null, 2));
+  return dev;
+}
+
+/** Reads what the running (or last) embedded resolver recorded, for the CLI. */
+export async function readDevIssuer(dataDir: string): Promise<DevIssuer> {
+  const info = JSON.parse(await readFile(join(dataDir, INFO_FILE), 'utf8')) as { issuer: string };
+  return ensureDevIssuer(dataDir, info.issuer);
+}
+
+/** The issuer entry for the dev issuer: ES256 only, its own audience, JIT on. */
+export function devIssuerConfig(dev: DevIssuer): IssuerConfig {
+  return {
+    issuer: dev.issuer,
+    keySource: { kind: 'jwks-inline', keys: [dev.publicJwk as { kty: string }] },
+    audiences: [dev.audience],
+    algorithms: ['ES256'],
+    clockToleranceSeconds: 30,
+    requiredClaims: ['exp'],
+    jwks: { timeoutMs: 2000, cooldownMs: 30000, cacheMaxAgeMs: 600000 },
+    subject: {
+      claim: 'sub',
+      lookup: 'external',
+      normalize: { trim: true, nfc: true, lowercase: false },
+      maxLength: 255,
+    },
+    jit: {
+      enabled: true,
+      requiredClaims: [],
+      map: { email: 'email', name: 'displayName', preferred_username: 'username', roles: 'roles' },
+      defaultRoles: ['user'],
+    },
+    origin: 'embedded dev issuer',
+  };
+}
+
+/** Signs a dev token. */
+export async function mintDevToken(
+  dev: DevIssuer,
+  claims: Record<string, unknown>,
+  ttlSeconds: number,
+): Promise<string> {
+  const key = await importJWK(dev.privateJwk, 'ES256');
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: dev.kid, typ: 'JWT' })
+    .setIssuer(dev.issuer)
+    .setAudience(dev.audience)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setJti(crypto.randomUUID())
+    .sign(key);
+}

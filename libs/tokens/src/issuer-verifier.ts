@@ -1,0 +1,109 @@
+import { importJWK, jwtVerify, type JWK, type JWTPayload, type KeyLike } from 'jose';
+import type { Clock, IssuerConfig } from '@resolver/config';
+import { ResolutionError } from '@resolver/reasons';
+import type { DecodedToken } from './compact-token';
+import { reasonForJoseError } from './jose-errors';
+import { selectKeys } from './key-selection';
+import type { KeySource } from './key-source';
+import type { VerifiedToken } from './verified-token';
+
+/** At most this many candidate keys are tried for one token (keys without a `kid` match any). */
+const MAX_CANDIDATES = 4;
+
+/** Verifies tokens of one issuer with that issuer's keys and policy only. */
+export class IssuerVerifier {
+  private readonly imported = new WeakMap<JWK, Promise<KeyLike | Uint8Array>>();
+
+  constructor(
+    readonly config: IssuerConfig,
+    readonly keys: KeySource,
+    private readonly clock: Clock,
+  ) {}
+
+  async verify(token: string, decoded: DecodedToken): Promise<VerifiedToken> {
+    const alg = decoded.header.alg as string;
+    // Checked before any key is fetched: a disallowed algorithm (including "none") never
+    // reaches the key source or the crypto.
+    if (!(this.config.algorithms as readonly string[]).includes(alg)) {
+      throw new ResolutionError('ALGORITHM_NOT_ALLOWED', `${alg} is not allowed for ${this.config.issuer}`);
+    }
+    const kid = decoded.header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
+      throw new ResolutionError('TOKEN_MALFORMED', 'header "kid" must be a string of at most 256 characters');
+    }
+    if (decoded.signatureLength === 0) throw new ResolutionError('SIGNATURE_INVALID', 'empty signature');
+
+    const candidates = selectKeys(await this.keys.keysFor(kid), alg, kid).slice(0, MAX_CANDIDATES);
+    if (candidates.length === 0) {
+      throw new ResolutionError('SIGNING_KEY_NOT_FOUND', `no ${alg} key${kid ? ` with kid ${kid}` : ''}`);
+    }
+    let lastError: unknown;
+    for (const jwk of candidates) {
+      let key: KeyLike | Uint8Array;
+      try {
+        key = await this.importKey(jwk, alg);
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      try {
+        const { payload, protectedHeader } = await jwtVerify(token, key, {
+          issuer: this.config.issuer,
+          audience: [...this.config.audiences],
+          algorithms: [...this.config.algorithms],
+          clockTolerance: this.config.clockToleranceSeconds,
+          requiredClaims: [...this.config.requiredClaims],
+          currentDate: this.clock.now(),
+        });
+        return toVerifiedToken(this.config, protectedHeader as Record<string, unknown>, payload);
+      } catch (error) {
+        lastError = error;
+        // Only a signature mismatch says another candidate key might work.
+        if (reasonForJoseError(error) !== 'SIGNATURE_INVALID') break;
+      }
+    }
+    const reason = reasonForJoseError(lastError);
+    throw new ResolutionError(reason, `jose: ${(lastError as Error)?.message ?? 'verification failed'}`, {
+      cause: lastError,
+    });
+  }
+
+  private importKey(jwk: JWK, alg: string): Promise<KeyLike | Uint8Array> {
+    let key = this.imported.get(jwk);
+    if (!key) {
+      key = importJWK({ ...jwk, alg }, alg);
+      // A key that fails to import must not stay cached as a rejected promise forever.
+      key.catch(() => this.imported.delete(jwk));
+      this.imported.set(jwk, key);
+    }
+    return key;
+  }
+}
+
+function toVerifiedToken(
+  issuer: IssuerConfig,
+  header: Record<string, unknown>,
+  payload: JWTPayload,
+): VerifiedToken {
+  const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const seconds = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : undefined);
+  const scope = (payload as Record<string, unknown>).scope;
+  const scp = (payload as Record<string, unknown>).scp;
+  const scopes =
+    typeof scope === 'string'
+      ? scope.split(' ').filter(Boolean)
+      : Array.isArray(scp)
+        ? scp.filter((s): s is string => typeof s === 'string')
+        : [];
+  return {
+    issuer,
+    header,
+    claims: payload as Record<string, unknown>,
+    subject: (payload as Record<string, unknown>)[issuer.subject.claim],
+    audience: aud.filter((a): a is string => typeof a === 'string'),
+    expiresAt: seconds(payload.exp),
+    issuedAt: seconds(payload.iat),
+    jti: typeof payload.jti === 'string' ? payload.jti : undefined,
+    scopes,
+  };
+}

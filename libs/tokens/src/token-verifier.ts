@@ -1,0 +1,91 @@
+import type { JWK } from 'jose';
+import type { Clock, IssuerConfig, ResolverConfig } from '@resolver/config';
+import { ResolutionError } from '@resolver/reasons';
+import { decodeCompactToken, type DecodedToken } from './compact-token';
+import { IssuerVerifier } from './issuer-verifier';
+import {
+  discoveryLocator,
+  type FetchObserver,
+  HmacKeySource,
+  type KeySource,
+  loadKeyFiles,
+  RemoteJwksSource,
+  StaticKeySource,
+} from './key-source';
+import type { VerifiedToken } from './verified-token';
+
+/**
+ * The issuer registry and the verification entry point. The issuer is picked by the token's
+ * unverified `iss` with an exact string match, before any key is fetched: an unknown issuer costs
+ * no network and no crypto.
+ */
+export class TokenVerifier {
+  private constructor(
+    private readonly byIssuer: ReadonlyMap<string, IssuerVerifier>,
+    private readonly maxTokenBytes: number,
+  ) {}
+
+  /** Builds the registry; reads key files now so a bad key file stops the boot. */
+  static async create(
+    config: Pick<ResolverConfig, 'issuers' | 'limits'>,
+    clock: Clock,
+    observe?: FetchObserver,
+  ): Promise<TokenVerifier> {
+    const byIssuer = new Map<string, IssuerVerifier>();
+    for (const issuer of config.issuers) {
+      byIssuer.set(issuer.issuer, new IssuerVerifier(issuer, await keySourceFor(issuer, clock, observe), clock));
+    }
+    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes);
+  }
+
+  /** Verifies a compact JWT or throws a {@link ResolutionError} with the precise reason. */
+  async verify(token: string): Promise<VerifiedToken> {
+    const decoded = this.decode(token);
+    return this.select(decoded).verify(token, decoded);
+  }
+
+  /** Checks size and shape and decodes header and payload, trusting nothing yet. */
+  decode(token: string): DecodedToken {
+    return decodeCompactToken(token, this.maxTokenBytes);
+  }
+
+  /** The configured issuer named by the unverified `iss`; throws `ISSUER_UNKNOWN`. */
+  select(decoded: DecodedToken): IssuerVerifier {
+    const iss = decoded.payload.iss;
+    const verifier = typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
+    if (!verifier) throw new ResolutionError('ISSUER_UNKNOWN', 'token issuer is not configured');
+    return verifier;
+  }
+
+  /** The verifier of one configured issuer, for readiness and diagnosis. */
+  issuer(iss: string): IssuerVerifier | undefined {
+    return this.byIssuer.get(iss);
+  }
+
+  issuers(): IssuerVerifier[] {
+    return [...this.byIssuer.values()];
+  }
+}
+
+async function keySourceFor(issuer: IssuerConfig, clock: Clock, observe?: FetchObserver): Promise<KeySource> {
+  const source = issuer.keySource;
+  switch (source.kind) {
+    case 'discovery':
+      return new RemoteJwksSource(
+        issuer.issuer,
+        discoveryLocator(issuer.issuer, issuer.jwks.timeoutMs),
+        issuer.jwks,
+        clock,
+        observe,
+        'discovery',
+      );
+    case 'jwks':
+      return new RemoteJwksSource(issuer.issuer, async () => source.uri, issuer.jwks, clock, observe);
+    case 'files':
+      return new StaticKeySource('files', await loadKeyFiles(source.paths, issuer.origin));
+    case 'jwks-inline':
+      return new StaticKeySource('jwks-inline', source.keys as JWK[]);
+    case 'hmac':
+      return new HmacKeySource(source.secret);
+  }
+}
