@@ -39,7 +39,9 @@ export async function tokenCommand(args: string[], config: ResolverConfig): Prom
   try {
     dev = await readDevIssuer(config.embedded.dataDir);
   } catch {
-    process.stderr.write(`no development issuer under ${config.embedded.dataDir}: start the resolver first (npm start)\n`);
+    process.stderr.write(
+      `no development issuer under ${config.embedded.dataDir}: start the resolver first (npm start)\n`,
+    );
     return 1;
   }
   const claims: Record<string, unknown> = { sub: values.sub };

@@ -47,7 +47,11 @@ export class AppModule {
     }
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(parts.config), IdentityModule.forRoot(parts.config.database), TerminusModule],
+      imports: [
+        ConfigModule.forRoot(parts.config),
+        IdentityModule.forRoot(parts.config.database),
+        TerminusModule,
+      ],
       providers,
       controllers,
     };

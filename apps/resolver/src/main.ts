@@ -57,6 +57,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`subject resolver failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `subject resolver failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -38,20 +38,31 @@ function hostPort(host: string, port: number): string {
  * the embedded Postgres and the development issuer; everything async that Nest's DI cannot wait
  * for (key files, embedded server) happens here, before the module is built.
  */
-export async function startResolver(config: ResolverConfig, options: StartOptions = {}): Promise<RunningResolver> {
+export async function startResolver(
+  config: ResolverConfig,
+  options: StartOptions = {},
+): Promise<RunningResolver> {
   const clock = options.clock ?? new SystemClock();
   const log = new Logger('Bootstrap');
   let embedded: EmbeddedDatabase | undefined;
   let devIssuer: DevIssuer | undefined;
   let issuers = config.issuers;
   let url = config.database.url;
-  const publicHost = config.http.bindAddress === '0.0.0.0' || config.http.bindAddress === '::' ? '127.0.0.1' : config.http.bindAddress;
+  const publicHost =
+    config.http.bindAddress === '0.0.0.0' || config.http.bindAddress === '::'
+      ? '127.0.0.1'
+      : config.http.bindAddress;
 
   if (config.mode === 'embedded') {
-    log.warn('EMBEDDED DEVELOPMENT MODE: embedded Postgres and a local dev issuer. Not for production.');
+    log.warn(
+      'EMBEDDED DEVELOPMENT MODE: embedded Postgres and a local dev issuer. Not for production.',
+    );
     embedded = await startEmbeddedDatabase(config.embedded);
     url = embedded.url;
-    devIssuer = await ensureDevIssuer(config.embedded.dataDir, `http://${hostPort(publicHost, config.http.port)}/dev`);
+    devIssuer = await ensureDevIssuer(
+      config.embedded.dataDir,
+      `http://${hostPort(publicHost, config.http.port)}/dev`,
+    );
     issuers = [...issuers, devIssuerConfig(devIssuer)];
   }
   try {
@@ -60,7 +71,9 @@ export async function startResolver(config: ResolverConfig, options: StartOption
     const verifier = await TokenVerifier.create(fullConfig, clock, (issuer, result) =>
       metrics.jwksFetches.labels(issuer, result).inc(),
     );
-    const grpcHealth = new HealthImplementation(Object.fromEntries(GRPC_HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])));
+    const grpcHealth = new HealthImplementation(
+      Object.fromEntries(GRPC_HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])),
+    );
 
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config: fullConfig, verifier, metrics, clock, grpcHealth, devIssuer }),

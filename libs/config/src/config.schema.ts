@@ -73,9 +73,9 @@ const issuerSchema = z
       .prefault({}),
   })
   .superRefine((issuer, ctx) => {
-    const sources = (['discovery', 'jwksUri', 'keys', 'hmacSecretEnv', 'hmacSecretFile'] as const).filter(
-      (k) => issuer[k] !== undefined && issuer[k] !== false,
-    );
+    const sources = (
+      ['discovery', 'jwksUri', 'keys', 'hmacSecretEnv', 'hmacSecretFile'] as const
+    ).filter((k) => issuer[k] !== undefined && issuer[k] !== false);
     if (sources.length !== 1) {
       ctx.addIssue({
         code: 'custom',
@@ -101,7 +101,8 @@ const issuerSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['jit', 'enabled'],
-        message: 'JIT provisioning cannot create users for lookup "id": use external, email or username',
+        message:
+          'JIT provisioning cannot create users for lookup "id": use external, email or username',
       });
     }
   });
@@ -119,7 +120,10 @@ export const configFileSchema = z.strictObject({
     .prefault({}),
   database: z
     .strictObject({
-      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
       poolSize: z.number().int().min(1).max(200).default(10),
       connectTimeoutMs: positiveMs(60_000).default(2_000),
       statementTimeoutMs: positiveMs(60_000).default(2_000),

@@ -32,7 +32,11 @@ export type LookupStrategy = 'external' | 'id' | 'email' | 'username';
 export interface SubjectPolicy {
   readonly claim: string;
   readonly lookup: LookupStrategy;
-  readonly normalize: { readonly trim: boolean; readonly nfc: boolean; readonly lowercase: boolean };
+  readonly normalize: {
+    readonly trim: boolean;
+    readonly nfc: boolean;
+    readonly lowercase: boolean;
+  };
   readonly pattern?: RegExp;
   readonly maxLength: number;
 }
@@ -95,7 +99,11 @@ export interface EmbeddedConfig {
 export interface ResolverConfig {
   /** `embedded` = no database URL given: embedded Postgres and a development issuer. */
   readonly mode: 'embedded' | 'external';
-  readonly http: { readonly port: number; readonly bindAddress: string; readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly port: number;
+    readonly bindAddress: string;
+    readonly bodyLimitBytes: number;
+  };
   readonly grpc: { readonly port: number; readonly bindAddress: string };
   /** `google.rpc.ErrorInfo.domain` of every error. */
   readonly domain: string;

@@ -50,11 +50,15 @@ export function buildConfig(
   }
   const mode = databaseUrl ? 'external' : 'embedded';
   const bindAddress =
-    envString(env, 'BIND_ADDRESS') ?? file.server.bindAddress ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
+    envString(env, 'BIND_ADDRESS') ??
+    file.server.bindAddress ??
+    (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   const seen = new Set<string>();
   const issuers = file.issuers.map((entry, i) => {
     if (seen.has(entry.issuer)) {
-      throw new ConfigError(`${where.source}: issuers[${i}].issuer: duplicate issuer ${entry.issuer}`);
+      throw new ConfigError(
+        `${where.source}: issuers[${i}].issuer: duplicate issuer ${entry.issuer}`,
+      );
     }
     seen.add(entry.issuer);
     return toIssuerConfig(entry, `issuers[${i}]`, env, where);
@@ -113,7 +117,10 @@ function toIssuerConfig(
   } else if (entry.hmacSecretEnv) {
     const value = env[entry.hmacSecretEnv];
     if (!value) fail('hmacSecretEnv', `environment variable ${entry.hmacSecretEnv} is not set`);
-    keySource = { kind: 'hmac', secret: checkSecret(Buffer.from(value as string, 'utf8'), 'hmacSecretEnv', fail) };
+    keySource = {
+      kind: 'hmac',
+      secret: checkSecret(Buffer.from(value as string, 'utf8'), 'hmacSecretEnv', fail),
+    };
   } else {
     const file = entry.hmacSecretFile as string;
     const path = isAbsolute(file) ? file : resolve(where.baseDir, file);
@@ -145,7 +152,8 @@ function toIssuerConfig(
         ...entry.subject.normalize,
         lowercase: entry.subject.normalize.lowercase || entry.subject.lookup === 'email',
       },
-      pattern: entry.subject.pattern === undefined ? undefined : new RegExp(entry.subject.pattern, 'u'),
+      pattern:
+        entry.subject.pattern === undefined ? undefined : new RegExp(entry.subject.pattern, 'u'),
       maxLength: entry.subject.maxLength,
     },
     tenant: entry.tenant,
@@ -159,9 +167,16 @@ function toIssuerConfig(
   };
 }
 
-function checkSecret(secret: Buffer, field: string, fail: (f: string, m: string) => never): Uint8Array {
+function checkSecret(
+  secret: Buffer,
+  field: string,
+  fail: (f: string, m: string) => never,
+): Uint8Array {
   if (secret.length < MIN_HMAC_SECRET_BYTES) {
-    fail(field, `HMAC secret is ${secret.length} bytes; at least ${MIN_HMAC_SECRET_BYTES} are required`);
+    fail(
+      field,
+      `HMAC secret is ${secret.length} bytes; at least ${MIN_HMAC_SECRET_BYTES} are required`,
+    );
   }
   return new Uint8Array(secret);
 }
@@ -188,7 +203,8 @@ function envPort(env: Environment, name: string): number | undefined {
   const value = envString(env, name);
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new ConfigError(`${name}: must be a port number (0-65535), got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new ConfigError(`${name}: must be a port number (0-65535), got ${JSON.stringify(value)}`);
   return n;
 }
 

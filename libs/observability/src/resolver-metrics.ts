@@ -56,12 +56,18 @@ export class ResolverMetrics {
       this.internalErrors.labels(transport).inc(0);
     }
     for (const issuer of issuers) {
-      for (const result of ['created', 'existing', 'rejected', 'error']) this.jit.labels(issuer, result).inc(0);
+      for (const result of ['created', 'existing', 'rejected', 'error'])
+        this.jit.labels(issuer, result).inc(0);
     }
   }
 
   /** Counts one answered resolution. */
-  record(transport: Transport, issuer: string, reason: ReasonCode | undefined, seconds: number): void {
+  record(
+    transport: Transport,
+    issuer: string,
+    reason: ReasonCode | undefined,
+    seconds: number,
+  ): void {
     const outcome: Outcome = reason ? REASON_TABLE[reason].outcome : 'resolved';
     this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport).inc();
     this.duration.labels(transport, outcome).observe(seconds);

@@ -5,7 +5,13 @@ import { ResolverMetrics, type Transport, UNKNOWN_ISSUER } from '@resolver/obser
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';
-import type { Principal, Resolution, ResolutionSource, ResolveRequest, TokenInfo } from './resolution';
+import type {
+  Principal,
+  Resolution,
+  ResolutionSource,
+  ResolveRequest,
+  TokenInfo,
+} from './resolution';
 import { lookupKeyFor } from './subject-key';
 import { assertUsable } from './user-status';
 
@@ -30,13 +36,20 @@ export class ResolveSubject {
     const trace = { issuer: UNKNOWN_ISSUER };
     try {
       const resolution = await this.run(request, trace);
-      this.metrics.record(request.transport, trace.issuer, undefined, (performance.now() - started) / 1000);
+      this.metrics.record(
+        request.transport,
+        trace.issuer,
+        undefined,
+        (performance.now() - started) / 1000,
+      );
       return resolution;
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       if (!isResolutionError(error)) {
         this.metrics.internalErrors.labels(request.transport).inc();
-        this.logger.error(`unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`);
+        this.logger.error(
+          `unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`,
+        );
         throw error;
       }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
@@ -46,7 +59,11 @@ export class ResolveSubject {
   }
 
   private async run(request: ResolveRequest, trace: { issuer: string }): Promise<Resolution> {
-    const raw = extractToken(request.token, request.authorization, this.config.limits.maxTokenBytes);
+    const raw = extractToken(
+      request.token,
+      request.authorization,
+      this.config.limits.maxTokenBytes,
+    );
     const decoded = this.verifier.decode(raw);
     const issuer = this.verifier.select(decoded);
     trace.issuer = issuer.config.issuer;
@@ -57,7 +74,8 @@ export class ResolveSubject {
     let user = await this.users.findByKey(key);
     if (!user) {
       const jit = token.issuer.jit;
-      if (!jit.enabled) throw new ResolutionError('USER_NOT_FOUND', 'no user for this subject and JIT is off');
+      if (!jit.enabled)
+        throw new ResolutionError('USER_NOT_FOUND', 'no user for this subject and JIT is off');
       user = await this.provision(token, key);
       source = 'PROVISIONED';
     }
@@ -65,10 +83,16 @@ export class ResolveSubject {
     return { principal: toPrincipal(user), token: toTokenInfo(token, key.subject), source };
   }
 
-  private async provision(token: VerifiedToken, key: ReturnType<typeof lookupKeyFor>): Promise<UserRecord> {
+  private async provision(
+    token: VerifiedToken,
+    key: ReturnType<typeof lookupKeyFor>,
+  ): Promise<UserRecord> {
     const issuer = token.issuer.issuer;
     try {
-      const { user, created } = await this.users.provision(key, provisioningInput(key, token.claims, token.issuer.jit));
+      const { user, created } = await this.users.provision(
+        key,
+        provisioningInput(key, token.claims, token.issuer.jit),
+      );
       this.metrics.jit.labels(issuer, created ? 'created' : 'existing').inc();
       return user;
     } catch (error) {
@@ -78,7 +102,12 @@ export class ResolveSubject {
     }
   }
 
-  private logFailure(transport: Transport, issuer: string, error: ResolutionError, seconds: number): void {
+  private logFailure(
+    transport: Transport,
+    issuer: string,
+    error: ResolutionError,
+    seconds: number,
+  ): void {
     // Never the token; the message is built by our own code and carries no token material.
     this.logger.warn(
       `resolution ${error.reason} transport=${transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}`,
@@ -88,7 +117,8 @@ export class ResolveSubject {
 
 function toPrincipal(user: UserRecord): Principal {
   const attributes: Record<string, string> = {};
-  for (const [k, v] of Object.entries(user.attributes)) attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(user.attributes))
+    attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
   return {
     id: user.id,
     kind: user.kind,

@@ -29,43 +29,77 @@ export function normaliseSubject(raw: unknown, policy: IssuerConfig['subject']):
     throw new ResolutionError('SUBJECT_MISSING', `claim "${policy.claim}" is absent`);
   }
   if (typeof raw !== 'string') {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" is a ${Array.isArray(raw) ? 'array' : typeof raw}, not a string`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" is a ${Array.isArray(raw) ? 'array' : typeof raw}, not a string`,
+    );
   }
   if (raw.length > policy.maxLength * 4) {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" exceeds ${policy.maxLength} characters`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" exceeds ${policy.maxLength} characters`,
+    );
   }
   if (!raw.isWellFormed() || /\p{Cc}/u.test(raw)) {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" contains control or unpaired surrogate characters`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" contains control or unpaired surrogate characters`,
+    );
   }
   let value = raw;
   if (policy.normalize.trim) value = value.trim();
   if (policy.normalize.nfc) value = value.normalize('NFC');
   if (policy.normalize.lowercase) value = value.toLowerCase();
-  if (value === '') throw new ResolutionError('SUBJECT_MISSING', `claim "${policy.claim}" is empty`);
+  if (value === '')
+    throw new ResolutionError('SUBJECT_MISSING', `claim "${policy.claim}" is empty`);
   if ([...value].length > policy.maxLength) {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" exceeds ${policy.maxLength} characters`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" exceeds ${policy.maxLength} characters`,
+    );
   }
   if (policy.pattern && !policy.pattern.test(value)) {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" does not match the configured pattern`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" does not match the configured pattern`,
+    );
   }
   if (policy.lookup === 'id' && !UUID.test(value)) {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" is not a UUID (lookup: id)`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" is not a UUID (lookup: id)`,
+    );
   }
   if (policy.lookup === 'email' && !/^[^@\s]+@[^@\s]+$/.test(value)) {
-    throw new ResolutionError('SUBJECT_MALFORMED', `claim "${policy.claim}" is not an email address (lookup: email)`);
+    throw new ResolutionError(
+      'SUBJECT_MALFORMED',
+      `claim "${policy.claim}" is not an email address (lookup: email)`,
+    );
   }
   return value;
 }
 
-function tenantFor(claims: Readonly<Record<string, unknown>>, policy: IssuerConfig['tenant']): string {
+function tenantFor(
+  claims: Readonly<Record<string, unknown>>,
+  policy: IssuerConfig['tenant'],
+): string {
   if (!policy) return '';
   const raw = claims[policy.claim];
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) {
-    if (policy.required) throw new ResolutionError('TENANT_MISSING', `claim "${policy.claim}" is absent`);
+    if (policy.required)
+      throw new ResolutionError('TENANT_MISSING', `claim "${policy.claim}" is absent`);
     return '';
   }
-  if (typeof raw !== 'string' || raw.length > MAX_TENANT_LENGTH || /\p{Cc}/u.test(raw) || !raw.isWellFormed()) {
-    throw new ResolutionError('CLAIM_INVALID', `tenant claim "${policy.claim}" must be a short printable string`);
+  if (
+    typeof raw !== 'string' ||
+    raw.length > MAX_TENANT_LENGTH ||
+    /\p{Cc}/u.test(raw) ||
+    !raw.isWellFormed()
+  ) {
+    throw new ResolutionError(
+      'CLAIM_INVALID',
+      `tenant claim "${policy.claim}" must be a short printable string`,
+    );
   }
   return raw.trim().normalize('NFC');
 }

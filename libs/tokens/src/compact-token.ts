@@ -24,11 +24,19 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   if (segments.length !== 3) {
     throw new ResolutionError(
       'TOKEN_MALFORMED',
-      segments.length === 5 ? 'JWE tokens are not accepted' : `expected 3 segments, got ${segments.length}`,
+      segments.length === 5
+        ? 'JWE tokens are not accepted'
+        : `expected 3 segments, got ${segments.length}`,
     );
   }
   const [h, p, s] = segments as [string, string, string];
-  if (!h || !p || !BASE64URL_SEGMENT.test(h) || !BASE64URL_SEGMENT.test(p) || !BASE64URL_SEGMENT.test(s)) {
+  if (
+    !h ||
+    !p ||
+    !BASE64URL_SEGMENT.test(h) ||
+    !BASE64URL_SEGMENT.test(p) ||
+    !BASE64URL_SEGMENT.test(s)
+  ) {
     throw new ResolutionError('TOKEN_MALFORMED', 'segments must be non-empty base64url');
   }
   const header = decodeJsonObject(h, 'header');
@@ -36,12 +44,18 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   if (typeof header.alg !== 'string' || header.alg === '') {
     throw new ResolutionError('TOKEN_MALFORMED', 'header "alg" must be a non-empty string');
   }
-  return { header, payload, sizeBytes: Buffer.byteLength(token, 'utf8'), signatureLength: s.length };
+  return {
+    header,
+    payload,
+    sizeBytes: Buffer.byteLength(token, 'utf8'),
+    signatureLength: s.length,
+  };
 }
 
 function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
   // base64url without padding: a length of 1 mod 4 cannot come from any byte string.
-  if (segment.length % 4 === 1) throw new ResolutionError('TOKEN_MALFORMED', `${what} is not base64url`);
+  if (segment.length % 4 === 1)
+    throw new ResolutionError('TOKEN_MALFORMED', `${what} is not base64url`);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));

@@ -29,12 +29,25 @@ export async function ensureDevIssuer(dataDir: string, issuer: string): Promise<
     privateJwk = JSON.parse(await readFile(keyPath, 'utf8')) as JWK;
   } catch {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-    privateJwk = { ...(await exportJWK(privateKey)), alg: 'ES256', kid: `dev-${Date.now().toString(36)}` };
+    privateJwk = {
+      ...(await exportJWK(privateKey)),
+      alg: 'ES256',
+      kid: `dev-${Date.now().toString(36)}`,
+    };
     await writeFile(keyPath, JSON.stringify(privateJwk), { mode: 0o600 });
   }
   const { d: _d, ...publicJwk } = privateJwk;
-  const dev: DevIssuer = { issuer, audience: DEV_AUDIENCE, kid: privateJwk.kid as string, privateJwk, publicJwk };
-  await writeFile(join(dataDir, INFO_FILE), JSON.stringify({ issuer, audience: DEV_AUDIENCE, kid: dev.kid }, null, 2));
+  const dev: DevIssuer = {
+    issuer,
+    audience: DEV_AUDIENCE,
+    kid: privateJwk.kid as string,
+    privateJwk,
+    publicJwk,
+  };
+  await writeFile(
+    join(dataDir, INFO_FILE),
+    JSON.stringify({ issuer, audience: DEV_AUDIENCE, kid: dev.kid }, null, 2),
+  );
   return dev;
 }
 

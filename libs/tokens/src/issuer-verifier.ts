@@ -25,17 +25,27 @@ export class IssuerVerifier {
     // Checked before any key is fetched: a disallowed algorithm (including "none") never
     // reaches the key source or the crypto.
     if (!(this.config.algorithms as readonly string[]).includes(alg)) {
-      throw new ResolutionError('ALGORITHM_NOT_ALLOWED', `${alg} is not allowed for ${this.config.issuer}`);
+      throw new ResolutionError(
+        'ALGORITHM_NOT_ALLOWED',
+        `${alg} is not allowed for ${this.config.issuer}`,
+      );
     }
     const kid = decoded.header.kid;
     if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
-      throw new ResolutionError('TOKEN_MALFORMED', 'header "kid" must be a string of at most 256 characters');
+      throw new ResolutionError(
+        'TOKEN_MALFORMED',
+        'header "kid" must be a string of at most 256 characters',
+      );
     }
-    if (decoded.signatureLength === 0) throw new ResolutionError('SIGNATURE_INVALID', 'empty signature');
+    if (decoded.signatureLength === 0)
+      throw new ResolutionError('SIGNATURE_INVALID', 'empty signature');
 
     const candidates = selectKeys(await this.keys.keysFor(kid), alg, kid).slice(0, MAX_CANDIDATES);
     if (candidates.length === 0) {
-      throw new ResolutionError('SIGNING_KEY_NOT_FOUND', `no ${alg} key${kid ? ` with kid ${kid}` : ''}`);
+      throw new ResolutionError(
+        'SIGNING_KEY_NOT_FOUND',
+        `no ${alg} key${kid ? ` with kid ${kid}` : ''}`,
+      );
     }
     let lastError: unknown;
     for (const jwk of candidates) {
@@ -63,9 +73,13 @@ export class IssuerVerifier {
       }
     }
     const reason = reasonForJoseError(lastError);
-    throw new ResolutionError(reason, `jose: ${(lastError as Error)?.message ?? 'verification failed'}`, {
-      cause: lastError,
-    });
+    throw new ResolutionError(
+      reason,
+      `jose: ${(lastError as Error)?.message ?? 'verification failed'}`,
+      {
+        cause: lastError,
+      },
+    );
   }
 
   private importKey(jwk: JWK, alg: string): Promise<KeyLike | Uint8Array> {
@@ -85,8 +99,10 @@ function toVerifiedToken(
   header: Record<string, unknown>,
   payload: JWTPayload,
 ): VerifiedToken {
-  const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  const seconds = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : undefined);
+  const aud =
+    payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const seconds = (v: unknown) =>
+    typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : undefined;
   const scope = (payload as Record<string, unknown>).scope;
   const scp = (payload as Record<string, unknown>).scp;
   const scopes =

@@ -28,8 +28,10 @@ export function reasonForJoseError(error: unknown): ReasonCode {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'SIGNATURE_INVALID';
   if (error instanceof errors.JWKSNoMatchingKey) return 'SIGNING_KEY_NOT_FOUND';
   if (error instanceof errors.JWKSMultipleMatchingKeys) return 'SIGNING_KEY_NOT_FOUND';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return 'KEYS_UNAVAILABLE';
-  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'TOKEN_MALFORMED';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return 'KEYS_UNAVAILABLE';
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid)
+    return 'TOKEN_MALFORMED';
   // Unsupported `crit` extensions, `b64: false` and unknown algorithms all land here.
   if (error instanceof errors.JOSENotSupported) return 'TOKEN_MALFORMED';
   if (error instanceof errors.JWKInvalid) return 'SIGNING_KEY_NOT_FOUND';

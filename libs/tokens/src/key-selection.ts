@@ -1,6 +1,10 @@
 import type { JWK } from 'jose';
 
-const EC_CURVES: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+const EC_CURVES: Readonly<Record<string, string>> = {
+  ES256: 'P-256',
+  ES384: 'P-384',
+  ES512: 'P-521',
+};
 
 /** The key type a JWS algorithm needs. */
 export function keyTypeFor(alg: string): string | undefined {
@@ -28,7 +32,9 @@ export function selectKeys(keys: readonly JWK[], alg: string, kid: string | unde
     if (kty === 'OKP' && jwk.crv !== 'Ed25519' && jwk.crv !== 'Ed448') return false;
     return kid === undefined || jwk.kid === undefined || jwk.kid === kid;
   });
-  return kid === undefined ? usable : [...usable.filter((k) => k.kid === kid), ...usable.filter((k) => k.kid !== kid)];
+  return kid === undefined
+    ? usable
+    : [...usable.filter((k) => k.kid === kid), ...usable.filter((k) => k.kid !== kid)];
 }
 
 /** True when some key carries exactly this `kid`: used to decide whether a refetch could help. */

@@ -83,7 +83,10 @@ export class RemoteJwksSource implements KeySource {
     const wantsRefetch = !this.keys || !fresh || !hasKid(this.keys, kid);
     if (wantsRefetch && !coolingDown) await this.refresh();
     if (!this.keys) {
-      throw new ResolutionError('KEYS_UNAVAILABLE', `no keys for ${this.issuer}: ${this.lastError ?? 'not fetched yet'}`);
+      throw new ResolutionError(
+        'KEYS_UNAVAILABLE',
+        `no keys for ${this.issuer}: ${this.lastError ?? 'not fetched yet'}`,
+      );
     }
     return this.keys;
   }
@@ -95,7 +98,10 @@ export class RemoteJwksSource implements KeySource {
       keyIds: (this.keys ?? []).map((k) => k.kid ?? '(no kid)'),
       lastFetchAt: this.fetchedAt === undefined ? undefined : new Date(this.fetchedAt),
       lastError: this.lastError,
-      degraded: this.keys !== undefined && this.fetchedAt !== undefined && now - this.fetchedAt >= this.policy.cacheMaxAgeMs,
+      degraded:
+        this.keys !== undefined &&
+        this.fetchedAt !== undefined &&
+        now - this.fetchedAt >= this.policy.cacheMaxAgeMs,
     };
   }
 
@@ -113,7 +119,9 @@ export class RemoteJwksSource implements KeySource {
       const body = await fetchJson(url, this.policy.timeoutMs);
       const keys = (body as { keys?: unknown }).keys;
       if (!Array.isArray(keys)) throw new Error('JWKS has no "keys" array');
-      this.keys = keys.filter((k): k is JWK => typeof k === 'object' && k !== null && typeof k.kty === 'string');
+      this.keys = keys.filter(
+        (k): k is JWK => typeof k === 'object' && k !== null && typeof k.kty === 'string',
+      );
       this.fetchedAt = this.clock.now().getTime();
       this.lastError = undefined;
       this.observe(this.issuer, 'success');
@@ -148,7 +156,9 @@ export function discoveryLocator(issuer: string, timeoutMs: number): () => Promi
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const doc = (await fetchJson(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown };
     if (doc.issuer !== issuer) {
-      throw new Error(`discovery document issuer ${JSON.stringify(doc.issuer)} does not equal ${issuer}`);
+      throw new Error(
+        `discovery document issuer ${JSON.stringify(doc.issuer)} does not equal ${issuer}`,
+      );
     }
     if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri)) {
       throw new Error('discovery document has no http(s) jwks_uri');
@@ -165,8 +175,11 @@ export async function loadKeyFiles(paths: readonly string[], origin: string): Pr
     const text = await readFile(path, 'utf8');
     try {
       if (text.includes('-----BEGIN')) {
-        if (/PRIVATE KEY-----/.test(text)) throw new Error('holds a private key; configure the public key only');
-        const key = text.includes('CERTIFICATE') ? new X509Certificate(text).publicKey : createPublicKey(text);
+        if (/PRIVATE KEY-----/.test(text))
+          throw new Error('holds a private key; configure the public key only');
+        const key = text.includes('CERTIFICATE')
+          ? new X509Certificate(text).publicKey
+          : createPublicKey(text);
         keys.push(key.export({ format: 'jwk' }) as JWK);
       } else {
         const json = JSON.parse(text) as JWK | { keys: JWK[] };

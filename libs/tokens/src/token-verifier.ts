@@ -33,7 +33,10 @@ export class TokenVerifier {
   ): Promise<TokenVerifier> {
     const byIssuer = new Map<string, IssuerVerifier>();
     for (const issuer of config.issuers) {
-      byIssuer.set(issuer.issuer, new IssuerVerifier(issuer, await keySourceFor(issuer, clock, observe), clock));
+      byIssuer.set(
+        issuer.issuer,
+        new IssuerVerifier(issuer, await keySourceFor(issuer, clock, observe), clock),
+      );
     }
     return new TokenVerifier(byIssuer, config.limits.maxTokenBytes);
   }
@@ -67,7 +70,11 @@ export class TokenVerifier {
   }
 }
 
-async function keySourceFor(issuer: IssuerConfig, clock: Clock, observe?: FetchObserver): Promise<KeySource> {
+async function keySourceFor(
+  issuer: IssuerConfig,
+  clock: Clock,
+  observe?: FetchObserver,
+): Promise<KeySource> {
   const source = issuer.keySource;
   switch (source.kind) {
     case 'discovery':
@@ -80,7 +87,13 @@ async function keySourceFor(issuer: IssuerConfig, clock: Clock, observe?: FetchO
         'discovery',
       );
     case 'jwks':
-      return new RemoteJwksSource(issuer.issuer, async () => source.uri, issuer.jwks, clock, observe);
+      return new RemoteJwksSource(
+        issuer.issuer,
+        async () => source.uri,
+        issuer.jwks,
+        clock,
+        observe,
+      );
     case 'files':
       return new StaticKeySource('files', await loadKeyFiles(source.paths, issuer.origin));
     case 'jwks-inline':

@@ -28,9 +28,15 @@ export interface GrpcErrorObject {
 export function grpcError(error: ResolutionError, domain: string): GrpcErrorObject {
   const { grpcStatus, title } = presentReason(error.reason);
   const message = `${error.reason}: ${title}`;
-  const info = ErrorInfoType.encode(ErrorInfoType.create({ reason: error.reason, domain })).finish();
+  const info = ErrorInfoType.encode(
+    ErrorInfoType.create({ reason: error.reason, domain }),
+  ).finish();
   const status = StatusType.encode(
-    StatusType.create({ code: grpcStatus, message, details: [{ type_url: ERROR_INFO_URL, value: info }] }),
+    StatusType.create({
+      code: grpcStatus,
+      message,
+      details: [{ type_url: ERROR_INFO_URL, value: info }],
+    }),
   ).finish();
   const metadata = new Metadata();
   metadata.set('grpc-status-details-bin', Buffer.from(status));
@@ -38,13 +44,18 @@ export function grpcError(error: ResolutionError, domain: string): GrpcErrorObje
 }
 
 /** Decodes `grpc-status-details-bin` (for clients and tests). */
-export function decodeErrorInfo(bin: Buffer): { code: number; reason: string; domain: string } | undefined {
+export function decodeErrorInfo(
+  bin: Buffer,
+): { code: number; reason: string; domain: string } | undefined {
   const status = StatusType.toObject(StatusType.decode(bin)) as {
     code: number;
     details?: { type_url: string; value: Uint8Array }[];
   };
   const detail = status.details?.find((d) => d.type_url === ERROR_INFO_URL);
   if (!detail) return undefined;
-  const info = ErrorInfoType.toObject(ErrorInfoType.decode(detail.value)) as { reason: string; domain: string };
+  const info = ErrorInfoType.toObject(ErrorInfoType.decode(detail.value)) as {
+    reason: string;
+    domain: string;
+  };
   return { code: status.code, reason: info.reason, domain: info.domain };
 }

@@ -13,8 +13,13 @@ export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
   constructor(@Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig) {}
 
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
-    if (isResolutionError(exception)) return throwError(() => grpcError(exception, this.config.domain));
+    if (isResolutionError(exception))
+      return throwError(() => grpcError(exception, this.config.domain));
     this.logger.error(`unexpected error: ${(exception as Error)?.stack ?? String(exception)}`);
-    return throwError(() => ({ code: status.INTERNAL, message: 'internal error', details: 'internal error' }));
+    return throwError(() => ({
+      code: status.INTERNAL,
+      message: 'internal error',
+      details: 'internal error',
+    }));
   }
 }

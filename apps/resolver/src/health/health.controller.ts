@@ -1,5 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { Readiness } from './readiness';
 
 /** Liveness (the process answers) and readiness (database reachable, migrations applied). */
@@ -25,7 +30,9 @@ export class HealthController {
       async () => {
         const session = this.indicators.check('migrations');
         try {
-          return (await this.readiness.migrationsApplied()) ? session.up() : session.down({ message: 'pending migrations' });
+          return (await this.readiness.migrationsApplied())
+            ? session.up()
+            : session.down({ message: 'pending migrations' });
         } catch {
           return session.down({ message: 'cannot read migration state' });
         }

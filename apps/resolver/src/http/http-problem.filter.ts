@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { isResolutionError } from '@resolver/reasons';
@@ -41,7 +48,12 @@ export class HttpProblemFilter implements ExceptionFilter {
       void reply
         .status(status)
         .type(PROBLEM_CONTENT_TYPE)
-        .send({ type: 'about:blank', title: 'Bad request', status, detail: (exception as Error).message });
+        .send({
+          type: 'about:blank',
+          title: 'Bad request',
+          status,
+          detail: (exception as Error).message,
+        });
       return;
     }
     this.logger.error(`unexpected error: ${(exception as Error)?.stack ?? String(exception)}`);

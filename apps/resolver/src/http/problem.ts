@@ -12,13 +12,18 @@ export interface Problem {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** The problem document and headers for a reason. Titles are fixed text: no request data. */
-export function problemFor(reason: ReasonCode, realm: string): { problem: Problem; headers: Record<string, string> } {
+export function problemFor(
+  reason: ReasonCode,
+  realm: string,
+): { problem: Problem; headers: Record<string, string> } {
   const { httpStatus, title } = presentReason(reason);
   const headers: Record<string, string> = {};
   if (httpStatus === 401) {
     // RFC 6750 §3.1: no error code when the request carried no credentials at all.
     headers['www-authenticate'] =
-      reason === 'TOKEN_MISSING' ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"`;
+      reason === 'TOKEN_MISSING'
+        ? `Bearer realm="${realm}"`
+        : `Bearer realm="${realm}", error="invalid_token"`;
   }
   if (httpStatus === 503) headers['retry-after'] = '1';
   return {

@@ -12,7 +12,10 @@ export class ResolveController {
   @Post('resolve')
   @HttpCode(200)
   async resolve(@Body() body: unknown, @Headers('authorization') authorization?: string) {
-    const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
-    return toResolutionJson(await this.resolver.resolve({ token, authorization, transport: 'http' }));
+    const token =
+      typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
+    return toResolutionJson(
+      await this.resolver.resolve({ token, authorization, transport: 'http' }),
+    );
   }
 }

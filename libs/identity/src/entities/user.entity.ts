@@ -1,4 +1,10 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import type { PrincipalKind, Provenance, UserStatus } from '../user';
 
 /** `users`: the application's own record of a principal. Schema lives in the migrations. */
@@ -14,7 +20,8 @@ export class UserEntity {
   @Column({ type: 'jsonb', default: {} }) attributes!: Record<string, unknown>;
   @Column({ type: 'text', default: 'active' }) status!: UserStatus;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
-  @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true }) tokensValidAfter!: Date | null;
+  @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
+  tokensValidAfter!: Date | null;
   @Column({ type: 'text', default: 'admin' }) provenance!: Provenance;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;

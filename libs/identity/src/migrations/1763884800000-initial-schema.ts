@@ -30,10 +30,14 @@ export class InitialSchema1763884800000 implements MigrationInterface {
       )`);
     await q.query(`CREATE UNIQUE INDEX users_tenant_email_live_key ON users (tenant, lower(email))
       WHERE email IS NOT NULL AND deleted_at IS NULL`);
-    await q.query(`CREATE INDEX users_tenant_email_idx ON users (tenant, lower(email)) WHERE email IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX users_tenant_email_idx ON users (tenant, lower(email)) WHERE email IS NOT NULL`,
+    );
     await q.query(`CREATE UNIQUE INDEX users_tenant_username_live_key ON users (tenant, username)
       WHERE username IS NOT NULL AND deleted_at IS NULL`);
-    await q.query(`CREATE INDEX users_tenant_username_idx ON users (tenant, username) WHERE username IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX users_tenant_username_idx ON users (tenant, username) WHERE username IS NOT NULL`,
+    );
     await q.query(`
       CREATE FUNCTION users_touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN NEW.updated_at := now(); RETURN NEW; END $$`);

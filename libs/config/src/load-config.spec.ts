@@ -1,0 +1,149 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConfig, ConfigError, loadConfig } from '.';
+
+const issuer = (extra: Record<string, unknown> = {}) => ({
+  issuer: 'https://idp.example/',
+  jwksUri: 'https://idp.example/jwks',
+  audiences: ['api'],
+  algorithms: ['RS256'],
+  ...extra,
+});
+const build = (raw: unknown, env: Record<string, string> = {}) =>
+  buildConfig(raw, env, { source: 'resolver.yaml', baseDir: '/' });
+const failure = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('config', () => {
+  it('defaults to embedded mode on loopback with no file and no DATABASE_URL', () => {
+    const config = loadConfig({});
+    expect(config.mode).toBe('embedded');
+    expect(config.http).toMatchObject({ port: 8080, bindAddress: '127.0.0.1' });
+    expect(config.grpc.port).toBe(50051);
+    expect(config.limits.maxTokenBytes).toBe(8192);
+  });
+
+  it('is external with DATABASE_URL, binding all interfaces unless BIND_ADDRESS says otherwise', () => {
+    const config = build({}, { DATABASE_URL: 'postgres://u:p@db/resolver', HTTP_PORT: '9090' });
+    expect(config.mode).toBe('external');
+    expect(config.http).toMatchObject({ port: 9090, bindAddress: '0.0.0.0' });
+    expect(
+      build({}, { DATABASE_URL: 'postgres://db/x', BIND_ADDRESS: '10.0.0.1' }).grpc.bindAddress,
+    ).toBe('10.0.0.1');
+  });
+
+  it('applies issuer defaults: subject claim, external lookup, email lowercasing, jose-required claims', () => {
+    const [a] = build({ issuers: [issuer()] }).issuers;
+    expect(a).toMatchObject({
+      clockToleranceSeconds: 30,
+      requiredClaims: ['exp'],
+      subject: {
+        claim: 'sub',
+        lookup: 'external',
+        maxLength: 255,
+        normalize: { trim: true, nfc: true, lowercase: false },
+      },
+      jit: { enabled: false },
+      jwks: { timeoutMs: 2000, cooldownMs: 30000, cacheMaxAgeMs: 600000 },
+    });
+    const [b] = build({
+      issuers: [issuer({ subject: { claim: 'email', lookup: 'email' } })],
+    }).issuers;
+    expect(b?.subject.normalize.lowercase).toBe(true);
+  });
+
+  it.each([
+    [
+      { issuers: [issuer({ algorithms: ['none'] })] },
+      'issuers[0].algorithms[0]: "none" is never allowed',
+    ],
+    [
+      { issuers: [issuer({ algorithms: ['HS256'] })] },
+      'issuers[0].algorithms[0]: HS256 is an HMAC algorithm',
+    ],
+    [
+      { issuers: [issuer({ algorithms: [] })] },
+      'issuers[0].algorithms: list the allowed algorithms',
+    ],
+    [{ issuers: [issuer({ audiences: [] })] }, 'issuers[0].audiences'],
+    [{ issuers: [issuer({ keys: ['a.pem'] })] }, 'set exactly one key source'],
+    [{ issuers: [{ ...issuer(), jwksUri: undefined }] }, 'found none'],
+    [{ issuers: [issuer({ algoritms: ['RS256'] })] }, 'issuers[0].algoritms: unknown field'],
+    [{ issuers: [issuer({ jwksUri: 'ftp://x' })] }, 'issuers[0].jwksUri'],
+    [{ issuers: [issuer({ subject: { lookup: 'phone' } })] }, 'issuers[0].subject.lookup'],
+    [
+      { issuers: [issuer({ subject: { pattern: '([' } })] },
+      'issuers[0].subject.pattern: is not a valid regular expression',
+    ],
+    [
+      { issuers: [issuer({ subject: { lookup: 'id' }, jit: { enabled: true } })] },
+      'issuers[0].jit.enabled',
+    ],
+    [{ issuers: [issuer({ jit: { map: { email: 'password' } } })] }, 'issuers[0].jit.map.email'],
+    [{ issuers: [issuer(), issuer()] }, 'issuers[1].issuer: duplicate issuer'],
+    [{ server: { httpPort: 'x' } }, 'server.httpPort'],
+    [{ limits: { maxTokenBytes: 10 } }, 'limits.maxTokenBytes'],
+    [{ databse: {} }, 'databse: unknown field'],
+  ])('refuses %j naming the field', (raw, message) => {
+    expect(failure(() => build(raw))).toContain(message);
+  });
+
+  it('names bad environment overrides', () => {
+    expect(failure(() => build({}, { HTTP_PORT: 'eighty' }))).toContain('HTTP_PORT');
+    expect(failure(() => build({}, { DATABASE_URL: 'mysql://x' }))).toContain('DATABASE_URL');
+    expect(failure(() => build({}, { MIGRATIONS_RUN: 'maybe' }))).toContain('MIGRATIONS_RUN');
+  });
+
+  it('reads HMAC secrets from env or file and refuses short ones', async () => {
+    const hmac = (extra: Record<string, unknown>) => ({
+      ...issuer(),
+      jwksUri: undefined,
+      algorithms: ['HS256'],
+      ...extra,
+    });
+    const long = 'x'.repeat(32);
+    expect(
+      build({ issuers: [hmac({ hmacSecretEnv: 'S' })] }, { S: long }).issuers[0]?.keySource.kind,
+    ).toBe('hmac');
+    expect(
+      failure(() => build({ issuers: [hmac({ hmacSecretEnv: 'S' })] }, { S: 'short' })),
+    ).toContain('issuers[0].hmacSecretEnv: HMAC secret is 5 bytes; at least 32');
+    expect(failure(() => build({ issuers: [hmac({ hmacSecretEnv: 'MISSING' })] }))).toContain(
+      'MISSING is not set',
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    await writeFile(join(dir, 'secret'), `${long}\n`);
+    const fromFile = buildConfig(
+      { issuers: [hmac({ hmacSecretFile: 'secret' })] },
+      {},
+      { source: 'f', baseDir: dir },
+    );
+    const source = fromFile.issuers[0]?.keySource;
+    expect(source?.kind === 'hmac' && source.secret.length).toBe(32);
+  });
+
+  it('loads YAML from RESOLVER_CONFIG and reports unreadable or invalid files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    const path = join(dir, 'resolver.yaml');
+    await writeFile(
+      path,
+      'server:\n  httpPort: 9999\nissuers:\n  - issuer: https://a/\n    discovery: true\n    audiences: [x]\n    algorithms: [ES256]\n',
+    );
+    const config = loadConfig({ RESOLVER_CONFIG: path });
+    expect(config.http.port).toBe(9999);
+    expect(config.issuers[0]?.keySource).toEqual({ kind: 'discovery' });
+    expect(failure(() => loadConfig({ RESOLVER_CONFIG: join(dir, 'nope.yaml') }))).toContain(
+      'RESOLVER_CONFIG: cannot read',
+    );
+    await writeFile(path, 'server: [unclosed');
+    expect(failure(() => loadConfig({ RESOLVER_CONFIG: path }))).toContain('not valid YAML');
+  });
+});

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite drives real peers: promtool (Prometheus rule tests and metric lint).
+# Installs what is missing from Debian's packages when it can (root + apt), otherwise says what
+# to install. Idempotent and quiet when everything is present.
+set -euo pipefail
+declare -A package_for=([promtool]=prometheus)
+missing=()
+for tool in "${!package_for[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for[$tool]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing test tools: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts packaged daemons on install; the tests start their own.
+  for svc in "${missing[@]}"; do (service "$svc" stop || pkill -x "$svc" || true) >/dev/null 2>&1; done
+  exit 0
+fi
+echo "missing test tools; install the Debian packages: ${missing[*]}" >&2
+exit 1

@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '@resolver/identity';
+import { JwksServer } from './support/jwks-server';
+import { freePort } from './support/ports';
+import { ResolverHarness } from './support/resolver-harness';
+import { claimsFor, TokenFactory } from './support/token-factory';
+import { Client } from 'pg';
+
+const AUD = 'api://outage';
+
+/**
+ * A stopped database must read as "unavailable" (503 / UNAVAILABLE), never as "user not found",
+ * and the resolver must recover by itself when the database comes back. This suite owns its
+ * Postgres so it can stop it without disturbing the other suites.
+ */
+describe('user store outage', () => {
+  let dataDir: string;
+  let port: number;
+  let pg: EmbeddedDatabase;
+  let idp: JwksServer;
+  let keys: TokenFactory;
+  let app: ResolverHarness;
+  const issuer = 'https://outage.idp.test';
+  const jitIssuer = 'https://outage-jit.idp.test';
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'resolver-outage-'));
+    port = await freePort();
+    pg = await startEmbeddedDatabase({ dataDir, port });
+    idp = await new JwksServer().start();
+    keys = await TokenFactory.create('outage');
+    const jwksUri = idp.publishJwks('outage', keys.publicJwks());
+    app = await ResolverHarness.start({
+      databaseUrl: pg.url,
+      config: {
+        database: {
+          retryAttempts: 2,
+          retryBackoffMs: 20,
+          connectTimeoutMs: 500,
+          statementTimeoutMs: 1000,
+        },
+      },
+      issuers: [
+        { issuer, jwksUri, audiences: [AUD], algorithms: ['RS256'] },
+        {
+          issuer: jitIssuer,
+          jwksUri,
+          audiences: [AUD],
+          algorithms: ['RS256'],
+          jit: { enabled: true },
+        },
+      ],
+    });
+    const client = new Client({ connectionString: pg.url });
+    await client.connect();
+    const { rows } = await client.query(
+      `INSERT INTO users (email, provenance) VALUES ('kept@example.com', 'admin') RETURNING id`,
+    );
+    await client.query(
+      `INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, 'kept', $2)`,
+      [issuer, rows[0].id],
+    );
+    await client.end();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await pg?.stop();
+    await idp?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers USER_STORE_UNAVAILABLE while Postgres is down, then recovers without a restart', async () => {
+    const known = await keys.sign(claimsFor(issuer, AUD, now(), { sub: 'kept' }));
+    const unknown = await keys.sign(claimsFor(issuer, AUD, now(), { sub: 'never-seen' }));
+    const jit = await keys.sign(claimsFor(jitIssuer, AUD, now(), { sub: 'would-provision' }));
+    expect((await app.resolveHttp({ token: known })).status).toBe(200);
+
+    await pg.stop();
+    for (const token of [known, unknown, jit]) {
+      const http = await app.resolveHttp({ token });
+      expect([http.status, http.body.reason]).toEqual([503, 'USER_STORE_UNAVAILABLE']);
+      expect(http.headers.get('retry-after')).toBe('1');
+      const grpc = await app.resolveGrpc({ token });
+      expect(grpc).toMatchObject({ ok: false, code: 14, reason: 'USER_STORE_UNAVAILABLE' });
+    }
+    expect((await app.http('/health/ready')).status).toBe(503);
+    expect((await app.http('/health/live')).status).toBe(200);
+
+    pg = await startEmbeddedDatabase({ dataDir, port });
+    const deadline = Date.now() + 5_000;
+    let recovered = await app.resolveHttp({ token: known });
+    while (recovered.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      recovered = await app.resolveHttp({ token: known });
+    }
+    expect(recovered.status).toBe(200);
+    expect((await app.resolveHttp({ token: unknown })).body.reason).toBe('USER_NOT_FOUND');
+    expect((await app.http('/health/ready')).status).toBe(200);
+
+    const metrics = (await app.http('/metrics')).body as string;
+    expect(metrics).toMatch(
+      /reason="USER_STORE_UNAVAILABLE",issuer="https:\/\/outage.idp.test",transport="http"\} [1-9]/,
+    );
+  });
+});

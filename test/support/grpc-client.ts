@@ -1,0 +1,51 @@
+import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { decodeErrorInfo } from '../../apps/resolver/src/grpc/error-details';
+import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+
+export type GrpcResult =
+  | { ok: true; response: Record<string, any> }
+  | { ok: false; code: number; message: string; reason?: string; domain?: string };
+
+type UnaryFn = (
+  req: unknown,
+  md: Metadata,
+  cb: (err: ServiceError | null, res: any) => void,
+) => void;
+
+/** A real @grpc/grpc-js client for identity.v1.SubjectResolver, built from the shared options. */
+export class ResolverGrpcClient {
+  private readonly client: { ResolveSubject: UnaryFn; close(): void };
+
+  constructor(address: string) {
+    const definition = loadSync(protoFiles(), {
+      ...RESOLVER_GRPC.loader,
+      includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
+    });
+    const pkg = loadPackageDefinition(definition) as any;
+    this.client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
+  }
+
+  resolve(request: { token?: string; authorization?: string }): Promise<GrpcResult> {
+    const metadata = new Metadata();
+    if (request.authorization !== undefined) metadata.set('authorization', request.authorization);
+    return new Promise((resolve) => {
+      this.client.ResolveSubject({ token: request.token ?? '' }, metadata, (error, response) => {
+        if (!error) return resolve({ ok: true, response });
+        const [bin] = error.metadata?.get('grpc-status-details-bin') ?? [];
+        const info = Buffer.isBuffer(bin) ? decodeErrorInfo(bin) : undefined;
+        resolve({
+          ok: false,
+          code: error.code,
+          message: error.details,
+          reason: info?.reason,
+          domain: info?.domain,
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
