@@ -4,7 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Clock, ConfigModule, type ResolverConfig } from '@resolver/config';
 import { IdentityModule } from '@resolver/identity';
 import { ResolverMetrics } from '@resolver/observability';
-import { ResolveSubject } from '@resolver/resolution';
+import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
@@ -33,6 +33,8 @@ export class AppModule {
       { provide: Clock, useValue: parts.clock },
       { provide: HealthImplementation, useValue: parts.grpcHealth },
       ResolveSubject,
+      SubjectCaches,
+      CacheCoherence,
       Readiness,
     ];
     const controllers: DynamicModule['controllers'] = [

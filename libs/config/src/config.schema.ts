@@ -63,6 +63,17 @@ const issuerSchema = z
     tenant: z
       .strictObject({ claim: z.string().min(1), required: z.boolean().default(true) })
       .optional(),
+    serviceAccounts: z
+      .strictObject({
+        when: z.strictObject({ claim: z.string().min(1), equals: z.string().min(1) }).optional(),
+        subEqualsClientId: z.boolean().default(false),
+        clientIdClaim: z.string().min(1).default('client_id'),
+        jit: z.boolean().default(false),
+      })
+      .refine((s) => (s.when !== undefined) !== s.subEqualsClientId, {
+        message: 'set exactly one rule: when {claim, equals} or subEqualsClientId: true',
+      })
+      .optional(),
     jit: z
       .strictObject({
         enabled: z.boolean().default(false),
@@ -140,6 +151,36 @@ export const configFileSchema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({ maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192) })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      tokens: z
+        .strictObject({
+          maxEntries: z.number().int().min(0).max(10_000_000).default(10_000),
+          maxTtlSeconds: z.number().int().min(1).max(86_400).default(300),
+        })
+        .prefault({}),
+      users: z
+        .strictObject({
+          maxEntries: z.number().int().min(0).max(10_000_000).default(50_000),
+          ttlSeconds: z.number().int().min(1).max(86_400).default(60),
+        })
+        .prefault({}),
+      negative: z
+        .strictObject({
+          maxEntries: z.number().int().min(0).max(10_000_000).default(10_000),
+          ttlSeconds: z.number().int().min(1).max(3_600).default(5),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      tokenEnv: z.string().min(1).default('ADMIN_TOKEN'),
+      tokenFile: z.string().min(1).optional(),
+    })
     .prefault({}),
   issuers: z.array(issuerSchema).default([]),
 });

@@ -62,6 +62,17 @@ export interface JwksPolicy {
   readonly cacheMaxAgeMs: number;
 }
 
+/**
+ * Which tokens are machine clients: they resolve to principals of kind `service`, looked up by
+ * their client id (claim `clientIdClaim`), provisioned just in time only if `jit` says so.
+ */
+export interface ServiceAccountRule {
+  readonly when?: { readonly claim: string; readonly equals: string };
+  readonly subEqualsClientId: boolean;
+  readonly clientIdClaim: string;
+  readonly jit: boolean;
+}
+
 /** Everything the resolver trusts about one issuer. */
 export interface IssuerConfig {
   readonly issuer: string;
@@ -73,6 +84,7 @@ export interface IssuerConfig {
   readonly jwks: JwksPolicy;
   readonly subject: SubjectPolicy;
   readonly tenant?: TenantPolicy;
+  readonly serviceAccounts?: ServiceAccountRule;
   readonly jit: JitPolicy;
   /** Where this issuer came from, for messages: `issuers[2]` or `embedded dev issuer`. */
   readonly origin: string;
@@ -95,6 +107,14 @@ export interface EmbeddedConfig {
   readonly port: number;
 }
 
+/** Cache bounds. Entries are also dropped on change notifications from the database. */
+export interface CacheConfig {
+  readonly enabled: boolean;
+  readonly tokens: { readonly maxEntries: number; readonly maxTtlSeconds: number };
+  readonly users: { readonly maxEntries: number; readonly ttlSeconds: number };
+  readonly negative: { readonly maxEntries: number; readonly ttlSeconds: number };
+}
+
 /** The validated configuration: built once at boot, read-only afterwards. */
 export interface ResolverConfig {
   /** `embedded` = no database URL given: embedded Postgres and a development issuer. */
@@ -111,5 +131,8 @@ export interface ResolverConfig {
   readonly embedded: EmbeddedConfig;
   readonly limits: { readonly maxTokenBytes: number };
   readonly issuers: readonly IssuerConfig[];
+  readonly cache: CacheConfig;
+  /** Present only when an admin credential is configured: the admin API is off otherwise. */
+  readonly admin?: { readonly token: Uint8Array };
   readonly source: string;
 }

@@ -88,6 +88,8 @@ export function buildConfig(
     },
     limits: { maxTokenBytes: file.limits.maxTokenBytes },
     issuers,
+    cache: file.cache,
+    admin: adminCredential(file.admin, env, where),
     source: where.source,
   };
 }
@@ -157,6 +159,7 @@ function toIssuerConfig(
       maxLength: entry.subject.maxLength,
     },
     tenant: entry.tenant,
+    serviceAccounts: entry.serviceAccounts,
     jit: {
       enabled: entry.jit.enabled,
       requiredClaims: entry.jit.requiredClaims,
@@ -165,6 +168,36 @@ function toIssuerConfig(
     },
     origin,
   };
+}
+
+const MIN_ADMIN_TOKEN_BYTES = 24;
+
+/** The admin bearer secret from `ADMIN_TOKEN` (or the configured env/file); absent = admin off. */
+function adminCredential(
+  admin: { enabled: boolean; tokenEnv: string; tokenFile?: string },
+  env: Environment,
+  where: { source: string; baseDir: string },
+): { token: Uint8Array } | undefined {
+  if (!admin.enabled) return undefined;
+  let token: string | undefined;
+  let field = admin.tokenEnv;
+  const file = envString(env, 'ADMIN_TOKEN_FILE') ?? admin.tokenFile;
+  if (file) {
+    field = envString(env, 'ADMIN_TOKEN_FILE') ? 'ADMIN_TOKEN_FILE' : `${where.source}: admin.tokenFile`;
+    const path = isAbsolute(file) ? file : resolve(where.baseDir, file);
+    try {
+      token = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new ConfigError(`${field}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  } else {
+    token = envString(env, admin.tokenEnv);
+  }
+  if (token === undefined) return undefined;
+  if (Buffer.byteLength(token) < MIN_ADMIN_TOKEN_BYTES) {
+    throw new ConfigError(`${field}: the admin token must be at least ${MIN_ADMIN_TOKEN_BYTES} bytes`);
+  }
+  return { token: new Uint8Array(Buffer.from(token, 'utf8')) };
 }
 
 function checkSecret(

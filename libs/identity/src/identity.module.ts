@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { TypeOrmUserRepository } from './typeorm-user-repository';
 import { UserRepository } from './user-repository';
+import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
 
 /** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
 @Module({})
@@ -30,8 +31,17 @@ export class IdentityModule {
               backoffMs: db.retryBackoffMs,
             }),
         },
+        {
+          provide: RevocationRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmRevocationRepository(ds, {
+              attempts: db.retryAttempts,
+              backoffMs: db.retryBackoffMs,
+            }),
+        },
       ],
-      exports: [UserRepository, TypeOrmModule],
+      exports: [UserRepository, RevocationRepository, TypeOrmModule],
     };
   }
 }

@@ -7,3 +7,6 @@ export * from './typeorm-user-repository';
 export * from './user';
 export * from './user-repository';
 export * from './embedded-database';
+export * from './change-event';
+export * from './change-listener';
+export * from './revocation-repository';

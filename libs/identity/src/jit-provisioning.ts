@@ -13,6 +13,10 @@ export function provisioningInput(
   claims: Readonly<Record<string, unknown>>,
   policy: JitPolicy,
 ): NewUser {
+  if (key.kind === 'service') {
+    // A machine client carries no personal claims: it is named by its client id.
+    return { tenant: key.tenant, kind: 'service', displayName: key.subject, roles: [...policy.defaultRoles], provenance: 'jit' };
+  }
   for (const claim of policy.requiredClaims) {
     const value = claims[claim];
     if (value === undefined || value === null || value === '') {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type Outcome, REASON_CODES, REASON_TABLE, type ReasonCode } from '@resolver/reasons';
 import { TRANSPORTS, type Transport } from './transport';
 
@@ -37,6 +37,23 @@ export class ResolverMetrics {
     labelNames: ['issuer', 'result'] as const,
     registers: [this.registry],
   });
+  readonly cacheRequests = new Counter({
+    name: 'resolver_cache_requests_total',
+    help: 'Cache lookups by cache (token|user|negative) and result (hit|miss).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheEvictions = new Counter({
+    name: 'resolver_cache_evictions_total',
+    help: 'Entries evicted to stay within the configured bound, by cache.',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+  readonly listenerUp = new Gauge({
+    name: 'resolver_listener_up',
+    help: '1 while the Postgres LISTEN connection for cache invalidation is up (caches in use), else 0.',
+    registers: [this.registry],
+  });
   readonly internalErrors = new Counter({
     name: 'resolver_internal_errors_total',
     help: 'Requests that failed with an unexpected error (a bug): should stay at zero.',
@@ -55,10 +72,24 @@ export class ResolverMetrics {
       }
       this.internalErrors.labels(transport).inc(0);
     }
+    for (const cache of ['token', 'user', 'negative']) {
+      this.cacheRequests.labels(cache, 'hit').inc(0);
+      this.cacheRequests.labels(cache, 'miss').inc(0);
+      this.cacheEvictions.labels(cache).inc(0);
+    }
+    this.listenerUp.set(0);
     for (const issuer of issuers) {
       for (const result of ['created', 'existing', 'rejected', 'error'])
         this.jit.labels(issuer, result).inc(0);
     }
+  }
+
+  /** Hit/miss/eviction counters for one cache. */
+  cacheObserver(cache: 'token' | 'user' | 'negative') {
+    const hit = this.cacheRequests.labels(cache, 'hit');
+    const miss = this.cacheRequests.labels(cache, 'miss');
+    const evicted = this.cacheEvictions.labels(cache);
+    return { hit: () => hit.inc(), miss: () => miss.inc(), evict: (n = 1) => evicted.inc(n) };
   }
 
   /** Counts one answered resolution. */

@@ -1,33 +1,44 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { provisioningInput, type UserRecord, UserRepository } from '@resolver/identity';
+import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import {
+  type LookupKey,
+  provisioningInput,
+  RevocationRepository,
+  type UserRecord,
+  UserRepository,
+} from '@resolver/identity';
 import { ResolverMetrics, type Transport, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';
-import type {
-  Principal,
-  Resolution,
-  ResolutionSource,
-  ResolveRequest,
-  TokenInfo,
-} from './resolution';
+import { type CachedToken, SubjectCaches, userCacheKey } from './cache/subject-caches';
+import { SingleFlight } from './cache/single-flight';
+import type { Principal, Resolution, ResolutionSource, ResolveRequest, TokenInfo } from './resolution';
 import { lookupKeyFor } from './subject-key';
 import { assertUsable } from './user-status';
 
 /**
  * The ResolveSubject use case: one pipeline for every transport. It decides the outcome and the
  * reason; transports only translate. Counts and logs exactly once per call.
+ *
+ * Fast path: a repeated token whose user is cached is answered from memory — no signature check,
+ * no SQL — but still against the in-memory deny-list and the cached user's status and
+ * `tokens_valid_after`, which database notifications keep current.
  */
 @Injectable()
 export class ResolveSubject {
   private readonly logger = new Logger('Resolution');
+  private readonly lookups = new SingleFlight<string, UserRecord | null>();
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly verifier: TokenVerifier,
     private readonly users: UserRepository,
+    private readonly revocations: RevocationRepository,
+    private readonly caches: SubjectCaches,
     private readonly metrics: ResolverMetrics,
+    private readonly clock: Clock,
   ) {}
 
   /** Resolves the caller behind a token, or throws a {@link ResolutionError}. */
@@ -36,20 +47,13 @@ export class ResolveSubject {
     const trace = { issuer: UNKNOWN_ISSUER };
     try {
       const resolution = await this.run(request, trace);
-      this.metrics.record(
-        request.transport,
-        trace.issuer,
-        undefined,
-        (performance.now() - started) / 1000,
-      );
+      this.metrics.record(request.transport, trace.issuer, undefined, (performance.now() - started) / 1000);
       return resolution;
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       if (!isResolutionError(error)) {
         this.metrics.internalErrors.labels(request.transport).inc();
-        this.logger.error(
-          `unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`,
-        );
+        this.logger.error(`unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`);
         throw error;
       }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
@@ -59,40 +63,80 @@ export class ResolveSubject {
   }
 
   private async run(request: ResolveRequest, trace: { issuer: string }): Promise<Resolution> {
-    const raw = extractToken(
-      request.token,
-      request.authorization,
-      this.config.limits.maxTokenBytes,
-    );
-    const decoded = this.verifier.decode(raw);
-    const issuer = this.verifier.select(decoded);
-    trace.issuer = issuer.config.issuer;
-    const token = await issuer.verify(raw, decoded);
-    const key = lookupKeyFor(token);
+    const raw = extractToken(request.token, request.authorization, this.config.limits.maxTokenBytes);
+    const hash = createHash('sha256').update(raw).digest('base64url');
+    const nowMs = this.clock.now().getTime();
+    let token = this.caches.getToken(hash);
+    // A cached entry never outlives `exp`, but the clock tolerance must not extend it either.
+    if (token?.expiresAtMs !== undefined && token.expiresAtMs <= nowMs) token = undefined;
+    let verified: VerifiedToken | undefined;
+    if (!token) {
+      const decoded = this.verifier.decode(raw);
+      const issuer = this.verifier.select(decoded);
+      trace.issuer = issuer.config.issuer;
+      verified = await issuer.verify(raw, decoded);
+      const key = lookupKeyFor(verified);
+      token = {
+        issuer: verified.issuer.issuer,
+        key,
+        info: toTokenInfo(verified, key.subject),
+        issuedAtMs: verified.issuedAt?.getTime(),
+        expiresAtMs: verified.expiresAt?.getTime(),
+      };
+      this.caches.putToken(hash, token);
+    }
+    trace.issuer = token.issuer;
+    await this.checkRevoked(token);
 
-    let source: ResolutionSource = 'STORE';
-    let user = await this.users.findByKey(key);
+    let source: ResolutionSource = 'CACHE';
+    let user = this.caches.getUser(token.key);
     if (!user) {
-      const jit = token.issuer.jit;
-      if (!jit.enabled)
-        throw new ResolutionError('USER_NOT_FOUND', 'no user for this subject and JIT is off');
-      user = await this.provision(token, key);
-      source = 'PROVISIONED';
+      source = 'STORE';
+      user = (await this.lookup(token.key)) ?? undefined;
+      if (!user) {
+        const policy = this.verifier.issuer(token.issuer)?.config;
+        const jitAllowed =
+          token.key.kind === 'service' ? policy?.serviceAccounts?.jit === true : policy?.jit.enabled === true;
+        if (!jitAllowed) throw new ResolutionError('USER_NOT_FOUND', `no ${token.key.kind} for this subject and JIT is off`);
+        // JIT needs the claims: a cached token (rare here: it was answered before) is re-verified.
+        verified ??= await this.verifier.verify(raw);
+        user = await this.provision(verified, token.key);
+        this.caches.putUser(token.key, user);
+        source = 'PROVISIONED';
+      }
+    }
+    if (user.kind !== token.key.kind) {
+      throw new ResolutionError('USER_NOT_FOUND', `the subject maps to a ${user.kind}, the token is a ${token.key.kind} token`);
+    }
+    if (user.tokensValidAfter && (token.issuedAtMs === undefined || token.issuedAtMs < user.tokensValidAfter.getTime())) {
+      throw new ResolutionError('TOKEN_REVOKED', 'token issued before the user signed out everywhere');
     }
     assertUsable(user);
-    return { principal: toPrincipal(user), token: toTokenInfo(token, key.subject), source };
+    return { principal: toPrincipal(user), token: token.info, source };
   }
 
-  private async provision(
-    token: VerifiedToken,
-    key: ReturnType<typeof lookupKeyFor>,
-  ): Promise<UserRecord> {
+  private async checkRevoked(token: CachedToken): Promise<void> {
+    const jti = token.info.jti;
+    if (!jti) return;
+    const revoked = this.caches.isRevoked(token.issuer, jti) ?? (await this.revocations.isRevoked(token.issuer, jti));
+    if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
+  }
+
+  /** Store lookup with single flight; caches the answer, found or not. */
+  private async lookup(key: LookupKey): Promise<UserRecord | null> {
+    if (this.caches.isKnownMissing(key)) return null;
+    return this.lookups.run(userCacheKey(key), async () => {
+      const user = await this.users.findByKey(key);
+      if (user) this.caches.putUser(key, user);
+      else this.caches.putMissing(key);
+      return user;
+    });
+  }
+
+  private async provision(token: VerifiedToken, key: LookupKey): Promise<UserRecord> {
     const issuer = token.issuer.issuer;
     try {
-      const { user, created } = await this.users.provision(
-        key,
-        provisioningInput(key, token.claims, token.issuer.jit),
-      );
+      const { user, created } = await this.users.provision(key, provisioningInput(key, token.claims, token.issuer.jit));
       this.metrics.jit.labels(issuer, created ? 'created' : 'existing').inc();
       return user;
     } catch (error) {
@@ -102,12 +146,7 @@ export class ResolveSubject {
     }
   }
 
-  private logFailure(
-    transport: Transport,
-    issuer: string,
-    error: ResolutionError,
-    seconds: number,
-  ): void {
+  private logFailure(transport: Transport, issuer: string, error: ResolutionError, seconds: number): void {
     // Never the token; the message is built by our own code and carries no token material.
     this.logger.warn(
       `resolution ${error.reason} transport=${transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}`,
@@ -117,8 +156,7 @@ export class ResolveSubject {
 
 function toPrincipal(user: UserRecord): Principal {
   const attributes: Record<string, string> = {};
-  for (const [k, v] of Object.entries(user.attributes))
-    attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(user.attributes)) attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
   return {
     id: user.id,
     kind: user.kind,

@@ -12,7 +12,19 @@ const MAX_TENANT_LENGTH = 255;
  * empty, over-long, control-character or non-normalisable subject never reaches SQL.
  */
 export function lookupKeyFor(token: VerifiedToken): LookupKey {
-  const { subject: policy, tenant: tenantPolicy } = token.issuer;
+  const { subject: policy, tenant: tenantPolicy, serviceAccounts } = token.issuer;
+  if (serviceAccounts && isServiceToken(token.claims, serviceAccounts)) {
+    // Machine clients are looked up by client id through the federated mapping, whatever the
+    // issuer's strategy for people; the principal found must be of kind `service`.
+    const clientIdPolicy = { ...policy, claim: serviceAccounts.clientIdClaim, lookup: 'external' as const, pattern: undefined };
+    return {
+      issuer: token.issuer.issuer,
+      tenant: tenantFor(token.claims, tenantPolicy),
+      subject: normaliseSubject(token.claims[serviceAccounts.clientIdClaim], clientIdPolicy),
+      strategy: 'external',
+      kind: 'service',
+    };
+  }
   const subject = normaliseSubject(token.subject, policy);
   return {
     issuer: token.issuer.issuer,
@@ -21,6 +33,16 @@ export function lookupKeyFor(token: VerifiedToken): LookupKey {
     strategy: policy.lookup,
     kind: 'user',
   };
+}
+
+/** The issuer's service-account rule: a claim value, or `sub` equal to the client id. */
+export function isServiceToken(
+  claims: Readonly<Record<string, unknown>>,
+  rule: NonNullable<IssuerConfig['serviceAccounts']>,
+): boolean {
+  if (rule.when) return claims[rule.when.claim] === rule.when.equals;
+  const clientId = claims[rule.clientIdClaim];
+  return rule.subEqualsClientId && typeof clientId === 'string' && clientId !== '' && claims.sub === clientId;
 }
 
 /** Applies the subject policy to a raw claim value; throws SUBJECT_MISSING / SUBJECT_MALFORMED. */

@@ -1,0 +1,148 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import type { ChangeEvent, LookupKey, UserRecord } from '@resolver/identity';
+import { ResolverMetrics } from '@resolver/observability';
+import type { TokenInfo } from '../resolution';
+import { TtlCache } from './ttl-cache';
+
+/** What the verified-token cache keeps: enough to skip crypto and claim mapping, no more. */
+export interface CachedToken {
+  readonly issuer: string;
+  readonly key: LookupKey;
+  readonly info: TokenInfo;
+  readonly issuedAtMs?: number;
+  readonly expiresAtMs?: number;
+}
+
+/** The user-cache key of a lookup key. */
+export function userCacheKey(key: LookupKey): string {
+  return `${key.kind}\u0000${key.strategy}\u0000${key.issuer}\u0000${key.tenant}\u0000${key.subject}`;
+}
+
+/**
+ * The resolver's three caches and its in-memory `jti` deny-list. They are used only while
+ * `coherent` — that is, while the LISTEN connection is up and the deny-list has been loaded — so
+ * a missed notification can never make an answer stale: without the listener every request goes
+ * to the store.
+ */
+@Injectable()
+export class SubjectCaches {
+  readonly tokens: TtlCache<string, CachedToken>;
+  readonly users: TtlCache<string, UserRecord>;
+  readonly negative: TtlCache<string, true>;
+  private readonly keysByUser = new Map<string, Set<string>>();
+  private readonly revoked = new Map<string, number>();
+  private coherentSince: number | undefined;
+
+  constructor(
+    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
+    private readonly clock: Clock,
+    private readonly metrics: ResolverMetrics,
+  ) {
+    const c = config.cache;
+    this.tokens = new TtlCache(c.enabled ? c.tokens.maxEntries : 0, metrics.cacheObserver('token'));
+    this.users = new TtlCache(c.enabled ? c.users.maxEntries : 0, metrics.cacheObserver('user'));
+    this.negative = new TtlCache(c.enabled ? c.negative.maxEntries : 0, metrics.cacheObserver('negative'));
+  }
+
+  /** True while caches and the in-memory deny-list may be trusted. */
+  get coherent(): boolean {
+    return this.coherentSince !== undefined;
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  getToken(hash: string): CachedToken | undefined {
+    if (!this.coherent) return undefined;
+    return this.tokens.get(hash, this.now());
+  }
+
+  /** Keeps a verified token until its `exp`, capped by `cache.tokens.maxTtlSeconds`. */
+  putToken(hash: string, token: CachedToken): void {
+    if (!this.coherent) return;
+    const cap = this.now() + this.config.cache.tokens.maxTtlSeconds * 1000;
+    this.tokens.set(hash, token, Math.min(token.expiresAtMs ?? cap, cap));
+  }
+
+  getUser(key: LookupKey): UserRecord | undefined {
+    if (!this.coherent) return undefined;
+    return this.users.get(userCacheKey(key), this.now());
+  }
+
+  putUser(key: LookupKey, user: UserRecord): void {
+    if (!this.coherent) return;
+    const k = userCacheKey(key);
+    this.users.set(k, user, this.now() + this.config.cache.users.ttlSeconds * 1000);
+    // The id index only grows between invalidations; past twice the cache bound, start over.
+    if (this.keysByUser.size > 2 * Math.max(1, this.users.maxEntries)) this.flush();
+    let keys = this.keysByUser.get(user.id);
+    if (!keys) this.keysByUser.set(user.id, (keys = new Set()));
+    keys.add(k);
+  }
+
+  isKnownMissing(key: LookupKey): boolean {
+    if (!this.coherent) return false;
+    return this.negative.get(userCacheKey(key), this.now()) !== undefined;
+  }
+
+  putMissing(key: LookupKey): void {
+    if (!this.coherent) return;
+    this.negative.set(userCacheKey(key), true, this.now() + this.config.cache.negative.ttlSeconds * 1000);
+  }
+
+  /** In-memory deny-list answer, or `undefined` when it cannot be trusted (ask the store). */
+  isRevoked(issuer: string, jti: string): boolean | undefined {
+    if (!this.coherent) return undefined;
+    const expiresAt = this.revoked.get(`${issuer}\u0000${jti}`);
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
+  /** A database change: drop what it affects. */
+  apply(event: ChangeEvent): void {
+    if (event.table === 'revoked_tokens') {
+      if (!event.issuer || !event.jti) return this.reset();
+      const k = `${event.issuer}\u0000${event.jti}`;
+      if (event.op === 'DELETE') this.revoked.delete(k);
+      else this.revoked.set(k, event.expiresAt ? Date.parse(event.expiresAt) : Number.MAX_SAFE_INTEGER);
+      return;
+    }
+    if (!event.userId) return this.reset();
+    for (const k of this.keysByUser.get(event.userId) ?? []) this.users.delete(k);
+    this.keysByUser.delete(event.userId);
+    // A new user or link may answer a subject we remembered as missing; the negative cache is
+    // small and short-lived, so drop it whole rather than guess which keys the change touches.
+    if (event.op !== 'DELETE') this.negative.clear();
+  }
+
+  /** Trusted again: the listener is up and the deny-list is loaded. */
+  markCoherent(revocations: readonly { issuer: string; jti: string; expiresAt: Date }[]): void {
+    this.flush();
+    this.revoked.clear();
+    for (const r of revocations) this.revoked.set(`${r.issuer}\u0000${r.jti}`, r.expiresAt.getTime());
+    this.coherentSince = this.now();
+    this.metrics.listenerUp.set(1);
+  }
+
+  /** Notifications may have been missed: stop trusting and drop everything. */
+  reset(): void {
+    this.coherentSince = undefined;
+    this.metrics.listenerUp.set(0);
+    this.flush();
+    this.revoked.clear();
+  }
+
+  /** Drops every cached answer (admin "flush caches"); the deny-list stays. */
+  flush(): void {
+    this.tokens.clear();
+    this.users.clear();
+    this.negative.clear();
+    this.keysByUser.clear();
+  }
+
+  /** Entry counts, for diagnosis and tests. */
+  sizes(): { tokens: number; users: number; negative: number; revoked: number } {
+    return { tokens: this.tokens.size, users: this.users.size, negative: this.negative.size, revoked: this.revoked.size };
+  }
+}
