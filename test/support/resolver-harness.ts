@@ -48,7 +48,10 @@ export class ResolverHarness {
       source: 'test config',
       baseDir: process.cwd(),
     });
-    const resolver = await startResolver(config, { clock: options.clock, logger: false });
+    const resolver = await startResolver(config, {
+      clock: options.clock,
+      logger: process.env.DBG ? ['warn', 'error'] : false,
+    });
     return new ResolverHarness(resolver, new ResolverGrpcClient(resolver.grpcAddress));
   }
 

@@ -6,8 +6,11 @@ import { IdentityModule } from '@resolver/identity';
 import { ResolverMetrics } from '@resolver/observability';
 import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
+import { AdminCredentialGuard } from './admin/admin-credential.guard';
+import { AdminController } from './admin/admin.controller';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
+import { MigrateOnBoot } from './health/migrate-on-boot';
 import { Readiness } from './health/readiness';
 import { DEV_ISSUER, DevIssuerController } from './http/dev-issuer.controller';
 import { MetricsController } from './http/metrics.controller';
@@ -32,6 +35,7 @@ export class AppModule {
       { provide: ResolverMetrics, useValue: parts.metrics },
       { provide: Clock, useValue: parts.clock },
       { provide: HealthImplementation, useValue: parts.grpcHealth },
+      MigrateOnBoot,
       ResolveSubject,
       SubjectCaches,
       CacheCoherence,
@@ -43,6 +47,10 @@ export class AppModule {
       MetricsController,
       HealthController,
     ];
+    if (parts.config.admin) {
+      providers.push(AdminCredentialGuard);
+      controllers.push(AdminController);
+    }
     if (parts.devIssuer) {
       providers.push({ provide: DEV_ISSUER, useValue: parts.devIssuer });
       controllers.push(DevIssuerController);

@@ -3,9 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { DataSource } from 'typeorm';
 import { type Clock, type ResolverConfig, SystemClock } from '@resolver/config';
-import { type EmbeddedDatabase, runMigrations, startEmbeddedDatabase } from '@resolver/identity';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
 import { ResolverMetrics } from '@resolver/observability';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AppModule } from './app.module';
@@ -88,10 +87,6 @@ export async function startResolver(
       }),
     );
     await app.init();
-    if (config.database.migrationsRun) {
-      const applied = await runMigrations(app.get(DataSource));
-      if (applied.length) log.log(`applied migrations: ${applied.join(', ')}`);
-    }
     await app.get(Readiness).refreshGrpcHealth();
     await app.startAllMicroservices();
     await app.listen(config.http.port, config.http.bindAddress);

@@ -183,7 +183,9 @@ function adminCredential(
   let field = admin.tokenEnv;
   const file = envString(env, 'ADMIN_TOKEN_FILE') ?? admin.tokenFile;
   if (file) {
-    field = envString(env, 'ADMIN_TOKEN_FILE') ? 'ADMIN_TOKEN_FILE' : `${where.source}: admin.tokenFile`;
+    field = envString(env, 'ADMIN_TOKEN_FILE')
+      ? 'ADMIN_TOKEN_FILE'
+      : `${where.source}: admin.tokenFile`;
     const path = isAbsolute(file) ? file : resolve(where.baseDir, file);
     try {
       token = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
@@ -195,7 +197,9 @@ function adminCredential(
   }
   if (token === undefined) return undefined;
   if (Buffer.byteLength(token) < MIN_ADMIN_TOKEN_BYTES) {
-    throw new ConfigError(`${field}: the admin token must be at least ${MIN_ADMIN_TOKEN_BYTES} bytes`);
+    throw new ConfigError(
+      `${field}: the admin token must be at least ${MIN_ADMIN_TOKEN_BYTES} bytes`,
+    );
   }
   return { token: new Uint8Array(Buffer.from(token, 'utf8')) };
 }

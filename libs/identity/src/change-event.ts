@@ -1,6 +1,10 @@
 /** A change announced by the database triggers (channel `resolver_changes`). */
 export type ChangeEvent =
-  | { readonly table: 'users' | 'external_identities'; readonly op: string; readonly userId?: string }
+  | {
+      readonly table: 'users' | 'external_identities';
+      readonly op: string;
+      readonly userId?: string;
+    }
   | {
       readonly table: 'revoked_tokens';
       readonly op: string;
@@ -15,7 +19,11 @@ export const CHANGE_CHANNEL = 'resolver_changes';
 export function parseChange(payload: string | undefined): ChangeEvent | 'unknown' {
   try {
     const value = JSON.parse(payload ?? '') as { table?: unknown };
-    if (value.table === 'users' || value.table === 'external_identities' || value.table === 'revoked_tokens') {
+    if (
+      value.table === 'users' ||
+      value.table === 'external_identities' ||
+      value.table === 'revoked_tokens'
+    ) {
       return value as ChangeEvent;
     }
   } catch {

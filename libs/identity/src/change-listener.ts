@@ -81,8 +81,13 @@ export class ChangeListener {
     client.on('end', () => fail(new Error('connection ended')));
     client.on('notification', (message) => {
       const event = parseChange(message.payload);
-      if (event === 'unknown' || event.op === 'TRUNCATE') this.subscriber.onReset('bulk change (TRUNCATE)');
-      else this.subscriber.onChange(event);
+      if (event === 'unknown' || event.op === 'TRUNCATE') {
+        // Too broad to apply entry by entry: start over, and trust again once reloaded.
+        this.subscriber.onReset('bulk change or flush');
+        this.subscriber.onListening?.();
+      } else {
+        this.subscriber.onChange(event);
+      }
     });
     try {
       await client.connect();
@@ -98,7 +103,11 @@ export class ChangeListener {
     this.client = client;
     this.attempt = 0;
     const reconnected = this.state.reconnects > 0 || this.state.lastError !== undefined;
-    this.state = { connected: true, since: new Date(), reconnects: this.state.reconnects + (reconnected ? 1 : 0) };
+    this.state = {
+      connected: true,
+      since: new Date(),
+      reconnects: this.state.reconnects + (reconnected ? 1 : 0),
+    };
     // Whatever happened while we were away is unknown: start from empty caches.
     if (reconnected) this.subscriber.onReset('listener reconnected');
     this.subscriber.onListening?.();

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { TypeOrmUserRepository } from './typeorm-user-repository';
 import { UserRepository } from './user-repository';
+import { UserAdministration } from './admin/user-administration';
 import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
 
 /** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
@@ -40,8 +41,17 @@ export class IdentityModule {
               backoffMs: db.retryBackoffMs,
             }),
         },
+        {
+          provide: UserAdministration,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new UserAdministration(ds, {
+              attempts: db.retryAttempts,
+              backoffMs: db.retryBackoffMs,
+            }),
+        },
       ],
-      exports: [UserRepository, RevocationRepository, TypeOrmModule],
+      exports: [UserRepository, RevocationRepository, UserAdministration, TypeOrmModule],
     };
   }
 }

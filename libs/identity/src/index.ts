@@ -10,3 +10,4 @@ export * from './embedded-database';
 export * from './change-event';
 export * from './change-listener';
 export * from './revocation-repository';
+export * from './admin';

@@ -15,7 +15,13 @@ export function provisioningInput(
 ): NewUser {
   if (key.kind === 'service') {
     // A machine client carries no personal claims: it is named by its client id.
-    return { tenant: key.tenant, kind: 'service', displayName: key.subject, roles: [...policy.defaultRoles], provenance: 'jit' };
+    return {
+      tenant: key.tenant,
+      kind: 'service',
+      displayName: key.subject,
+      roles: [...policy.defaultRoles],
+      provenance: 'jit',
+    };
   }
   for (const claim of policy.requiredClaims) {
     const value = claims[claim];

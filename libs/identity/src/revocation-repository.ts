@@ -41,7 +41,11 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
 
   async isRevoked(issuer: string, jti: string): Promise<boolean> {
     const rows = await withStoreRetry(
-      () => this.dataSource.query<unknown[]>('SELECT 1 FROM revoked_tokens WHERE issuer = $1 AND jti = $2', [issuer, jti]),
+      () =>
+        this.dataSource.query<unknown[]>(
+          'SELECT 1 FROM revoked_tokens WHERE issuer = $1 AND jti = $2',
+          [issuer, jti],
+        ),
       this.retry,
     );
     return rows.length > 0;
@@ -61,7 +65,11 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
 
   async purgeExpired(now: Date): Promise<number> {
     const [, count] = await withStoreRetry(
-      () => this.dataSource.query<[unknown[], number]>('DELETE FROM revoked_tokens WHERE expires_at <= $1', [now]),
+      () =>
+        this.dataSource.query<[unknown[], number]>(
+          'DELETE FROM revoked_tokens WHERE expires_at <= $1',
+          [now],
+        ),
       this.retry,
     );
     return typeof count === 'number' ? count : 0;

@@ -1,4 +1,5 @@
 import { ResolutionError } from '@resolver/reasons';
+import { AdminError } from './admin/admin-error';
 
 /** SQLSTATE classes that say the data was refused, not that the store is unwell. */
 const DATA_CLASSES = new Set(['22', '23']);
@@ -34,8 +35,8 @@ export async function withStoreRetry<T>(
     try {
       return await operation();
     } catch (error) {
-      // Unique violations are answers (a duplicate), for the caller to handle.
-      if (error instanceof ResolutionError || isUniqueViolation(error)) throw error;
+      // Domain answers and unique violations (a duplicate) are for the caller, not failures.
+      if (isDomainError(error) || isUniqueViolation(error)) throw error;
       // Other data errors will not go away on retry; they are still not "not found".
       if (attempt >= policy.attempts || isDataError(error)) {
         throw new ResolutionError(
@@ -49,6 +50,15 @@ export async function withStoreRetry<T>(
       await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** attempt));
     }
   }
+}
+
+/** Errors our own code throws to say "no" (not store failures): never retried or converted. */
+function isDomainError(error: unknown): boolean {
+  return (
+    error instanceof ResolutionError ||
+    error instanceof AdminError ||
+    (error as { notAStoreFailure?: unknown } | null)?.notAStoreFailure === true
+  );
 }
 
 function describe(error: unknown): string {

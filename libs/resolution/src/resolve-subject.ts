@@ -14,7 +14,13 @@ import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';
 import { type CachedToken, SubjectCaches, userCacheKey } from './cache/subject-caches';
 import { SingleFlight } from './cache/single-flight';
-import type { Principal, Resolution, ResolutionSource, ResolveRequest, TokenInfo } from './resolution';
+import type {
+  Principal,
+  Resolution,
+  ResolutionSource,
+  ResolveRequest,
+  TokenInfo,
+} from './resolution';
 import { lookupKeyFor } from './subject-key';
 import { assertUsable } from './user-status';
 
@@ -47,13 +53,20 @@ export class ResolveSubject {
     const trace = { issuer: UNKNOWN_ISSUER };
     try {
       const resolution = await this.run(request, trace);
-      this.metrics.record(request.transport, trace.issuer, undefined, (performance.now() - started) / 1000);
+      this.metrics.record(
+        request.transport,
+        trace.issuer,
+        undefined,
+        (performance.now() - started) / 1000,
+      );
       return resolution;
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       if (!isResolutionError(error)) {
         this.metrics.internalErrors.labels(request.transport).inc();
-        this.logger.error(`unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`);
+        this.logger.error(
+          `unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`,
+        );
         throw error;
       }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
@@ -63,7 +76,11 @@ export class ResolveSubject {
   }
 
   private async run(request: ResolveRequest, trace: { issuer: string }): Promise<Resolution> {
-    const raw = extractToken(request.token, request.authorization, this.config.limits.maxTokenBytes);
+    const raw = extractToken(
+      request.token,
+      request.authorization,
+      this.config.limits.maxTokenBytes,
+    );
     const hash = createHash('sha256').update(raw).digest('base64url');
     const nowMs = this.clock.now().getTime();
     let token = this.caches.getToken(hash);
@@ -96,8 +113,14 @@ export class ResolveSubject {
       if (!user) {
         const policy = this.verifier.issuer(token.issuer)?.config;
         const jitAllowed =
-          token.key.kind === 'service' ? policy?.serviceAccounts?.jit === true : policy?.jit.enabled === true;
-        if (!jitAllowed) throw new ResolutionError('USER_NOT_FOUND', `no ${token.key.kind} for this subject and JIT is off`);
+          token.key.kind === 'service'
+            ? policy?.serviceAccounts?.jit === true
+            : policy?.jit.enabled === true;
+        if (!jitAllowed)
+          throw new ResolutionError(
+            'USER_NOT_FOUND',
+            `no ${token.key.kind} for this subject and JIT is off`,
+          );
         // JIT needs the claims: a cached token (rare here: it was answered before) is re-verified.
         verified ??= await this.verifier.verify(raw);
         user = await this.provision(verified, token.key);
@@ -106,10 +129,19 @@ export class ResolveSubject {
       }
     }
     if (user.kind !== token.key.kind) {
-      throw new ResolutionError('USER_NOT_FOUND', `the subject maps to a ${user.kind}, the token is a ${token.key.kind} token`);
+      throw new ResolutionError(
+        'USER_NOT_FOUND',
+        `the subject maps to a ${user.kind}, the token is a ${token.key.kind} token`,
+      );
     }
-    if (user.tokensValidAfter && (token.issuedAtMs === undefined || token.issuedAtMs < user.tokensValidAfter.getTime())) {
-      throw new ResolutionError('TOKEN_REVOKED', 'token issued before the user signed out everywhere');
+    if (
+      user.tokensValidAfter &&
+      (token.issuedAtMs === undefined || token.issuedAtMs < user.tokensValidAfter.getTime())
+    ) {
+      throw new ResolutionError(
+        'TOKEN_REVOKED',
+        'token issued before the user signed out everywhere',
+      );
     }
     assertUsable(user);
     return { principal: toPrincipal(user), token: token.info, source };
@@ -118,7 +150,9 @@ export class ResolveSubject {
   private async checkRevoked(token: CachedToken): Promise<void> {
     const jti = token.info.jti;
     if (!jti) return;
-    const revoked = this.caches.isRevoked(token.issuer, jti) ?? (await this.revocations.isRevoked(token.issuer, jti));
+    const revoked =
+      this.caches.isRevoked(token.issuer, jti) ??
+      (await this.revocations.isRevoked(token.issuer, jti));
     if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
   }
 
@@ -136,7 +170,10 @@ export class ResolveSubject {
   private async provision(token: VerifiedToken, key: LookupKey): Promise<UserRecord> {
     const issuer = token.issuer.issuer;
     try {
-      const { user, created } = await this.users.provision(key, provisioningInput(key, token.claims, token.issuer.jit));
+      const { user, created } = await this.users.provision(
+        key,
+        provisioningInput(key, token.claims, token.issuer.jit),
+      );
       this.metrics.jit.labels(issuer, created ? 'created' : 'existing').inc();
       return user;
     } catch (error) {
@@ -146,7 +183,12 @@ export class ResolveSubject {
     }
   }
 
-  private logFailure(transport: Transport, issuer: string, error: ResolutionError, seconds: number): void {
+  private logFailure(
+    transport: Transport,
+    issuer: string,
+    error: ResolutionError,
+    seconds: number,
+  ): void {
     // Never the token; the message is built by our own code and carries no token material.
     this.logger.warn(
       `resolution ${error.reason} transport=${transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}`,
@@ -156,7 +198,8 @@ export class ResolveSubject {
 
 function toPrincipal(user: UserRecord): Principal {
   const attributes: Record<string, string> = {};
-  for (const [k, v] of Object.entries(user.attributes)) attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(user.attributes))
+    attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
   return {
     id: user.id,
     kind: user.kind,

@@ -16,7 +16,12 @@ export function lookupKeyFor(token: VerifiedToken): LookupKey {
   if (serviceAccounts && isServiceToken(token.claims, serviceAccounts)) {
     // Machine clients are looked up by client id through the federated mapping, whatever the
     // issuer's strategy for people; the principal found must be of kind `service`.
-    const clientIdPolicy = { ...policy, claim: serviceAccounts.clientIdClaim, lookup: 'external' as const, pattern: undefined };
+    const clientIdPolicy = {
+      ...policy,
+      claim: serviceAccounts.clientIdClaim,
+      lookup: 'external' as const,
+      pattern: undefined,
+    };
     return {
       issuer: token.issuer.issuer,
       tenant: tenantFor(token.claims, tenantPolicy),
@@ -42,7 +47,12 @@ export function isServiceToken(
 ): boolean {
   if (rule.when) return claims[rule.when.claim] === rule.when.equals;
   const clientId = claims[rule.clientIdClaim];
-  return rule.subEqualsClientId && typeof clientId === 'string' && clientId !== '' && claims.sub === clientId;
+  return (
+    rule.subEqualsClientId &&
+    typeof clientId === 'string' &&
+    clientId !== '' &&
+    claims.sub === clientId
+  );
 }
 
 /** Applies the subject policy to a raw claim value; throws SUBJECT_MISSING / SUBJECT_MALFORMED. */

@@ -5,6 +5,7 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { CacheCoherence } from '@resolver/resolution';
 import { Readiness } from './readiness';
 
 /** Liveness (the process answers) and readiness (database reachable, migrations applied). */
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly readiness: Readiness,
+    private readonly coherence: CacheCoherence,
   ) {}
 
   @Get('live')
@@ -36,6 +38,17 @@ export class HealthController {
         } catch {
           return session.down({ message: 'cannot read migration state' });
         }
+      },
+      // Reported, not required: without the listener the resolver still answers correctly,
+      // it just stops using its caches (every request goes to the store) until it reconnects.
+      () => {
+        const state = this.coherence.state();
+        return this.indicators.check('listener').up({
+          connected: state.connected,
+          cachesInUse: state.cachesInUse,
+          since: state.since.toISOString(),
+          reconnects: state.reconnects,
+        });
       },
     ]);
   }

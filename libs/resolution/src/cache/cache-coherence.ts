@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  type OnApplicationBootstrap,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ChangeListener, type ListenerState, RevocationRepository } from '@resolver/identity';
 import { SubjectCaches } from './subject-caches';
@@ -12,7 +18,7 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
  * Also purges expired deny-list rows.
  */
 @Injectable()
-export class CacheCoherence implements OnModuleInit, OnApplicationShutdown {
+export class CacheCoherence implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('CacheCoherence');
   private readonly listener: ChangeListener;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -37,7 +43,8 @@ export class CacheCoherence implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  async onModuleInit(): Promise<void> {
+  /** After every module's init, so start-up migrations have created the tables it reads. */
+  async onApplicationBootstrap(): Promise<void> {
     await this.listener.start();
     this.purgeTimer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
@@ -58,7 +65,9 @@ export class CacheCoherence implements OnModuleInit, OnApplicationShutdown {
       const active = await this.revocations.listActive(this.clock.now());
       if (this.listener.status().connected) this.caches.markCoherent(active);
     } catch (error) {
-      this.logger.warn(`could not load revocations, caches stay off for now: ${(error as Error).message}`);
+      this.logger.warn(
+        `could not load revocations, caches stay off for now: ${(error as Error).message}`,
+      );
       const retry = setTimeout(() => {
         if (this.listener.status().connected && !this.caches.coherent) void this.trust();
       }, 1_000);

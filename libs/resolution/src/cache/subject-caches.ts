@@ -42,7 +42,10 @@ export class SubjectCaches {
     const c = config.cache;
     this.tokens = new TtlCache(c.enabled ? c.tokens.maxEntries : 0, metrics.cacheObserver('token'));
     this.users = new TtlCache(c.enabled ? c.users.maxEntries : 0, metrics.cacheObserver('user'));
-    this.negative = new TtlCache(c.enabled ? c.negative.maxEntries : 0, metrics.cacheObserver('negative'));
+    this.negative = new TtlCache(
+      c.enabled ? c.negative.maxEntries : 0,
+      metrics.cacheObserver('negative'),
+    );
   }
 
   /** True while caches and the in-memory deny-list may be trusted. */
@@ -89,7 +92,11 @@ export class SubjectCaches {
 
   putMissing(key: LookupKey): void {
     if (!this.coherent) return;
-    this.negative.set(userCacheKey(key), true, this.now() + this.config.cache.negative.ttlSeconds * 1000);
+    this.negative.set(
+      userCacheKey(key),
+      true,
+      this.now() + this.config.cache.negative.ttlSeconds * 1000,
+    );
   }
 
   /** In-memory deny-list answer, or `undefined` when it cannot be trusted (ask the store). */
@@ -105,7 +112,11 @@ export class SubjectCaches {
       if (!event.issuer || !event.jti) return this.reset();
       const k = `${event.issuer}\u0000${event.jti}`;
       if (event.op === 'DELETE') this.revoked.delete(k);
-      else this.revoked.set(k, event.expiresAt ? Date.parse(event.expiresAt) : Number.MAX_SAFE_INTEGER);
+      else
+        this.revoked.set(
+          k,
+          event.expiresAt ? Date.parse(event.expiresAt) : Number.MAX_SAFE_INTEGER,
+        );
       return;
     }
     if (!event.userId) return this.reset();
@@ -120,7 +131,8 @@ export class SubjectCaches {
   markCoherent(revocations: readonly { issuer: string; jti: string; expiresAt: Date }[]): void {
     this.flush();
     this.revoked.clear();
-    for (const r of revocations) this.revoked.set(`${r.issuer}\u0000${r.jti}`, r.expiresAt.getTime());
+    for (const r of revocations)
+      this.revoked.set(`${r.issuer}\u0000${r.jti}`, r.expiresAt.getTime());
     this.coherentSince = this.now();
     this.metrics.listenerUp.set(1);
   }
@@ -143,6 +155,11 @@ export class SubjectCaches {
 
   /** Entry counts, for diagnosis and tests. */
   sizes(): { tokens: number; users: number; negative: number; revoked: number } {
-    return { tokens: this.tokens.size, users: this.users.size, negative: this.negative.size, revoked: this.revoked.size };
+    return {
+      tokens: this.tokens.size,
+      users: this.users.size,
+      negative: this.negative.size,
+      revoked: this.revoked.size,
+    };
   }
 }

@@ -1,0 +1,37 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+
+/**
+ * The admin bearer credential, compared in constant time (both sides hashed first so lengths
+ * leak nothing either). Routes guarded by it exist only when a credential is configured.
+ */
+@Injectable()
+export class AdminCredentialGuard implements CanActivate {
+  private readonly expected: Buffer | undefined;
+
+  constructor(@Inject(RESOLVER_CONFIG) config: ResolverConfig) {
+    this.expected = config.admin
+      ? createHash('sha256').update(config.admin.token).digest()
+      : undefined;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const presented = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
+    if (!this.expected || !match || !timingSafeEqual(presented, this.expected)) {
+      throw new UnauthorizedException('a valid admin bearer credential is required');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,171 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Logger,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { UserAdministration, type UserRecord } from '@resolver/identity';
+import { AdminCredentialGuard } from './admin-credential.guard';
+import { AdminProblemFilter } from './admin-problem.filter';
+
+/** JSON shape of a user in the admin API. */
+function userJson(u: UserRecord) {
+  return { ...u, tenantId: u.tenant, tenant: undefined };
+}
+
+/**
+ * /admin/v1: users, external identities, token revocation, cache flush. Thin: every decision is
+ * in {@link UserAdministration}; cache invalidation follows from the database triggers.
+ */
+@Controller('admin/v1')
+@UseGuards(AdminCredentialGuard)
+@UseFilters(AdminProblemFilter)
+export class AdminController {
+  private readonly logger = new Logger('Admin');
+
+  constructor(private readonly admin: UserAdministration) {}
+
+  private audit(action: string, target: string): void {
+    this.logger.log(`admin change action=${action} target=${target}`);
+  }
+
+  @Post('users')
+  async create(@Body() body: unknown) {
+    const user = await this.admin.create(body);
+    this.audit('user.create', user.id);
+    return userJson(user);
+  }
+
+  @Get('users')
+  async list(@Query() query: Record<string, string>) {
+    const page = await this.admin.list(query);
+    return { users: page.users.map(userJson), nextCursor: page.nextCursor };
+  }
+
+  @Post('users/import')
+  @HttpCode(200)
+  async import(@Body() body: { rows?: unknown; dryRun?: unknown } | undefined) {
+    const dryRun = body?.dryRun === true;
+    const results = await this.admin.import(body?.rows, dryRun);
+    if (!dryRun) this.audit('user.import', `${results.length} rows`);
+    return { dryRun, results };
+  }
+
+  @Get('users/:id')
+  async get(@Param('id') id: string) {
+    return userJson(await this.admin.get(id));
+  }
+
+  @Patch('users/:id')
+  async update(@Param('id') id: string, @Body() body: unknown) {
+    const user = await this.admin.update(id, body);
+    this.audit('user.update', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/disable')
+  @HttpCode(200)
+  async disable(@Param('id') id: string) {
+    const user = await this.admin.setStatus(id, 'disabled');
+    this.audit('user.disable', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/enable')
+  @HttpCode(200)
+  async enable(@Param('id') id: string) {
+    const user = await this.admin.setStatus(id, 'active');
+    this.audit('user.enable', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/lock')
+  @HttpCode(200)
+  async lock(@Param('id') id: string) {
+    const user = await this.admin.setStatus(id, 'locked');
+    this.audit('user.lock', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/unlock')
+  @HttpCode(200)
+  async unlock(@Param('id') id: string) {
+    const user = await this.admin.setStatus(id, 'active');
+    this.audit('user.unlock', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/delete')
+  @HttpCode(200)
+  async delete(@Param('id') id: string) {
+    const user = await this.admin.softDelete(id);
+    this.audit('user.delete', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/restore')
+  @HttpCode(200)
+  async restore(@Param('id') id: string) {
+    const user = await this.admin.restore(id);
+    this.audit('user.restore', id);
+    return userJson(user);
+  }
+
+  @Post('users/:id/sign-out')
+  @HttpCode(200)
+  async signOut(@Param('id') id: string) {
+    const user = await this.admin.signOutEverywhere(id);
+    this.audit('user.sign-out', id);
+    return userJson(user);
+  }
+
+  @Delete('users/:id')
+  async remove(@Param('id') id: string) {
+    const user = await this.admin.softDelete(id);
+    this.audit('user.delete', id);
+    return userJson(user);
+  }
+
+  @Get('users/:id/identities')
+  async identities(@Param('id') id: string) {
+    return { identities: await this.admin.identities(id) };
+  }
+
+  @Post('users/:id/identities')
+  async link(@Param('id') id: string, @Body() body: unknown) {
+    const identity = await this.admin.link(id, body);
+    this.audit('identity.link', id);
+    return identity;
+  }
+
+  @Delete('users/:id/identities/:identityId')
+  @HttpCode(204)
+  async unlink(@Param('id') id: string, @Param('identityId') identityId: string) {
+    await this.admin.unlink(id, identityId);
+    this.audit('identity.unlink', id);
+  }
+
+  @Post('tokens/revoke')
+  @HttpCode(200)
+  async revoke(@Body() body: unknown) {
+    const revoked = await this.admin.revoke(body);
+    this.audit('token.revoke', revoked.issuer);
+    return revoked;
+  }
+
+  @Post('caches/flush')
+  @HttpCode(202)
+  async flush() {
+    await this.admin.flushCaches();
+    this.audit('caches.flush', 'all replicas');
+    return { flushed: true };
+  }
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { AdminError } from './admin-error';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const email = z
+  .string()
+  .trim()
+  .max(320)
+  .regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address')
+  .transform((e) => e.toLowerCase());
+const roles = z.array(text(128)).max(100);
+const attributes = z
+  .record(z.string().min(1).max(64), z.unknown())
+  .refine((a) => JSON.stringify(a).length <= 16_384, 'is larger than 16 KiB');
+
+export const identityInput = z.strictObject({
+  issuer: text(2048),
+  tenant: z.string().max(255).default(''),
+  subject: text(1024),
+});
+
+export const createUserInput = z.strictObject({
+  tenant: z.string().trim().max(255).default(''),
+  kind: z.enum(['user', 'service']).default('user'),
+  email: email.optional(),
+  username: text(255).optional(),
+  displayName: text(255).optional(),
+  roles: roles.default([]),
+  attributes: attributes.default({}),
+  status: z.enum(['active', 'disabled', 'locked']).default('active'),
+  identities: z.array(identityInput).max(20).default([]),
+});
+
+export const updateUserInput = z
+  .strictObject({
+    email: email.nullable().optional(),
+    username: text(255).nullable().optional(),
+    displayName: text(255).nullable().optional(),
+    roles: roles.optional(),
+    attributes: attributes.optional(),
+  })
+  .refine((u) => Object.keys(u).length > 0, 'nothing to update');
+
+export const listUsersInput = z.strictObject({
+  tenant: z.string().max(255).optional(),
+  status: z.enum(['active', 'disabled', 'locked']).optional(),
+  email: z.string().max(320).optional(),
+  provenance: z.enum(['admin', 'jit', 'scim', 'import']).optional(),
+  deleted: z.enum(['true', 'false', 'all']).default('false'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const revokeInput = z.strictObject({
+  issuer: text(2048),
+  jti: text(512),
+  expiresAt: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+});
+
+export const importRowInput = createUserInput.omit({ status: true }).extend({
+  status: z.enum(['active', 'disabled', 'locked']).optional(),
+});
+
+export type CreateUserInput = z.output<typeof createUserInput>;
+export type UpdateUserInput = z.output<typeof updateUserInput>;
+export type ListUsersInput = z.output<typeof listUsersInput>;
+export type RevokeInput = z.output<typeof revokeInput>;
+export type IdentityInput = z.output<typeof identityInput>;
+export type ImportRowInput = z.output<typeof importRowInput>;
+
+/** Parses admin input or throws INVALID naming the first bad field (`roles[2]`, `email`). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const path = issue.path.reduce<string>(
+    (out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${String(p)}` : String(p)),
+    '',
+  );
+  const field =
+    issue.code === 'unrecognized_keys'
+      ? [path, issue.keys[0]].filter(Boolean).join('.')
+      : path || undefined;
+  const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+  throw new AdminError('INVALID', field ? `${field}: ${message}` : message, field);
+}

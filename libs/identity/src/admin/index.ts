@@ -1,0 +1,3 @@
+export * from './admin-error';
+export * from './admin-inputs';
+export * from './user-administration';
