@@ -88,21 +88,24 @@ export class UserAdministration {
     if (input.cursor) {
       const [at, id] = decodeCursor(input.cursor);
       params.push(at, id);
-      where.push(`(u.created_at, u.id) > ($${params.length - 1}, $${params.length})`);
+      // Microseconds, as stored: a millisecond cursor would repeat rows created in the same ms.
+      where.push(
+        `(u.created_at, u.id) > ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length})`,
+      );
     }
     params.push(input.limit + 1);
-    const rows = await this.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM users u ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = await this.query<UserRow & { created_us: string }>(
+      `SELECT ${USER_COLUMNS}, (extract(epoch FROM u.created_at) * 1000000)::bigint AS created_us FROM users u ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY u.created_at, u.id LIMIT $${params.length}`,
       params,
     );
     const users = rows.slice(0, input.limit).map(toUserRecord);
-    const last = users[users.length - 1];
+    const last = rows[input.limit - 1];
     return {
       users,
       nextCursor:
         rows.length > input.limit && last
-          ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
+          ? Buffer.from(`${last.created_us}|${last.id}`).toString('base64url')
           : undefined,
     };
   }
@@ -176,9 +179,11 @@ export class UserAdministration {
   }
 
   async unlink(userId: string, identityId: string): Promise<void> {
-    const rows = await this.query<unknown>(
-      'DELETE FROM external_identities WHERE id = $1 AND user_id = $2 RETURNING id',
-      [checkId(identityId, 'identityId'), checkId(userId)],
+    const rows = returning(
+      await this.query<unknown>(
+        'DELETE FROM external_identities WHERE id = $1 AND user_id = $2 RETURNING id',
+        [checkId(identityId, 'identityId'), checkId(userId)],
+      ),
     );
     if (!rows.length)
       throw new AdminError('NOT_FOUND', `no identity ${identityId} for user ${userId}`);
@@ -264,11 +269,13 @@ export class UserAdministration {
   }
 
   private async change(id: string, set: string, params: unknown[]): Promise<UserRecord> {
-    const rows = await this.tx((m) =>
-      m.query<UserRow[]>(`UPDATE users u SET ${set} WHERE u.id = $1 RETURNING ${USER_COLUMNS}`, [
-        checkId(id),
-        ...params,
-      ]),
+    const rows = returning<UserRow>(
+      await this.tx((m) =>
+        m.query(`UPDATE users u SET ${set} WHERE u.id = $1 RETURNING ${USER_COLUMNS}`, [
+          checkId(id),
+          ...params,
+        ]),
+      ),
     );
     if (!rows[0]) throw new AdminError('NOT_FOUND', `no user ${id}`);
     return toUserRecord(rows[0]);
@@ -287,6 +294,14 @@ export class UserAdministration {
 }
 
 /** Rolls a dry-run row's transaction back; not a store failure. */
+/** TypeORM answers UPDATE/DELETE ... RETURNING as [rows, affected]; INSERT/SELECT as rows. */
+function returning<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (
+    Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number' ? r[0] : r
+  ) as T[];
+}
+
 class DryRun extends Error {
   readonly notAStoreFailure = true;
   constructor(readonly result: ImportResult) {
@@ -322,7 +337,7 @@ function checkId(id: string, field = 'id'): string {
 
 function decodeCursor(cursor: string): [string, string] {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !UUID.test(id)) {
+  if (!at || !id || !/^\d{1,20}$/.test(at) || !UUID.test(id)) {
     throw new AdminError('INVALID', 'cursor: not a cursor from a previous page', 'cursor');
   }
   return [at, id];
