@@ -1,5 +1,14 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@resolver/config';
+import { AdminCallError } from './admin-client';
+import {
+  ADMIN_USAGE,
+  flushCommand,
+  identitiesCommand,
+  importCommand,
+  revokeCommand,
+  usersCommand,
+} from './admin.commands';
 import { migrateCommand } from './migrate.command';
 import { TOKEN_USAGE, tokenCommand } from './token.command';
 
@@ -9,8 +18,11 @@ usage: cli <command> [options]
 commands:
   token     mint a development token from the embedded dev issuer
   migrate   apply pending database migrations
+  users, identities, revoke, flush, import   operate users through the admin API
 
-${TOKEN_USAGE}`;
+${TOKEN_USAGE}
+
+${ADMIN_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -24,6 +36,16 @@ async function main(argv: string[]): Promise<number> {
       return tokenCommand(args, config);
     case 'migrate':
       return migrateCommand(config);
+    case 'users':
+      return usersCommand(args, config);
+    case 'identities':
+      return identitiesCommand(args, config);
+    case 'revoke':
+      return revokeCommand(args, config);
+    case 'flush':
+      return flushCommand(config);
+    case 'import':
+      return importCommand(args, config);
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
       return 2;
@@ -33,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof AdminCallError) {
+      process.stderr.write(`admin API: ${error.message}\n`);
+      process.exit(1);
+    }
     const prefix = error instanceof ConfigError ? 'configuration error' : 'error';
     process.stderr.write(`${prefix}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(error instanceof ConfigError ? 78 : 1);

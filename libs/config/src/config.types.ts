@@ -134,5 +134,7 @@ export interface ResolverConfig {
   readonly cache: CacheConfig;
   /** Present only when an admin credential is configured: the admin API is off otherwise. */
   readonly admin?: { readonly token: Uint8Array };
+  /** Where the CLI finds the admin API (`RESOLVER_URL`, default this config's HTTP address). */
+  readonly adminUrl: string;
   readonly source: string;
 }

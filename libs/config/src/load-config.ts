@@ -90,6 +90,7 @@ export function buildConfig(
     issuers,
     cache: file.cache,
     admin: adminCredential(file.admin, env, where),
+    adminUrl: adminUrl(env, bindAddress, envPort(env, 'HTTP_PORT') ?? file.server.httpPort),
     source: where.source,
   };
 }
@@ -171,6 +172,17 @@ function toIssuerConfig(
 }
 
 const MIN_ADMIN_TOKEN_BYTES = 24;
+
+function adminUrl(env: Environment, bindAddress: string, port: number): string {
+  const url = envString(env, 'RESOLVER_URL');
+  if (url !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(url))
+      throw new ConfigError('RESOLVER_URL: must be an http(s) URL');
+    return url.replace(/\/+$/, '');
+  }
+  const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
 /** The admin bearer secret from `ADMIN_TOKEN` (or the configured env/file); absent = admin off. */
 function adminCredential(

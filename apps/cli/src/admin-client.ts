@@ -1,0 +1,51 @@
+import type { ResolverConfig } from '@resolver/config';
+
+/** A failed admin call, with the API's problem detail. */
+export class AdminCallError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Talks to /admin/v1 of a running resolver with the configured admin credential. */
+export class AdminClient {
+  private readonly token: string;
+
+  constructor(private readonly config: Pick<ResolverConfig, 'admin' | 'adminUrl'>) {
+    if (!config.admin)
+      throw new AdminCallError(0, 'no admin credential: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE)');
+    this.token = Buffer.from(config.admin.token).toString('utf8');
+  }
+
+  async call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.config.adminUrl}/admin/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new AdminCallError(
+        0,
+        `cannot reach ${this.config.adminUrl}: ${(error as Error).message} (set RESOLVER_URL)`,
+      );
+    }
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (!res.ok) {
+      throw new AdminCallError(
+        res.status,
+        `${res.status} ${String(json.detail ?? json.title ?? res.statusText)}`,
+      );
+    }
+    return json as T;
+  }
+}
