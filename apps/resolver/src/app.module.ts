@@ -6,6 +6,11 @@ import { IdentityModule } from '@resolver/identity';
 import { ResolverMetrics } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
+import { AssertionJwksController } from './authz/assertion-jwks.controller';
+import { ExtAuthzGrpcController } from './authz/ext-authz.grpc-controller';
+import { ForwardAuthController } from './authz/forward-auth.controller';
+import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
+import type { IdentityAssertionSigner } from './authz/identity-assertion';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
 import { Readiness } from './health/readiness';
@@ -21,6 +26,8 @@ export interface AppParts {
   readonly clock: Clock;
   readonly grpcHealth: HealthImplementation;
   readonly devIssuer?: DevIssuer;
+  /** Present when `authz.assertion.enabled`. */
+  readonly assertionSigner?: IdentityAssertionSigner;
 }
 
 /** The resolver service: transports wired to the ResolveSubject use case. */
@@ -33,14 +40,21 @@ export class AppModule {
       { provide: Clock, useValue: parts.clock },
       { provide: HealthImplementation, useValue: parts.grpcHealth },
       ResolveSubject,
+      GatewayAuthorizer,
       Readiness,
     ];
     const controllers: DynamicModule['controllers'] = [
       ResolveController,
       SubjectResolverGrpcController,
+      ForwardAuthController,
+      ExtAuthzGrpcController,
       MetricsController,
       HealthController,
     ];
+    if (parts.assertionSigner) {
+      providers.push({ provide: ASSERTION_SIGNER, useValue: parts.assertionSigner });
+      controllers.push(AssertionJwksController);
+    }
     if (parts.devIssuer) {
       providers.push({ provide: DEV_ISSUER, useValue: parts.devIssuer });
       controllers.push(DevIssuerController);
