@@ -92,6 +92,7 @@ describe('Nginx auth_request gateway (docker/nginx/nginx.conf) in front of a bac
       'x-tenant-id': 'other-tenant',
       'x-user-roles': 'superuser',
       'x-principal-kind': 'user',
+      'x-identity-assertion': 'forged.assertion.value',
     };
     const alice = await through('/a', {
       ...spoofed,
@@ -110,13 +111,14 @@ describe('Nginx auth_request gateway (docker/nginx/nginx.conf) in front of a bac
     const robotSeen = ((await robot.json()) as { headers: Record<string, string> }).headers;
     expect(robotSeen['x-user-id']).toBe(ids.robot);
     expect(robotSeen['x-principal-kind']).toBe('service');
-    for (const h of ['x-user-email', 'x-tenant-id', 'x-user-roles'])
+    for (const h of ['x-user-email', 'x-tenant-id', 'x-user-roles', 'x-identity-assertion'])
       expect(robotSeen[h]).toBeUndefined();
 
     const all = JSON.stringify(nginx.received.map((r) => r.headers));
     expect(all).not.toContain('attacker');
     expect(all).not.toContain('ceo@example.com');
     expect(all).not.toContain('superuser');
+    expect(all).not.toContain('forged.assertion.value');
   });
 
   it('answers 401 with WWW-Authenticate for a bad or missing token, without reaching the backend', async () => {

@@ -238,6 +238,10 @@ describe('gateway answers: forward-auth and ext_authz', () => {
         authorization: `Bearer ${await token('barred')}`,
       });
       expect(headerMap(loudBarred.deniedResponse.headers)['x-auth-reason']).toBe('USER_DISABLED');
+      expect(loudBarred.dynamicMetadata).toEqual({
+        fields: { reason: { stringValue: 'USER_DISABLED', kind: 'stringValue' } },
+      });
+      expect(barred.dynamicMetadata).toBeNull();
 
       const metrics = (await app.http('/metrics')).body as string;
       expect(metrics).toMatch(

@@ -88,12 +88,16 @@ export class ExtAuthzGrpcController {
       'content-type': 'text/plain; charset=utf-8',
       'cache-control': 'no-store',
     }).map(([k, v]) => option(k, v));
+    const expose = this.config.authz.exposeReasonHeader;
     return {
       status: {
         code: presentReason(answer.reason).grpcStatus,
-        message: this.config.authz.exposeReasonHeader ? answer.reason : 'denied',
+        message: expose ? answer.reason : 'denied',
       },
       deniedResponse: { status: { code: answer.status }, headers, body: answer.body },
+      // For Envoy's access log (%DYNAMIC_METADATA(envoy.filters.http.ext_authz:reason)%): unlike
+      // the denied response's headers, dynamic metadata never reaches the client.
+      dynamicMetadata: expose ? { fields: { reason: { stringValue: answer.reason } } } : undefined,
     };
   }
 }
