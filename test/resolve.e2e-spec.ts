@@ -305,7 +305,8 @@ describe('ResolveSubject over HTTP and gRPC (real app, real Postgres, fixture JW
         attributes: { department: 'R&D' },
       });
       const second = await app.resolveGrpc({ token: t });
-      expect(second.ok && second.response.source).toBe('STORE');
+      // The provisioned user was cached on the way out.
+      expect(second.ok && second.response.source).toBe('CACHE');
       expect(second.ok && second.response.principal.id).toBe(first.body.principal.id);
       const { rows } = await db.query(
         `SELECT u.provenance FROM users u JOIN external_identities e ON e.user_id = u.id WHERE e.issuer = $1 AND e.subject = 'new-1'`,

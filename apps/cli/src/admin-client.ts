@@ -20,7 +20,7 @@ export class AdminClient {
     this.token = Buffer.from(config.admin.token).toString('utf8');
   }
 
-  async call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.config.adminUrl}/admin/v1${path}`, {

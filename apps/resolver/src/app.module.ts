@@ -8,6 +8,11 @@ import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolut
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AdminCredentialGuard } from './admin/admin-credential.guard';
 import { AdminController } from './admin/admin.controller';
+import { AssertionJwksController } from './authz/assertion-jwks.controller';
+import { ExtAuthzGrpcController } from './authz/ext-authz.grpc-controller';
+import { ForwardAuthController } from './authz/forward-auth.controller';
+import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
+import type { IdentityAssertionSigner } from './authz/identity-assertion';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
 import { MigrateOnBoot } from './health/migrate-on-boot';
@@ -24,6 +29,8 @@ export interface AppParts {
   readonly clock: Clock;
   readonly grpcHealth: HealthImplementation;
   readonly devIssuer?: DevIssuer;
+  /** Present when `authz.assertion.enabled`. */
+  readonly assertionSigner?: IdentityAssertionSigner;
 }
 
 /** The resolver service: transports wired to the ResolveSubject use case. */
@@ -39,17 +46,24 @@ export class AppModule {
       ResolveSubject,
       SubjectCaches,
       CacheCoherence,
+      GatewayAuthorizer,
       Readiness,
     ];
     const controllers: DynamicModule['controllers'] = [
       ResolveController,
       SubjectResolverGrpcController,
+      ForwardAuthController,
+      ExtAuthzGrpcController,
       MetricsController,
       HealthController,
     ];
     if (parts.config.admin) {
       providers.push(AdminCredentialGuard);
       controllers.push(AdminController);
+    }
+    if (parts.assertionSigner) {
+      providers.push({ provide: ASSERTION_SIGNER, useValue: parts.assertionSigner });
+      controllers.push(AssertionJwksController);
     }
     if (parts.devIssuer) {
       providers.push({ provide: DEV_ISSUER, useValue: parts.devIssuer });

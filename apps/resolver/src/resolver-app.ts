@@ -8,6 +8,7 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity
 import { ResolverMetrics } from '@resolver/observability';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AppModule } from './app.module';
+import { IdentityAssertionSigner } from './authz/identity-assertion';
 import { grpcServerOptions } from './grpc/grpc-options';
 import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
 
@@ -74,8 +75,20 @@ export async function startResolver(
       Object.fromEntries(GRPC_HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])),
     );
 
+    const assertionSigner = config.authz.assertion.enabled
+      ? await IdentityAssertionSigner.create(config.authz.assertion, clock)
+      : undefined;
+
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config: fullConfig, verifier, metrics, clock, grpcHealth, devIssuer }),
+      AppModule.forRoot({
+        config: fullConfig,
+        verifier,
+        metrics,
+        clock,
+        grpcHealth,
+        devIssuer,
+        assertionSigner,
+      }),
       new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes }),
       { logger: options.logger ?? ['log', 'warn', 'error'], abortOnError: false },
     );

@@ -118,6 +118,73 @@ const issuerSchema = z
     }
   });
 
+/** A header name the gateways forward: lowercase token characters, not a reserved header. */
+const RESERVED_HEADERS = [
+  'authorization',
+  'host',
+  'connection',
+  'content-length',
+  'content-type',
+  'cookie',
+  'keep-alive',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'www-authenticate',
+];
+const headerName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a lowercase header name (a-z, 0-9, "-")')
+  .refine((h) => !RESERVED_HEADERS.includes(h), 'is a reserved HTTP header');
+
+const authzSchema = z
+  .strictObject({
+    headers: z
+      .strictObject({
+        userId: headerName.default('x-user-id'),
+        email: headerName.default('x-user-email'),
+        tenant: headerName.default('x-tenant-id'),
+        roles: headerName.default('x-user-roles'),
+        kind: headerName.default('x-principal-kind'),
+      })
+      .prefault({}),
+    exposeReasonHeader: z.boolean().default(false),
+    reasonHeader: headerName.default('x-auth-reason'),
+    assertion: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        header: headerName.default('x-identity-assertion'),
+        issuer: z.string().min(1).optional(),
+        audience: z.string().min(1).optional(),
+        ttlSeconds: z.number().int().min(5).max(3_600).default(60),
+        keyFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((authz, ctx) => {
+    const named: [string[], string][] = [
+      ...Object.entries(authz.headers).map(([k, v]): [string[], string] => [['headers', k], v]),
+      [['reasonHeader'], authz.reasonHeader],
+      [['assertion', 'header'], authz.assertion.header],
+    ];
+    const seen = new Map<string, string>();
+    for (const [path, name] of named) {
+      const other = seen.get(name);
+      if (other !== undefined)
+        ctx.addIssue({ code: 'custom', path, message: `same header as ${other}: ${name}` });
+      else seen.set(name, path.join('.'));
+    }
+    if (authz.assertion.enabled && authz.assertion.audience === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['assertion', 'audience'],
+        message: 'required when the assertion is enabled: the audience backends check',
+      });
+    }
+  });
+
 /** The YAML file's schema. Unknown fields are errors: a typo must not silently disable a check. */
 export const configFileSchema = z.strictObject({
   server: z
@@ -182,6 +249,7 @@ export const configFileSchema = z.strictObject({
       tokenFile: z.string().min(1).optional(),
     })
     .prefault({}),
+  authz: authzSchema.prefault({}),
   issuers: z.array(issuerSchema).default([]),
 });
 

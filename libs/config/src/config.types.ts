@@ -115,6 +115,37 @@ export interface CacheConfig {
   readonly negative: { readonly maxEntries: number; readonly ttlSeconds: number };
 }
 
+/** Names of the identity headers the gateway-facing endpoints answer with (lowercase). */
+export interface IdentityHeaderNames {
+  readonly userId: string;
+  readonly email: string;
+  readonly tenant: string;
+  readonly roles: string;
+  readonly kind: string;
+}
+
+/** The signed identity assertion added to allowed gateway answers. */
+export interface AssertionConfig {
+  readonly enabled: boolean;
+  readonly header: string;
+  /** `iss` of the assertion; defaults to `urn:<server.domain>`. */
+  readonly issuer: string;
+  /** `aud` of the assertion; set whenever `enabled`. */
+  readonly audience: string;
+  readonly ttlSeconds: number;
+  /** Absolute path of the ES256 private key (PKCS#8 PEM or private JWK); absent = generated at boot. */
+  readonly keyFile?: string;
+}
+
+/** The gateway-facing answers: forward-auth (`/v1/authz`) and Envoy ext_authz. */
+export interface AuthzConfig {
+  readonly headers: IdentityHeaderNames;
+  /** Whether denials carry the reason code in `reasonHeader` (for the gateway's logs). */
+  readonly exposeReasonHeader: boolean;
+  readonly reasonHeader: string;
+  readonly assertion: AssertionConfig;
+}
+
 /** The validated configuration: built once at boot, read-only afterwards. */
 export interface ResolverConfig {
   /** `embedded` = no database URL given: embedded Postgres and a development issuer. */
@@ -130,6 +161,7 @@ export interface ResolverConfig {
   readonly database: DatabaseConfig;
   readonly embedded: EmbeddedConfig;
   readonly limits: { readonly maxTokenBytes: number };
+  readonly authz: AuthzConfig;
   readonly issuers: readonly IssuerConfig[];
   readonly cache: CacheConfig;
   /** Present only when an admin credential is configured: the admin API is off otherwise. */

@@ -92,8 +92,38 @@ describe('config', () => {
     [{ server: { httpPort: 'x' } }, 'server.httpPort'],
     [{ limits: { maxTokenBytes: 10 } }, 'limits.maxTokenBytes'],
     [{ databse: {} }, 'databse: unknown field'],
+    [{ authz: { headers: { userId: 'X-User-Id' } } }, 'authz.headers.userId'],
+    [{ authz: { headers: { email: 'authorization' } } }, 'authz.headers.email: is a reserved'],
+    [{ authz: { headers: { tenant: 'x-user-id' } } }, 'authz.headers.tenant: same header'],
+    [{ authz: { assertion: { enabled: true } } }, 'authz.assertion.audience: required'],
+    [{ authz: { assertion: { ttlSeconds: 0 } } }, 'authz.assertion.ttlSeconds'],
+    [{ authz: { assertion: { keyFile: '/nonexistent/key.pem' } } }, 'authz.assertion.keyFile'],
+    [{ authz: { reasonHeadr: 'x' } }, 'authz.reasonHeadr: unknown field'],
   ])('refuses %j naming the field', (raw, message) => {
     expect(failure(() => build(raw))).toContain(message);
+  });
+
+  it('defaults the gateway answers: five identity headers, no reason header, no assertion', () => {
+    const { authz } = build({ server: { domain: 'corp-resolver' } });
+    expect(authz).toEqual({
+      headers: {
+        userId: 'x-user-id',
+        email: 'x-user-email',
+        tenant: 'x-tenant-id',
+        roles: 'x-user-roles',
+        kind: 'x-principal-kind',
+      },
+      exposeReasonHeader: false,
+      reasonHeader: 'x-auth-reason',
+      assertion: {
+        enabled: false,
+        header: 'x-identity-assertion',
+        issuer: 'urn:corp-resolver',
+        audience: '',
+        ttlSeconds: 60,
+        keyFile: undefined,
+      },
+    });
   });
 
   it('names bad environment overrides', () => {

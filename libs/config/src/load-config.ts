@@ -87,6 +87,19 @@ export function buildConfig(
       port: envPort(env, 'EMBEDDED_PG_PORT') ?? file.embedded.port,
     },
     limits: { maxTokenBytes: file.limits.maxTokenBytes },
+    authz: {
+      headers: file.authz.headers,
+      exposeReasonHeader: file.authz.exposeReasonHeader,
+      reasonHeader: file.authz.reasonHeader,
+      assertion: {
+        enabled: file.authz.assertion.enabled,
+        header: file.authz.assertion.header,
+        issuer: file.authz.assertion.issuer ?? `urn:${file.server.domain}`,
+        audience: file.authz.assertion.audience ?? '',
+        ttlSeconds: file.authz.assertion.ttlSeconds,
+        keyFile: assertionKeyFile(file.authz.assertion.keyFile, where),
+      },
+    },
     issuers,
     cache: file.cache,
     admin: adminCredential(file.admin, env, where),
@@ -214,6 +227,23 @@ function adminCredential(
     );
   }
   return { token: new Uint8Array(Buffer.from(token, 'utf8')) };
+}
+
+/** The assertion signing key file, checked readable at boot. */
+function assertionKeyFile(
+  file: string | undefined,
+  where: { source: string; baseDir: string },
+): string | undefined {
+  if (file === undefined) return undefined;
+  const path = isAbsolute(file) ? file : resolve(where.baseDir, file);
+  try {
+    readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(
+      `${where.source}: authz.assertion.keyFile: cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+  return path;
 }
 
 function checkSecret(

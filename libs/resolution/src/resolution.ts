@@ -7,6 +7,11 @@ export interface ResolveRequest {
   readonly token?: unknown;
   readonly authorization?: string;
   readonly transport: Transport;
+  /**
+   * What a gateway said about the original request (method, URI, host, client address, request
+   * id), for the failure log line only: never used in the decision. Values are bounded here.
+   */
+  readonly context?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The resolved caller, transport-neutral. */

@@ -8,7 +8,7 @@ import {
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
-import { ResolverMetrics, type Transport, UNKNOWN_ISSUER } from '@resolver/observability';
+import { ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';
@@ -70,7 +70,7 @@ export class ResolveSubject {
         throw error;
       }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
-      this.logFailure(request.transport, trace.issuer, error, seconds);
+      this.logFailure(request, trace.issuer, error, seconds);
       throw error;
     }
   }
@@ -184,16 +184,32 @@ export class ResolveSubject {
   }
 
   private logFailure(
-    transport: Transport,
+    request: ResolveRequest,
     issuer: string,
     error: ResolutionError,
     seconds: number,
   ): void {
     // Never the token; the message is built by our own code and carries no token material.
     this.logger.warn(
-      `resolution ${error.reason} transport=${transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}`,
+      `resolution ${error.reason} transport=${request.transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}${formatContext(request.context)}`,
     );
   }
+}
+
+const MAX_CONTEXT_FIELDS = 8;
+const MAX_CONTEXT_VALUE = 256;
+
+/** ` key="value"` pairs for the log line: bounded in number and length, JSON-quoted. */
+function formatContext(context: ResolveRequest['context']): string {
+  if (!context) return '';
+  return Object.entries(context)
+    .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '')
+    .slice(0, MAX_CONTEXT_FIELDS)
+    .map(
+      ([k, v]) =>
+        ` ${k.replace(/[^A-Za-z0-9_]/g, '_')}=${JSON.stringify(v.slice(0, MAX_CONTEXT_VALUE))}`,
+    )
+    .join('');
 }
 
 function toPrincipal(user: UserRecord): Principal {

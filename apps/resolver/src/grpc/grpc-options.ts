@@ -10,8 +10,8 @@ import type { Options as LoaderOptions } from '@grpc/proto-loader';
 export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
 
 export const RESOLVER_GRPC = {
-  packages: ['identity.v1'],
-  protoPaths: ['identity/v1/resolver.proto'],
+  packages: ['identity.v1', 'envoy.service.auth.v3'],
+  protoPaths: ['identity/v1/resolver.proto', 'envoy/service/auth/v3/external_auth.proto'],
   loader: {
     keepCase: false,
     longs: String,

@@ -4,7 +4,11 @@ import { migrationsApplied } from '@resolver/identity';
 import { DataSource } from 'typeorm';
 
 /** gRPC service names whose health the resolver reports ('' is the whole server). */
-export const GRPC_HEALTH_SERVICES = ['', 'identity.v1.SubjectResolver'];
+export const GRPC_HEALTH_SERVICES = [
+  '',
+  'identity.v1.SubjectResolver',
+  'envoy.service.auth.v3.Authorization',
+];
 const GRPC_HEALTH_INTERVAL_MS = 5_000;
 
 /**

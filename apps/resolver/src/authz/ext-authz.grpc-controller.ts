@@ -1,0 +1,103 @@
+import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { presentReason } from '@resolver/reasons';
+import { GrpcErrorFilter } from '../grpc/grpc-error.filter';
+import { GatewayAuthorizer } from './gateway-authorizer';
+
+/** The parts of envoy.service.auth.v3.CheckRequest the resolver reads (proto-loader camelCase). */
+export interface CheckRequest {
+  attributes?: {
+    request?: {
+      http?: {
+        id?: string;
+        method?: string;
+        headers?: Record<string, string>;
+        path?: string;
+        host?: string;
+        scheme?: string;
+        headerMap?: { headers?: { key?: string; value?: string; rawValue?: Uint8Array }[] };
+      };
+    };
+  };
+}
+
+interface HeaderValueOption {
+  header: { key: string; value: string };
+  append: { value: boolean };
+}
+
+const option = (key: string, value: string): HeaderValueOption => ({
+  header: { key, value },
+  // Replace, never append to, a copy the client sent.
+  append: { value: false },
+});
+
+/** A request header by lowercase name, from `headers` or (encode_raw_headers) `header_map`. */
+function requestHeader(
+  http: NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http'],
+  name: string,
+): string | undefined {
+  const direct = http?.headers?.[name];
+  if (direct !== undefined) return direct;
+  const entry = http?.headerMap?.headers?.find((h) => h.key?.toLowerCase() === name);
+  if (!entry) return undefined;
+  if (entry.rawValue && entry.rawValue.length) return Buffer.from(entry.rawValue).toString('utf8');
+  return entry.value;
+}
+
+/**
+ * envoy.service.auth.v3.Authorization/Check: Envoy's ext_authz over gRPC. Translates the
+ * gateway answer into a CheckResponse: OK + ok_response (identity headers set, the other
+ * identity headers removed), or the reason's gRPC status + denied_response (401/403/503).
+ */
+@Controller()
+@UseFilters(GrpcErrorFilter)
+export class ExtAuthzGrpcController {
+  constructor(
+    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
+    private readonly authorizer: GatewayAuthorizer,
+  ) {}
+
+  @GrpcMethod('Authorization', 'Check')
+  async check(request: CheckRequest) {
+    const http = request.attributes?.request?.http;
+    const answer = await this.authorizer.authorize({
+      authorization: requestHeader(http, 'authorization'),
+      transport: 'ext_authz',
+      context: {
+        method: http?.method,
+        uri: http?.path,
+        host: http?.host,
+        client: requestHeader(http, 'x-forwarded-for'),
+        request_id: http?.id,
+      },
+    });
+    if (answer.allowed) {
+      return {
+        status: { code: GrpcStatus.OK, message: '' },
+        okResponse: {
+          headers: Object.entries(answer.headers).map(([k, v]) => option(k, v)),
+          headersToRemove: answer.remove,
+        },
+      };
+    }
+    const headers = Object.entries({
+      ...answer.headers,
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+    }).map(([k, v]) => option(k, v));
+    const expose = this.config.authz.exposeReasonHeader;
+    return {
+      status: {
+        code: presentReason(answer.reason).grpcStatus,
+        message: expose ? answer.reason : 'denied',
+      },
+      deniedResponse: { status: { code: answer.status }, headers, body: answer.body },
+      // For Envoy's access log (%DYNAMIC_METADATA(envoy.filters.http.ext_authz:reason)%): unlike
+      // the denied response's headers, dynamic metadata never reaches the client.
+      dynamicMetadata: expose ? { fields: { reason: { stringValue: answer.reason } } } : undefined,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+
+/**
+ * A real grpc-js client for envoy.service.auth.v3.Authorization, built from the shared proto
+ * options. `check` sends a CheckRequest shaped as Envoy's ext_authz filter sends it.
+ */
+export class ExtAuthzClient {
+  private readonly client: {
+    Check(req: unknown, cb: (err: ServiceError | null, res: any) => void): void;
+    close(): void;
+  };
+
+  constructor(address: string) {
+    const definition = loadSync(protoFiles(), {
+      ...RESOLVER_GRPC.loader,
+      includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
+    });
+    const pkg = loadPackageDefinition(definition) as any;
+    this.client = new pkg.envoy.service.auth.v3.Authorization(
+      address,
+      credentials.createInsecure(),
+    );
+  }
+
+  /** `headers`: lowercase keys, as Envoy puts them in AttributeContext.HttpRequest.headers. */
+  check(headers: Record<string, string>, path = '/orders/42'): Promise<any> {
+    const request = {
+      attributes: {
+        source: { principal: '' },
+        destination: { service: 'ingress' },
+        request: {
+          time: { seconds: 1_763_900_000, nanos: 0 },
+          http: {
+            id: '8f1c6d2e-request-id',
+            method: 'GET',
+            headers: {
+              ':authority': 'api.example.test',
+              ':method': 'GET',
+              ':path': path,
+              ':scheme': 'http',
+              'user-agent': 'curl/8.5.0',
+              'x-forwarded-proto': 'http',
+              'x-request-id': '8f1c6d2e-request-id',
+              ...headers,
+            },
+            path,
+            host: 'api.example.test',
+            scheme: 'http',
+            protocol: 'HTTP/1.1',
+          },
+        },
+      },
+    };
+    return new Promise((resolve, reject) =>
+      this.client.Check(request, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
