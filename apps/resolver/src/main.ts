@@ -1,6 +1,9 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ResolverConfig } from '@resolver/config';
+import { joinClusterMetrics, ResolverMetrics } from '@resolver/observability';
+import { runClusterPrimary } from './cluster-primary';
 import { type RunningResolver, startResolver } from './resolver-app';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
@@ -34,7 +37,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  if (config.workers > 1 && cluster.isPrimary) return runClusterPrimary(config);
   const resolver = await startResolver(config);
+  joinClusterMetrics(resolver.app.get(ResolverMetrics).registry);
   const log = new Logger('Main');
   log.log(`listening: HTTP ${resolver.httpUrl}, gRPC ${resolver.grpcAddress}`);
   if (config.mode === 'embedded') printEmbeddedHelp(resolver);

@@ -194,6 +194,7 @@ export const configFileSchema = z.strictObject({
       bindAddress: z.string().min(1).optional(),
       domain: z.string().min(1).default('subject-resolver'),
       bodyLimitBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+      workers: z.number().int().min(0).max(256).default(1),
     })
     .prefault({}),
   database: z

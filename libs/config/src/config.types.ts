@@ -156,6 +156,8 @@ export interface ResolverConfig {
     readonly bodyLimitBytes: number;
   };
   readonly grpc: { readonly port: number; readonly bindAddress: string };
+  /** Processes serving HTTP and gRPC (`node:cluster`); 1 = no cluster. */
+  readonly workers: number;
   /** `google.rpc.ErrorInfo.domain` of every error. */
   readonly domain: string;
   readonly database: DatabaseConfig;

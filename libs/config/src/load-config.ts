@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -72,6 +73,7 @@ export function buildConfig(
       bodyLimitBytes: file.server.bodyLimitBytes,
     },
     grpc: { port: envPort(env, 'GRPC_PORT') ?? file.server.grpcPort, bindAddress },
+    workers: workerCount(envString(env, 'WORKERS') ?? file.server.workers, mode),
     domain: file.server.domain,
     database: {
       url: databaseUrl,
@@ -182,6 +184,23 @@ function toIssuerConfig(
     },
     origin,
   };
+}
+
+/** `WORKERS`: a count, or 0 / `auto` for one per core. Cluster mode needs an external database. */
+function workerCount(value: string | number, mode: 'embedded' | 'external'): number {
+  const n = value === 'auto' ? 0 : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 256) {
+    throw new ConfigError(
+      `WORKERS: must be a whole number 0..256 or "auto", got ${JSON.stringify(value)}`,
+    );
+  }
+  const workers = n === 0 ? availableParallelism() : n;
+  if (workers > 1 && mode === 'embedded') {
+    throw new ConfigError(
+      'WORKERS: more than one worker needs DATABASE_URL (embedded mode is single-process)',
+    );
+  }
+  return workers;
 }
 
 const MIN_ADMIN_TOKEN_BYTES = 24;

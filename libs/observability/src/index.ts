@@ -1,2 +1,3 @@
 export * from './resolver-metrics';
 export * from './transport';
+export * from './cluster-metrics';

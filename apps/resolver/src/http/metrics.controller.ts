@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ResolverMetrics } from '@resolver/observability';
+import { ResolverMetrics, scrapeMetrics } from '@resolver/observability';
 
 /** GET /metrics in the Prometheus text format. */
 @Controller()
@@ -10,7 +10,7 @@ export class MetricsController {
   @Get('metrics')
   @Header('cache-control', 'no-store')
   async scrape(@Res() reply: FastifyReply): Promise<void> {
-    const body = await this.metrics.registry.metrics();
+    const body = await scrapeMetrics(this.metrics.registry);
     await reply.type(this.metrics.registry.contentType).send(body);
   }
 }
