@@ -80,8 +80,12 @@ describe('decodeCompactToken', () => {
   it('accepts nesting up to the limit, the same names in different objects, and strings with quotes', () => {
     const nested = `{"a":${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}}`;
     expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg(nested)}.c2ln`)).toBe('OK');
-    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg('{"a":{"r":1},"b":{"r":2}}')}.c2ln`)).toBe('OK');
-    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg({ a: 'x\\",\\"a', b: '{[' })}.c2ln`)).toBe('OK');
+    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg('{"a":{"r":1},"b":{"r":2}}')}.c2ln`)).toBe(
+      'OK',
+    );
+    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg({ a: 'x\\",\\"a', b: '{[' })}.c2ln`)).toBe(
+      'OK',
+    );
     expect(reasonOf(`${seg({ alg: 'RS256', cty: 'text/plain' })}.${seg({})}.c2ln`)).toBe('OK');
   });
 
