@@ -512,7 +512,13 @@ describe('ResolveSubject over HTTP and gRPC (real app, real Postgres, fixture JW
         database: { status: 'up' },
         migrations: { status: 'up' },
         listener: { status: 'up', connected: true, cachesInUse: true },
+        keys: { status: 'up' },
       });
+      // One key state per configured issuer; an unreachable IdP is reported, not fatal.
+      const keys = ready.body.details.keys.issuers;
+      expect(Object.keys(keys).sort()).toEqual(Object.values(iss).sort());
+      expect(keys[iss.hmac]).toEqual({ status: 'ok', source: 'hmac', keys: 1 });
+      expect(keys[iss.down]).toMatchObject({ status: 'unavailable', source: 'jwks', keys: 0 });
     });
 
     it('serves gRPC health and reflection', async () => {

@@ -55,6 +55,13 @@ export class JwksServer {
     return this.hits.get(path) ?? 0;
   }
 
+  /** Every request this server has received, on any path. */
+  totalRequests(): number {
+    let total = 0;
+    for (const n of this.hits.values()) total += n;
+    return total;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0] as string;
     this.hits.set(path, (this.hits.get(path) ?? 0) + 1);

@@ -28,11 +28,21 @@ const issuerSchema = z
     algorithms: z.array(algorithm).min(1, 'list the allowed algorithms explicitly'),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
     requiredClaims: z.array(z.string().min(1)).default(['exp', 'sub']),
+    typ: z
+      .string()
+      .min(1)
+      .regex(/^[\x21-\x7e]+$/, 'must be a media type such as at+jwt')
+      .optional(),
+    rfc9068: z.boolean().default(false),
+    maxTokenAgeSeconds: z.number().int().min(1).max(31_536_000).optional(),
     jwks: z
       .strictObject({
         timeoutMs: positiveMs(30_000).default(2_000),
         cooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),
         cacheMaxAgeMs: positiveMs(86_400_000).default(600_000),
+        // Stale-if-error bound: how long after the last successful fetch keys may still be used
+        // while the IdP cannot be reached.
+        maxStaleMs: positiveMs(604_800_000).default(86_400_000),
       })
       .prefault({}),
     subject: z
@@ -108,6 +118,24 @@ const issuerSchema = z
         });
       }
     });
+    if (issuer.jwks.maxStaleMs < issuer.jwks.cacheMaxAgeMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks', 'maxStaleMs'],
+        message: `must be at least jwks.cacheMaxAgeMs (${issuer.jwks.cacheMaxAgeMs})`,
+      });
+    }
+    if (
+      issuer.rfc9068 &&
+      issuer.typ !== undefined &&
+      issuer.typ.toLowerCase().replace(/^application\//, '') !== 'at+jwt'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['typ'],
+        message: 'rfc9068 access tokens have typ at+jwt; remove typ or set it to at+jwt',
+      });
+    }
     if (issuer.jit.enabled && issuer.subject.lookup === 'id') {
       ctx.addIssue({
         code: 'custom',

@@ -60,6 +60,8 @@ export interface JwksPolicy {
   readonly timeoutMs: number;
   readonly cooldownMs: number;
   readonly cacheMaxAgeMs: number;
+  /** Keys older than this (since their last successful fetch) are never used, even in an outage. */
+  readonly maxStaleMs: number;
 }
 
 /**
@@ -73,6 +75,9 @@ export interface ServiceAccountRule {
   readonly jit: boolean;
 }
 
+/** The claims RFC 9068 (JWT profile for OAuth 2.0 access tokens) requires. */
+export const RFC9068_REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
 /** Everything the resolver trusts about one issuer. */
 export interface IssuerConfig {
   readonly issuer: string;
@@ -81,6 +86,10 @@ export interface IssuerConfig {
   readonly algorithms: readonly Algorithm[];
   readonly clockToleranceSeconds: number;
   readonly requiredClaims: readonly string[];
+  /** Required `typ` header (compared as jose does: case-insensitive, `application/` optional). */
+  readonly typ?: string;
+  /** Tokens whose `iat` is older than this are refused (TOKEN_EXPIRED); `iat` becomes required. */
+  readonly maxTokenAgeSeconds?: number;
   readonly jwks: JwksPolicy;
   readonly subject: SubjectPolicy;
   readonly tenant?: TenantPolicy;

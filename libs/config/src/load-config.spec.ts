@@ -160,6 +160,104 @@ describe('config', () => {
     expect(source?.kind === 'hmac' && source.secret.length).toBe(32);
   });
 
+  it('refuses an HMAC secret of 31 bytes (also multi-byte characters count as bytes) and accepts 32', () => {
+    const hmac = { ...issuer(), jwksUri: undefined, algorithms: ['HS256'], hmacSecretEnv: 'S' };
+    expect(failure(() => build({ issuers: [hmac] }, { S: 'y'.repeat(31) }))).toContain(
+      'issuers[0].hmacSecretEnv: HMAC secret is 31 bytes; at least 32',
+    );
+    expect(build({ issuers: [hmac] }, { S: 'é'.repeat(16) }).issuers[0]?.keySource.kind).toBe(
+      'hmac',
+    );
+    expect(failure(() => build({ issuers: [hmac] }, { S: '' }))).toContain('S is not set');
+  });
+
+  it.each(['none', 'None', 'NONE', 'nOnE'])('refuses alg %s for every kind of issuer', (alg) => {
+    for (const source of [
+      { jwksUri: 'https://idp.example/jwks' },
+      { discovery: true, jwksUri: undefined },
+      { hmacSecretEnv: 'S', jwksUri: undefined },
+    ]) {
+      expect(
+        failure(() =>
+          build({ issuers: [issuer({ ...source, algorithms: [alg] })] }, { S: 'z'.repeat(32) }),
+        ),
+      ).toContain('issuers[0].algorithms[0]: "none" is never allowed');
+    }
+  });
+
+  it.each([
+    [{ jwksUri: 'https://idp.example/jwks' }, 'HS256'],
+    [{ discovery: true, jwksUri: undefined }, 'HS384'],
+    [{ keys: ['/dev/null'], jwksUri: undefined }, 'HS512'],
+  ])('refuses HS* for an asymmetric issuer (%j, %s): key confusion', (source, alg) => {
+    expect(
+      failure(() => build({ issuers: [issuer({ ...source, algorithms: ['RS256', alg] })] })),
+    ).toContain(`issuers[0].algorithms[1]: ${alg} is an HMAC algorithm and is never allowed`);
+  });
+
+  it('refuses asymmetric algorithms for an HMAC issuer', () => {
+    expect(
+      failure(() =>
+        build(
+          {
+            issuers: [
+              issuer({ jwksUri: undefined, hmacSecretEnv: 'S', algorithms: ['HS256', 'RS256'] }),
+            ],
+          },
+          { S: 'z'.repeat(32) },
+        ),
+      ),
+    ).toContain('issuers[0].algorithms[1]: RS256 needs an asymmetric key source');
+  });
+
+  it('defaults the JWKS policy, with a 24 h stale-if-error bound, and checks it', () => {
+    expect(build({ issuers: [issuer()] }).issuers[0]?.jwks).toEqual({
+      timeoutMs: 2000,
+      cooldownMs: 30000,
+      cacheMaxAgeMs: 600000,
+      maxStaleMs: 86_400_000,
+    });
+    expect(
+      build({ issuers: [issuer({ jwks: { maxStaleMs: 3_600_000 } })] }).issuers[0]?.jwks.maxStaleMs,
+    ).toBe(3_600_000);
+    expect(
+      failure(() =>
+        build({ issuers: [issuer({ jwks: { cacheMaxAgeMs: 60_000, maxStaleMs: 1_000 } })] }),
+      ),
+    ).toContain('issuers[0].jwks.maxStaleMs: must be at least jwks.cacheMaxAgeMs (60000)');
+    expect(failure(() => build({ issuers: [issuer({ jwks: { maxStaleMs: 0 } })] }))).toContain(
+      'issuers[0].jwks.maxStaleMs',
+    );
+    expect(failure(() => build({ issuers: [issuer({ jwks: { maxStale: 1 } })] }))).toContain(
+      'issuers[0].jwks.maxStale: unknown field',
+    );
+  });
+
+  it('configures typ, the RFC 9068 profile and a maximum token age', () => {
+    const [plain, typed, profile] = build({
+      issuers: [
+        issuer(),
+        issuer({ issuer: 'https://b/', typ: 'at+jwt', maxTokenAgeSeconds: 3600 }),
+        issuer({ issuer: 'https://c/', rfc9068: true }),
+      ],
+    }).issuers;
+    expect(plain).toMatchObject({ typ: undefined, maxTokenAgeSeconds: undefined });
+    expect(typed).toMatchObject({ typ: 'at+jwt', maxTokenAgeSeconds: 3600 });
+    expect(profile?.typ).toBe('at+jwt');
+    expect([...(profile?.requiredClaims ?? [])].sort()).toEqual(
+      ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti'].sort(),
+    );
+    expect(failure(() => build({ issuers: [issuer({ rfc9068: true, typ: 'JWT' })] }))).toContain(
+      'issuers[0].typ: rfc9068 access tokens have typ at+jwt',
+    );
+    expect(failure(() => build({ issuers: [issuer({ maxTokenAgeSeconds: 0 })] }))).toContain(
+      'issuers[0].maxTokenAgeSeconds',
+    );
+    expect(failure(() => build({ issuers: [issuer({ typ: 'at jwt' })] }))).toContain(
+      'issuers[0].typ',
+    );
+  });
+
   it('loads YAML from RESOLVER_CONFIG and reports unreadable or invalid files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
     const path = join(dir, 'resolver.yaml');

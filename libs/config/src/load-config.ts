@@ -5,7 +5,13 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error';
 import { configFileSchema, type IssuerFileEntry } from './config.schema';
-import type { Algorithm, IssuerConfig, KeySourceConfig, ResolverConfig } from './config.types';
+import {
+  type Algorithm,
+  type IssuerConfig,
+  type KeySourceConfig,
+  type ResolverConfig,
+  RFC9068_REQUIRED_CLAIMS,
+} from './config.types';
 
 /** The environment the resolver reads; every other module gets typed config instead. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -153,7 +159,10 @@ function toIssuerConfig(
   }
 
   const subjectClaim = entry.subject.claim;
-  const requiredClaims = [...new Set([...entry.requiredClaims])];
+  // The RFC 9068 profile requires its claims and the at+jwt type on top of the issuer's own.
+  const requiredClaims = [
+    ...new Set([...entry.requiredClaims, ...(entry.rfc9068 ? RFC9068_REQUIRED_CLAIMS : [])]),
+  ];
   return {
     issuer: entry.issuer,
     keySource,
@@ -162,6 +171,8 @@ function toIssuerConfig(
     clockToleranceSeconds: entry.clockToleranceSeconds,
     // The subject claim is checked by the subject mapper with its own reasons, not by jose.
     requiredClaims: requiredClaims.filter((c) => c !== subjectClaim),
+    typ: entry.typ ?? (entry.rfc9068 ? 'at+jwt' : undefined),
+    maxTokenAgeSeconds: entry.maxTokenAgeSeconds,
     jwks: entry.jwks,
     subject: {
       claim: subjectClaim,

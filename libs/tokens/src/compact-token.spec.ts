@@ -1,5 +1,5 @@
 import { ResolutionError } from '@resolver/reasons';
-import { decodeCompactToken } from './compact-token';
+import { decodeCompactToken, MAX_JSON_DEPTH } from './compact-token';
 
 const seg = (v: unknown) =>
   Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -25,23 +25,74 @@ describe('decodeCompactToken', () => {
   it.each([
     ['two segments', 'a.b', 'TOKEN_MALFORMED'],
     ['JWE (five segments)', 'a.b.c.d.e', 'TOKEN_MALFORMED'],
-    ['empty header', `.${seg({})}.x`, 'TOKEN_MALFORMED'],
+    ['empty header', `.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
     ['non-base64url characters', `${seg({ alg: 'RS256' })}.${seg({})}+/.x`, 'TOKEN_MALFORMED'],
-    ['padding', `${seg({ alg: 'RS256' })}=.${seg({})}.x`, 'TOKEN_MALFORMED'],
-    ['header not JSON', `${seg('{nope')}.${seg({})}.x`, 'TOKEN_MALFORMED'],
-    ['payload an array', `${seg({ alg: 'RS256' })}.${seg([1])}.x`, 'TOKEN_MALFORMED'],
-    ['payload null', `${seg({ alg: 'RS256' })}.${seg('null')}.x`, 'TOKEN_MALFORMED'],
-    ['alg missing', `${seg({ typ: 'JWT' })}.${seg({})}.x`, 'TOKEN_MALFORMED'],
-    ['alg not a string', `${seg({ alg: 1 })}.${seg({})}.x`, 'TOKEN_MALFORMED'],
-    ['impossible base64 length', `${seg({ alg: 'RS256' })}.a.x`, 'TOKEN_MALFORMED'],
+    ['padding', `${seg({ alg: 'RS256' })}=.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['header not JSON', `${seg('{nope')}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['payload an array', `${seg({ alg: 'RS256' })}.${seg([1])}.c2ln`, 'TOKEN_MALFORMED'],
+    ['payload null', `${seg({ alg: 'RS256' })}.${seg('null')}.c2ln`, 'TOKEN_MALFORMED'],
+    ['alg missing', `${seg({ typ: 'JWT' })}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['alg not a string', `${seg({ alg: 1 })}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['impossible base64 length', `${seg({ alg: 'RS256' })}.a.c2ln`, 'TOKEN_MALFORMED'],
+    [
+      'duplicate claim',
+      `${seg({ alg: 'RS256' })}.${seg('{"sub":"a","sub":"b"}')}.c2ln`,
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'duplicate claim spelled with an escape',
+      `${seg({ alg: 'RS256' })}.${seg('{"sub":"a","\\u0073ub":"b"}')}.c2ln`,
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'duplicate header parameter',
+      `${seg('{"alg":"RS256","alg":"none"}')}.${seg({})}.c2ln`,
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'duplicate member in a nested object',
+      `${seg({ alg: 'RS256' })}.${seg('{"a":{"r":1,"r":2}}')}.c2ln`,
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'deeply nested payload',
+      `${seg({ alg: 'RS256' })}.${seg(`{"a":${'['.repeat(500)}${']'.repeat(500)}}`)}.c2ln`,
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'invalid UTF-8',
+      `${seg({ alg: 'RS256' })}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.c2ln`,
+      'TOKEN_MALFORMED',
+    ],
+    [
+      'non-canonical signature (unused bits set)',
+      `${seg({ alg: 'RS256' })}.${seg({})}.AB`,
+      'TOKEN_MALFORMED',
+    ],
+    ['crit', `${seg({ alg: 'RS256', crit: ['exp'] })}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['b64: false', `${seg({ alg: 'RS256', b64: false })}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['zip', `${seg({ alg: 'RS256', zip: 'DEF' })}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
+    ['nested JWT', `${seg({ alg: 'RS256', cty: 'JWT' })}.${seg({})}.c2ln`, 'TOKEN_MALFORMED'],
   ])('%s is %s', (_name, token, reason) => {
     expect(reasonOf(token)).toBe(reason);
+  });
+
+  it('accepts nesting up to the limit, the same names in different objects, and strings with quotes', () => {
+    const nested = `{"a":${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}}`;
+    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg(nested)}.c2ln`)).toBe('OK');
+    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg('{"a":{"r":1},"b":{"r":2}}')}.c2ln`)).toBe(
+      'OK',
+    );
+    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg({ a: 'x\\",\\"a', b: '{[' })}.c2ln`)).toBe(
+      'OK',
+    );
+    expect(reasonOf(`${seg({ alg: 'RS256', cty: 'text/plain' })}.${seg({})}.c2ln`)).toBe('OK');
   });
 
   it('bounds the size before parsing', () => {
     expect(reasonOf(good, good.length)).toBe('OK');
     expect(reasonOf(good, good.length - 1)).toBe('TOKEN_TOO_LARGE');
-    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg({ s: 'é'.repeat(40) })}.x`, 100)).toBe(
+    expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg({ s: 'é'.repeat(40) })}.c2ln`, 100)).toBe(
       'TOKEN_TOO_LARGE',
     );
   });

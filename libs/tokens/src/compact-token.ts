@@ -10,10 +10,24 @@ export interface DecodedToken {
 
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]*$/;
 
+/** Deeper header or claim JSON than this is refused: real tokens nest a few levels at most. */
+export const MAX_JSON_DEPTH = 16;
+
+/**
+ * Header parameters that make a compact token something other than a plain signed JWT: critical
+ * extensions (we understand none), unencoded payloads (RFC 7797, never valid for a JWT), and the
+ * JWE-only parameters.
+ */
+const REFUSED_HEADER_PARAMETERS = ['crit', 'b64', 'zip', 'enc'] as const;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Checks size and shape before any parsing that could be expensive or confused: JWS compact
- * serialisation only (three base64url segments, JSON object header and payload). Five segments
- * is a JWE, which the resolver does not accept. Throws `TOKEN_TOO_LARGE` / `TOKEN_MALFORMED`.
+ * serialisation only (three canonical base64url segments, strict UTF-8 JSON object header and
+ * payload without duplicate member names, bounded nesting). Five segments is a JWE, which the
+ * resolver does not accept; nested JWTs (`cty: JWT`), `crit`, `b64` and JWE header parameters
+ * are refused too. Throws `TOKEN_TOO_LARGE` / `TOKEN_MALFORMED`.
  */
 export function decodeCompactToken(token: string, maxBytes: number): DecodedToken {
   // Length in UTF-16 units bounds the byte length from below; check cheaply first.
@@ -39,10 +53,22 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   ) {
     throw new ResolutionError('TOKEN_MALFORMED', 'segments must be non-empty base64url');
   }
+  // Decoders ignore the unused low bits of the last character, so without this check one
+  // signature would have several spellings (a malleable token defeats hash-keyed caches and
+  // deny-lists).
+  if (!isCanonicalBase64url(s))
+    throw new ResolutionError('TOKEN_MALFORMED', 'signature is not canonical base64url');
   const header = decodeJsonObject(h, 'header');
   const payload = decodeJsonObject(p, 'payload');
   if (typeof header.alg !== 'string' || header.alg === '') {
     throw new ResolutionError('TOKEN_MALFORMED', 'header "alg" must be a non-empty string');
+  }
+  for (const name of REFUSED_HEADER_PARAMETERS) {
+    if (name in header)
+      throw new ResolutionError('TOKEN_MALFORMED', `header parameter "${name}" is not accepted`);
+  }
+  if (typeof header.cty === 'string' && /^(application\/)?jwt$/i.test(header.cty)) {
+    throw new ResolutionError('TOKEN_MALFORMED', 'nested JWTs (cty: JWT) are not accepted');
   }
   return {
     header,
@@ -52,13 +78,28 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   };
 }
 
+function isCanonicalBase64url(segment: string): boolean {
+  return (
+    segment.length % 4 !== 1 && Buffer.from(segment, 'base64url').toString('base64url') === segment
+  );
+}
+
 function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
   // base64url without padding: a length of 1 mod 4 cannot come from any byte string.
-  if (segment.length % 4 === 1)
-    throw new ResolutionError('TOKEN_MALFORMED', `${what} is not base64url`);
+  if (!isCanonicalBase64url(segment))
+    throw new ResolutionError('TOKEN_MALFORMED', `${what} is not canonical base64url`);
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    throw new ResolutionError('TOKEN_MALFORMED', `${what} is not UTF-8`);
+  }
+  // Structure first (bounded depth, no duplicate names), so JSON.parse never sees a hostile shape
+  // and the member we read is the only one any other parser could read.
+  checkJsonStructure(text, what);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new ResolutionError('TOKEN_MALFORMED', `${what} is not JSON`);
   }
@@ -66,4 +107,55 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
     throw new ResolutionError('TOKEN_MALFORMED', `${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+interface Frame {
+  readonly keys?: Set<string>;
+  expectKey: boolean;
+}
+
+/**
+ * One linear pass over (possibly invalid) JSON text: refuses nesting deeper than
+ * {@link MAX_JSON_DEPTH} and duplicate member names in any object (`JSON.parse` keeps the last
+ * one, other parsers the first: a parser differential an attacker can use). Names are compared
+ * after unescaping, so `"sub"` and `"\u0073ub"` are duplicates. Invalid JSON that slips through
+ * is refused by `JSON.parse` afterwards.
+ */
+export function checkJsonStructure(text: string, what = 'JSON'): void {
+  const stack: Frame[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        let name: unknown;
+        try {
+          name = JSON.parse(text.slice(i, j + 1));
+        } catch {
+          throw new ResolutionError('TOKEN_MALFORMED', `${what} is not JSON`);
+        }
+        if (top.keys.has(name as string)) {
+          throw new ResolutionError('TOKEN_MALFORMED', `${what} has a duplicate member name`);
+        }
+        top.keys.add(name as string);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      if (stack.length >= MAX_JSON_DEPTH) {
+        throw new ResolutionError(
+          'TOKEN_MALFORMED',
+          `${what} nests deeper than ${MAX_JSON_DEPTH} levels`,
+        );
+      }
+      stack.push(c === '{' ? { keys: new Set(), expectKey: true } : { expectKey: false });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
+  }
 }

@@ -66,7 +66,7 @@ export function devIssuerConfig(dev: DevIssuer): IssuerConfig {
     algorithms: ['ES256'],
     clockToleranceSeconds: 30,
     requiredClaims: ['exp'],
-    jwks: { timeoutMs: 2000, cooldownMs: 30000, cacheMaxAgeMs: 600000 },
+    jwks: { timeoutMs: 2000, cooldownMs: 30000, cacheMaxAgeMs: 600000, maxStaleMs: 86400000 },
     subject: {
       claim: 'sub',
       lookup: 'external',

@@ -1,4 +1,11 @@
-import { importJWK, jwtVerify, type JWK, type JWTPayload, type KeyLike } from 'jose';
+import {
+  importJWK,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyResult,
+  type KeyLike,
+} from 'jose';
 import type { Clock, IssuerConfig } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
 import type { DecodedToken } from './compact-token';
@@ -56,21 +63,30 @@ export class IssuerVerifier {
         lastError = error;
         continue;
       }
+      let verified: JWTVerifyResult;
       try {
-        const { payload, protectedHeader } = await jwtVerify(token, key, {
+        verified = await jwtVerify(token, key, {
           issuer: this.config.issuer,
           audience: [...this.config.audiences],
           algorithms: [...this.config.algorithms],
           clockTolerance: this.config.clockToleranceSeconds,
           requiredClaims: [...this.config.requiredClaims],
           currentDate: this.clock.now(),
+          typ: this.config.typ,
+          maxTokenAge: this.config.maxTokenAgeSeconds,
         });
-        return toVerifiedToken(this.config, protectedHeader as Record<string, unknown>, payload);
       } catch (error) {
         lastError = error;
         // Only a signature mismatch says another candidate key might work.
         if (reasonForJoseError(error) !== 'SIGNATURE_INVALID') break;
+        continue;
       }
+      checkTimeClaims(verified.payload, this.clock.now(), this.config.clockToleranceSeconds);
+      return toVerifiedToken(
+        this.config,
+        verified.protectedHeader as Record<string, unknown>,
+        verified.payload,
+      );
     }
     const reason = reasonForJoseError(lastError);
     throw new ResolutionError(
@@ -91,6 +107,26 @@ export class IssuerVerifier {
       this.imported.set(jwk, key);
     }
     return key;
+  }
+}
+
+/**
+ * What jose v5 leaves out: `iat` in the future is only checked with `maxTokenAge`, and a time
+ * claim of `1e400` parses to `Infinity`, which is a number. Both are CLAIM_INVALID: a token
+ * issued in the future, or valid forever, is not one the issuer meant to issue.
+ */
+function checkTimeClaims(payload: JWTPayload, now: Date, toleranceSeconds: number): void {
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    const value = payload[claim];
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new ResolutionError('CLAIM_INVALID', `"${claim}" claim must be a finite number`);
+    }
+  }
+  if (
+    payload.iat !== undefined &&
+    payload.iat > Math.floor(now.getTime() / 1000) + toleranceSeconds
+  ) {
+    throw new ResolutionError('CLAIM_INVALID', '"iat" claim is in the future');
   }
 }
 

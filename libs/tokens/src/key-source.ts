@@ -5,13 +5,24 @@ import type { Clock, IssuerConfig, KeySourceConfig } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
 import { hasKid } from './key-selection';
 
+/**
+ * How an issuer's keys stand:
+ * - `ok`: configured keys, or keys fetched and the last fetch succeeded;
+ * - `pending`: a remote source that has not been asked yet (keys are fetched on first use);
+ * - `degraded`: the last fetch failed and the last good keys are served (stale-if-error);
+ * - `unavailable`: a fetch failed and no usable keys are held (none ever fetched, or older than
+ *   `maxStaleMs`): tokens of this issuer get KEYS_UNAVAILABLE.
+ */
+export type KeySourceStatus = 'ok' | 'pending' | 'degraded' | 'unavailable';
+
 /** What readiness and diagnosis can say about an issuer's keys. */
 export interface KeySourceState {
   readonly kind: KeySourceConfig['kind'];
+  readonly status: KeySourceStatus;
   readonly keyIds: readonly string[];
   readonly lastFetchAt?: Date;
   readonly lastError?: string;
-  /** Serving keys older than their max age because the IdP could not be reached. */
+  /** Serving keys after a failed refetch because the IdP could not be reached. */
   readonly degraded: boolean;
 }
 
@@ -35,7 +46,12 @@ export class StaticKeySource implements KeySource {
     return this.keys;
   }
   state(): KeySourceState {
-    return { kind: this.kind, keyIds: this.keys.map((k) => k.kid ?? '(no kid)'), degraded: false };
+    return {
+      kind: this.kind,
+      status: 'ok',
+      keyIds: this.keys.map((k) => k.kid ?? '(no kid)'),
+      degraded: false,
+    };
   }
 }
 
@@ -49,7 +65,7 @@ export class HmacKeySource implements KeySource {
     return this.keys;
   }
   state(): KeySourceState {
-    return { kind: 'hmac', keyIds: ['(shared secret)'], degraded: false };
+    return { kind: 'hmac', status: 'ok', keyIds: ['(shared secret)'], degraded: false };
   }
 }
 
@@ -57,7 +73,9 @@ export class HmacKeySource implements KeySource {
  * A JWKS fetched over HTTP(S) with an explicit timeout, cached for `cacheMaxAgeMs`. An unknown
  * `kid` triggers at most one refetch per `cooldownMs` (a flood of random kids cannot become a
  * flood of requests to the IdP); concurrent fetches share one request. When a refetch fails the
- * last good keys keep working (stale-if-error) and the source reports itself degraded.
+ * last good keys keep working (stale-if-error) until `maxStaleMs` after their last successful
+ * fetch, and the source reports itself degraded; failed fetches are retried at most once per
+ * cooldown. Without usable keys the answer is KEYS_UNAVAILABLE, never a signature failure.
  */
 export class RemoteJwksSource implements KeySource {
   private keys: readonly JWK[] | undefined;
@@ -73,36 +91,56 @@ export class RemoteJwksSource implements KeySource {
     private readonly clock: Clock,
     private readonly observe: FetchObserver = () => undefined,
     private readonly kind: KeySourceConfig['kind'] = 'jwks',
+    private readonly fetchDocument: (
+      url: string,
+      timeoutMs: number,
+    ) => Promise<unknown> = fetchJson,
   ) {}
 
   async keysFor(kid: string | undefined): Promise<readonly JWK[]> {
     const now = this.clock.now().getTime();
-    const fresh = this.fetchedAt !== undefined && now - this.fetchedAt < this.policy.cacheMaxAgeMs;
+    const age = this.fetchedAt === undefined ? Infinity : now - this.fetchedAt;
     const coolingDown =
       this.lastAttemptAt !== undefined && now - this.lastAttemptAt < this.policy.cooldownMs;
-    const wantsRefetch = !this.keys || !fresh || !hasKid(this.keys, kid);
-    if (wantsRefetch && !coolingDown) await this.refresh();
-    if (!this.keys) {
+    const wantsRefetch = !this.keys || age >= this.policy.cacheMaxAgeMs || !hasKid(this.keys, kid);
+    // A fetch already under way is joined whatever the cooldown says: it costs no request, and
+    // callers arriving during the very first fetch must not be told there are no keys.
+    if (wantsRefetch && (this.inflight || !coolingDown)) await this.refresh();
+    const keys = this.usableKeys();
+    if (!keys) {
       throw new ResolutionError(
         'KEYS_UNAVAILABLE',
-        `no keys for ${this.issuer}: ${this.lastError ?? 'not fetched yet'}`,
+        `no usable keys for ${this.issuer}: ${this.lastError ?? 'not fetched yet'}`,
       );
     }
-    return this.keys;
+    return keys;
   }
 
   state(): KeySourceState {
-    const now = this.clock.now().getTime();
+    const usable = this.usableKeys() !== undefined;
+    const status: KeySourceStatus =
+      this.lastError === undefined
+        ? this.keys === undefined
+          ? 'pending'
+          : 'ok'
+        : usable
+          ? 'degraded'
+          : 'unavailable';
     return {
       kind: this.kind,
+      status,
       keyIds: (this.keys ?? []).map((k) => k.kid ?? '(no kid)'),
       lastFetchAt: this.fetchedAt === undefined ? undefined : new Date(this.fetchedAt),
       lastError: this.lastError,
-      degraded:
-        this.keys !== undefined &&
-        this.fetchedAt !== undefined &&
-        now - this.fetchedAt >= this.policy.cacheMaxAgeMs,
+      degraded: status === 'degraded',
     };
+  }
+
+  /** The held keys unless they are older than the maximum staleness. */
+  private usableKeys(): readonly JWK[] | undefined {
+    if (!this.keys || this.fetchedAt === undefined) return undefined;
+    const age = this.clock.now().getTime() - this.fetchedAt;
+    return age < this.policy.maxStaleMs ? this.keys : undefined;
   }
 
   private refresh(): Promise<void> {
@@ -116,12 +154,10 @@ export class RemoteJwksSource implements KeySource {
     this.lastAttemptAt = this.clock.now().getTime();
     try {
       const url = await this.locate();
-      const body = await fetchJson(url, this.policy.timeoutMs);
-      const keys = (body as { keys?: unknown }).keys;
+      const body = await this.fetchDocument(url, this.policy.timeoutMs);
+      const keys = (body as { keys?: unknown } | null)?.keys;
       if (!Array.isArray(keys)) throw new Error('JWKS has no "keys" array');
-      this.keys = keys.filter(
-        (k): k is JWK => typeof k === 'object' && k !== null && typeof k.kty === 'string',
-      );
+      this.keys = keys.filter(isPublicVerificationKey);
       this.fetchedAt = this.clock.now().getTime();
       this.lastError = undefined;
       this.observe(this.issuer, 'success');
@@ -130,6 +166,22 @@ export class RemoteJwksSource implements KeySource {
       this.observe(this.issuer, 'failure');
     }
   }
+}
+
+/**
+ * Only asymmetric public keys are taken from a remote JWKS: a published `oct` key or a key
+ * carrying private members is a mistake of the IdP and must never become a verification secret.
+ */
+function isPublicVerificationKey(k: unknown): k is JWK {
+  if (typeof k !== 'object' || k === null) return false;
+  const jwk = k as Record<string, unknown>;
+  return (
+    typeof jwk.kty === 'string' &&
+    ['RSA', 'EC', 'OKP'].includes(jwk.kty) &&
+    jwk.d === undefined &&
+    jwk.p === undefined &&
+    jwk.k === undefined
+  );
 }
 
 /** GETs a JSON document with a hard timeout; never follows the token's own URLs. */

@@ -6,9 +6,16 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { CacheCoherence } from '@resolver/resolution';
+import { TokenVerifier } from '@resolver/tokens';
 import { Readiness } from './readiness';
 
-/** Liveness (the process answers) and readiness (database reachable, migrations applied). */
+/**
+ * Liveness (the process answers) and readiness (database reachable, migrations applied), plus a
+ * `keys` indicator with each issuer's key state (ok, pending, degraded, unavailable). The keys
+ * indicator informs but never fails readiness: every replica sees the same IdP, so taking this
+ * one out of rotation cannot help and would turn one issuer's outage into an outage of all of
+ * them. Tokens of an issuer without usable keys are answered KEYS_UNAVAILABLE (503) instead.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
@@ -17,6 +24,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly readiness: Readiness,
     private readonly coherence: CacheCoherence,
+    private readonly verifier: TokenVerifier,
   ) {}
 
   @Get('live')
@@ -50,6 +58,22 @@ export class HealthController {
           reconnects: state.reconnects,
         });
       },
+      () => this.indicators.check('keys').up({ issuers: this.keyStates() }),
     ]);
+  }
+
+  private keyStates(): Record<string, Record<string, unknown>> {
+    const states: Record<string, Record<string, unknown>> = {};
+    for (const verifier of this.verifier.issuers()) {
+      const state = verifier.keys.state();
+      states[verifier.config.issuer] = {
+        status: state.status,
+        source: state.kind,
+        keys: state.keyIds.length,
+        lastFetchAt: state.lastFetchAt?.toISOString(),
+        lastError: state.lastError,
+      };
+    }
+    return states;
   }
 }
