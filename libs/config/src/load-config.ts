@@ -3,8 +3,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error';
-import { configFileSchema, type IssuerFileEntry } from './config.schema';
-import type { Algorithm, IssuerConfig, KeySourceConfig, ResolverConfig } from './config.types';
+import { configFileSchema, type IssuerFileEntry, LOG_LEVELS } from './config.schema';
+import type {
+  Algorithm,
+  IssuerConfig,
+  KeySourceConfig,
+  LogLevel,
+  ResolverConfig,
+} from './config.types';
 
 /** The environment the resolver reads; every other module gets typed config instead. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -14,7 +20,7 @@ const MIN_HMAC_SECRET_BYTES = 32;
 /**
  * Loads and validates the configuration once: the YAML file named by `RESOLVER_CONFIG` (if any),
  * then the environment overrides (`DATABASE_URL`, `HTTP_PORT`, `GRPC_PORT`, `BIND_ADDRESS`,
- * `DATA_DIR`, `MIGRATIONS_RUN`). Throws {@link ConfigError} naming the bad field.
+ * `DATA_DIR`, `MIGRATIONS_RUN`, `LOG_LEVEL`). Throws {@link ConfigError} naming the bad field.
  */
 export function loadConfig(env: Environment = process.env): ResolverConfig {
   const path = env.RESOLVER_CONFIG;
@@ -87,6 +93,17 @@ export function buildConfig(
       port: envPort(env, 'EMBEDDED_PG_PORT') ?? file.embedded.port,
     },
     limits: { maxTokenBytes: file.limits.maxTokenBytes },
+    lifecycle: {
+      requestTimeoutMs: file.server.requestTimeoutMs,
+      // Embedded mode is a developer's terminal: Ctrl-C should not wait for a load balancer.
+      shutdownDrainMs: file.server.shutdownDrainMs ?? (mode === 'embedded' ? 0 : 5_000),
+      shutdownGraceMs: file.server.shutdownGraceMs,
+    },
+    logging: {
+      level: envLogLevel(env, 'LOG_LEVEL') ?? file.logging.level,
+      logSubjects: file.logging.logSubjects,
+      pretty: file.logging.pretty ?? mode === 'embedded',
+    },
     issuers,
     source: where.source,
   };
@@ -206,6 +223,16 @@ function envPort(env: Environment, name: string): number | undefined {
   if (!/^\d+$/.test(value) || n > 65535)
     throw new ConfigError(`${name}: must be a port number (0-65535), got ${JSON.stringify(value)}`);
   return n;
+}
+
+function envLogLevel(env: Environment, name: string): LogLevel | undefined {
+  const value = envString(env, name)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(value))
+    throw new ConfigError(
+      `${name}: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return value as LogLevel;
 }
 
 function envBoolean(env: Environment, name: string): boolean | undefined {
