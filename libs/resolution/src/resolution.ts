@@ -7,6 +7,8 @@ export interface ResolveRequest {
   readonly token?: unknown;
   readonly authorization?: string;
   readonly transport: Transport;
+  /** The caller's request id (`x-request-id` / gRPC metadata); generated when absent. */
+  readonly requestId?: string;
 }
 
 /** The resolved caller, transport-neutral. */

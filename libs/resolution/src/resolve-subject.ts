@@ -1,10 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { provisioningInput, type UserRecord, UserRepository } from '@resolver/identity';
-import { ResolverMetrics, type Transport, UNKNOWN_ISSUER } from '@resolver/observability';
+import { ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';
+import { deadlineExceeded, type Phase, withDeadline } from './deadline';
 import type {
   Principal,
   Resolution,
@@ -21,21 +23,25 @@ import { assertUsable } from './user-status';
  */
 @Injectable()
 export class ResolveSubject {
-  private readonly logger = new Logger('Resolution');
-
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly verifier: TokenVerifier,
     private readonly users: UserRepository,
     private readonly metrics: ResolverMetrics,
+    private readonly log: ResolverLogger,
   ) {}
 
   /** Resolves the caller behind a token, or throws a {@link ResolutionError}. */
   async resolve(request: ResolveRequest): Promise<Resolution> {
     const started = performance.now();
-    const trace = { issuer: UNKNOWN_ISSUER };
+    const trace: Trace = { issuer: UNKNOWN_ISSUER, phase: 'request' };
+    const requestId = request.requestId ?? randomUUID();
+    const timeoutMs = this.config.lifecycle.requestTimeoutMs;
     try {
-      const resolution = await this.run(request, trace);
+      // The deadline bounds the whole answer; who ran out of time decides the reason.
+      const resolution = await withDeadline(this.run(request, trace), timeoutMs, () =>
+        deadlineExceeded(trace.phase, timeoutMs),
+      );
       this.metrics.record(
         request.transport,
         trace.issuer,
@@ -47,18 +53,25 @@ export class ResolveSubject {
       const seconds = (performance.now() - started) / 1000;
       if (!isResolutionError(error)) {
         this.metrics.internalErrors.labels(request.transport).inc();
-        this.logger.error(
-          `unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`,
-        );
+        this.log.internalError({ requestId, transport: request.transport, error });
         throw error;
       }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
-      this.logFailure(request.transport, trace.issuer, error, seconds);
+      // Never the token: the detail is built by our own code and carries no token material.
+      this.log.resolutionFailure({
+        requestId,
+        transport: request.transport,
+        issuer: trace.issuer,
+        reason: error.reason,
+        latencyMs: seconds * 1000,
+        subject: trace.subject,
+        detail: error.message,
+      });
       throw error;
     }
   }
 
-  private async run(request: ResolveRequest, trace: { issuer: string }): Promise<Resolution> {
+  private async run(request: ResolveRequest, trace: Trace): Promise<Resolution> {
     const raw = extractToken(
       request.token,
       request.authorization,
@@ -67,8 +80,11 @@ export class ResolveSubject {
     const decoded = this.verifier.decode(raw);
     const issuer = this.verifier.select(decoded);
     trace.issuer = issuer.config.issuer;
+    trace.phase = 'keys';
     const token = await issuer.verify(raw, decoded);
     const key = lookupKeyFor(token);
+    trace.subject = key.subject;
+    trace.phase = 'store';
 
     let source: ResolutionSource = 'STORE';
     let user = await this.users.findByKey(key);
@@ -101,18 +117,13 @@ export class ResolveSubject {
       throw error;
     }
   }
+}
 
-  private logFailure(
-    transport: Transport,
-    issuer: string,
-    error: ResolutionError,
-    seconds: number,
-  ): void {
-    // Never the token; the message is built by our own code and carries no token material.
-    this.logger.warn(
-      `resolution ${error.reason} transport=${transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}`,
-    );
-  }
+/** What the failure log line and the deadline need to know about a call in progress. */
+interface Trace {
+  issuer: string;
+  phase: Phase;
+  subject?: string;
 }
 
 function toPrincipal(user: UserRecord): Principal {
