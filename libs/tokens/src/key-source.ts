@@ -81,7 +81,10 @@ export class RemoteJwksSource implements KeySource {
     const coolingDown =
       this.lastAttemptAt !== undefined && now - this.lastAttemptAt < this.policy.cooldownMs;
     const wantsRefetch = !this.keys || !fresh || !hasKid(this.keys, kid);
-    if (wantsRefetch && !coolingDown) await this.refresh();
+    // A fetch already in flight is joined even while cooling down: otherwise every request that
+    // arrives during the very first fetch is refused KEYS_UNAVAILABLE ("not fetched yet").
+    if (wantsRefetch && this.inflight) await this.inflight;
+    else if (wantsRefetch && !coolingDown) await this.refresh();
     if (!this.keys) {
       throw new ResolutionError(
         'KEYS_UNAVAILABLE',
