@@ -45,7 +45,8 @@ function defaultDestination(pretty: boolean): DestinationStream {
       return pinoPretty({
         sync: true,
         colorize: process.stdout.isTTY,
-        ignore: 'pid,hostname,service',
+        ignore: 'pid,hostname,service,context',
+        messageFormat: '{if context}[{context}] {end}{msg}',
       });
     } catch {
       // Not installed (production image): plain JSON is still correct output.
