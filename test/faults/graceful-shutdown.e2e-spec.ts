@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase, sqlPool } from '../support/database';
 import { ResolverGrpcClient } from '../support/grpc-client';
 import { HealthClient } from '../support/grpc-health-client';
 import { JwksServer } from '../support/jwks-server';
@@ -62,12 +62,13 @@ describe('fault: SIGTERM under load (built service)', () => {
     );
     const httpPort = await freePort();
     const grpcPort = await freePort();
+    const databaseUrl = await createTestDatabase('fault_shutdown');
     const url = `http://127.0.0.1:${httpPort}`;
     service = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
-        DATABASE_URL: await createTestDatabase('fault_shutdown'),
+        DATABASE_URL: databaseUrl,
         RESOLVER_CONFIG: configPath,
         HTTP_PORT: String(httpPort),
         GRPC_PORT: String(grpcPort),
@@ -137,6 +138,24 @@ describe('fault: SIGTERM under load (built service)', () => {
     grpcHealthDuringDrain = await health.check('').catch((e: Error) => `error: ${e.message}`);
     const samples = await load;
     await probes;
+    // Requests still in flight when the listeners close: a lock (held by "a DBA") keeps them
+    // waiting in Postgres from before the end of the drain until after it.
+    const sql = sqlPool(databaseUrl);
+    const locker = await sql.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    const slow = Promise.all(
+      tokens.slice(0, 4).map(async (token, i) => {
+        const answer =
+          i % 2 === 0 ? await httpAnswer(url, token) : grpcAnswer(await grpc.resolve({ token }));
+        return { ...answer, endedAt: Date.now() };
+      }),
+    );
+    await sleep(Math.max(0, sigtermAt + DRAIN_MS + 400 - Date.now()));
+    await locker.query('ROLLBACK');
+    locker.release();
+    await sql.end();
+    const inFlightAtClose = await slow;
     const exited = await exit;
     grpc.close();
     health.close();
@@ -148,6 +167,7 @@ describe('fault: SIGTERM under load (built service)', () => {
     console.log(
       `SIGTERM under load: ${samples.length} requests ${JSON.stringify(tally(samples))}; ` +
         `${inFlightAtSigterm.length} in flight at SIGTERM, ${afterSigterm.length} sent after it; ` +
+        `4 more held in flight across the close; ` +
         `not ready after ${notReadyAt - sigtermAt} ms, exit ${exited.code} after ${exited.at - sigtermAt} ms`,
     );
 
@@ -159,6 +179,14 @@ describe('fault: SIGTERM under load (built service)', () => {
     expect(samples.length).toBeGreaterThan(50);
     expect(afterSigterm.length).toBeGreaterThan(0);
     expect(tally(samples)).toEqual({ '200': samples.length });
+    // In flight across the close (HTTP and gRPC): finished, not cut.
+    expect(inFlightAtClose.map((a) => [a.transport, a.status])).toEqual([
+      ['http', 200],
+      ['grpc', 200],
+      ['http', 200],
+      ['grpc', 200],
+    ]);
+    for (const a of inFlightAtClose) expect(a.endedAt).toBeGreaterThan(sigtermAt + DRAIN_MS);
     // Clean exit within the grace period.
     expect(exited.code).toBe(0);
     expect(exited.at - sigtermAt).toBeLessThan(GRACE_MS);

@@ -125,6 +125,13 @@ export async function startResolver(
       void reply.header(REQUEST_ID_HEADER, request.id);
       done();
     });
+    // Once shutdown begins, every response closes its connection: a keep-alive connection that
+    // was busy when the listener closed would otherwise hold the close open until it times out.
+    let closing = false;
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      if (closing) void reply.header('connection', 'close');
+      done(null, payload);
+    });
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
     app.connectMicroservice(
       grpcServerOptions(grpcAddress, (pkg, server) => {
@@ -181,6 +188,7 @@ export async function startResolver(
       shutdown: async () => {
         const drainMs = config.lifecycle.shutdownDrainMs;
         app.get(Readiness).beginShutdown();
+        closing = true;
         log.log(`shutting down: not ready; draining for ${drainMs} ms before closing listeners`);
         await new Promise((r) => setTimeout(r, drainMs));
         // HTTP finishes in-flight requests, gRPC shuts down gracefully, then the pool closes.
