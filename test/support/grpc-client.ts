@@ -26,9 +26,14 @@ export class ResolverGrpcClient {
     this.client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
   }
 
-  resolve(request: { token?: string; authorization?: string }): Promise<GrpcResult> {
+  resolve(request: {
+    token?: string;
+    authorization?: string;
+    metadata?: Record<string, string>;
+  }): Promise<GrpcResult> {
     const metadata = new Metadata();
     if (request.authorization !== undefined) metadata.set('authorization', request.authorization);
+    for (const [key, value] of Object.entries(request.metadata ?? {})) metadata.set(key, value);
     return new Promise((resolve) => {
       this.client.ResolveSubject({ token: request.token ?? '' }, metadata, (error, response) => {
         if (!error) return resolve({ ok: true, response });

@@ -10,6 +10,9 @@ export class JwksServer {
   private readonly documents = new Map<string, unknown>();
   private readonly hits = new Map<string, number>();
   private failing = new Set<string>();
+  private stalling = new Set<string>();
+  /** Responses held open by {@link stall}, answered 503 on recover/stop. */
+  private held: ServerResponse[] = [];
   base = '';
 
   async start(): Promise<this> {
@@ -21,6 +24,7 @@ export class JwksServer {
   }
 
   async stop(): Promise<void> {
+    this.releaseHeld();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
@@ -47,8 +51,19 @@ export class JwksServer {
     this.failing.add(path);
   }
 
+  /** Makes a path accept the request and never answer (a hung IdP) until {@link recover}. */
+  stall(path: string): void {
+    this.stalling.add(path);
+  }
+
   recover(path: string): void {
     this.failing.delete(path);
+    this.stalling.delete(path);
+    this.releaseHeld();
+  }
+
+  private releaseHeld(): void {
+    for (const res of this.held.splice(0)) if (!res.writableEnded) res.writeHead(503).end();
   }
 
   requests(path: string): number {
@@ -66,6 +81,10 @@ export class JwksServer {
     const path = (req.url ?? '/').split('?')[0] as string;
     this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
     const doc = this.documents.get(path);
+    if (this.stalling.has(path)) {
+      this.held.push(res);
+      return;
+    }
     if (this.failing.has(path)) {
       res.writeHead(503).end();
       return;

@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import type { Clock } from '@resolver/config';
 import { buildConfig, type Environment } from '@resolver/config';
 import { type RunningResolver, startResolver } from '../../apps/resolver/src/resolver-app';
@@ -11,6 +12,8 @@ export interface HarnessOptions {
   /** Extra top-level config sections (merged over the harness defaults). */
   readonly config?: Record<string, Record<string, unknown>>;
   readonly env?: Environment;
+  /** Captures the structured log lines (set `config.logging.level` too; default silent). */
+  readonly logDestination?: DestinationStream;
 }
 
 export interface HttpResult {
@@ -42,6 +45,8 @@ export class ResolverHarness {
         connectTimeoutMs: 1_000,
         ...options.config?.database,
       },
+      // Quiet by default: suites that assert on log lines capture them at a real level.
+      logging: { level: 'silent', ...options.config?.logging },
       issuers: options.issuers,
     };
     const config = buildConfig(raw, options.env ?? {}, {
@@ -50,7 +55,8 @@ export class ResolverHarness {
     });
     const resolver = await startResolver(config, {
       clock: options.clock,
-      logger: process.env.DBG ? ['warn', 'error'] : false,
+      logger: false,
+      logDestination: options.logDestination,
     });
     return new ResolverHarness(resolver, new ResolverGrpcClient(resolver.grpcAddress));
   }

@@ -3,7 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthImplementation } from 'grpc-health-check';
 import { Clock, ConfigModule, type ResolverConfig } from '@resolver/config';
 import { IdentityModule } from '@resolver/identity';
-import { ResolverMetrics } from '@resolver/observability';
+import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AdminCredentialGuard } from './admin/admin-credential.guard';
@@ -31,6 +31,7 @@ export interface AppParts {
   readonly devIssuer?: DevIssuer;
   /** Present when `authz.assertion.enabled`. */
   readonly assertionSigner?: IdentityAssertionSigner;
+  readonly logger: ResolverLogger;
 }
 
 /** The resolver service: transports wired to the ResolveSubject use case. */
@@ -40,6 +41,7 @@ export class AppModule {
     const providers: Provider[] = [
       { provide: TokenVerifier, useValue: parts.verifier },
       { provide: ResolverMetrics, useValue: parts.metrics },
+      { provide: ResolverLogger, useValue: parts.logger },
       { provide: Clock, useValue: parts.clock },
       { provide: HealthImplementation, useValue: parts.grpcHealth },
       MigrateOnBoot,

@@ -48,8 +48,14 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.log(`${signal}: shutting down`);
-    resolver.close().then(
+    log.log(`${signal}: graceful shutdown (grace ${config.lifecycle.shutdownGraceMs} ms)`);
+    // Past the grace period something is stuck: exit non-zero rather than hang until SIGKILL.
+    const hard = setTimeout(() => {
+      log.error(`shutdown did not finish within ${config.lifecycle.shutdownGraceMs} ms`);
+      process.exit(1);
+    }, config.lifecycle.shutdownGraceMs);
+    hard.unref();
+    resolver.shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
         log.error(`shutdown failed: ${String(error)}`);

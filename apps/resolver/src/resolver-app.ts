@@ -1,11 +1,24 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import type { DestinationStream } from 'pino';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { type Clock, type ResolverConfig, SystemClock } from '@resolver/config';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
-import { ResolverMetrics } from '@resolver/observability';
+import {
+  createLogger,
+  NestPinoLogger,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  ResolverLogger,
+  ResolverMetrics,
+} from '@resolver/observability';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AppModule } from './app.module';
 import { IdentityAssertionSigner } from './authz/identity-assertion';
@@ -19,13 +32,23 @@ export interface RunningResolver {
   readonly httpUrl: string;
   readonly grpcAddress: string;
   readonly devIssuer?: DevIssuer;
+  readonly logger: ResolverLogger;
   /** Stops listening, closes the pool and (embedded mode) stops Postgres. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): readiness and gRPC health turn false at once while requests
+   * are still served for `lifecycle.shutdownDrainMs` (load balancers stop sending), then HTTP
+   * and gRPC stop accepting and finish in-flight requests, then the pool closes.
+   */
+  shutdown(): Promise<void>;
 }
 
 export interface StartOptions {
   readonly clock?: Clock;
+  /** Nest's own logs; default: through the structured logger. */
   readonly logger?: LoggerService | LogLevel[] | false;
+  /** Where structured log lines go (tests capture them); default stdout. */
+  readonly logDestination?: DestinationStream;
 }
 
 /** `host:port` with IPv6 literals bracketed. */
@@ -43,6 +66,11 @@ export async function startResolver(
   options: StartOptions = {},
 ): Promise<RunningResolver> {
   const clock = options.clock ?? new SystemClock();
+  const pinoLogger = createLogger(config.logging, options.logDestination);
+  const logger = new ResolverLogger(pinoLogger, config.logging);
+  const nestLogger = options.logger ?? new NestPinoLogger(pinoLogger);
+  // Nest's static Logger (used before and outside the app, e.g. main.ts) goes the same way.
+  if (nestLogger instanceof NestPinoLogger) Logger.overrideLogger(nestLogger);
   const log = new Logger('Bootstrap');
   let embedded: EmbeddedDatabase | undefined;
   let devIssuer: DevIssuer | undefined;
@@ -88,10 +116,28 @@ export async function startResolver(
         grpcHealth,
         devIssuer,
         assertionSigner,
+        logger,
       }),
-      new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes }),
-      { logger: options.logger ?? ['log', 'warn', 'error'], abortOnError: false },
+      new FastifyAdapter({
+        bodyLimit: config.http.bodyLimitBytes,
+        // The caller's x-request-id when sane, else a fresh UUID; echoed on every response.
+        genReqId: (req: { headers: IncomingHttpHeaders }) =>
+          requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+      }),
+      { logger: nestLogger, abortOnError: false },
     );
+    const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+    fastify.addHook('onRequest', (request, reply, done) => {
+      void reply.header(REQUEST_ID_HEADER, request.id);
+      done();
+    });
+    // Once shutdown begins, every response closes its connection: a keep-alive connection that
+    // was busy when the listener closed would otherwise hold the close open until it times out.
+    let closing = false;
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      if (closing) void reply.header('connection', 'close');
+      done(null, payload);
+    });
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
     app.connectMicroservice(
       grpcServerOptions(grpcAddress, (pkg, server) => {
@@ -100,6 +146,31 @@ export async function startResolver(
       }),
     );
     await app.init();
+    const dataSource = app.get(DataSource);
+    metrics.trackPool(() => {
+      // pg's Pool behind TypeORM; absent once the DataSource is destroyed.
+      const pool = (dataSource.driver as PostgresDriver).master as Pool | undefined;
+      return pool
+        ? {
+            inUse: pool.totalCount - pool.idleCount,
+            idle: pool.idleCount,
+            waiting: pool.waitingCount,
+          }
+        : undefined;
+    });
+    metrics.trackKeyAges(() =>
+      verifier.issuers().flatMap((issuer) => {
+        const fetchedAt = issuer.keys.state().lastFetchAt;
+        return fetchedAt
+          ? [
+              {
+                issuer: issuer.config.issuer,
+                ageSeconds: (clock.now().getTime() - fetchedAt.getTime()) / 1000,
+              },
+            ]
+          : [];
+      }),
+    );
     await app.get(Readiness).refreshGrpcHealth();
     await app.startAllMicroservices();
     await app.listen(config.http.port, config.http.bindAddress);
@@ -111,9 +182,21 @@ export async function startResolver(
       httpUrl: `http://${hostPort(publicHost, httpPort)}`,
       grpcAddress,
       devIssuer,
+      logger,
       close: async () => {
         await app.close();
         await embedded?.stop();
+      },
+      shutdown: async () => {
+        const drainMs = config.lifecycle.shutdownDrainMs;
+        app.get(Readiness).beginShutdown();
+        closing = true;
+        log.log(`shutting down: not ready; draining for ${drainMs} ms before closing listeners`);
+        await new Promise((r) => setTimeout(r, drainMs));
+        // HTTP finishes in-flight requests, gRPC shuts down gracefully, then the pool closes.
+        await app.close();
+        await embedded?.stop();
+        log.log('shutdown complete');
       },
     };
   } catch (error) {

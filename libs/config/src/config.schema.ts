@@ -9,6 +9,8 @@ const algorithm = z.enum([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS], {
       ? '"none" is never allowed: unsigned tokens are not tokens'
       : `unsupported algorithm ${JSON.stringify(issue.input)}; allowed: ${[...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS].join(', ')}`,
 });
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const logLevel = z.enum(LOG_LEVELS);
 const jitTarget = z
   .string()
   .regex(
@@ -223,6 +225,12 @@ export const configFileSchema = z.strictObject({
       domain: z.string().min(1).default('subject-resolver'),
       bodyLimitBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
       workers: z.number().int().min(0).max(256).default(1),
+      /** Upper bound on one resolution; past it the answer is 503, not a hang. */
+      requestTimeoutMs: positiveMs(60_000).default(3_000),
+      /** After SIGTERM: report not-ready for this long (while still serving) before closing. */
+      shutdownDrainMs: z.number().int().min(0).max(300_000).optional(),
+      /** Hard bound on the whole shutdown (drain + in-flight + pool); past it the process exits 1. */
+      shutdownGraceMs: positiveMs(600_000).default(25_000),
     })
     .prefault({}),
   database: z
@@ -279,6 +287,15 @@ export const configFileSchema = z.strictObject({
     })
     .prefault({}),
   authz: authzSchema.prefault({}),
+  logging: z
+    .strictObject({
+      level: logLevel.default('info'),
+      /** Log subjects in clear; by default they are logged as a truncated sha256. */
+      logSubjects: z.boolean().default(false),
+      /** Human-readable lines instead of JSON; default on in embedded mode only. */
+      pretty: z.boolean().optional(),
+    })
+    .prefault({}),
   issuers: z.array(issuerSchema).default([]),
 });
 

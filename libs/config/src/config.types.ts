@@ -155,6 +155,26 @@ export interface AuthzConfig {
   readonly assertion: AssertionConfig;
 }
 
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface LoggingConfig {
+  readonly level: LogLevel;
+  /** Subjects in clear in log lines (otherwise a truncated sha256). */
+  readonly logSubjects: boolean;
+  /** Human-readable output (embedded mode) instead of one JSON object per line. */
+  readonly pretty: boolean;
+}
+
+/** Deadlines and the shutdown sequence. */
+export interface LifecycleConfig {
+  /** Upper bound on one resolution: past it the answer is USER_STORE_UNAVAILABLE / KEYS_UNAVAILABLE. */
+  readonly requestTimeoutMs: number;
+  /** After SIGTERM, how long readiness reports false while requests are still served. */
+  readonly shutdownDrainMs: number;
+  /** Hard bound on the whole shutdown; past it the process exits non-zero. */
+  readonly shutdownGraceMs: number;
+}
+
 /** The validated configuration: built once at boot, read-only afterwards. */
 export interface ResolverConfig {
   /** `embedded` = no database URL given: embedded Postgres and a development issuer. */
@@ -173,6 +193,8 @@ export interface ResolverConfig {
   readonly embedded: EmbeddedConfig;
   readonly limits: { readonly maxTokenBytes: number };
   readonly authz: AuthzConfig;
+  readonly lifecycle: LifecycleConfig;
+  readonly logging: LoggingConfig;
   readonly issuers: readonly IssuerConfig[];
   readonly cache: CacheConfig;
   /** Present only when an admin credential is configured: the admin API is off otherwise. */

@@ -4,11 +4,12 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error';
-import { configFileSchema, type IssuerFileEntry } from './config.schema';
+import { configFileSchema, type IssuerFileEntry, LOG_LEVELS } from './config.schema';
 import {
   type Algorithm,
   type IssuerConfig,
   type KeySourceConfig,
+  type LogLevel,
   type ResolverConfig,
   RFC9068_REQUIRED_CLAIMS,
 } from './config.types';
@@ -21,7 +22,7 @@ const MIN_HMAC_SECRET_BYTES = 32;
 /**
  * Loads and validates the configuration once: the YAML file named by `RESOLVER_CONFIG` (if any),
  * then the environment overrides (`DATABASE_URL`, `HTTP_PORT`, `GRPC_PORT`, `BIND_ADDRESS`,
- * `DATA_DIR`, `MIGRATIONS_RUN`). Throws {@link ConfigError} naming the bad field.
+ * `DATA_DIR`, `MIGRATIONS_RUN`, `LOG_LEVEL`). Throws {@link ConfigError} naming the bad field.
  */
 export function loadConfig(env: Environment = process.env): ResolverConfig {
   const path = env.RESOLVER_CONFIG;
@@ -107,6 +108,17 @@ export function buildConfig(
         ttlSeconds: file.authz.assertion.ttlSeconds,
         keyFile: assertionKeyFile(file.authz.assertion.keyFile, where),
       },
+    },
+    lifecycle: {
+      requestTimeoutMs: file.server.requestTimeoutMs,
+      // Embedded mode is a developer's terminal: Ctrl-C should not wait for a load balancer.
+      shutdownDrainMs: file.server.shutdownDrainMs ?? (mode === 'embedded' ? 0 : 5_000),
+      shutdownGraceMs: file.server.shutdownGraceMs,
+    },
+    logging: {
+      level: envLogLevel(env, 'LOG_LEVEL') ?? file.logging.level,
+      logSubjects: file.logging.logSubjects,
+      pretty: file.logging.pretty ?? mode === 'embedded',
     },
     issuers,
     cache: file.cache,
@@ -315,6 +327,16 @@ function envPort(env: Environment, name: string): number | undefined {
   if (!/^\d+$/.test(value) || n > 65535)
     throw new ConfigError(`${name}: must be a port number (0-65535), got ${JSON.stringify(value)}`);
   return n;
+}
+
+function envLogLevel(env: Environment, name: string): LogLevel | undefined {
+  const value = envString(env, name)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(value))
+    throw new ConfigError(
+      `${name}: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return value as LogLevel;
 }
 
 function envBoolean(env: Environment, name: string): boolean | undefined {

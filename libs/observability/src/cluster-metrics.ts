@@ -38,7 +38,10 @@ export async function scrapeMetrics(registry: Registry): Promise<string> {
 
 /** Makes this worker's registry part of the cluster aggregate. */
 export function joinClusterMetrics(registry: Registry): void {
-  if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
+  if (!cluster.isWorker) return;
+  // Constructing an aggregator is what installs prom-client's worker-side answerer.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
 }
 
 /** In the primary: answers workers' scrape requests with the aggregate of all workers. */

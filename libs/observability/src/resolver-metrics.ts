@@ -5,6 +5,19 @@ import { TRANSPORTS, type Transport } from './transport';
 /** The issuer label for tokens whose issuer is not configured: never the raw `iss` (cardinality). */
 export const UNKNOWN_ISSUER = 'unknown';
 
+/** The database pool as seen at scrape time. */
+export interface PoolStats {
+  readonly inUse: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+/** Age of the key set an issuer is verifying with (only for fetched key sets). */
+export interface KeyAge {
+  readonly issuer: string;
+  readonly ageSeconds: number;
+}
+
 /**
  * The resolver's Prometheus metrics, in a registry of their own (tests create several apps in one
  * process). Every (reason, transport, issuer) series exists from boot at zero so that alerts and
@@ -61,6 +74,24 @@ export class ResolverMetrics {
     registers: [this.registry],
   });
 
+  readonly dbPool = new Gauge({
+    name: 'resolver_db_pool_connections',
+    help: 'Postgres pool connections by state (in_use|idle|waiting: requests queued for a connection), read at scrape time.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.collectPool(),
+  });
+  readonly jwksKeysAge = new Gauge({
+    name: 'resolver_jwks_keys_age_seconds',
+    help: 'Seconds since the key set in use for an issuer was fetched (fetched key sets only), read at scrape time.',
+    labelNames: ['issuer'] as const,
+    registers: [this.registry],
+    collect: () => this.collectKeyAges(),
+  });
+
+  private poolProbe: (() => PoolStats | undefined) | undefined;
+  private keyAgeProbe: (() => readonly KeyAge[]) | undefined;
+
   constructor(issuers: readonly string[]) {
     collectDefaultMetrics({ register: this.registry });
     for (const transport of TRANSPORTS) {
@@ -90,6 +121,30 @@ export class ResolverMetrics {
     const miss = this.cacheRequests.labels(cache, 'miss');
     const evicted = this.cacheEvictions.labels(cache);
     return { hit: () => hit.inc(), miss: () => miss.inc(), evict: (n = 1) => evicted.inc(n) };
+  }
+
+  /** Where {@link dbPool} reads from (the pool exists only once the app is built). */
+  trackPool(probe: () => PoolStats | undefined): void {
+    this.poolProbe = probe;
+  }
+
+  /** Where {@link jwksKeysAge} reads from. */
+  trackKeyAges(probe: () => readonly KeyAge[]): void {
+    this.keyAgeProbe = probe;
+  }
+
+  private collectPool(): void {
+    const stats = this.poolProbe?.();
+    if (!stats) return;
+    this.dbPool.labels('in_use').set(stats.inUse);
+    this.dbPool.labels('idle').set(stats.idle);
+    this.dbPool.labels('waiting').set(stats.waiting);
+  }
+
+  private collectKeyAges(): void {
+    this.jwksKeysAge.reset();
+    for (const { issuer, ageSeconds } of this.keyAgeProbe?.() ?? [])
+      this.jwksKeysAge.labels(issuer).set(Math.max(0, ageSeconds));
   }
 
   /** Counts one answered resolution. */

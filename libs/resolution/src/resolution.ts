@@ -12,6 +12,8 @@ export interface ResolveRequest {
    * id), for the failure log line only: never used in the decision. Values are bounded here.
    */
   readonly context?: Readonly<Record<string, string | undefined>>;
+  /** The caller's request id (`x-request-id` / gRPC metadata); generated when absent. */
+  readonly requestId?: string;
 }
 
 /** The resolved caller, transport-neutral. */

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import {
   type LookupKey,
@@ -8,10 +8,11 @@ import {
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
-import { ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
+import { ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';
+import { deadlineExceeded, type Phase, withDeadline } from './deadline';
 import { type CachedToken, SubjectCaches, userCacheKey } from './cache/subject-caches';
 import { SingleFlight } from './cache/single-flight';
 import type {
@@ -34,7 +35,6 @@ import { assertUsable } from './user-status';
  */
 @Injectable()
 export class ResolveSubject {
-  private readonly logger = new Logger('Resolution');
   private readonly lookups = new SingleFlight<string, UserRecord | null>();
 
   constructor(
@@ -45,14 +45,19 @@ export class ResolveSubject {
     private readonly caches: SubjectCaches,
     private readonly metrics: ResolverMetrics,
     private readonly clock: Clock,
+    private readonly log: ResolverLogger,
   ) {}
 
   /** Resolves the caller behind a token, or throws a {@link ResolutionError}. */
   async resolve(request: ResolveRequest): Promise<Resolution> {
     const started = performance.now();
-    const trace = { issuer: UNKNOWN_ISSUER };
+    const trace: Trace = { issuer: UNKNOWN_ISSUER, phase: 'request' };
+    const timeoutMs = this.config.lifecycle.requestTimeoutMs;
     try {
-      const resolution = await this.run(request, trace);
+      // The deadline bounds the whole answer; who ran out of time decides the reason.
+      const resolution = await withDeadline(this.run(request, trace), timeoutMs, () =>
+        deadlineExceeded(trace.phase, timeoutMs),
+      );
       this.metrics.record(
         request.transport,
         trace.issuer,
@@ -62,20 +67,29 @@ export class ResolveSubject {
       return resolution;
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
+      const requestId = request.requestId ?? randomUUID();
       if (!isResolutionError(error)) {
         this.metrics.internalErrors.labels(request.transport).inc();
-        this.logger.error(
-          `unexpected failure transport=${request.transport}: ${(error as Error)?.stack ?? error}`,
-        );
+        this.log.internalError({ requestId, transport: request.transport, error });
         throw error;
       }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
-      this.logFailure(request, trace.issuer, error, seconds);
+      // Never the token: the detail is built by our own code and carries no token material.
+      this.log.resolutionFailure({
+        requestId,
+        transport: request.transport,
+        issuer: trace.issuer,
+        reason: error.reason,
+        latencyMs: seconds * 1000,
+        subject: trace.subject,
+        detail: error.message,
+        context: boundedContext(request.context),
+      });
       throw error;
     }
   }
 
-  private async run(request: ResolveRequest, trace: { issuer: string }): Promise<Resolution> {
+  private async run(request: ResolveRequest, trace: Trace): Promise<Resolution> {
     const raw = extractToken(
       request.token,
       request.authorization,
@@ -91,6 +105,7 @@ export class ResolveSubject {
       const decoded = this.verifier.decode(raw);
       const issuer = this.verifier.select(decoded);
       trace.issuer = issuer.config.issuer;
+      trace.phase = 'keys';
       verified = await issuer.verify(raw, decoded);
       const key = lookupKeyFor(verified);
       token = {
@@ -103,6 +118,8 @@ export class ResolveSubject {
       this.caches.putToken(hash, token);
     }
     trace.issuer = token.issuer;
+    trace.subject = token.key.subject;
+    trace.phase = 'store';
     await this.checkRevoked(token);
 
     let source: ResolutionSource = 'CACHE';
@@ -122,7 +139,9 @@ export class ResolveSubject {
             `no ${token.key.kind} for this subject and JIT is off`,
           );
         // JIT needs the claims: a cached token (rare here: it was answered before) is re-verified.
+        trace.phase = 'keys';
         verified ??= await this.verifier.verify(raw);
+        trace.phase = 'store';
         user = await this.provision(verified, token.key);
         this.caches.putUser(token.key, user);
         source = 'PROVISIONED';
@@ -182,34 +201,26 @@ export class ResolveSubject {
       throw error;
     }
   }
-
-  private logFailure(
-    request: ResolveRequest,
-    issuer: string,
-    error: ResolutionError,
-    seconds: number,
-  ): void {
-    // Never the token; the message is built by our own code and carries no token material.
-    this.logger.warn(
-      `resolution ${error.reason} transport=${request.transport} issuer=${issuer} latency_ms=${(seconds * 1000).toFixed(2)} detail=${JSON.stringify(error.message)}${formatContext(request.context)}`,
-    );
-  }
 }
 
 const MAX_CONTEXT_FIELDS = 8;
 const MAX_CONTEXT_VALUE = 256;
 
-/** ` key="value"` pairs for the log line: bounded in number and length, JSON-quoted. */
-function formatContext(context: ResolveRequest['context']): string {
-  if (!context) return '';
-  return Object.entries(context)
+/** What the failure log line and the deadline need to know about a call in progress. */
+interface Trace {
+  issuer: string;
+  phase: Phase;
+  subject?: string;
+}
+
+/** The gateway's view of the request for the log line: bounded in number and length. */
+function boundedContext(context: ResolveRequest['context']): Record<string, string> | undefined {
+  if (!context) return undefined;
+  const entries = Object.entries(context)
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '')
     .slice(0, MAX_CONTEXT_FIELDS)
-    .map(
-      ([k, v]) =>
-        ` ${k.replace(/[^A-Za-z0-9_]/g, '_')}=${JSON.stringify(v.slice(0, MAX_CONTEXT_VALUE))}`,
-    )
-    .join('');
+    .map(([k, v]) => [k.replace(/[^A-Za-z0-9_]/g, '_'), v.slice(0, MAX_CONTEXT_VALUE)]);
+  return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
 function toPrincipal(user: UserRecord): Principal {

@@ -43,6 +43,8 @@ export function grpcServerOptions(
       // A token is at most a few KiB; nothing legitimate needs the 4 MiB default.
       maxReceiveMessageLength: 256 * 1024,
       maxMetadataSize: 64 * 1024,
+      // On close, finish in-flight calls (tryShutdown) instead of cutting them (forceShutdown).
+      gracefulShutdown: true,
     },
   };
 }

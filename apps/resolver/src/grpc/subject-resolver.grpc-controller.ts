@@ -1,6 +1,7 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
 import { GrpcErrorFilter } from './grpc-error.filter';
 import { toResolveSubjectResponse } from './resolution-message';
@@ -18,6 +19,7 @@ export class SubjectResolverGrpcController {
       token: request.token,
       authorization: typeof authorization === 'string' ? authorization : undefined,
       transport: 'grpc',
+      requestId: requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
     });
     return toResolveSubjectResponse(resolution);
   }

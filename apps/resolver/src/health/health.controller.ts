@@ -35,7 +35,12 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
+    // While shutting down, an extra failing indicator turns readiness false whatever else says.
+    const draining = this.readiness.draining
+      ? [() => this.indicators.check('shutdown').down({ message: 'shutting down' })]
+      : [];
     return this.health.check([
+      ...draining,
       () => this.database.pingCheck('database', { timeout: 1_000 }),
       async () => {
         const session = this.indicators.check('migrations');

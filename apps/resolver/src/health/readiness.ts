@@ -18,6 +18,7 @@ const GRPC_HEALTH_INTERVAL_MS = 5_000;
 @Injectable()
 export class Readiness implements OnModuleInit, OnApplicationShutdown {
   private migrationsDone = false;
+  private shuttingDown = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -31,7 +32,20 @@ export class Readiness implements OnModuleInit, OnApplicationShutdown {
     return this.migrationsDone;
   }
 
+  /** True from the moment shutdown begins: load balancers must stop sending. */
+  get draining(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** First step of a graceful shutdown: report not ready (HTTP and gRPC), permanently. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+    clearInterval(this.timer);
+    for (const service of GRPC_HEALTH_SERVICES) this.grpcHealth.setStatus(service, 'NOT_SERVING');
+  }
+
   async ready(): Promise<boolean> {
+    if (this.shuttingDown) return false;
     try {
       await this.dataSource.query('SELECT 1');
       return await this.migrationsApplied();
@@ -47,6 +61,7 @@ export class Readiness implements OnModuleInit, OnApplicationShutdown {
 
   async refreshGrpcHealth(): Promise<void> {
     const status = (await this.ready()) ? 'SERVING' : 'NOT_SERVING';
+    if (this.shuttingDown) return;
     for (const service of GRPC_HEALTH_SERVICES) this.grpcHealth.setStatus(service, status);
   }
 

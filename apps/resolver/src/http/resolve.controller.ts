@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ResolveSubject } from '@resolver/resolution';
 import { HttpProblemFilter } from './http-problem.filter';
 import { toResolutionJson } from './resolution-json';
@@ -11,11 +12,20 @@ export class ResolveController {
 
   @Post('resolve')
   @HttpCode(200)
-  async resolve(@Body() body: unknown, @Headers('authorization') authorization?: string) {
+  async resolve(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Headers('authorization') authorization?: string,
+  ) {
     const token =
       typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
     return toResolutionJson(
-      await this.resolver.resolve({ token, authorization, transport: 'http' }),
+      await this.resolver.resolve({
+        token,
+        authorization,
+        transport: 'http',
+        requestId: request.id,
+      }),
     );
   }
 }
