@@ -238,6 +238,21 @@ class Run {
       );
       return;
     }
+    // 3–6. Key, signature, time claims, audience and required claims: the issuer's verifier.
+    let verified: VerifiedToken | undefined;
+    let stage: VerifyStage | undefined;
+    let verifyError: unknown;
+    try {
+      verified = await issuer.verify(raw, decoded);
+    } catch (error) {
+      if (!isResolutionError(error)) throw error;
+      verifyError = error;
+      stage = stageOf(error.reason, error.cause);
+      // A cached token is answered without verification: the cache step reports the disagreement.
+      if (!cachedToken) this.refuse(error.reason);
+    }
+    await this.keyStep(issuer, decoded, stage, verifyError);
+    // The key source state after verification, which may have fetched the keys.
     const state = issuer.keys.state();
     const keyState = {
       source: state.kind,
@@ -259,20 +274,6 @@ class Run {
         : {},
     );
 
-    // 3–6. Key, signature, time claims, audience and required claims: the issuer's verifier.
-    let verified: VerifiedToken | undefined;
-    let stage: VerifyStage | undefined;
-    let verifyError: unknown;
-    try {
-      verified = await issuer.verify(raw, decoded);
-    } catch (error) {
-      if (!isResolutionError(error)) throw error;
-      verifyError = error;
-      stage = stageOf(error.reason, error.cause);
-      // A cached token is answered without verification: the cache step reports the disagreement.
-      if (!cachedToken) this.refuse(error.reason);
-    }
-    await this.keyStep(issuer, decoded, stage, verifyError);
     this.signatureStep(verified, stage, verifyError);
     this.timeStep(issuer.config, decoded, verified, stage, verifyError);
     this.claimsStep(issuer.config, decoded, verified, stage, verifyError);
