@@ -21,9 +21,14 @@ export class AdminClient {
   }
 
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.request<T>(method, `/admin/v1${path}`, body);
+  }
+
+  /** A call to any admin-guarded route of the service (e.g. `/v1/diagnose`). */
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.config.adminUrl}/admin/v1${path}`, {
+      res = await fetch(`${this.config.adminUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,

@@ -9,6 +9,7 @@ import {
   revokeCommand,
   usersCommand,
 } from './admin.commands';
+import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.command';
 import { migrateCommand } from './migrate.command';
 import { TOKEN_USAGE, tokenCommand } from './token.command';
 
@@ -18,11 +19,14 @@ usage: cli <command> [options]
 commands:
   token     mint a development token from the embedded dev issuer
   migrate   apply pending database migrations
+  diagnose  explain why a token is refused (admin API)
   users, identities, revoke, flush, import   operate users through the admin API
 
 ${TOKEN_USAGE}
 
-${ADMIN_USAGE}`;
+${ADMIN_USAGE}
+
+${DIAGNOSE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -46,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return flushCommand(config);
     case 'import':
       return importCommand(args, config);
+    case 'diagnose':
+      return diagnoseCommand(args, config);
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
       return 2;

@@ -4,15 +4,22 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Clock, ConfigModule, type ResolverConfig } from '@resolver/config';
 import { IdentityModule } from '@resolver/identity';
 import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
-import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolution';
+import {
+  CacheCoherence,
+  DiagnoseSubject,
+  ResolveSubject,
+  SubjectCaches,
+} from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AdminCredentialGuard } from './admin/admin-credential.guard';
 import { AdminController } from './admin/admin.controller';
+import { DiagnoseController } from './admin/diagnose.controller';
 import { AssertionJwksController } from './authz/assertion-jwks.controller';
 import { ExtAuthzGrpcController } from './authz/ext-authz.grpc-controller';
 import { ForwardAuthController } from './authz/forward-auth.controller';
 import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
 import type { IdentityAssertionSigner } from './authz/identity-assertion';
+import { DiagnoseGrpcController } from './grpc/diagnose.grpc-controller';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
 import { MigrateOnBoot } from './health/migrate-on-boot';
@@ -60,8 +67,9 @@ export class AppModule {
       HealthController,
     ];
     if (parts.config.admin) {
-      providers.push(AdminCredentialGuard);
-      controllers.push(AdminController);
+      // Diagnosis explains refusals to operators: admin-only, like the rest of the admin API.
+      providers.push(AdminCredentialGuard, DiagnoseSubject);
+      controllers.push(AdminController, DiagnoseController, DiagnoseGrpcController);
     }
     if (parts.assertionSigner) {
       providers.push({ provide: ASSERTION_SIGNER, useValue: parts.assertionSigner });

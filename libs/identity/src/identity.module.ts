@@ -7,6 +7,7 @@ import { TypeOrmUserRepository } from './typeorm-user-repository';
 import { UserRepository } from './user-repository';
 import { UserAdministration } from './admin/user-administration';
 import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
+import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
 
 /** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
 @Module({})
@@ -42,6 +43,15 @@ export class IdentityModule {
             }),
         },
         {
+          provide: NearMissRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmNearMissRepository(ds, {
+              attempts: db.retryAttempts,
+              backoffMs: db.retryBackoffMs,
+            }),
+        },
+        {
           provide: UserAdministration,
           inject: [DataSource],
           useFactory: (ds: DataSource) =>
@@ -51,7 +61,13 @@ export class IdentityModule {
             }),
         },
       ],
-      exports: [UserRepository, RevocationRepository, UserAdministration, TypeOrmModule],
+      exports: [
+        UserRepository,
+        RevocationRepository,
+        NearMissRepository,
+        UserAdministration,
+        TypeOrmModule,
+      ],
     };
   }
 }

@@ -11,3 +11,4 @@ export * from './change-event';
 export * from './change-listener';
 export * from './revocation-repository';
 export * from './admin';
+export * from './diagnosis/near-miss-repository';

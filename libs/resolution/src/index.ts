@@ -7,3 +7,6 @@ export * from './resolution';
 export * from './resolve-subject';
 export * from './subject-key';
 export * from './user-status';
+export * from './diagnosis/diagnosis';
+export * from './diagnosis/diagnose-subject';
+export * from './diagnosis/human-time';

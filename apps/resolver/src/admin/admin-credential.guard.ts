@@ -24,14 +24,19 @@ export class AdminCredentialGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const presented = createHash('sha256')
-      .update(match?.[1] ?? '')
-      .digest();
-    if (!this.expected || !match || !timingSafeEqual(presented, this.expected)) {
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
+    if (!this.accepts(header)) {
       throw new UnauthorizedException('a valid admin bearer credential is required');
     }
     return true;
+  }
+
+  /** True when `authorization` is `Bearer <the admin credential>` (also used for gRPC metadata). */
+  accepts(authorization: string | undefined): boolean {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    const presented = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
+    return !!this.expected && !!match && timingSafeEqual(presented, this.expected);
   }
 }
