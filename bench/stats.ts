@@ -1,0 +1,24 @@
+/** One measured run, in the units the table prints. */
+export interface RunResult {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly errors: number;
+  readonly requests: number;
+}
+
+/** Percentile of a sorted array (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Parses `--name value` pairs into a record (bench children take their options this way). */
+export function argMap(argv: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2)
+    out[(argv[i] ?? '').replace(/^--/, '')] = argv[i + 1] ?? '';
+  return out;
+}
