@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FixedClock } from '@resolver/config';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '@resolver/identity';
 import { JwksServer } from './support/jwks-server';
 import { freePort } from './support/ports';
@@ -105,5 +106,72 @@ describe('user store outage', () => {
     expect(metrics).toMatch(
       /reason="USER_STORE_UNAVAILABLE",issuer="https:\/\/outage.idp.test",transport="http"\} [1-9]/,
     );
+  });
+
+  it('outage mode (cache.serveStaleOnOutageSeconds): users cached before the outage keep resolving, for a bounded time', async () => {
+    const clock = new FixedClock(new Date());
+    const jwksUri = idp.publishJwks('outage-stale', keys.publicJwks());
+    const stale = await ResolverHarness.start({
+      databaseUrl: pg.url,
+      clock,
+      config: {
+        database: {
+          retryAttempts: 1,
+          retryBackoffMs: 20,
+          connectTimeoutMs: 500,
+          statementTimeoutMs: 1000,
+        },
+        cache: { serveStaleOnOutageSeconds: 30 },
+      },
+      issuers: [{ issuer, jwksUri, audiences: [AUD], algorithms: ['RS256'] }],
+    });
+    try {
+      const at = () => Math.floor(clock.now().getTime() / 1000);
+      const known = await keys.sign(claimsFor(issuer, AUD, at(), { sub: 'kept', jti: 'kept-1' }));
+      const revokedToken = await keys.sign(
+        claimsFor(issuer, AUD, at(), { sub: 'kept', jti: 'revoked-1' }),
+      );
+      const unknown = await keys.sign(claimsFor(issuer, AUD, at(), { sub: 'never-seen-2' }));
+      const client = new Client({ connectionString: pg.url });
+      await client.connect();
+      await client.query(
+        `INSERT INTO revoked_tokens (issuer, jti, expires_at) VALUES ($1, 'revoked-1', now() + interval '1 hour')`,
+        [issuer],
+      );
+      await client.end();
+      // Wait until this replica trusts its caches, then cache the user.
+      const deadline = Date.now() + 5000;
+      while (
+        !(await stale.http('/health/ready')).body.details?.listener?.cachesInUse &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await stale.resolveHttp({ token: known })).status).toBe(200);
+      expect((await stale.resolveHttp({ token: revokedToken })).body.reason).toBe('TOKEN_REVOKED');
+
+      await pg.stop();
+      try {
+        const during = await stale.resolveHttp({ token: known });
+        expect([during.status, during.body.source]).toEqual([200, 'CACHE']);
+        expect((await stale.resolveGrpc({ token: known })).ok).toBe(true);
+        // The deny-list as last known still applies; unknown users are still "unavailable".
+        expect((await stale.resolveHttp({ token: revokedToken })).body.reason).toBe(
+          'TOKEN_REVOKED',
+        );
+        expect((await stale.resolveHttp({ token: unknown })).body.reason).toBe(
+          'USER_STORE_UNAVAILABLE',
+        );
+        // Past the bound, nothing stale is served.
+        clock.advance(31_000);
+        expect((await stale.resolveHttp({ token: known })).body.reason).toBe(
+          'USER_STORE_UNAVAILABLE',
+        );
+      } finally {
+        pg = await startEmbeddedDatabase({ dataDir, port });
+      }
+    } finally {
+      await stale.close();
+    }
   });
 });

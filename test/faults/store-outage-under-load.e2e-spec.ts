@@ -16,9 +16,9 @@ const KNOWN_USERS = 20;
  * Postgres stopped under load, then restarted. During the outage every failed answer must be
  * USER_STORE_UNAVAILABLE (503 / UNAVAILABLE): no USER_NOT_FOUND, no 500, no dropped request, no
  * crash; within 2 s of the database returning, every answer is right again. The suite owns its
- * Postgres so stopping it disturbs no other suite. (Serving cached users during the outage needs
- * the user cache, which this service does not have yet: with no cache, every lookup is a store
- * call and every answer during the outage is a 503.)
+ * Postgres so stopping it disturbs no other suite. (Caches are dropped when the listener loses
+ * its connection, so answers during the outage come from the store path: 503. Serving cached
+ * users through an outage is the opt-in outage mode, tested in test/store-outage.e2e-spec.ts.)
  */
 describe('fault: user store outage under load', () => {
   let dataDir: string;

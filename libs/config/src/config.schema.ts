@@ -259,6 +259,8 @@ export const configFileSchema = z.strictObject({
   cache: z
     .strictObject({
       enabled: z.boolean().default(true),
+      /** 0 = never. Otherwise, while the store is down, users cached before it went down keep resolving this long. */
+      serveStaleOnOutageSeconds: z.number().int().min(0).max(3_600).default(0),
       tokens: z
         .strictObject({
           maxEntries: z.number().int().min(0).max(10_000_000).default(10_000),

@@ -122,6 +122,11 @@ export interface CacheConfig {
   readonly tokens: { readonly maxEntries: number; readonly maxTtlSeconds: number };
   readonly users: { readonly maxEntries: number; readonly ttlSeconds: number };
   readonly negative: { readonly maxEntries: number; readonly ttlSeconds: number };
+  /**
+   * Outage mode (off at 0): when the store is unreachable, answer users that were cached when the
+   * change listener dropped, for at most this many seconds after it dropped.
+   */
+  readonly serveStaleOnOutageSeconds: number;
 }
 
 /** Names of the identity headers the gateway-facing endpoints answer with (lowercase). */

@@ -127,6 +127,9 @@ export class ResolveSubject {
     if (!user) {
       source = 'STORE';
       user = (await this.lookup(token.key)) ?? undefined;
+      // Served from the outage snapshot rather than the store: say so.
+      if (user && !this.caches.coherent && user === this.caches.staleUser(token.key))
+        source = 'CACHE';
       if (!user) {
         const policy = this.verifier.issuer(token.issuer)?.config;
         const jitAllowed =
@@ -171,7 +174,12 @@ export class ResolveSubject {
     if (!jti) return;
     const revoked =
       this.caches.isRevoked(token.issuer, jti) ??
-      (await this.revocations.isRevoked(token.issuer, jti));
+      (await this.revocations.isRevoked(token.issuer, jti).catch((error: unknown) => {
+        // Outage mode: the deny-list as last known, within the staleness bound; else the error.
+        const stale = this.caches.staleRevoked(token.issuer, jti);
+        if (stale === undefined) throw error;
+        return stale;
+      }));
     if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
   }
 
@@ -179,7 +187,15 @@ export class ResolveSubject {
   private async lookup(key: LookupKey): Promise<UserRecord | null> {
     if (this.caches.isKnownMissing(key)) return null;
     return this.lookups.run(userCacheKey(key), async () => {
-      const user = await this.users.findByKey(key);
+      const user = await this.users.findByKey(key).catch((error: unknown) => {
+        // Outage mode: a user known a moment before the store went away, within the bound.
+        const stale =
+          isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
+            ? this.caches.staleUser(key)
+            : undefined;
+        if (!stale) throw error;
+        return stale;
+      });
       if (user) this.caches.putUser(key, user);
       else this.caches.putMissing(key);
       return user;

@@ -33,6 +33,9 @@ export class SubjectCaches {
   private readonly keysByUser = new Map<string, Set<string>>();
   private readonly revoked = new Map<string, number>();
   private coherentSince: number | undefined;
+  /** What the caches held when coherence was lost, kept only for outage mode. */
+  private snapshot:
+    { at: number; users: Map<string, UserRecord>; revoked: Map<string, number> } | undefined;
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
@@ -129,6 +132,7 @@ export class SubjectCaches {
 
   /** Trusted again: the listener is up and the deny-list is loaded. */
   markCoherent(revocations: readonly { issuer: string; jti: string; expiresAt: Date }[]): void {
+    this.snapshot = undefined;
     this.flush();
     this.revoked.clear();
     for (const r of revocations)
@@ -139,10 +143,44 @@ export class SubjectCaches {
 
   /** Notifications may have been missed: stop trusting and drop everything. */
   reset(): void {
+    if (this.coherent && this.config.cache.serveStaleOnOutageSeconds > 0) {
+      // Outage mode: remember what was true a moment ago, for use only if the store is down.
+      const now = this.now();
+      const users = new Map<string, UserRecord>();
+      for (const [k] of this.keysIndexEntries()) {
+        const user = this.users.peek(k, now);
+        if (user) users.set(k, user);
+      }
+      this.snapshot = { at: now, users, revoked: new Map(this.revoked) };
+    }
     this.coherentSince = undefined;
     this.metrics.listenerUp.set(0);
     this.flush();
     this.revoked.clear();
+  }
+
+  /**
+   * Outage mode: the user cached for this key when coherence was lost, if that was at most
+   * `cache.serveStaleOnOutageSeconds` ago. Only for use when the store cannot answer.
+   */
+  staleUser(key: LookupKey): UserRecord | undefined {
+    const s = this.snapshot;
+    if (!s || this.now() - s.at > this.config.cache.serveStaleOnOutageSeconds * 1000)
+      return undefined;
+    return s.users.get(userCacheKey(key));
+  }
+
+  /** Outage mode: the deny-list as it was when coherence was lost (same bound). */
+  staleRevoked(issuer: string, jti: string): boolean | undefined {
+    const s = this.snapshot;
+    if (!s || this.now() - s.at > this.config.cache.serveStaleOnOutageSeconds * 1000)
+      return undefined;
+    const expiresAt = s.revoked.get(`${issuer}\u0000${jti}`);
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
+  private *keysIndexEntries(): Iterable<[string]> {
+    for (const keys of this.keysByUser.values()) for (const k of keys) yield [k];
   }
 
   /** Drops every cached answer (admin "flush caches"); the deny-list stays. */
