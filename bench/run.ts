@@ -171,6 +171,8 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '1' },
       'cold-tokens': { type: 'string', default: '40000' },
       'jit-requests': { type: 'string', default: '5000' },
+      // Writes V8 CPU profiles of the resolver processes (open in Chrome DevTools / speedscope).
+      profile: { type: 'boolean', default: false },
     },
   });
   const users = Number(values.users);
@@ -351,8 +353,17 @@ async function main(): Promise<void> {
       );
       const url = `http://127.0.0.1:${httpPort}`;
       const child = await startProcess(
-        [join(DIST, 'apps/resolver/src/main.js')],
-        { PATH: process.env.PATH, RESOLVER_CONFIG: config, DATABASE_URL: dbUrl },
+        [
+          ...(values.profile
+            ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'results', 'profiles')}`]
+            : []),
+          join(DIST, 'apps/resolver/src/main.js'),
+        ],
+        {
+          PATH: process.env.PATH,
+          RESOLVER_CONFIG: config,
+          DATABASE_URL: dbUrl,
+        },
         async () =>
           (
             (await (await fetch(`${url}/health/ready`)).json()) as {
