@@ -67,6 +67,11 @@ export class ResolverMetrics {
     help: '1 while the Postgres LISTEN connection for cache invalidation is up (caches in use), else 0.',
     registers: [this.registry],
   });
+  /** Bounded: transports × (configured issuers + unknown) × (reasons + success). */
+  private readonly recordChildren = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(v: number): void } }
+  >();
   readonly internalErrors = new Counter({
     name: 'resolver_internal_errors_total',
     help: 'Requests that failed with an unexpected error (a bug): should stay at zero.',
@@ -154,8 +159,19 @@ export class ResolverMetrics {
     reason: ReasonCode | undefined,
     seconds: number,
   ): void {
-    const outcome: Outcome = reason ? REASON_TABLE[reason].outcome : 'resolved';
-    this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport).inc();
-    this.duration.labels(transport, outcome).observe(seconds);
+    // Label children are looked up once per combination: prom-client hashes label values on
+    // every labels() call, which is measurable on the warm path.
+    const key = `${transport}\u0000${issuer}\u0000${reason ?? ''}`;
+    let children = this.recordChildren.get(key);
+    if (!children) {
+      const outcome: Outcome = reason ? REASON_TABLE[reason].outcome : 'resolved';
+      children = {
+        count: this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport),
+        latency: this.duration.labels(transport, outcome),
+      };
+      this.recordChildren.set(key, children);
+    }
+    children.count.inc();
+    children.latency.observe(seconds);
   }
 }

@@ -1,5 +1,5 @@
 import { isResolutionError } from '@resolver/reasons';
-import { deadlineExceeded, withDeadline } from './deadline';
+import { DEADLINE_GRANULARITY_MS, deadlineExceeded, withDeadline } from './deadline';
 
 describe('withDeadline', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -17,7 +17,8 @@ describe('withDeadline', () => {
   it('rejects with the timeout reason when the work hangs', async () => {
     const hanging = new Promise<string>(() => undefined);
     const answer = withDeadline(hanging, 100, () => deadlineExceeded('store', 100));
-    jest.advanceTimersByTime(100);
+    // The shared sweep checks every DEADLINE_GRANULARITY_MS: a deadline fires at most that late.
+    jest.advanceTimersByTime(100 + DEADLINE_GRANULARITY_MS);
     const error = await answer.catch((e: unknown) => e);
     expect(isResolutionError(error) && error.reason).toBe('USER_STORE_UNAVAILABLE');
   });
