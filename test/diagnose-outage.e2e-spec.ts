@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '@resolver/identity';
 import { SubjectCaches } from '@resolver/resolution';
 import { JwksServer } from './support/jwks-server';
-import { freePort } from './support/ports';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
+import { OwnPostgres } from './support/own-postgres';
 
 const AUD = 'api://diagnose-outage';
 const ADMIN_TOKEN = 'admin-secret-for-tests-0123456789';
@@ -18,9 +14,7 @@ const ISS = 'https://diagnose-outage.idp.test';
  * verdict is USER_STORE_UNAVAILABLE (never USER_NOT_FOUND). Owns its Postgres so it can stop it.
  */
 describe('diagnose: user store unreachable', () => {
-  let dataDir: string;
-  let port: number;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let idp: JwksServer;
   let keys: TokenFactory;
   let app: ResolverHarness;
@@ -37,9 +31,7 @@ describe('diagnose: user store unreachable', () => {
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'resolver-diag-outage-'));
-    port = await freePort();
-    pg = await startEmbeddedDatabase({ dataDir, port });
+    pg = await OwnPostgres.start('diag-outage');
     idp = await new JwksServer().start();
     keys = await TokenFactory.create('diag-outage');
     const jwksUri = idp.publishJwks('o', keys.publicJwks());
@@ -65,9 +57,8 @@ describe('diagnose: user store unreachable', () => {
 
   afterAll(async () => {
     await app?.close();
-    await pg?.stop();
+    await pg?.destroy();
     await idp?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('fails the store step with latency and a fix; the verdict is USER_STORE_UNAVAILABLE', async () => {
@@ -99,7 +90,7 @@ describe('diagnose: user store unreachable', () => {
     expect(step('signature').status).toBe('pass');
     expect(caches.sizes()).toEqual(sizes);
 
-    pg = await startEmbeddedDatabase({ dataDir, port });
+    await pg.restart();
     expect(await counts()).toEqual(rows);
   });
 });

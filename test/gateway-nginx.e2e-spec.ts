@@ -1,15 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool } from 'pg';
-import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
 import { ExtAuthzClient } from './support/ext-authz-client';
 import { seedUser } from './support/gateway-fixtures';
 import { JwksServer } from './support/jwks-server';
 import { NginxGateway } from './support/nginx-gateway';
-import { freePort } from './support/ports';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
+import { OwnPostgres } from './support/own-postgres';
 
 const AUD = 'api://nginx-gateway';
 const ISSUER = 'https://nginx.idp.test';
@@ -20,8 +16,7 @@ const ISSUER = 'https://nginx.idp.test';
  * The suite owns its Postgres so it can stop it: an outage must reach the client as 503.
  */
 describe('Nginx auth_request gateway (docker/nginx/nginx.conf) in front of a backend', () => {
-  let dataDir: string;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let db: Pool;
   let idp: JwksServer;
   let keys: TokenFactory;
@@ -39,8 +34,7 @@ describe('Nginx auth_request gateway (docker/nginx/nginx.conf) in front of a bac
     fetch(`${nginx.url}${path}`, { method, headers });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'resolver-nginx-pg-'));
-    pg = await startEmbeddedDatabase({ dataDir, port: await freePort() });
+    pg = await OwnPostgres.start('nginx-pg');
     idp = await new JwksServer().start();
     keys = await TokenFactory.create('nginx');
     otherKeys = await TokenFactory.create('nginx-other');
@@ -71,9 +65,8 @@ describe('Nginx auth_request gateway (docker/nginx/nginx.conf) in front of a bac
     extAuthz?.close();
     await nginx?.stop();
     await app?.close();
-    await pg?.stop();
+    await pg?.destroy();
     await idp?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('forwards a valid token to the backend with the identity headers', async () => {

@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FixedClock } from '@resolver/config';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '@resolver/identity';
 import { JwksServer } from './support/jwks-server';
-import { freePort } from './support/ports';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
 import { Client } from 'pg';
+import { OwnPostgres } from './support/own-postgres';
 
 const AUD = 'api://outage';
 
@@ -17,9 +13,7 @@ const AUD = 'api://outage';
  * Postgres so it can stop it without disturbing the other suites.
  */
 describe('user store outage', () => {
-  let dataDir: string;
-  let port: number;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let idp: JwksServer;
   let keys: TokenFactory;
   let app: ResolverHarness;
@@ -28,9 +22,7 @@ describe('user store outage', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'resolver-outage-'));
-    port = await freePort();
-    pg = await startEmbeddedDatabase({ dataDir, port });
+    pg = await OwnPostgres.start('outage');
     idp = await new JwksServer().start();
     keys = await TokenFactory.create('outage');
     const jwksUri = idp.publishJwks('outage', keys.publicJwks());
@@ -69,9 +61,8 @@ describe('user store outage', () => {
 
   afterAll(async () => {
     await app?.close();
-    await pg?.stop();
+    await pg?.destroy();
     await idp?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('answers USER_STORE_UNAVAILABLE while Postgres is down, then recovers without a restart', async () => {
@@ -91,7 +82,7 @@ describe('user store outage', () => {
     expect((await app.http('/health/ready')).status).toBe(503);
     expect((await app.http('/health/live')).status).toBe(200);
 
-    pg = await startEmbeddedDatabase({ dataDir, port });
+    await pg.restart();
     const deadline = Date.now() + 5_000;
     let recovered = await app.resolveHttp({ token: known });
     while (recovered.status !== 200 && Date.now() < deadline) {
@@ -168,7 +159,7 @@ describe('user store outage', () => {
           'USER_STORE_UNAVAILABLE',
         );
       } finally {
-        pg = await startEmbeddedDatabase({ dataDir, port });
+        await pg.restart();
       }
     } finally {
       await stale.close();

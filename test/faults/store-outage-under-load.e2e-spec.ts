@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
 import { JwksServer } from '../support/jwks-server';
-import { freePort } from '../support/ports';
 import { ResolverHarness } from '../support/resolver-harness';
 import { claimsFor, TokenFactory } from '../support/token-factory';
 import { grpcAnswer, httpAnswer, runLoad, type Sample, sleep, tally } from './load';
+import { OwnPostgres } from '../support/own-postgres';
 
 const AUD = 'api://fault-outage';
 const KNOWN_USERS = 20;
@@ -21,9 +17,7 @@ const KNOWN_USERS = 20;
  * users through an outage is the opt-in outage mode, tested in test/store-outage.e2e-spec.ts.)
  */
 describe('fault: user store outage under load', () => {
-  let dataDir: string;
-  let port: number;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let idp: JwksServer;
   let keys: TokenFactory;
   let app: ResolverHarness;
@@ -31,9 +25,7 @@ describe('fault: user store outage under load', () => {
   const jitIssuer = 'https://fault-outage-jit.idp.test';
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'resolver-fault-outage-'));
-    port = await freePort();
-    pg = await startEmbeddedDatabase({ dataDir, port });
+    pg = await OwnPostgres.start('fault-outage');
     idp = await new JwksServer().start();
     keys = await TokenFactory.create('fault-outage');
     const jwksUri = idp.publishJwks('outage', keys.publicJwks());
@@ -71,9 +63,8 @@ describe('fault: user store outage under load', () => {
 
   afterAll(async () => {
     await app?.close();
-    await pg?.stop();
+    await pg?.destroy();
     await idp?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('answers only USER_STORE_UNAVAILABLE during the outage and fully recovers within 2 s', async () => {
@@ -107,7 +98,7 @@ describe('fault: user store outage under load', () => {
     const downAt = Date.now();
     await sleep(1_500);
     const restartAt = Date.now();
-    pg = await startEmbeddedDatabase({ dataDir, port });
+    await pg.restart();
     const backAt = Date.now();
     await sleep(2_800);
     running = false;
