@@ -1,5 +1,9 @@
 import { Server, ServerCredentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import 'reflect-metadata';
+import { Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
 import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/grpc/grpc-options';
 import { argMap } from './stats';
@@ -27,12 +31,37 @@ const TOKEN = {
 /**
  * Bare servers measured in the same run, on the same machine, with the same load generators:
  * a Fastify handler returning the resolver's JSON, and a @grpc/grpc-js unary echo of the
- * resolver's message. `--kind fastify|grpc --port N`.
+ * resolver's message; and the same JSON from a one-controller Nest app (the framework's ceiling).
+ * `--kind fastify|nest|grpc --port N`.
  */
 async function main(): Promise<void> {
   const a = argMap(process.argv.slice(2));
   const port = Number(a.port);
-  if (a.kind === 'fastify') {
+  if (a.kind === 'nest') {
+    // The framework's own ceiling: Nest on Fastify, one controller, no resolver work.
+    @Controller('v1')
+    class EchoController {
+      @Post('resolve')
+      @HttpCode(200)
+      resolve() {
+        return {
+          principal: PRINCIPAL,
+          token: {
+            ...TOKEN,
+            expiresAt: new Date().toISOString(),
+            issuedAt: new Date().toISOString(),
+          },
+          source: 'CACHE',
+        };
+      }
+    }
+    @Module({ controllers: [EchoController] })
+    class EchoModule {}
+    const app = await NestFactory.create<NestFastifyApplication>(EchoModule, new FastifyAdapter(), {
+      logger: false,
+    });
+    await app.listen(port, '127.0.0.1');
+  } else if (a.kind === 'fastify') {
     const app = Fastify();
     app.post('/v1/resolve', async () => ({
       principal: PRINCIPAL,

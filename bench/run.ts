@@ -299,14 +299,14 @@ async function main(): Promise<void> {
         requests: n,
       });
     }
-    for (const kind of ['fastify', 'grpc'] as const) {
+    for (const kind of ['fastify', 'nest', 'grpc'] as const) {
       const port = await freePort();
       log(`baseline: bare ${kind}`);
       const child = await startProcess(
         [join(DIST, 'bench', 'baselines.js'), '--kind', kind, '--port', String(port)],
         process.env,
         async () =>
-          kind === 'fastify'
+          kind !== 'grpc'
             ? (await fetch(`http://127.0.0.1:${port}/v1/resolve`, { method: 'POST' })).ok
             : await new Promise<boolean>((r) => {
                 const s = createServer();
@@ -315,9 +315,13 @@ async function main(): Promise<void> {
               }),
       );
       const row =
-        kind === 'fastify'
-          ? await http('baseline bare fastify', `http://127.0.0.1:${port}`, 'warm.txt')
-          : await grpc('baseline bare grpc-js', `127.0.0.1:${port}`, 'warm.txt');
+        kind === 'grpc'
+          ? await grpc('baseline bare grpc-js', `127.0.0.1:${port}`, 'warm.txt')
+          : await http(
+              kind === 'nest' ? 'baseline bare nest+fastify' : 'baseline bare fastify',
+              `http://127.0.0.1:${port}`,
+              'warm.txt',
+            );
       rows.push({ ...row, rssMb: maxRssMb(child.pid) });
       await stop(child);
     }
@@ -445,6 +449,10 @@ async function main(): Promise<void> {
       'warm HTTP / bare Fastify (target >= 0.6)': ratio(
         find('warm', 'http'),
         find('baseline bare fastify', 'http'),
+      ),
+      'warm HTTP / bare Nest+Fastify (framework ceiling)': ratio(
+        find('warm', 'http'),
+        find('baseline bare nest+fastify', 'http'),
       ),
       'warm gRPC / bare grpc-js (target >= 0.6)': ratio(
         find('warm', 'grpc'),
