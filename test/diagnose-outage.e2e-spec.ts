@@ -3,6 +3,7 @@ import { SubjectCaches } from '@resolver/resolution';
 import { JwksServer } from './support/jwks-server';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
+import { seedUser, sqlPool } from './support/database';
 import { OwnPostgres } from './support/own-postgres';
 
 const AUD = 'api://diagnose-outage';
@@ -43,16 +44,9 @@ describe('diagnose: user store unreachable', () => {
         { issuer: ISS, jwksUri, audiences: [AUD], algorithms: ['RS256'], jit: { enabled: true } },
       ],
     });
-    const client = new Client({ connectionString: pg.url });
-    await client.connect();
-    const { rows } = await client.query(
-      `INSERT INTO users (email, provenance) VALUES ('kept@example.com', 'admin') RETURNING id`,
-    );
-    await client.query(
-      `INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, 'kept', $2)`,
-      [ISS, rows[0].id],
-    );
-    await client.end();
+    const db = sqlPool(pg.url);
+    await seedUser(db, ISS, { subject: 'kept', email: 'kept@example.com' });
+    await db.end();
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { JwksServer } from './support/jwks-server';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
 import { Client } from 'pg';
+import { seedUser, sqlPool } from './support/database';
 import { OwnPostgres } from './support/own-postgres';
 
 const AUD = 'api://outage';
@@ -47,16 +48,9 @@ describe('user store outage', () => {
         },
       ],
     });
-    const client = new Client({ connectionString: pg.url });
-    await client.connect();
-    const { rows } = await client.query(
-      `INSERT INTO users (email, provenance) VALUES ('kept@example.com', 'admin') RETURNING id`,
-    );
-    await client.query(
-      `INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, 'kept', $2)`,
-      [issuer, rows[0].id],
-    );
-    await client.end();
+    const db = sqlPool(pg.url);
+    await seedUser(db, issuer, { subject: 'kept', email: 'kept@example.com' });
+    await db.end();
   });
 
   afterAll(async () => {
