@@ -35,7 +35,10 @@ import { assertUsable } from './user-status';
  */
 @Injectable()
 export class ResolveSubject {
-  private readonly lookups = new SingleFlight<string, UserRecord | null>();
+  private readonly lookups = new SingleFlight<
+    string,
+    { user: UserRecord | null; source: ResolutionSource }
+  >();
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
@@ -125,11 +128,9 @@ export class ResolveSubject {
     let source: ResolutionSource = 'CACHE';
     let user = this.caches.getUser(token.key);
     if (!user) {
-      source = 'STORE';
-      user = (await this.lookup(token.key)) ?? undefined;
-      // Served from the outage snapshot rather than the store: say so.
-      if (user && !this.caches.coherent && user === this.caches.staleUser(token.key))
-        source = 'CACHE';
+      const found = await this.lookup(token.key);
+      user = found.user ?? undefined;
+      source = found.source;
       if (!user) {
         const policy = this.verifier.issuer(token.issuer)?.config;
         const jitAllowed =
@@ -183,22 +184,29 @@ export class ResolveSubject {
     if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
   }
 
-  /** Store lookup with single flight; caches the answer, found or not. */
-  private async lookup(key: LookupKey): Promise<UserRecord | null> {
-    if (this.caches.isKnownMissing(key)) return null;
+  /**
+   * Store lookup with single flight; caches the answer, found or not. In outage mode a store
+   * failure falls back to the user known a moment before the store went away (source CACHE).
+   */
+  private async lookup(
+    key: LookupKey,
+  ): Promise<{ user: UserRecord | null; source: ResolutionSource }> {
+    if (this.caches.isKnownMissing(key)) return { user: null, source: 'CACHE' };
     return this.lookups.run(userCacheKey(key), async () => {
-      const user = await this.users.findByKey(key).catch((error: unknown) => {
-        // Outage mode: a user known a moment before the store went away, within the bound.
+      let user: UserRecord | null;
+      try {
+        user = await this.users.findByKey(key);
+      } catch (error) {
         const stale =
           isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
             ? this.caches.staleUser(key)
             : undefined;
         if (!stale) throw error;
-        return stale;
-      });
+        return { user: stale, source: 'CACHE' };
+      }
       if (user) this.caches.putUser(key, user);
       else this.caches.putMissing(key);
-      return user;
+      return { user, source: 'STORE' };
     });
   }
 
