@@ -4,7 +4,6 @@ import {
   Delete,
   Get,
   HttpCode,
-  Logger,
   Param,
   Patch,
   Post,
@@ -13,6 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { UserAdministration, type UserRecord } from '@resolver/identity';
+import { ResolverLogger } from '@resolver/observability';
 import { AdminCredentialGuard } from './admin-credential.guard';
 import { AdminProblemFilter } from './admin-problem.filter';
 
@@ -29,12 +29,14 @@ function userJson(u: UserRecord) {
 @UseGuards(AdminCredentialGuard)
 @UseFilters(AdminProblemFilter)
 export class AdminController {
-  private readonly logger = new Logger('Admin');
+  constructor(
+    private readonly admin: UserAdministration,
+    private readonly log: ResolverLogger,
+  ) {}
 
-  constructor(private readonly admin: UserAdministration) {}
-
-  private audit(action: string, target: string): void {
-    this.logger.log(`admin change action=${action} target=${target}`);
+  /** The structured admin-change line (one per change), through the shared logger. */
+  private audit(action: string, userId?: string, detail?: Record<string, string | number>): void {
+    this.log.logAdminChange({ actor: 'admin-api', action, userId, detail });
   }
 
   @Post('users')
@@ -55,7 +57,7 @@ export class AdminController {
   async import(@Body() body: { rows?: unknown; dryRun?: unknown } | undefined) {
     const dryRun = body?.dryRun === true;
     const results = await this.admin.import(body?.rows, dryRun);
-    if (!dryRun) this.audit('user.import', `${results.length} rows`);
+    if (!dryRun) this.audit('user.import', undefined, { rows: results.length });
     return { dryRun, results };
   }
 
@@ -157,7 +159,7 @@ export class AdminController {
   @HttpCode(200)
   async revoke(@Body() body: unknown) {
     const revoked = await this.admin.revoke(body);
-    this.audit('token.revoke', revoked.issuer);
+    this.audit('token.revoke', undefined, { issuer: revoked.issuer });
     return revoked;
   }
 
@@ -165,7 +167,7 @@ export class AdminController {
   @HttpCode(202)
   async flush() {
     await this.admin.flushCaches();
-    this.audit('caches.flush', 'all replicas');
+    this.audit('caches.flush');
     return { flushed: true };
   }
 }
