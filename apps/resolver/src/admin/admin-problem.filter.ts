@@ -1,14 +1,8 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  Logger,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AdminError } from '@resolver/identity';
 import { isResolutionError, presentReason } from '@resolver/reasons';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem';
+import { sendFrameworkProblem, sendProblem } from '../http/problem';
 
 const STATUS = { INVALID: 400, NOT_FOUND: 404, CONFLICT: 409 } as const;
 
@@ -19,18 +13,8 @@ export class AdminProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const send = (
-      status: number,
-      body: Record<string, unknown>,
-      headers: Record<string, string> = {},
-    ) =>
-      void reply
-        .status(status)
-        .headers(headers)
-        .type(PROBLEM_CONTENT_TYPE)
-        .send({ type: 'about:blank', status, ...body });
     if (exception instanceof AdminError) {
-      return send(STATUS[exception.kind], {
+      return sendProblem(reply, STATUS[exception.kind], {
         title: exception.kind,
         detail: exception.message,
         field: exception.field,
@@ -38,23 +22,8 @@ export class AdminProblemFilter implements ExceptionFilter {
     }
     if (isResolutionError(exception)) {
       const p = presentReason(exception.reason);
-      return send(p.httpStatus, { title: p.title, reason: exception.reason });
+      return sendProblem(reply, p.httpStatus, { title: p.title, reason: exception.reason });
     }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return send(
-        status,
-        { title: exception.name, detail: exception.message },
-        status === 401 ? { 'www-authenticate': 'Bearer realm="resolver-admin"' } : {},
-      );
-    }
-    const status = (exception as { statusCode?: unknown })?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return send(status, { title: 'Bad request', detail: (exception as Error).message });
-    }
-    this.logger.error(
-      `unexpected admin error: ${(exception as Error)?.stack ?? String(exception)}`,
-    );
-    return send(500, { title: 'Internal error' });
+    sendFrameworkProblem(reply, exception, this.logger, 'Bearer realm="resolver-admin"');
   }
 }

@@ -1,3 +1,5 @@
+import { HttpException, type Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { presentReason, type ReasonCode } from '@resolver/reasons';
 
 /** RFC 9457 problem document with the resolver's `reason` extension. */
@@ -40,4 +42,52 @@ export function problemFor(
     problem: { type: `urn:${realm}:reason:${reason}`, title, status: httpStatus, reason },
     headers,
   };
+}
+
+/** Sends a problem document: `type` defaults to about:blank, `status` is filled in. */
+export function sendProblem(
+  reply: FastifyReply,
+  status: number,
+  body: Omit<Problem, 'type' | 'status'> & { type?: string; field?: string },
+  headers: Record<string, string> = {},
+): void {
+  void reply
+    .status(status)
+    .headers(headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ type: 'about:blank', status, ...body });
+}
+
+/**
+ * Everything that is not a domain error, the same way on every HTTP surface: Nest's
+ * HttpExceptions with their status, Fastify's own client errors (malformed JSON, body too large,
+ * bad content type) as 4xx, and anything unexpected as a bare 500 — never a stack trace, SQL or
+ * key material. `challenge` is the WWW-Authenticate value for a 401.
+ */
+export function sendFrameworkProblem(
+  reply: FastifyReply,
+  exception: unknown,
+  logger: Logger,
+  challenge?: string,
+): void {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const detail =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? String((response as { message: unknown }).message)
+        : exception.message;
+    const headers: Record<string, string> =
+      status === 401 && challenge ? { 'www-authenticate': challenge } : {};
+    return sendProblem(reply, status, { title: exception.name, detail }, headers);
+  }
+  const status = (exception as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return sendProblem(reply, status, {
+      title: 'Bad request',
+      detail: (exception as Error).message,
+    });
+  }
+  logger.error(`unexpected error: ${(exception as Error)?.stack ?? String(exception)}`);
+  sendProblem(reply, 500, { title: 'Internal error' });
 }
