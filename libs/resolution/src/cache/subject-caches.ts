@@ -147,10 +147,7 @@ export class SubjectCaches {
       // Outage mode: remember what was true a moment ago, for use only if the store is down.
       const now = this.now();
       const users = new Map<string, UserRecord>();
-      for (const [k] of this.keysIndexEntries()) {
-        const user = this.users.peek(k, now);
-        if (user) users.set(k, user);
-      }
+      for (const [k, user] of this.users.live(now)) users.set(k, user);
       this.snapshot = { at: now, users, revoked: new Map(this.revoked) };
     }
     this.coherentSince = undefined;
@@ -177,10 +174,6 @@ export class SubjectCaches {
       return undefined;
     const expiresAt = s.revoked.get(`${issuer}\u0000${jti}`);
     return expiresAt !== undefined && expiresAt > this.now();
-  }
-
-  private *keysIndexEntries(): Iterable<[string]> {
-    for (const keys of this.keysByUser.values()) for (const k of keys) yield [k];
   }
 
   /** Drops every cached answer (admin "flush caches"); the deny-list stays. */

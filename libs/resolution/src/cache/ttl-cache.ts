@@ -47,6 +47,11 @@ export class TtlCache<K, V> {
     return entry && entry.expiresAt > now ? entry.value : undefined;
   }
 
+  /** Unexpired entries, without counting or refreshing recency (snapshots, diagnosis). */
+  *live(now: number): IterableIterator<[K, V]> {
+    for (const [key, entry] of this.entries) if (entry.expiresAt > now) yield [key, entry.value];
+  }
+
   set(key: K, value: V, expiresAt: number): void {
     if (this.maxEntries <= 0) return;
     this.entries.delete(key);
