@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportSPKI, generateKeyPair, jwtVerify, type KeyLike, SignJWT } from 'jose';
+import { exportSPKI, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { stringify } from 'yaml';
@@ -28,9 +28,69 @@ interface Row extends RunResult {
   scenario: string;
   transport: 'http' | 'grpc' | 'cpu';
   rssMb?: number;
+  /** CPU time (user + system) the server process(es) spent per request answered. */
+  cpuUsPerRequest?: number;
+  /** Every round's req/s, when the row is the median of several. */
+  roundsRps?: number[];
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Which cores the servers and the load generators run on; undefined: not pinned. */
+let pinning: { server: string; load: string } | undefined;
+
+/** The command line for `node args`, under `taskset -c cpuset` when pinning. */
+function pinned(args: string[], cpuset?: string): [string, string[]] {
+  return pinning && cpuset
+    ? ['taskset', ['-c', cpuset, process.execPath, ...args]]
+    : [process.execPath, args];
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds (user + system) used so far by a process and its children (cluster workers). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  let ticks = 0;
+  for (const p of [pid, ...childPids(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after "(comm)": state is field 3, utime field 14, stime field 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks / CLK_TCK;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,28 +103,13 @@ function freePort(): Promise<number> {
   });
 }
 
-function runChild(script: string, args: Record<string, string | number>): Promise<RunResult> {
-  const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, 'bench', script), ...argv], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim()) as RunResult)
-        : reject(new Error(`${script} exited ${code}`)),
-    );
-  });
-}
-
 async function startProcess(
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: () => Promise<boolean>,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, cmdArgs] = pinned(args, pinning?.server);
+  const child = spawn(cmd, cmdArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
   child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
@@ -78,7 +123,8 @@ async function startProcess(
 }
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
+  // A baseline has no SIGTERM handler: it ends with a signal code, not an exit code.
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
@@ -95,17 +141,7 @@ function maxRssMb(pid: number | undefined): number | undefined {
       return 0;
     }
   };
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    // no children
-  }
-  return Math.max(read(pid), ...children.map(read));
+  return Math.max(read(pid), ...childPids(pid).map(read));
 }
 
 function bar(done: number, total: number): string {
@@ -162,6 +198,38 @@ async function mint(
   return tokens;
 }
 
+/** Runs a bench child (a load generator or the jose loop) and parses its one JSON line. */
+function runChild(
+  script: string,
+  args: Record<string, string | number>,
+  cpuset?: string,
+): Promise<RunResult> {
+  const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const [cmd, cmdArgs] = pinned([join(DIST, 'bench', script), ...argv], cpuset);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim()) as RunResult)
+        : reject(new Error(`${script} exited ${code}`)),
+    );
+  });
+}
+
+/** Median of the rounds, by req/s (the row printed), and every round's req/s beside it. */
+function median(rounds: readonly Row[]): Row {
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  return {
+    ...(sorted[Math.floor((sorted.length - 1) / 2)] as Row),
+    roundsRps: rounds.map((r) => r.rps),
+  };
+}
+
+const middle = (xs: readonly number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -171,6 +239,17 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '1' },
       'cold-tokens': { type: 'string', default: '40000' },
       'jit-requests': { type: 'string', default: '5000' },
+      // Warm runs and their baselines alternate, round after round; the median is reported.
+      rounds: { type: 'string', default: '3' },
+      // auto: wrk when installed, else autocannon.
+      generator: { type: 'string', default: 'auto' },
+      // Server on core 0, load generators on the others (WORKERS=1 on 2+ cores), for every
+      // server alike, so the generator never takes the server's core. --no-pin to turn off.
+      pin: { type: 'boolean', default: true },
+      'no-pin': { type: 'boolean', default: false },
+      scenarios: { type: 'string', default: 'warm,cold,jit,store' },
+      // e.g. --transports http with --profile: a profile of the HTTP path alone.
+      transports: { type: 'string', default: 'http,grpc' },
       // Writes V8 CPU profiles of the resolver processes (open in Chrome DevTools / speedscope).
       profile: { type: 'boolean', default: false },
     },
@@ -181,6 +260,21 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const coldCount = Number(values['cold-tokens']);
   const jitCount = Number(values['jit-requests']);
+  const rounds = Math.max(1, Number(values.rounds));
+  const scenarios = new Set(values.scenarios.split(',').map((s) => s.trim()));
+  const transports = new Set(values.transports.split(',').map((s) => s.trim()));
+  /** Runs a load for one transport only when that transport was asked for. */
+  const only = async <T>(transport: string, run: () => Promise<T>): Promise<T[]> =>
+    transports.has(transport) ? [await run()] : [];
+  const generator =
+    values.generator === 'auto' ? (hasCommand('wrk') ? 'wrk' : 'autocannon') : values.generator;
+  if (generator !== 'wrk' && generator !== 'autocannon')
+    throw new Error(`--generator must be auto, wrk or autocannon, not ${values.generator}`);
+  const cores = cpus().length;
+  pinning =
+    values.pin && !values['no-pin'] && workers === 1 && cores >= 2 && hasCommand('taskset')
+      ? { server: '0', load: `1-${cores - 1}` }
+      : undefined;
   if (!existsSync(join(DIST, 'apps/resolver/src/main.js')))
     throw new Error('run npm run build first (npm run bench does)');
   const work = await mkdtemp(join(tmpdir(), 'resolver-bench-'));
@@ -237,71 +331,81 @@ async function main(): Promise<void> {
       Array.from({ length: coldCount }, (_, i) => warmSubjects[i % warmSubjects.length] as string),
       join(work, 'cold.txt'),
     );
+    await writeFile(join(work, 'cold-a.txt'), cold.slice(0, Math.floor(coldCount / 2)).join('\n'));
+    await writeFile(join(work, 'cold-b.txt'), cold.slice(Math.floor(coldCount / 2)).join('\n'));
     await mint(privateKey, ISS, pick(5000), join(work, 'store.txt'));
     await mint(privateKey, ISS, pick(5000, Math.min(1000, users)), join(work, 'store-1k.txt'));
-    await mint(
+    const jit = await mint(
       privateKey,
       JIT_ISS,
       Array.from({ length: jitCount }, (_, i) => `jit-${i}`),
       join(work, 'jit.txt'),
     );
+    await writeFile(join(work, 'jit-a.txt'), jit.slice(0, Math.floor(jitCount / 2)).join('\n'));
+    await writeFile(join(work, 'jit-b.txt'), jit.slice(Math.floor(jitCount / 2)).join('\n'));
 
     const rows: Row[] = [];
-    const http = (
+    const load = pinning?.load;
+    /** One load run against a server process, with that process's CPU time and RSS. */
+    const measure = async (
       scenario: string,
-      url: string,
-      tokens: string,
-      extra: Record<string, string | number> = {},
-    ) =>
-      runChild('load-http.js', {
-        url,
-        tokens: join(work, tokens),
-        connections,
-        ...(extra.amount ? {} : { duration }),
-        ...extra,
-      }).then((r) => ({ ...r, scenario, transport: 'http' as const }));
-    const grpc = (
-      scenario: string,
-      address: string,
-      tokens: string,
-      extra: Record<string, string | number> = {},
-    ) =>
-      runChild('load-grpc.js', {
-        address,
-        tokens: join(work, tokens),
-        connections,
-        ...(extra.amount ? {} : { duration }),
-        ...extra,
-      }).then((r) => ({ ...r, scenario, transport: 'grpc' as const }));
-
-    // 3. Baselines, measured now, on this machine.
-    log('baseline: jose jwtVerify loop (one core)');
-    {
-      const started = process.hrtime.bigint();
-      let n = 0;
-      const until = Date.now() + 3000;
-      while (Date.now() < until) {
-        await jwtVerify(cold[n % cold.length] as string, publicKey, {
+      transport: Row['transport'],
+      server: ChildProcess,
+      run: () => Promise<RunResult>,
+    ): Promise<Row> => {
+      const before = cpuSeconds(server.pid);
+      const r = await run();
+      const cpu = cpuSeconds(server.pid) - before;
+      return {
+        ...r,
+        scenario,
+        transport,
+        rssMb: maxRssMb(server.pid),
+        cpuUsPerRequest: r.requests ? (cpu * 1e6) / r.requests : undefined,
+      };
+    };
+    const http = (url: string, tokens: string, extra: Record<string, string | number> = {}) =>
+      runChild(
+        'load-http.js',
+        {
+          url,
+          tokens: join(work, tokens),
+          connections,
+          generator,
+          ...(extra.amount ? {} : { duration }),
+          ...extra,
+        },
+        load,
+      );
+    const grpc = (address: string, tokens: string, extra: Record<string, string | number> = {}) =>
+      runChild(
+        'load-grpc.js',
+        {
+          address,
+          tokens: join(work, tokens),
+          connections,
+          ...(extra.amount ? {} : { duration }),
+          ...extra,
+        },
+        load,
+      );
+    const joseLoop = () =>
+      runChild(
+        'jose-loop.js',
+        {
+          tokens: join(work, 'cold.txt'),
+          key: join(work, 'issuer.pem'),
           issuer: ISS,
           audience: AUD,
-          algorithms: ['ES256'],
-        });
-        n++;
-      }
-      rows.push({
-        scenario: 'baseline jose verify',
-        transport: 'cpu',
-        rps: n / (Number(process.hrtime.bigint() - started) / 1e9),
-        p50Ms: 0,
-        p99Ms: 0,
-        p999Ms: 0,
-        errors: 0,
-        requests: n,
-      });
-    }
-    for (const kind of ['fastify', 'nest', 'grpc'] as const) {
+          seconds: 3,
+        },
+        pinning?.server,
+      );
+
+    // 3. The servers: the bare baselines and the resolver as deployed (built service, WORKERS
+    //    processes, its own config), all alive at once so their runs can alternate.
+    const startBaseline = async (kind: 'fastify' | 'nest' | 'grpc') => {
       const port = await freePort();
-      log(`baseline: bare ${kind}`);
       const child = await startProcess(
         [join(DIST, 'bench', 'baselines.js'), '--kind', kind, '--port', String(port)],
         process.env,
@@ -314,19 +418,9 @@ async function main(): Promise<void> {
                 s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
               }),
       );
-      const row =
-        kind === 'grpc'
-          ? await grpc('baseline bare grpc-js', `127.0.0.1:${port}`, 'warm.txt')
-          : await http(
-              kind === 'nest' ? 'baseline bare nest+fastify' : 'baseline bare fastify',
-              `http://127.0.0.1:${port}`,
-              'warm.txt',
-            );
-      rows.push({ ...row, rssMb: maxRssMb(child.pid) });
-      await stop(child);
-    }
-
-    // 4. The resolver, as deployed: built service, WORKERS processes, its own config.
+      children.push(child);
+      return { child, url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
+    };
     const startResolver = async (name: string, cache: Record<string, unknown>) => {
       const httpPort = await freePort();
       const grpcPort = await freePort();
@@ -363,11 +457,7 @@ async function main(): Promise<void> {
             : []),
           join(DIST, 'apps/resolver/src/main.js'),
         ],
-        {
-          PATH: process.env.PATH,
-          RESOLVER_CONFIG: config,
-          DATABASE_URL: dbUrl,
-        },
+        { PATH: process.env.PATH, RESOLVER_CONFIG: config, DATABASE_URL: dbUrl },
         async () =>
           (
             (await (await fetch(`${url}/health/ready`)).json()) as {
@@ -379,108 +469,173 @@ async function main(): Promise<void> {
       return { child, url, address: `127.0.0.1:${grpcPort}` };
     };
 
-    log(`resolver (caches on, WORKERS=${workers})`);
-    // Default cache caps: the RSS target is stated for them.
-    const main = await startResolver('resolver', {});
-    // Prime the caches with the warm set, then measure.
-    await http('prime', main.url, 'warm.txt', { amount: 2000 });
-    for (const row of [
-      await http('warm', main.url, 'warm.txt'),
-      await grpc('warm', main.address, 'warm.txt'),
-      await http('cold token', main.url, 'cold.txt', { amount: Math.floor(coldCount / 2) }),
-    ])
-      rows.push({ ...row, rssMb: maxRssMb(main.child.pid) });
-    // The gRPC cold run uses the other half of the tokens: none of them verified before.
-    await writeFile(join(work, 'cold-2.txt'), cold.slice(Math.floor(coldCount / 2)).join('\n'));
-    rows.push({
-      ...(await grpc('cold token', main.address, 'cold-2.txt', {
-        amount: coldCount - Math.floor(coldCount / 2),
-      })),
-      rssMb: maxRssMb(main.child.pid),
-    });
-    const jitTokens = readFileSync(join(work, 'jit.txt'), 'utf8').split('\n');
-    await writeFile(
-      join(work, 'jit-a.txt'),
-      jitTokens.slice(0, Math.floor(jitCount / 2)).join('\n'),
-    );
-    await writeFile(join(work, 'jit-b.txt'), jitTokens.slice(Math.floor(jitCount / 2)).join('\n'));
-    rows.push({
-      ...(await http('jit', main.url, 'jit-a.txt', { amount: Math.floor(jitCount / 2) })),
-      rssMb: maxRssMb(main.child.pid),
-    });
-    rows.push({
-      ...(await grpc('jit', main.address, 'jit-b.txt', {
-        amount: jitCount - Math.floor(jitCount / 2),
-      })),
-      rssMb: maxRssMb(main.child.pid),
-    });
-    await stop(main.child);
+    const perRound: Record<string, number[]> = {};
+    const pairRatio = (name: string, a: Row, b: Row) =>
+      (perRound[name] ??= []).push(b.rps ? a.rps / b.rps : NaN);
+    const needsMain = scenarios.has('warm') || scenarios.has('cold') || scenarios.has('jit');
+    if (needsMain) {
+      log(`resolver (caches on, default cache caps, WORKERS=${workers})`);
+      const main = await startResolver('resolver', {});
+      // Prime the caches with the warm set.
+      await only('http', () => http(main.url, 'warm.txt', { amount: 2000 }));
+      await only('grpc', () => grpc(main.address, 'warm.txt', { amount: 2000 }));
 
-    log('resolver (user and negative caches off: every request queries Postgres)');
-    const store = await startResolver('store', {
-      users: { maxEntries: 0 },
-      negative: { maxEntries: 0 },
-    });
-    await http('prime', store.url, 'store.txt', { amount: 5000 });
-    await http('prime', store.url, 'store-1k.txt', { amount: 5000 });
-    const storePeak = await http('store', store.url, 'store.txt');
-    rows.push({ ...storePeak, rssMb: maxRssMb(store.child.pid) });
-    rows.push({
-      ...(await grpc('store', store.address, 'store.txt')),
-      rssMb: maxRssMb(store.child.pid),
-    });
-    rows.push({
-      ...(await http('store @ half peak rate', store.url, 'store.txt', {
-        rate: Math.max(1, Math.floor(storePeak.rps / 2)),
-      })),
-      rssMb: maxRssMb(store.child.pid),
-    });
-    rows.push({
-      ...(await http('store, 1k-user working set', store.url, 'store-1k.txt')),
-      rssMb: maxRssMb(store.child.pid),
-    });
-    await stop(store.child);
+      if (scenarios.has('warm') || scenarios.has('cold')) {
+        log('baselines: bare fastify, bare nest+fastify, bare grpc-js, jose verify loop');
+        const fastify = await startBaseline('fastify');
+        const nest = await startBaseline('nest');
+        const bareGrpc = await startBaseline('grpc');
+        const series: Record<string, Row[]> = {};
+        const add = (row: Row) =>
+          (series[`${row.scenario}\u0000${row.transport}`] ??= []).push(row);
+        for (let round = 1; round <= rounds; round++) {
+          log(`round ${round}/${rounds}`);
+          const [f, n, wh] = await only('http', async () => [
+            await measure('baseline bare fastify', 'http', fastify.child, () =>
+              http(fastify.url, 'warm.txt'),
+            ),
+            await measure('baseline bare nest+fastify', 'http', nest.child, () =>
+              http(nest.url, 'warm.txt'),
+            ),
+            await measure('warm', 'http', main.child, () => http(main.url, 'warm.txt')),
+          ]).then((r) => r[0] ?? []);
+          const [g, wg] = await only('grpc', async () => [
+            await measure('baseline bare grpc-js', 'grpc', bareGrpc.child, () =>
+              grpc(bareGrpc.address, 'warm.txt'),
+            ),
+            await measure('warm', 'grpc', main.child, () => grpc(main.address, 'warm.txt')),
+          ]).then((r) => r[0] ?? []);
+          const j = {
+            ...(await joseLoop()),
+            scenario: 'baseline jose verify',
+            transport: 'cpu' as const,
+          };
+          for (const row of [f, n, wh, g, wg, j]) if (row) add(row);
+          if (f && n && wh) {
+            pairRatio('warm HTTP / bare Fastify (target >= 0.6)', wh, f);
+            pairRatio('warm HTTP / bare Nest+Fastify (framework ceiling)', wh, n);
+          }
+          if (g && wg) pairRatio('warm gRPC / bare grpc-js (target >= 0.6)', wg, g);
+        }
+        for (const s of Object.values(series)) rows.push(median(s));
+        for (const child of [fastify.child, nest.child, bareGrpc.child]) await stop(child);
+      }
+      if (scenarios.has('cold')) {
+        log('cold tokens (each verified once)');
+        const jose = rows.find((r) => r.scenario === 'baseline jose verify');
+        for (const row of [
+          ...(await only('http', () =>
+            measure('cold token', 'http', main.child, () =>
+              http(main.url, 'cold-a.txt', { amount: Math.floor(coldCount / 2) }),
+            ),
+          )),
+          ...(await only('grpc', () =>
+            measure('cold token', 'grpc', main.child, () =>
+              grpc(main.address, 'cold-b.txt', { amount: coldCount - Math.floor(coldCount / 2) }),
+            ),
+          )),
+        ]) {
+          rows.push(row);
+          // The jose loop is one core; the resolver's share is per worker.
+          if (jose)
+            perRound[
+              `cold ${row.transport === 'http' ? 'HTTP' : 'gRPC'} / jose verify per core (target >= 0.8)`
+            ] = (jose.roundsRps ?? [jose.rps]).map((j) => row.rps / workers / j);
+        }
+      }
+      if (scenarios.has('jit')) {
+        log('jit (every request a new subject)');
+        rows.push(
+          ...(await only('http', () =>
+            measure('jit', 'http', main.child, () =>
+              http(main.url, 'jit-a.txt', { amount: Math.floor(jitCount / 2) }),
+            ),
+          )),
+          ...(await only('grpc', () =>
+            measure('jit', 'grpc', main.child, () =>
+              grpc(main.address, 'jit-b.txt', { amount: jitCount - Math.floor(jitCount / 2) }),
+            ),
+          )),
+        );
+      }
+      await stop(main.child);
+    }
 
-    // 5. Report.
+    if (scenarios.has('store')) {
+      log('resolver (user and negative caches off: every request queries Postgres)');
+      const store = await startResolver('store', {
+        users: { maxEntries: 0 },
+        negative: { maxEntries: 0 },
+      });
+      await http(store.url, 'store.txt', { amount: 5000 });
+      await http(store.url, 'store-1k.txt', { amount: 5000 });
+      const peak = await measure('store', 'http', store.child, () => http(store.url, 'store.txt'));
+      rows.push(peak);
+      rows.push(
+        ...(await only('grpc', () =>
+          measure('store', 'grpc', store.child, () => grpc(store.address, 'store.txt')),
+        )),
+      );
+      const half = Math.max(1, Math.floor(peak.rps / 2));
+      log(`store at half its peak: ${half} req/s, open loop`);
+      rows.push(
+        await measure('store @ half peak rate (open loop)', 'http', store.child, () =>
+          runChild(
+            'load-paced.js',
+            {
+              url: store.url,
+              tokens: join(work, 'store.txt'),
+              rate: half,
+              duration,
+              connections: 64,
+            },
+            load,
+          ),
+        ),
+      );
+      const small = await measure('store, 1k-user working set', 'http', store.child, () =>
+        http(store.url, 'store-1k.txt'),
+      );
+      rows.push(small);
+      perRound[`store: ${users.toLocaleString()} users / 1k working set (target >= 0.9)`] = [
+        peak.rps / small.rps,
+      ];
+      await stop(store.child);
+    }
+
+    // 4. Report.
     const find = (s: string, t: Row['transport']) =>
       rows.find((r) => r.scenario === s && r.transport === t);
-    const ratio = (a?: Row, b?: Row) => (a && b && b.rps ? a.rps / b.rps : NaN);
-    const ratios = {
-      'warm HTTP / bare Fastify (target >= 0.6)': ratio(
+    const cpuRatio = (a?: Row, b?: Row) =>
+      a?.cpuUsPerRequest && b?.cpuUsPerRequest ? b.cpuUsPerRequest / a.cpuUsPerRequest : NaN;
+    const costRatios = {
+      'warm HTTP, server CPU per request: bare Fastify / resolver': cpuRatio(
         find('warm', 'http'),
         find('baseline bare fastify', 'http'),
       ),
-      'warm HTTP / bare Nest+Fastify (framework ceiling)': ratio(
-        find('warm', 'http'),
-        find('baseline bare nest+fastify', 'http'),
-      ),
-      'warm gRPC / bare grpc-js (target >= 0.6)': ratio(
+      'warm gRPC, server CPU per request: bare grpc-js / resolver': cpuRatio(
         find('warm', 'grpc'),
         find('baseline bare grpc-js', 'grpc'),
       ),
-      'cold HTTP / jose verify per core (target >= 0.8)':
-        ratio(find('cold token', 'http'), find('baseline jose verify', 'cpu')) / workers,
-      'cold gRPC / jose verify per core (target >= 0.8)':
-        ratio(find('cold token', 'grpc'), find('baseline jose verify', 'cpu')) / workers,
-      [`store: ${users.toLocaleString()} users / 1k working set (target >= 0.9)`]: ratio(
-        find('store', 'http'),
-        find('store, 1k-user working set', 'http'),
-      ),
     };
-    const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+    const fmt = (n: number | undefined, d = 1) =>
+      n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-';
     const lines = [
-      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; ${connections} connections; load generator in a separate process`,
+      `machine: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; ${connections} connections; load: ${generator} (HTTP), grpc-js (gRPC), separate processes; ${pinning ? `servers pinned to core ${pinning.server}, load generators to ${pinning.load}` : 'not pinned'}; warm rows: median of ${rounds} alternating rounds`,
       '',
-      '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | max RSS/process MB |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | max RSS/process MB |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
-          `| ${r.scenario} | ${r.transport} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${r.rssMb === undefined ? '-' : fmt(r.rssMb, 0)} |`,
+          `| ${r.scenario} | ${r.transport} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${fmt(r.rssMb, 0)} |`,
       ),
       '',
-      '| ratio | value |',
-      '|---|---:|',
-      ...Object.entries(ratios).map(([k, v]) => `| ${k} | ${fmt(v, 2)} |`),
+      '| ratio (median of rounds) | value | each round |',
+      '|---|---:|---|',
+      ...Object.entries(perRound).map(
+        ([k, v]) => `| ${k} | ${fmt(middle(v), 2)} | ${v.map((x) => fmt(x, 2)).join(', ')} |`,
+      ),
+      ...Object.entries(costRatios).map(([k, v]) => `| ${k} | ${fmt(v, 2)} | |`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     const resultsDir = join(ROOT, 'bench', 'results');
@@ -489,7 +644,20 @@ async function main(): Promise<void> {
     await writeFile(
       file,
       JSON.stringify(
-        { at: new Date().toISOString(), users, workers, connections, duration, rows, ratios },
+        {
+          at: new Date().toISOString(),
+          users,
+          workers,
+          connections,
+          duration,
+          generator,
+          pinning,
+          rows,
+          ratios: Object.fromEntries(
+            Object.entries(perRound).map(([k, v]) => [k, { median: middle(v), rounds: v }]),
+          ),
+          costRatios,
+        },
         null,
         2,
       ),
