@@ -4,12 +4,19 @@
  */
 export abstract class Clock {
   abstract now(): Date;
+  /** The same instant in epoch milliseconds, without allocating a Date (hot path). */
+  nowMs(): number {
+    return this.now().getTime();
+  }
 }
 
 /** The wall clock. */
 export class SystemClock extends Clock {
   now(): Date {
     return new Date();
+  }
+  override nowMs(): number {
+    return Date.now();
   }
 }
 

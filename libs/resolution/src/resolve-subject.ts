@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash as digest, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import {
@@ -30,8 +30,9 @@ import { assertUsable } from './user-status';
  * reason; transports only translate. Counts and logs exactly once per call.
  *
  * Fast path: a repeated token whose user is cached is answered from memory — no signature check,
- * no SQL — but still against the in-memory deny-list and the cached user's status and
- * `tokens_valid_after`, which database notifications keep current.
+ * no SQL, and no promise chain or deadline, since it cannot wait on anything — but still against
+ * the in-memory deny-list and the cached user's status and `tokens_valid_after`, which database
+ * notifications keep current.
  */
 @Injectable()
 export class ResolveSubject {
@@ -57,10 +58,19 @@ export class ResolveSubject {
     const trace: Trace = { issuer: UNKNOWN_ISSUER, phase: 'request' };
     const timeoutMs = this.config.lifecycle.requestTimeoutMs;
     try {
-      // The deadline bounds the whole answer; who ran out of time decides the reason.
-      const resolution = await withDeadline(this.run(request, trace), timeoutMs, () =>
-        deadlineExceeded(trace.phase, timeoutMs),
+      const raw = extractToken(
+        request.token,
+        request.authorization,
+        this.config.limits.maxTokenBytes,
       );
+      const hash = digest('sha256', raw, 'base64url');
+      // The deadline bounds every answer that waits; who ran out of time decides the reason.
+      const cached = this.cachedToken(hash);
+      const resolution =
+        (cached && this.fromMemory(cached, trace)) ??
+        (await withDeadline(this.run(raw, hash, cached, trace), timeoutMs, () =>
+          deadlineExceeded(trace.phase, timeoutMs),
+        ));
       this.metrics.record(
         request.transport,
         trace.issuer,
@@ -92,17 +102,37 @@ export class ResolveSubject {
     }
   }
 
-  private async run(request: ResolveRequest, trace: Trace): Promise<Resolution> {
-    const raw = extractToken(
-      request.token,
-      request.authorization,
-      this.config.limits.maxTokenBytes,
-    );
-    const hash = createHash('sha256').update(raw).digest('base64url');
-    const nowMs = this.clock.now().getTime();
-    let token = this.caches.getToken(hash);
+  /**
+   * The answer when everything it needs is in memory: a cached token, a trusted deny-list and a
+   * cached user. `undefined` sends the request down the full path.
+   */
+  private fromMemory(token: CachedToken, trace: Trace): Resolution | undefined {
+    const jti = token.info.jti;
+    if (jti && this.caches.isRevoked(token.issuer, jti) !== false) return undefined;
+    const user = this.caches.getUser(token.key);
+    // The full path then skips the user cache: it was just asked (and counted a miss).
+    if (!user) return void (trace.userCacheMissed = true);
+    trace.issuer = token.issuer;
+    trace.subject = token.key.subject;
+    return answer(token, user, 'CACHE');
+  }
+
+  /** The verified-token cache entry, if still valid. */
+  private cachedToken(hash: string): CachedToken | undefined {
+    const token = this.caches.getToken(hash);
     // A cached entry never outlives `exp`, but the clock tolerance must not extend it either.
-    if (token?.expiresAtMs !== undefined && token.expiresAtMs <= nowMs) token = undefined;
+    if (token?.expiresAtMs !== undefined && token.expiresAtMs <= this.clock.nowMs())
+      return undefined;
+    return token;
+  }
+
+  private async run(
+    raw: string,
+    hash: string,
+    cached: CachedToken | undefined,
+    trace: Trace,
+  ): Promise<Resolution> {
+    let token = cached;
     let verified: VerifiedToken | undefined;
     if (!token) {
       const decoded = this.verifier.decode(raw);
@@ -126,7 +156,7 @@ export class ResolveSubject {
     await this.checkRevoked(token);
 
     let source: ResolutionSource = 'CACHE';
-    let user = this.caches.getUser(token.key);
+    let user = trace.userCacheMissed ? undefined : this.caches.getUser(token.key);
     if (!user) {
       const found = await this.lookup(token.key);
       user = found.user ?? undefined;
@@ -151,23 +181,7 @@ export class ResolveSubject {
         source = 'PROVISIONED';
       }
     }
-    if (user.kind !== token.key.kind) {
-      throw new ResolutionError(
-        'USER_NOT_FOUND',
-        `the subject maps to a ${user.kind}, the token is a ${token.key.kind} token`,
-      );
-    }
-    if (
-      user.tokensValidAfter &&
-      (token.issuedAtMs === undefined || token.issuedAtMs < user.tokensValidAfter.getTime())
-    ) {
-      throw new ResolutionError(
-        'TOKEN_REVOKED',
-        'token issued before the user signed out everywhere',
-      );
-    }
-    assertUsable(user);
-    return { principal: toPrincipal(user), token: token.info, source };
+    return answer(token, user, source);
   }
 
   private async checkRevoked(token: CachedToken): Promise<void> {
@@ -235,6 +249,8 @@ interface Trace {
   issuer: string;
   phase: Phase;
   subject?: string;
+  /** The memory-only path already looked this user up in the cache, and missed. */
+  userCacheMissed?: boolean;
 }
 
 /** The gateway's view of the request for the log line: bounded in number and length. */
@@ -245,6 +261,38 @@ function boundedContext(context: ResolveRequest['context']): Record<string, stri
     .slice(0, MAX_CONTEXT_FIELDS)
     .map(([k, v]) => [k.replace(/[^A-Za-z0-9_]/g, '_'), v.slice(0, MAX_CONTEXT_VALUE)]);
   return entries.length ? Object.fromEntries(entries) : undefined;
+}
+
+/** The checks every answer passes, from memory or not, and the answer itself. */
+function answer(token: CachedToken, user: UserRecord, source: ResolutionSource): Resolution {
+  if (user.kind !== token.key.kind) {
+    throw new ResolutionError(
+      'USER_NOT_FOUND',
+      `the subject maps to a ${user.kind}, the token is a ${token.key.kind} token`,
+    );
+  }
+  if (
+    user.tokensValidAfter &&
+    (token.issuedAtMs === undefined || token.issuedAtMs < user.tokensValidAfter.getTime())
+  ) {
+    throw new ResolutionError(
+      'TOKEN_REVOKED',
+      'token issued before the user signed out everywhere',
+    );
+  }
+  assertUsable(user);
+  return { principal: principalOf(user), token: token.info, source };
+}
+
+/**
+ * A user record's principal, built once per record: cached records are shared and never
+ * mutated (a change replaces the record), so the principal can be shared with them.
+ */
+const principals = new WeakMap<UserRecord, Principal>();
+function principalOf(user: UserRecord): Principal {
+  let principal = principals.get(user);
+  if (!principal) principals.set(user, (principal = toPrincipal(user)));
+  return principal;
 }
 
 function toPrincipal(user: UserRecord): Principal {

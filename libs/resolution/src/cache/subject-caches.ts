@@ -14,10 +14,19 @@ export interface CachedToken {
   readonly expiresAtMs?: number;
 }
 
-/** The user-cache key of a lookup key. */
+/**
+ * The user-cache key of a lookup key. A cached token keeps its lookup key object, so the string
+ * is built once per token rather than on every warm request (and V8 keeps its hash with it).
+ */
 export function userCacheKey(key: LookupKey): string {
-  return `${key.kind}\u0000${key.strategy}\u0000${key.issuer}\u0000${key.tenant}\u0000${key.subject}`;
+  let k = userKeys.get(key);
+  if (k === undefined) {
+    k = `${key.kind}\u0000${key.strategy}\u0000${key.issuer}\u0000${key.tenant}\u0000${key.subject}`;
+    userKeys.set(key, k);
+  }
+  return k;
 }
+const userKeys = new WeakMap<LookupKey, string>();
 
 /**
  * The resolver's three caches and its in-memory `jti` deny-list. They are used only while
@@ -57,7 +66,7 @@ export class SubjectCaches {
   }
 
   private now(): number {
-    return this.clock.now().getTime();
+    return this.clock.nowMs();
   }
 
   getToken(hash: string): CachedToken | undefined {

@@ -20,6 +20,22 @@ describe('TtlCache', () => {
     expect(counts).toEqual({ hit: 2, miss: 2, evict: 1 });
   });
 
+  it('gives a used entry a second chance, never evicts the entry being added, stays bounded', () => {
+    const cache = new TtlCache<string, number>(3);
+    for (const k of ['a', 'b', 'c']) cache.set(k, 1, 100);
+    for (const k of ['a', 'b', 'c']) cache.get(k, 0);
+    cache.set('d', 1, 100); // every entry was used: each loses its mark, then the oldest goes
+    expect([...cache.live(0)].map(([k]) => k).sort()).toEqual(['b', 'c', 'd']);
+    // A hot entry survives a stream of one-off entries (a scan of cold tokens).
+    for (let i = 0; i < 100; i++) {
+      cache.get('b', 0);
+      cache.set(`x${i}`, 1, 100);
+      expect(cache.peek(`x${i}`, 0)).toBe(1);
+      expect(cache.size).toBe(3);
+    }
+    expect(cache.peek('b', 0)).toBe(1);
+  });
+
   it('peek neither counts nor refreshes; a zero bound stores nothing', () => {
     const cache = new TtlCache<string, number>(1);
     cache.set('a', 1, 10);
