@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { type Outcome, REASON_CODES, REASON_TABLE, type ReasonCode } from '@resolver/reasons';
+import { FastHistogram } from './fast-histogram';
 import { TRANSPORTS, type Transport } from './transport';
 
 /** The issuer label for tokens whose issuer is not configured: never the raw `iss` (cardinality). */
@@ -25,19 +26,34 @@ export interface KeyAge {
  */
 export class ResolverMetrics {
   readonly registry = new Registry();
+  /**
+   * Hot-path counts wait here as plain numbers and reach their prom-client counters when a
+   * registry reads them (every read runs the counters' `collect` first): a prom-client child's
+   * `inc` re-hashes and re-validates its labels each time, which showed in the warm-path profile.
+   */
+  private readonly pending: { count: number; counter: { inc(n: number): void } }[] = [];
+  private readonly flush = () => {
+    for (const p of this.pending) {
+      if (p.count === 0) continue;
+      p.counter.inc(p.count);
+      p.count = 0;
+    }
+  };
+
   readonly resolutions = new Counter({
     name: 'resolver_resolutions_total',
     help: 'Resolutions by outcome (resolved|refused|unavailable), reason code (NONE on success), issuer and transport.',
     labelNames: ['outcome', 'reason', 'issuer', 'transport'] as const,
     registers: [this.registry],
+    collect: this.flush,
   });
-  readonly duration = new Histogram({
-    name: 'resolver_resolution_duration_seconds',
-    help: 'Time to answer a resolution, by transport and outcome.',
-    labelNames: ['transport', 'outcome'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  readonly duration = new FastHistogram(
+    'resolver_resolution_duration_seconds',
+    'Time to answer a resolution, by transport and outcome.',
+    ['transport', 'outcome'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
   readonly jit = new Counter({
     name: 'resolver_jit_provisioning_total',
     help: 'Just-in-time provisioning attempts by issuer and result (created|existing|rejected|error).',
@@ -55,6 +71,7 @@ export class ResolverMetrics {
     help: 'Cache lookups by cache (token|user|negative) and result (hit|miss).',
     labelNames: ['cache', 'result'] as const,
     registers: [this.registry],
+    collect: this.flush,
   });
   readonly cacheEvictions = new Counter({
     name: 'resolver_cache_evictions_total',
@@ -70,7 +87,7 @@ export class ResolverMetrics {
   /** Bounded: transports × (configured issuers + unknown) × (reasons + success). */
   private readonly recordChildren = new Map<
     string,
-    { count: { inc(): void }; latency: { observe(v: number): void } }
+    { count: { count: number }; latency: { observe(v: number): void } }
   >();
   readonly internalErrors = new Counter({
     name: 'resolver_internal_errors_total',
@@ -122,10 +139,21 @@ export class ResolverMetrics {
 
   /** Hit/miss/eviction counters for one cache. */
   cacheObserver(cache: 'token' | 'user' | 'negative') {
-    const hit = this.cacheRequests.labels(cache, 'hit');
-    const miss = this.cacheRequests.labels(cache, 'miss');
+    const hit = this.pendingCount(this.cacheRequests.labels(cache, 'hit'));
+    const miss = this.pendingCount(this.cacheRequests.labels(cache, 'miss'));
     const evicted = this.cacheEvictions.labels(cache);
-    return { hit: () => hit.inc(), miss: () => miss.inc(), evict: (n = 1) => evicted.inc(n) };
+    return {
+      hit: () => void hit.count++,
+      miss: () => void miss.count++,
+      evict: (n = 1) => evicted.inc(n),
+    };
+  }
+
+  /** A count kept as a plain number until the next registry read (see {@link flush}). */
+  private pendingCount(counter: { inc(n: number): void }): { count: number } {
+    const p = { count: 0, counter };
+    this.pending.push(p);
+    return p;
   }
 
   /** Where {@link dbPool} reads from (the pool exists only once the app is built). */
@@ -166,12 +194,14 @@ export class ResolverMetrics {
     if (!children) {
       const outcome: Outcome = reason ? REASON_TABLE[reason].outcome : 'resolved';
       children = {
-        count: this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport),
+        count: this.pendingCount(
+          this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport),
+        ),
         latency: this.duration.labels(transport, outcome),
       };
       this.recordChildren.set(key, children);
     }
-    children.count.inc();
+    children.count.count++;
     children.latency.observe(seconds);
   }
 }
