@@ -476,6 +476,27 @@ describe('ResolveSubject over HTTP and gRPC (real app, real Postgres, fixture JW
       const res = await app.resolveHttp({ body: { token: 12345 } });
       expect([res.status, res.body.reason]).toEqual([401, 'TOKEN_MALFORMED']);
     });
+
+    it('a body the parser refuses is a 4xx problem document naming the cause, not a 500', async () => {
+      const post = (body: string, type: string) =>
+        fetch(`${app.url}/v1/resolve`, {
+          method: 'POST',
+          headers: { 'content-type': type, 'x-request-id': 'bad-body-1' },
+          body,
+        });
+      for (const [res, status, detail] of [
+        [await post('{"token": ', 'application/json'), 400, /JSON/],
+        [await post('<token/>', 'application/xml'), 415, /media type/i],
+        [await post(`{"token":"${'x'.repeat(70_000)}"}`, 'application/json'), 413, /body/i],
+      ] as const) {
+        expect(res.status).toBe(status);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        expect(res.headers.get('x-request-id')).toBe('bad-body-1');
+        const problem = (await res.json()) as { status: number; detail: string };
+        expect(problem.status).toBe(status);
+        expect(problem.detail).toMatch(detail);
+      }
+    });
   });
 
   describe('metrics and health', () => {

@@ -26,7 +26,7 @@ import { MigrateOnBoot } from './health/migrate-on-boot';
 import { Readiness } from './health/readiness';
 import { DEV_ISSUER, DevIssuerController } from './http/dev-issuer.controller';
 import { MetricsController } from './http/metrics.controller';
-import { ResolveController } from './http/resolve.controller';
+import { ResolveRoute } from './http/resolve.route';
 
 /** What the bootstrap has already built (async, before Nest starts) and hands to the module. */
 export interface AppParts {
@@ -53,13 +53,13 @@ export class AppModule {
       { provide: HealthImplementation, useValue: parts.grpcHealth },
       MigrateOnBoot,
       ResolveSubject,
+      ResolveRoute,
       SubjectCaches,
       CacheCoherence,
       GatewayAuthorizer,
       Readiness,
     ];
     const controllers: DynamicModule['controllers'] = [
-      ResolveController,
       SubjectResolverGrpcController,
       ForwardAuthController,
       ExtAuthzGrpcController,

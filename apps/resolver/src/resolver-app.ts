@@ -127,14 +127,13 @@ export async function startResolver(
       { logger: nestLogger, abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-    fastify.addHook('onRequest', (request, reply, done) => {
-      void reply.header(REQUEST_ID_HEADER, request.id);
-      done();
-    });
-    // Once shutdown begins, every response closes its connection: a keep-alive connection that
-    // was busy when the listener closed would otherwise hold the close open until it times out.
+    // One hook for every response (a hook per concern costs on every request): the request id
+    // is echoed, and once shutdown begins every response closes its connection — a keep-alive
+    // connection that was busy when the listener closed would otherwise hold the close open
+    // until it times out.
     let closing = false;
-    fastify.addHook('onSend', (_request, reply, payload, done) => {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      void reply.header(REQUEST_ID_HEADER, request.id);
       if (closing) void reply.header('connection', 'close');
       done(null, payload);
     });

@@ -1,18 +1,28 @@
-import type { Resolution } from '@resolver/resolution';
+import type { Resolution, TokenInfo } from '@resolver/resolution';
+
+type TokenJson = ReturnType<typeof toTokenJson>;
+
+/**
+ * Token infos come from the verified-token cache and are immutable, so each one's JSON (with
+ * its RFC 3339 times) is built once, not on every warm request.
+ */
+const tokenJson = new WeakMap<TokenInfo, TokenJson>();
+
+function toTokenJson(t: TokenInfo) {
+  return {
+    issuer: t.issuer,
+    subject: t.subject,
+    audience: t.audience,
+    expiresAt: t.expiresAt?.toISOString(),
+    issuedAt: t.issuedAt?.toISOString(),
+    jti: t.jti,
+    scopes: t.scopes,
+  };
+}
 
 /** Resolution -> the proto-JSON shape of ResolveSubjectResponse (lowerCamelCase, RFC 3339 times). */
 export function toResolutionJson(r: Resolution) {
-  return {
-    principal: r.principal,
-    token: {
-      issuer: r.token.issuer,
-      subject: r.token.subject,
-      audience: r.token.audience,
-      expiresAt: r.token.expiresAt?.toISOString(),
-      issuedAt: r.token.issuedAt?.toISOString(),
-      jti: r.token.jti,
-      scopes: r.token.scopes,
-    },
-    source: r.source,
-  };
+  let token = tokenJson.get(r.token);
+  if (!token) tokenJson.set(r.token, (token = toTokenJson(r.token)));
+  return { principal: r.principal, token, source: r.source };
 }
