@@ -39,7 +39,12 @@ export class SubjectCaches {
   readonly tokens: TtlCache<string, CachedToken>;
   readonly users: TtlCache<string, UserRecord>;
   readonly negative: TtlCache<string, true>;
-  private readonly keysByUser = new Map<string, Set<string>>();
+  /**
+   * Cache keys by user id, for invalidation. Nearly every user has one key, so it is held as a
+   * plain string until a second one appears: a Set per cached user was a large share of the
+   * cache's memory.
+   */
+  private readonly keysByUser = new Map<string, string | string[]>();
   private readonly revoked = new Map<string, number>();
   private coherentSince: number | undefined;
   /** What the caches held when coherence was lost, kept only for outage mode. */
@@ -87,14 +92,21 @@ export class SubjectCaches {
   }
 
   putUser(key: LookupKey, user: UserRecord): void {
-    if (!this.coherent) return;
+    if (!this.coherent || this.users.maxEntries <= 0) return;
     const k = userCacheKey(key);
     this.users.set(k, user, this.now() + this.config.cache.users.ttlSeconds * 1000);
-    // The id index only grows between invalidations; past twice the cache bound, start over.
-    if (this.keysByUser.size > 2 * Math.max(1, this.users.maxEntries)) this.flush();
-    let keys = this.keysByUser.get(user.id);
-    if (!keys) this.keysByUser.set(user.id, (keys = new Set()));
-    keys.add(k);
+    // The id index only grows between invalidations; past twice the cache bound, start the
+    // user cache over. Only the user cache: verified tokens do not depend on the index (and
+    // flushing them here made every token be verified again, see the bench's store scenario).
+    if (this.keysByUser.size > 2 * this.users.maxEntries) {
+      this.users.clear();
+      this.keysByUser.clear();
+    }
+    const keys = this.keysByUser.get(user.id);
+    if (keys === undefined) this.keysByUser.set(user.id, k);
+    else if (typeof keys === 'string') {
+      if (keys !== k) this.keysByUser.set(user.id, [keys, k]);
+    } else if (!keys.includes(k)) keys.push(k);
   }
 
   isKnownMissing(key: LookupKey): boolean {
@@ -132,7 +144,8 @@ export class SubjectCaches {
       return;
     }
     if (!event.userId) return this.reset();
-    for (const k of this.keysByUser.get(event.userId) ?? []) this.users.delete(k);
+    const keys = this.keysByUser.get(event.userId) ?? [];
+    for (const k of typeof keys === 'string' ? [keys] : keys) this.users.delete(k);
     this.keysByUser.delete(event.userId);
     // A new user or link may answer a subject we remembered as missing; the negative cache is
     // small and short-lived, so drop it whole rather than guess which keys the change touches.
