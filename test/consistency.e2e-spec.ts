@@ -1,5 +1,4 @@
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import { Client, type Pool } from 'pg';
 import { TokenVerifier } from '@resolver/tokens';
 import { createTestDatabase, sqlPool } from './support/database';
 import { JwksServer } from './support/jwks-server';
@@ -116,10 +115,10 @@ describe('caches that never lie (two replicas on one database)', () => {
 
   it('answers a repeated token for a cached user with no crypto and no SQL', async () => {
     const { token: t } = await userWithToken('fast');
-    const dataSource = a.resolver.app.get(DataSource);
     const issuer = a.resolver.app.get(TokenVerifier).issuer(ISS);
     if (!issuer) throw new Error('issuer missing');
-    const queries = jest.spyOn(dataSource, 'query');
+    // Every statement this process sends, through TypeORM or straight on its pool.
+    const queries = jest.spyOn(Client.prototype, 'query');
     const verifications = jest.spyOn(issuer, 'verify');
     try {
       for (let i = 0; i < 5; i++) {
@@ -140,15 +139,16 @@ describe('caches that never lie (two replicas on one database)', () => {
       identities: [{ issuer: ISS, subject: 'flight' }],
     });
     const t = await token({ sub: 'flight' });
-    const dataSource = a.resolver.app.get(DataSource);
-    const queries = jest.spyOn(dataSource, 'query');
+    const queries = jest.spyOn(Client.prototype, 'query');
     try {
       const results = await Promise.all(
         Array.from({ length: 20 }, () => a.resolveHttp({ token: t })),
       );
       expect(results.every((r) => r.status === 200)).toBe(true);
       const lookups = queries.mock.calls.filter(([sql]) =>
-        String(sql).includes('FROM external_identities e JOIN users u'),
+        (typeof sql === 'string' ? sql : ((sql as { text?: string })?.text ?? '')).includes(
+          'FROM external_identities e JOIN users u',
+        ),
       );
       expect(lookups).toHaveLength(1);
     } finally {
