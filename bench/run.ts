@@ -30,6 +30,8 @@ interface Row extends RunResult {
   rssMb?: number;
   /** CPU time (user + system) the server process(es) spent per request answered. */
   cpuUsPerRequest?: number;
+  /** V8 heap in use after the run (the resolver's own metric; summed over workers). */
+  heapUsedMb?: number;
   /** Every round's req/s, when the row is the median of several. */
   roundsRps?: number[];
 }
@@ -144,6 +146,17 @@ function maxRssMb(pid: number | undefined): number | undefined {
   return Math.max(read(pid), ...childPids(pid).map(read));
 }
 
+async function heapUsedMb(metricsUrl: string | undefined): Promise<number | undefined> {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const bytes = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
+    return bytes ? Number(bytes) / 2 ** 20 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function bar(done: number, total: number): string {
   const width = 30;
   const filled = Math.round((done / total) * width);
@@ -169,7 +182,11 @@ async function seed(url: string, users: number): Promise<void> {
     else if (to === users || (to / chunk) % 5 === 0) log(`seeding users ${bar(to, users)}`);
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
-  await client.query('ANALYZE users; ANALYZE external_identities');
+  // Vacuumed and checkpointed now, so autovacuum and a checkpoint do not run during the load
+  // (the database shares its core with the load generators).
+  await client.query('VACUUM ANALYZE users');
+  await client.query('VACUUM ANALYZE external_identities');
+  await client.query('CHECKPOINT');
   await client.end();
   log(`seeded ${users.toLocaleString()} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -239,6 +256,9 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '1' },
       'cold-tokens': { type: 'string', default: '40000' },
       'jit-requests': { type: 'string', default: '5000' },
+      // Distinct users resolved at the end to fill the user cache to its default cap (50,000),
+      // so the RSS reported is that of full caches. 0 to skip.
+      'fill-users': { type: 'string', default: '50000' },
       // Warm runs and their baselines alternate, round after round; the median is reported.
       rounds: { type: 'string', default: '3' },
       // auto: wrk when installed, else autocannon.
@@ -248,6 +268,8 @@ async function main(): Promise<void> {
       pin: { type: 'boolean', default: true },
       'no-pin': { type: 'boolean', default: false },
       scenarios: { type: 'string', default: 'warm,cold,jit,store' },
+      // Extra node flags for the resolver processes (e.g. V8 heap settings to compare).
+      'node-options': { type: 'string', default: '' },
       // e.g. --transports http with --profile: a profile of the HTTP path alone.
       transports: { type: 'string', default: 'http,grpc' },
       // Writes V8 CPU profiles of the resolver processes (open in Chrome DevTools / speedscope).
@@ -260,6 +282,7 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const coldCount = Number(values['cold-tokens']);
   const jitCount = Number(values['jit-requests']);
+  const fillCount = Math.min(users, Number(values['fill-users']));
   const rounds = Math.max(1, Number(values.rounds));
   const scenarios = new Set(values.scenarios.split(',').map((s) => s.trim()));
   const transports = new Set(values.transports.split(',').map((s) => s.trim()));
@@ -293,6 +316,15 @@ async function main(): Promise<void> {
         'postgres',
       );
       serverUrl = embedded.url;
+      // Our Postgres runs beside the load generators, off the server's core, as a database
+      // server on its own machine would: backends forked later inherit the postmaster's cores.
+      const postmaster = Number(
+        readFileSync(join(work, 'pg', 'pg', 'postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      if (pinning && postmaster)
+        execFileSync('taskset', ['-a', '-p', '-c', pinning.load, String(postmaster)], {
+          stdio: 'ignore',
+        });
     }
     const dbName = `bench_${Date.now()}`;
     const admin = new Client({ connectionString: serverUrl });
@@ -341,11 +373,20 @@ async function main(): Promise<void> {
       Array.from({ length: jitCount }, (_, i) => `jit-${i}`),
       join(work, 'jit.txt'),
     );
+    if (fillCount > 0 && scenarios.has('jit'))
+      await mint(
+        privateKey,
+        ISS,
+        Array.from({ length: fillCount }, (_, i) => `u${i + 1}`),
+        join(work, 'fill.txt'),
+      );
     await writeFile(join(work, 'jit-a.txt'), jit.slice(0, Math.floor(jitCount / 2)).join('\n'));
     await writeFile(join(work, 'jit-b.txt'), jit.slice(Math.floor(jitCount / 2)).join('\n'));
 
     const rows: Row[] = [];
     const load = pinning?.load;
+    /** The resolvers' /metrics, for the V8 heap beside the RSS. */
+    const metricsUrls = new Map<ChildProcess, string>();
     /** One load run against a server process, with that process's CPU time and RSS. */
     const measure = async (
       scenario: string,
@@ -361,6 +402,7 @@ async function main(): Promise<void> {
         scenario,
         transport,
         rssMb: maxRssMb(server.pid),
+        heapUsedMb: await heapUsedMb(metricsUrls.get(server)),
         cpuUsPerRequest: r.requests ? (cpu * 1e6) / r.requests : undefined,
       };
     };
@@ -455,6 +497,7 @@ async function main(): Promise<void> {
           ...(values.profile
             ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'results', 'profiles')}`]
             : []),
+          ...values['node-options'].split(/\s+/).filter(Boolean),
           join(DIST, 'apps/resolver/src/main.js'),
         ],
         { PATH: process.env.PATH, RESOLVER_CONFIG: config, DATABASE_URL: dbUrl },
@@ -466,6 +509,7 @@ async function main(): Promise<void> {
           ).details?.listener?.cachesInUse === true,
       );
       children.push(child);
+      metricsUrls.set(child, `${url}/metrics`);
       return { child, url, address: `127.0.0.1:${grpcPort}` };
     };
 
@@ -558,6 +602,17 @@ async function main(): Promise<void> {
           )),
         );
       }
+      if (scenarios.has('jit') && fillCount > 0) {
+        log(`filling the caches: ${fillCount.toLocaleString()} distinct users`);
+        rows.push(
+          await measure(
+            `fill: ${fillCount.toLocaleString()} distinct users (caches at default caps)`,
+            'http',
+            main.child,
+            () => http(main.url, 'fill.txt', { amount: fillCount }),
+          ),
+        );
+      }
       await stop(main.child);
     }
 
@@ -569,7 +624,21 @@ async function main(): Promise<void> {
       });
       await http(store.url, 'store.txt', { amount: 5000 });
       await http(store.url, 'store-1k.txt', { amount: 5000 });
-      const peak = await measure('store', 'http', store.child, () => http(store.url, 'store.txt'));
+      // All users vs a 1k-user working set, alternating round by round (median reported).
+      const storeName = `store: ${users.toLocaleString()} users / 1k working set (target >= 0.9)`;
+      const peaks: Row[] = [];
+      const smalls: Row[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        log(`store round ${round}/${rounds}`);
+        const all = await measure('store', 'http', store.child, () => http(store.url, 'store.txt'));
+        const small = await measure('store, 1k-user working set', 'http', store.child, () =>
+          http(store.url, 'store-1k.txt'),
+        );
+        peaks.push(all);
+        smalls.push(small);
+        pairRatio(storeName, all, small);
+      }
+      const peak = median(peaks);
       rows.push(peak);
       rows.push(
         ...(await only('grpc', () =>
@@ -578,28 +647,27 @@ async function main(): Promise<void> {
       );
       const half = Math.max(1, Math.floor(peak.rps / 2));
       log(`store at half its peak: ${half} req/s, open loop`);
+      const paced = (url: string) =>
+        runChild(
+          'load-paced.js',
+          { url, tokens: join(work, 'store.txt'), rate: half, duration, connections: 64 },
+          load,
+        );
       rows.push(
         await measure('store @ half peak rate (open loop)', 'http', store.child, () =>
-          runChild(
-            'load-paced.js',
-            {
-              url: store.url,
-              tokens: join(work, 'store.txt'),
-              rate: half,
-              duration,
-              connections: 64,
-            },
-            load,
-          ),
+          paced(store.url),
         ),
       );
-      const small = await measure('store, 1k-user working set', 'http', store.child, () =>
-        http(store.url, 'store-1k.txt'),
+      // The same open-loop load against the bare Fastify handler: the floor that the machine
+      // and the generator put under any latency measured this way.
+      const floor = await startBaseline('fastify');
+      rows.push(
+        await measure('baseline bare fastify @ same rate (open loop)', 'http', floor.child, () =>
+          paced(floor.url),
+        ),
       );
-      rows.push(small);
-      perRound[`store: ${users.toLocaleString()} users / 1k working set (target >= 0.9)`] = [
-        peak.rps / small.rps,
-      ];
+      await stop(floor.child);
+      rows.push(median(smalls));
       await stop(store.child);
     }
 
@@ -621,13 +689,13 @@ async function main(): Promise<void> {
     const fmt = (n: number | undefined, d = 1) =>
       n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-';
     const lines = [
-      `machine: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; ${connections} connections; load: ${generator} (HTTP), grpc-js (gRPC), separate processes; ${pinning ? `servers pinned to core ${pinning.server}, load generators to ${pinning.load}` : 'not pinned'}; warm rows: median of ${rounds} alternating rounds`,
+      `machine: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; ${connections} connections; load: ${generator} (HTTP), grpc-js (gRPC), separate processes; ${pinning ? `servers pinned to core ${pinning.server}; load generators${process.env.DATABASE_URL ? '' : ' and Postgres'} to ${pinning.load}` : 'not pinned'}; warm and store rows: median of ${rounds} alternating rounds`,
       '',
-      '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | max RSS/process MB |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | max RSS/process MB | V8 heap used MB |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
-          `| ${r.scenario} | ${r.transport} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${fmt(r.rssMb, 0)} |`,
+          `| ${r.scenario} | ${r.transport} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${fmt(r.rssMb, 0)} | ${fmt(r.heapUsedMb, 0)} |`,
       ),
       '',
       '| ratio (median of rounds) | value | each round |',
