@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -19,6 +20,7 @@ import {
   ResolverLogger,
   ResolverMetrics,
 } from '@resolver/observability';
+import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AppModule } from './app.module';
 import { IdentityAssertionSigner } from './authz/identity-assertion';
@@ -80,6 +82,9 @@ export async function startResolver(
     config.http.bindAddress === '0.0.0.0' || config.http.bindAddress === '::'
       ? '127.0.0.1'
       : config.http.bindAddress;
+
+  const budget = cacheBudgetWarning(config.cache, getHeapStatistics().heap_size_limit);
+  if (budget) log.warn(budget);
 
   if (config.mode === 'embedded') {
     log.warn(

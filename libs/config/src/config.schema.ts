@@ -269,7 +269,10 @@ export const configFileSchema = z.strictObject({
         .prefault({}),
       users: z
         .strictObject({
-          maxEntries: z.number().int().min(0).max(10_000_000).default(50_000),
+          // About 1.4 KB of heap per cached user: 20,000 keeps a worker with full default caches
+          // within its 250 MB RSS budget (npm run bench, fill phase). A user needs to be cached
+          // only while it is active within `ttlSeconds`.
+          maxEntries: z.number().int().min(0).max(10_000_000).default(20_000),
           ttlSeconds: z.number().int().min(1).max(86_400).default(60),
         })
         .prefault({}),

@@ -10,3 +10,4 @@ export * from './user-status';
 export * from './diagnosis/diagnosis';
 export * from './diagnosis/diagnose-subject';
 export * from './diagnosis/human-time';
+export * from './cache/cache-budget';
