@@ -10,6 +10,7 @@ import { exportSPKI, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { stringify } from 'yaml';
+import { buildConfig } from '@resolver/config';
 import {
   dataSourceOptions,
   type EmbeddedDatabase,
@@ -256,9 +257,14 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '1' },
       'cold-tokens': { type: 'string', default: '40000' },
       'jit-requests': { type: 'string', default: '5000' },
-      // Distinct users resolved at the end to fill the user cache to its default cap (50,000),
-      // so the RSS reported is that of full caches. 0 to skip.
-      'fill-users': { type: 'string', default: '50000' },
+      // Distinct users resolved at the end to fill the user cache (default: to its default
+      // cap), so the RSS reported is that of full caches. 0 to skip.
+      'fill-users': {
+        type: 'string',
+        default: String(
+          buildConfig({}, {}, { source: 'defaults', baseDir: '/' }).cache.users.maxEntries,
+        ),
+      },
       // Warm runs and their baselines alternate, round after round; the median is reported.
       rounds: { type: 'string', default: '3' },
       // auto: wrk when installed, else autocannon.
@@ -268,8 +274,8 @@ async function main(): Promise<void> {
       pin: { type: 'boolean', default: true },
       'no-pin': { type: 'boolean', default: false },
       scenarios: { type: 'string', default: 'warm,cold,jit,store' },
-      // Extra node flags for the resolver processes (e.g. V8 heap settings to compare).
-      'node-options': { type: 'string', default: '' },
+      // Node flags for the resolver processes; the default is the Docker image's heap cap.
+      'node-options': { type: 'string', default: '--max-old-space-size=192' },
       // e.g. --transports http with --profile: a profile of the HTTP path alone.
       transports: { type: 'string', default: 'http,grpc' },
       // Writes V8 CPU profiles of the resolver processes (open in Chrome DevTools / speedscope).
@@ -689,7 +695,7 @@ async function main(): Promise<void> {
     const fmt = (n: number | undefined, d = 1) =>
       n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-';
     const lines = [
-      `machine: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; ${connections} connections; load: ${generator} (HTTP), grpc-js (gRPC), separate processes; ${pinning ? `servers pinned to core ${pinning.server}; load generators${process.env.DATABASE_URL ? '' : ' and Postgres'} to ${pinning.load}` : 'not pinned'}; warm and store rows: median of ${rounds} alternating rounds`,
+      `machine: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; resolver node flags: ${values['node-options'] || 'none'}; ${connections} connections; load: ${generator} (HTTP), grpc-js (gRPC), separate processes; ${pinning ? `servers pinned to core ${pinning.server}; load generators${process.env.DATABASE_URL ? '' : ' and Postgres'} to ${pinning.load}` : 'not pinned'}; warm and store rows: median of ${rounds} alternating rounds`,
       '',
       '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | max RSS/process MB | V8 heap used MB |',
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
