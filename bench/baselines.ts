@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
 import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/grpc/grpc-options';
-import { argMap } from './stats';
+import { argMap, runBenchChild } from './stats';
 
 /** The same answer the resolver gives for a cached user: the baselines return it verbatim. */
 const PRINCIPAL = {
@@ -96,7 +96,4 @@ async function main(): Promise<void> {
   process.stdout.write('READY\n');
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+runBenchChild(main);

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import { argMap, type RunResult } from './stats';
+import { argMap, type RunResult, runBenchChild } from './stats';
 
 /**
  * The cold-token baseline: a tight loop of jose `jwtVerify` over the benchmark's tokens for
  * `--seconds`, in its own process so it runs on the same core the server is pinned to.
  */
-async function main(): Promise<void> {
+async function main(): Promise<RunResult> {
   const a = argMap(process.argv.slice(2));
   const tokens = readFileSync(a.tokens as string, 'utf8')
     .split('\n')
@@ -29,10 +29,7 @@ async function main(): Promise<void> {
     errors: 0,
     requests: n,
   };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return out;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+runBenchChild(main);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/grpc/grpc-options';
-import { argMap, percentile, type RunResult } from './stats';
+import { argMap, type RunResult, runBenchChild, summarize } from './stats';
 
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null) => void) => void;
 
@@ -11,7 +11,7 @@ type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null) => void
  * identity.v1.SubjectResolver/ResolveSubject over one channel each, tokens round-robin from a
  * file, bounded by `--amount` requests or `--duration` seconds. Prints one JSON RunResult.
  */
-async function main(): Promise<void> {
+async function main(): Promise<RunResult> {
   const a = argMap(process.argv.slice(2));
   const tokens = readFileSync(a.tokens as string, 'utf8')
     .split('\n')
@@ -63,19 +63,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: callers }, (_, c) => loop(c)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const client of clients) (client as { close(): void }).close();
-  latencies.sort((x, y) => x - y);
-  const out: RunResult = {
-    rps: latencies.length / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    p999Ms: percentile(latencies, 99.9),
-    errors,
-    requests: latencies.length,
-  };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return summarize(latencies, seconds, errors);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+runBenchChild(main);

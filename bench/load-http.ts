@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { argMap, type RunResult } from './stats';
+import { argMap, type RunResult, runBenchChild } from './stats';
 
 /** The wrk script; it stays in the source tree (dist/bench -> ../../bench). */
 const WRK_SCRIPT = join(__dirname, '..', '..', 'bench', 'wrk-resolve.lua');
@@ -86,21 +86,13 @@ async function runAutocannon(a: Record<string, string>, tokens: string[]): Promi
  * `--generator wrk|autocannon`; runs bounded by count use autocannon (wrk runs for its whole
  * `-d` even once its threads stop). Prints one JSON RunResult.
  */
-async function main(): Promise<void> {
+async function main(): Promise<RunResult> {
   const a = argMap(process.argv.slice(2));
-  const out =
-    a.generator === 'wrk' && !a.amount
-      ? runWrk(a)
-      : await runAutocannon(
-          a,
-          readFileSync(a.tokens as string, 'utf8')
-            .split('\n')
-            .filter(Boolean),
-        );
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (a.generator === 'wrk' && !a.amount) return runWrk(a);
+  const tokens = readFileSync(a.tokens as string, 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  return runAutocannon(a, tokens);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+runBenchChild(main);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { argMap, percentile, type RunResult } from './stats';
+import { argMap, type RunResult, runBenchChild, summarize } from './stats';
 
 /** One keep-alive connection carrying one request at a time. */
 interface Conn {
@@ -21,7 +21,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * node:http's client cost enough per request to show in the latencies it measured.
  * Prints one JSON RunResult.
  */
-async function main(): Promise<void> {
+async function main(): Promise<RunResult> {
   const a = argMap(process.argv.slice(2));
   const url = new URL(`${a.url}/v1/resolve`);
   const requests = readFileSync(a.tokens as string, 'utf8')
@@ -99,19 +99,7 @@ async function main(): Promise<void> {
   await finished;
   const seconds = (performance.now() - start) / 1000;
   for (const c of conns) c.socket.destroy();
-  latencies.sort((x, y) => x - y);
-  const out: RunResult = {
-    rps: latencies.length / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    p999Ms: percentile(latencies, 99.9),
-    errors,
-    requests: latencies.length,
-  };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return summarize(latencies, seconds, errors);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+runBenchChild(main);

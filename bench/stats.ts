@@ -22,3 +22,29 @@ export function argMap(argv: readonly string[]): Record<string, string> {
     out[(argv[i] ?? '').replace(/^--/, '')] = argv[i + 1] ?? '';
   return out;
 }
+
+/** A latency-sample run's result: sorts `latencies` (ms) in place. */
+export function summarize(latencies: number[], seconds: number, errors: number): RunResult {
+  latencies.sort((x, y) => x - y);
+  return {
+    rps: latencies.length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    p999Ms: percentile(latencies, 99.9),
+    errors,
+    requests: latencies.length,
+  };
+}
+
+/** Runs a bench child's main: its result goes to stdout as one JSON line, a failure exits 1. */
+export function runBenchChild(main: () => Promise<RunResult | void>): void {
+  main().then(
+    (result) => {
+      if (result) process.stdout.write(`${JSON.stringify(result)}\n`);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
