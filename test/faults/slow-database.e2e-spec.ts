@@ -52,6 +52,21 @@ describe('fault: slow database', () => {
     return { answer, ms: performance.now() - started };
   };
 
+  /** With users locked, both transports answer 503 USER_STORE_UNAVAILABLE within `boundMs`. */
+  const expectUnavailableWithin = async (app: ResolverHarness, boundMs: number) => {
+    const release = await lockUsers();
+    try {
+      const http = await timed(() => httpAnswer(app.url, token));
+      const grpc = await timed(async () => grpcAnswer(await app.resolveGrpc({ token })));
+      for (const { answer, ms } of [http, grpc]) {
+        expect(answer).toMatchObject({ status: 503, reason: 'USER_STORE_UNAVAILABLE' });
+        expect(ms).toBeLessThan(boundMs);
+      }
+    } finally {
+      await release();
+    }
+  };
+
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('fault_slow');
     idp = await new JwksServer().start();
@@ -71,34 +86,14 @@ describe('fault: slow database', () => {
     const statementTimeoutMs = 400;
     const app = await start({ statementTimeoutMs }, { requestTimeoutMs: 30_000 });
     expect((await app.resolveHttp({ token })).body.reason).toBe('USER_NOT_FOUND');
-    const release = await lockUsers();
-    try {
-      const http = await timed(() => httpAnswer(app.url, token));
-      const grpc = await timed(async () => grpcAnswer(await app.resolveGrpc({ token })));
-      for (const { answer, ms } of [http, grpc]) {
-        expect(answer).toMatchObject({ status: 503, reason: 'USER_STORE_UNAVAILABLE' });
-        expect(ms).toBeLessThan(statementTimeoutMs + 1_500);
-      }
-    } finally {
-      await release();
-    }
+    await expectUnavailableWithin(app, statementTimeoutMs + 1_500);
     expect((await app.resolveHttp({ token })).body.reason).toBe('USER_NOT_FOUND');
   });
 
   it('the request deadline bounds the answer when the statement timeout is longer', async () => {
     const requestTimeoutMs = 500;
     const app = await start({ statementTimeoutMs: 20_000 }, { requestTimeoutMs });
-    const release = await lockUsers();
-    try {
-      const http = await timed(() => httpAnswer(app.url, token));
-      const grpc = await timed(async () => grpcAnswer(await app.resolveGrpc({ token })));
-      for (const { answer, ms } of [http, grpc]) {
-        expect(answer).toMatchObject({ status: 503, reason: 'USER_STORE_UNAVAILABLE' });
-        expect(ms).toBeLessThan(requestTimeoutMs + 1_500);
-      }
-    } finally {
-      await release();
-    }
+    await expectUnavailableWithin(app, requestTimeoutMs + 1_500);
     const metrics = (await app.http('/metrics')).body as string;
     expect(metrics).toMatch(
       /resolver_resolutions_total\{outcome="unavailable",reason="USER_STORE_UNAVAILABLE",issuer="https:\/\/fault-slow.idp.test",transport="grpc"\} 1\b/,

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { seedUser, sqlPool } from '../support/database';
 import { JwksServer } from '../support/jwks-server';
 import { ResolverHarness } from '../support/resolver-harness';
 import { claimsFor, TokenFactory } from '../support/token-factory';
@@ -46,19 +46,9 @@ describe('fault: user store outage under load', () => {
         },
       ],
     });
-    const client = new Client({ connectionString: pg.url });
-    await client.connect();
-    for (let i = 0; i < KNOWN_USERS; i++) {
-      const { rows } = await client.query(
-        `INSERT INTO users (email, provenance) VALUES ($1, 'admin') RETURNING id`,
-        [`known-${i}@example.com`],
-      );
-      await client.query(
-        `INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, $2, $3)`,
-        [issuer, `known-${i}`, rows[0].id],
-      );
-    }
-    await client.end();
+    const db = sqlPool(pg.url);
+    for (let i = 0; i < KNOWN_USERS; i++) await seedUser(db, issuer, { subject: `known-${i}` });
+    await db.end();
   });
 
   afterAll(async () => {
@@ -139,13 +129,12 @@ describe('fault: user store outage under load', () => {
     expect((await app.http('/health/live')).status).toBe(200);
     const metrics = (await app.http('/metrics')).body as string;
     expect(metrics).not.toMatch(/^resolver_internal_errors_total\{[^}]*\} [1-9]/m);
-    const client = new Client({ connectionString: pg.url });
-    await client.connect();
-    const { rows } = await client.query(
+    const db = sqlPool(pg.url);
+    const { rows } = await db.query(
       `SELECT count(*)::int AS links, count(DISTINCT user_id)::int AS users FROM external_identities WHERE issuer = $1`,
       [jitIssuer],
     );
-    await client.end();
+    await db.end();
     expect(rows[0].links).toBe(rows[0].users);
   });
 });
