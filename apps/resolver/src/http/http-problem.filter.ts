@@ -1,8 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { isResolutionError } from '@resolver/reasons';
-import { problemFor, sendFrameworkProblem, sendProblem } from './problem';
+import { sendFailure } from './problem';
 
 /**
  * Every HTTP failure becomes `application/problem+json`: resolution failures with their reason,
@@ -16,11 +15,11 @@ export class HttpProblemFilter implements ExceptionFilter {
   constructor(@Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (isResolutionError(exception)) {
-      const { problem, headers } = problemFor(exception.reason, this.config.domain);
-      return sendProblem(reply, problem.status, problem, headers);
-    }
-    sendFrameworkProblem(reply, exception, this.logger);
+    sendFailure(
+      host.switchToHttp().getResponse<FastifyReply>(),
+      exception,
+      this.config.domain,
+      this.logger,
+    );
   }
 }

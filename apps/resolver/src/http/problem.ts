@@ -1,6 +1,6 @@
 import { HttpException, type Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { presentReason, type ReasonCode } from '@resolver/reasons';
+import { isResolutionError, presentReason, type ReasonCode } from '@resolver/reasons';
 
 /** RFC 9457 problem document with the resolver's `reason` extension. */
 export interface Problem {
@@ -56,6 +56,23 @@ export function sendProblem(
     .headers(headers)
     .type(PROBLEM_CONTENT_TYPE)
     .send({ type: 'about:blank', status, ...body });
+}
+
+/**
+ * Any failure on the resolve surface: a resolution failure as the problem document of its
+ * reason, anything else as {@link sendFrameworkProblem} sends it.
+ */
+export function sendFailure(
+  reply: FastifyReply,
+  error: unknown,
+  realm: string,
+  logger: Logger,
+): void {
+  if (isResolutionError(error)) {
+    const { problem, headers } = problemFor(error.reason, realm);
+    return sendProblem(reply, problem.status, problem, headers);
+  }
+  sendFrameworkProblem(reply, error, logger);
 }
 
 /**

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { isResolutionError } from '@resolver/reasons';
 import { ResolveSubject } from '@resolver/resolution';
-import { problemFor, sendFrameworkProblem, sendProblem } from './problem';
+import { sendFailure } from './problem';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
 import { toResolutionJson } from './resolution-json';
 
@@ -35,7 +34,8 @@ export class ResolveRoute implements OnModuleInit {
       schema: RESOLUTION_RESPONSE_SCHEMA,
       handler: (request) => this.resolve(request),
       // Also sees the body parser's errors (malformed JSON, wrong content type, too large).
-      errorHandler: (error, _request, reply) => this.fail(error, reply),
+      errorHandler: (error, _request, reply) =>
+        sendFailure(reply, error, this.config.domain, this.logger),
     });
   }
 
@@ -52,13 +52,5 @@ export class ResolveRoute implements OnModuleInit {
         requestId: request.id,
       }),
     );
-  }
-
-  private fail(error: unknown, reply: FastifyReply): void {
-    if (isResolutionError(error)) {
-      const { problem, headers } = problemFor(error.reason, this.config.domain);
-      return sendProblem(reply, problem.status, problem, headers);
-    }
-    sendFrameworkProblem(reply, error, this.logger);
   }
 }
