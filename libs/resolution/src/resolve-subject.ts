@@ -66,11 +66,15 @@ export class ResolveSubject {
       const hash = digest('sha256', raw, 'base64url');
       // The deadline bounds every answer that waits; who ran out of time decides the reason.
       const cached = this.cachedToken(hash);
+      // The user cache is asked here only when the in-memory deny-list can answer for the token.
+      const trusted = cached !== undefined && this.clearInMemory(cached);
+      const user = trusted ? this.caches.getUser(cached.key) : undefined;
       const resolution =
-        (cached && this.fromMemory(cached, trace)) ??
-        (await withDeadline(this.run(raw, hash, cached, trace), timeoutMs, () =>
-          deadlineExceeded(trace.phase, timeoutMs),
-        ));
+        cached && user
+          ? this.fromMemory(cached, user, trace)
+          : await withDeadline(this.run(raw, hash, cached, trusted, trace), timeoutMs, () =>
+              deadlineExceeded(trace.phase, timeoutMs),
+            );
       this.metrics.record(
         request.transport,
         trace.issuer,
@@ -102,16 +106,14 @@ export class ResolveSubject {
     }
   }
 
-  /**
-   * The answer when everything it needs is in memory: a cached token, a trusted deny-list and a
-   * cached user. `undefined` sends the request down the full path.
-   */
-  private fromMemory(token: CachedToken, trace: Trace): Resolution | undefined {
+  /** True when the in-memory deny-list is trusted and does not list the token's `jti`. */
+  private clearInMemory(token: CachedToken): boolean {
     const jti = token.info.jti;
-    if (jti && this.caches.isRevoked(token.issuer, jti) !== false) return undefined;
-    const user = this.caches.getUser(token.key);
-    // The full path then skips the user cache: it was just asked (and counted a miss).
-    if (!user) return void (trace.userCacheMissed = true);
+    return !jti || this.caches.isRevoked(token.issuer, jti) === false;
+  }
+
+  /** The answer when everything it needs was in memory: a cached token and a cached user. */
+  private fromMemory(token: CachedToken, user: UserRecord, trace: Trace): Resolution {
     trace.issuer = token.issuer;
     trace.subject = token.key.subject;
     return answer(token, user, 'CACHE');
@@ -126,10 +128,15 @@ export class ResolveSubject {
     return token;
   }
 
+  /**
+   * The full path. `userCacheAsked`: the caller already asked the user cache for this token's
+   * key and missed, so it is not asked (and counted) twice.
+   */
   private async run(
     raw: string,
     hash: string,
     cached: CachedToken | undefined,
+    userCacheAsked: boolean,
     trace: Trace,
   ): Promise<Resolution> {
     let token = cached;
@@ -156,7 +163,7 @@ export class ResolveSubject {
     await this.checkRevoked(token);
 
     let source: ResolutionSource = 'CACHE';
-    let user = trace.userCacheMissed ? undefined : this.caches.getUser(token.key);
+    let user = userCacheAsked ? undefined : this.caches.getUser(token.key);
     if (!user) {
       const found = await this.lookup(token.key);
       user = found.user ?? undefined;
@@ -249,8 +256,6 @@ interface Trace {
   issuer: string;
   phase: Phase;
   subject?: string;
-  /** The memory-only path already looked this user up in the cache, and missed. */
-  userCacheMissed?: boolean;
 }
 
 /** The gateway's view of the request for the log line: bounded in number and length. */
