@@ -1,3 +1,4 @@
+import './v8-flags';
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
