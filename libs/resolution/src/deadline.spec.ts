@@ -23,6 +23,34 @@ describe('withDeadline', () => {
     expect(isResolutionError(error) && error.reason).toBe('USER_STORE_UNAVAILABLE');
   });
 
+  it('keeps every other deadline when entries settle or expire out of order', async () => {
+    const settle: ((v: string) => void)[] = [];
+    const work = () => new Promise<string>((r) => settle.push(r));
+    // Dues 100..500 ms; the second and fourth settle early, two more share the first due.
+    const answers = [100, 200, 300, 400, 500, 100, 100].map((ms, i) =>
+      withDeadline(work(), ms, () => new Error(`late ${i}`)).catch((e: Error) => e.message),
+    );
+    settle[1]?.('two');
+    settle[3]?.('four');
+    await Promise.resolve();
+    jest.advanceTimersByTime(100 + DEADLINE_GRANULARITY_MS);
+    jest.advanceTimersByTime(200);
+    // A late settle of an expired one changes nothing; the last one settles in time.
+    settle[0]?.('too late');
+    settle[4]?.('five');
+    await Promise.resolve();
+    jest.advanceTimersByTime(500);
+    expect(await Promise.all(answers)).toEqual([
+      'late 0',
+      'two',
+      'late 2',
+      'four',
+      'five',
+      'late 5',
+      'late 6',
+    ]);
+  });
+
   it('blames the dependency the resolution was waiting on', () => {
     expect(deadlineExceeded('keys', 1).reason).toBe('KEYS_UNAVAILABLE');
     expect(deadlineExceeded('store', 1).reason).toBe('USER_STORE_UNAVAILABLE');

@@ -36,10 +36,10 @@ import { assertUsable } from './user-status';
  */
 @Injectable()
 export class ResolveSubject {
-  private readonly lookups = new SingleFlight<
-    string,
-    { user: UserRecord | null; source: ResolutionSource }
-  >();
+  private readonly lookups = new SingleFlight<{
+    user: UserRecord | null;
+    source: ResolutionSource;
+  }>();
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
@@ -286,11 +286,18 @@ function answer(token: CachedToken, user: UserRecord, source: ResolutionSource):
     );
   }
   assertUsable(user);
-  return { principal: principalOf(user), token: token.info, source };
+  // Memoised only for a record from the user cache, which is seen again: a record just read
+  // from the store is usually garbage after this answer, and a WeakMap entry keyed on it only
+  // adds work for V8's collectors (ephemeron tables are traced on every collection).
+  return {
+    principal: source === 'CACHE' ? principalOf(user) : toPrincipal(user),
+    token: token.info,
+    source,
+  };
 }
 
 /**
- * A user record's principal, built once per record: cached records are shared and never
+ * A cached user record's principal, built once per record: cached records are shared and never
  * mutated (a change replaces the record), so the principal can be shared with them.
  */
 const principals = new WeakMap<UserRecord, Principal>();

@@ -49,7 +49,7 @@ describe('TtlCache', () => {
 
 describe('SingleFlight', () => {
   it('shares one in-flight call per key and forgets it afterwards', async () => {
-    const flight = new SingleFlight<string, number>();
+    const flight = new SingleFlight<number>();
     let calls = 0;
     let release: (v: number) => void = () => undefined;
     const work = () => {
