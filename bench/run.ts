@@ -33,6 +33,8 @@ interface Row extends RunResult {
   cpuUsPerRequest?: number;
   /** V8 heap in use after the run (the resolver's own metric; summed over workers). */
   heapUsedMb?: number;
+  /** Share of the machine's CPU time the hypervisor took (steal) during the run, percent. */
+  stealPct?: number;
   /** Every round's req/s, when the row is the median of several. */
   roundsRps?: number[];
 }
@@ -134,6 +136,18 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 /** Resident set size (MB) of a process and its children (cluster workers), the largest one. */
+/** The machine's CPU ticks, all cores together: total, and stolen by the hypervisor. */
+function machineTicks(): { total: number; steal: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1);
+    const n = (fields ?? []).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    return { total: n.slice(0, 8).reduce((a, b) => a + b, 0), steal: n[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
+}
+
 function maxRssMb(pid: number | undefined): number | undefined {
   if (!pid) return undefined;
   const read = (p: number) => {
@@ -234,6 +248,12 @@ function runChild(
         : reject(new Error(`${script} exited ${code}`)),
     );
   });
+}
+
+/** The round with the median of `key` (the row printed). */
+function medianBy(rounds: readonly Row[], key: 'p99Ms'): Row {
+  const sorted = [...rounds].sort((a, b) => a[key] - b[key]);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Row;
 }
 
 /** Median of the rounds, by req/s (the row printed), and every round's req/s beside it. */
@@ -401,8 +421,11 @@ async function main(): Promise<void> {
       run: () => Promise<RunResult>,
     ): Promise<Row> => {
       const before = cpuSeconds(server.pid);
+      const ticksBefore = machineTicks();
       const r = await run();
       const cpu = cpuSeconds(server.pid) - before;
+      const ticksAfter = machineTicks();
+      const ticks = ticksAfter.total - ticksBefore.total;
       return {
         ...r,
         scenario,
@@ -410,6 +433,8 @@ async function main(): Promise<void> {
         rssMb: maxRssMb(server.pid),
         heapUsedMb: await heapUsedMb(metricsUrls.get(server)),
         cpuUsPerRequest: r.requests ? (cpu * 1e6) / r.requests : undefined,
+        // A noisy neighbour shows here: tail latencies of a run with steal are the host's.
+        stealPct: ticks > 0 ? (100 * (ticksAfter.steal - ticksBefore.steal)) / ticks : undefined,
       };
     };
     const http = (url: string, tokens: string, extra: Record<string, string | number> = {}) =>
@@ -652,27 +677,37 @@ async function main(): Promise<void> {
         )),
       );
       const half = Math.max(1, Math.floor(peak.rps / 2));
-      log(`store at half its peak: ${half} req/s, open loop`);
+      log(`store at half its peak: ${half} req/s, open loop, alternating with the bare floor`);
       const paced = (url: string) =>
         runChild(
           'load-paced.js',
           { url, tokens: join(work, 'store.txt'), rate: half, duration, connections: 64 },
           load,
         );
-      rows.push(
-        await measure('store @ half peak rate (open loop)', 'http', store.child, () =>
-          paced(store.url),
-        ),
-      );
       // The same open-loop load against the bare Fastify handler: the floor that the machine
-      // and the generator put under any latency measured this way.
+      // and the generator put under any latency measured this way. A tail percentile of one
+      // short run is at the mercy of one host hiccup, so both alternate over the rounds and the
+      // round with the median p99 is reported, every round's p99 beside it.
       const floor = await startBaseline('fastify');
-      rows.push(
-        await measure('baseline bare fastify @ same rate (open loop)', 'http', floor.child, () =>
-          paced(floor.url),
-        ),
-      );
+      const pacedRows: Row[] = [];
+      const floorRows: Row[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        log(`store @ half peak round ${round}/${rounds}`);
+        pacedRows.push(
+          await measure('store @ half peak rate (open loop)', 'http', store.child, () =>
+            paced(store.url),
+          ),
+        );
+        floorRows.push(
+          await measure('baseline bare fastify @ same rate (open loop)', 'http', floor.child, () =>
+            paced(floor.url),
+          ),
+        );
+      }
       await stop(floor.child);
+      rows.push(medianBy(pacedRows, 'p99Ms'), medianBy(floorRows, 'p99Ms'));
+      perRound['store @ half peak: p99 ms (target <= 5)'] = pacedRows.map((r) => r.p99Ms);
+      perRound['bare fastify @ same rate: p99 ms (the floor)'] = floorRows.map((r) => r.p99Ms);
       rows.push(median(smalls));
       await stop(store.child);
     }
@@ -697,11 +732,11 @@ async function main(): Promise<void> {
     const lines = [
       `machine: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; users ${users.toLocaleString()}; WORKERS=${workers}; resolver node flags: ${values['node-options'] || 'none'}; ${connections} connections; load: ${generator} (HTTP), grpc-js (gRPC), separate processes; ${pinning ? `servers pinned to core ${pinning.server}; load generators${process.env.DATABASE_URL ? '' : ' and Postgres'} to ${pinning.load}` : 'not pinned'}; warm and store rows: median of ${rounds} alternating rounds`,
       '',
-      '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | max RSS/process MB | V8 heap used MB |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| scenario | transport | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | max RSS/process MB | V8 heap used MB | host steal % |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
-          `| ${r.scenario} | ${r.transport} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${fmt(r.rssMb, 0)} | ${fmt(r.heapUsedMb, 0)} |`,
+          `| ${r.scenario} | ${r.transport} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${fmt(r.rssMb, 0)} | ${fmt(r.heapUsedMb, 0)} | ${fmt(r.stealPct, 1)} |`,
       ),
       '',
       '| ratio (median of rounds) | value | each round |',
