@@ -551,6 +551,27 @@ async function main(): Promise<void> {
     if (needsMain) {
       log(`resolver (caches on, default cache caps, WORKERS=${workers})`);
       const main = await startResolver('resolver', {});
+      /**
+       * A count-bounded run whose tokens are used once each: half of them over HTTP (`httpFile`),
+       * the rest over gRPC (`grpcFile`), for the transports asked for.
+       */
+      const splitRun = async (
+        scenario: string,
+        httpFile: string,
+        grpcFile: string,
+        count: number,
+      ) => [
+        ...(await only('http', () =>
+          measure(scenario, 'http', main.child, () =>
+            http(main.url, httpFile, { amount: Math.floor(count / 2) }),
+          ),
+        )),
+        ...(await only('grpc', () =>
+          measure(scenario, 'grpc', main.child, () =>
+            grpc(main.address, grpcFile, { amount: count - Math.floor(count / 2) }),
+          ),
+        )),
+      ];
       // Prime the caches with the warm set.
       await only('http', () => http(main.url, 'warm.txt', { amount: 2000 }));
       await only('grpc', () => grpc(main.address, 'warm.txt', { amount: 2000 }));
@@ -598,18 +619,7 @@ async function main(): Promise<void> {
       if (scenarios.has('cold')) {
         log('cold tokens (each verified once)');
         const jose = rows.find((r) => r.scenario === 'baseline jose verify');
-        for (const row of [
-          ...(await only('http', () =>
-            measure('cold token', 'http', main.child, () =>
-              http(main.url, 'cold-a.txt', { amount: Math.floor(coldCount / 2) }),
-            ),
-          )),
-          ...(await only('grpc', () =>
-            measure('cold token', 'grpc', main.child, () =>
-              grpc(main.address, 'cold-b.txt', { amount: coldCount - Math.floor(coldCount / 2) }),
-            ),
-          )),
-        ]) {
+        for (const row of await splitRun('cold token', 'cold-a.txt', 'cold-b.txt', coldCount)) {
           rows.push(row);
           // The jose loop is one core; the resolver's share is per worker.
           if (jose)
@@ -620,18 +630,7 @@ async function main(): Promise<void> {
       }
       if (scenarios.has('jit')) {
         log('jit (every request a new subject)');
-        rows.push(
-          ...(await only('http', () =>
-            measure('jit', 'http', main.child, () =>
-              http(main.url, 'jit-a.txt', { amount: Math.floor(jitCount / 2) }),
-            ),
-          )),
-          ...(await only('grpc', () =>
-            measure('jit', 'grpc', main.child, () =>
-              grpc(main.address, 'jit-b.txt', { amount: jitCount - Math.floor(jitCount / 2) }),
-            ),
-          )),
-        );
+        rows.push(...(await splitRun('jit', 'jit-a.txt', 'jit-b.txt', jitCount)));
       }
       if (scenarios.has('jit') && fillCount > 0) {
         log(`filling the caches: ${fillCount.toLocaleString()} distinct users`);

@@ -8,7 +8,7 @@
  * README's Performance section.
  */
 export class SingleFlight<V> {
-  private inflight: Record<string, Promise<V>> = Object.create(null) as Record<string, Promise<V>>;
+  private readonly inflight = Object.create(null) as Record<string, Promise<V>>;
 
   run(key: string, work: () => Promise<V>): Promise<V> {
     let promise = this.inflight[key];
