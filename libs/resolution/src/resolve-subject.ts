@@ -64,11 +64,11 @@ export class ResolveSubject {
         this.config.limits.maxTokenBytes,
       );
       const hash = digest('sha256', raw, 'base64url');
-      // The deadline bounds every answer that waits; who ran out of time decides the reason.
       const cached = this.cachedToken(hash);
       // The user cache is asked here only when the in-memory deny-list can answer for the token.
       const trusted = cached !== undefined && this.clearInMemory(cached);
-      const user = trusted ? this.caches.getUser(cached.key) : undefined;
+      const user = trusted ? this.caches.getUser(cached.userKey) : undefined;
+      // The deadline bounds every answer that waits; who ran out of time decides the reason.
       const resolution =
         cached && user
           ? this.fromMemory(cached, user, trace)
@@ -151,6 +151,7 @@ export class ResolveSubject {
       token = {
         issuer: verified.issuer.issuer,
         key,
+        userKey: userCacheKey(key),
         info: toTokenInfo(verified, key.subject),
         issuedAtMs: verified.issuedAt?.getTime(),
         expiresAtMs: verified.expiresAt?.getTime(),
@@ -163,9 +164,9 @@ export class ResolveSubject {
     await this.checkRevoked(token);
 
     let source: ResolutionSource = 'CACHE';
-    let user = userCacheAsked ? undefined : this.caches.getUser(token.key);
+    let user = userCacheAsked ? undefined : this.caches.getUser(token.userKey);
     if (!user) {
-      const found = await this.lookup(token.key);
+      const found = await this.lookup(token.key, token.userKey);
       user = found.user ?? undefined;
       source = found.source;
       if (!user) {
@@ -184,7 +185,7 @@ export class ResolveSubject {
         verified ??= await this.verifier.verify(raw);
         trace.phase = 'store';
         user = await this.provision(verified, token.key);
-        this.caches.putUser(token.key, user);
+        this.caches.putUser(token.userKey, user);
         source = 'PROVISIONED';
       }
     }
@@ -208,25 +209,27 @@ export class ResolveSubject {
   /**
    * Store lookup with single flight; caches the answer, found or not. In outage mode a store
    * failure falls back to the user known a moment before the store went away (source CACHE).
+   * `userKey` is `key`'s {@link userCacheKey}.
    */
   private async lookup(
     key: LookupKey,
+    userKey: string,
   ): Promise<{ user: UserRecord | null; source: ResolutionSource }> {
-    if (this.caches.isKnownMissing(key)) return { user: null, source: 'CACHE' };
-    return this.lookups.run(userCacheKey(key), async () => {
+    if (this.caches.isKnownMissing(userKey)) return { user: null, source: 'CACHE' };
+    return this.lookups.run(userKey, async () => {
       let user: UserRecord | null;
       try {
         user = await this.users.findByKey(key);
       } catch (error) {
         const stale =
           isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
-            ? this.caches.staleUser(key)
+            ? this.caches.staleUser(userKey)
             : undefined;
         if (!stale) throw error;
         return { user: stale, source: 'CACHE' };
       }
-      if (user) this.caches.putUser(key, user);
-      else this.caches.putMissing(key);
+      if (user) this.caches.putUser(userKey, user);
+      else this.caches.putMissing(userKey);
       return { user, source: 'STORE' };
     });
   }
@@ -286,9 +289,10 @@ function answer(token: CachedToken, user: UserRecord, source: ResolutionSource):
     );
   }
   assertUsable(user);
-  // Memoised only for a record from the user cache, which is seen again: a record just read
-  // from the store is usually garbage after this answer, and a WeakMap entry keyed on it only
-  // adds work for V8's collectors (ephemeron tables are traced on every collection).
+  // Memoised only for a record from the user cache, which is seen again. A record just read
+  // from the store is usually garbage after this answer; keyed into a long-lived WeakMap it
+  // would be kept through young collections (in a reproduction, fresh keys and values in an old
+  // WeakMap turned 0 major GCs into 116).
   return {
     principal: source === 'CACHE' ? principalOf(user) : toPrincipal(user),
     token: token.info,

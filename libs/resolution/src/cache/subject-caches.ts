@@ -9,24 +9,20 @@ import { TtlCache } from './ttl-cache';
 export interface CachedToken {
   readonly issuer: string;
   readonly key: LookupKey;
+  /** `userCacheKey(key)`, built once with the entry: every warm request looks the user up by it. */
+  readonly userKey: string;
   readonly info: TokenInfo;
   readonly issuedAtMs?: number;
   readonly expiresAtMs?: number;
 }
 
 /**
- * The user-cache key of a lookup key. A cached token keeps its lookup key object, so the string
- * is built once per token rather than on every warm request (and V8 keeps its hash with it).
+ * The user-cache (and negative-cache) key of a lookup key. The resolution path builds it once
+ * per verified token and keeps it in the {@link CachedToken}.
  */
 export function userCacheKey(key: LookupKey): string {
-  let k = userKeys.get(key);
-  if (k === undefined) {
-    k = `${key.kind}\u0000${key.strategy}\u0000${key.issuer}\u0000${key.tenant}\u0000${key.subject}`;
-    userKeys.set(key, k);
-  }
-  return k;
+  return `${key.kind}\u0000${key.strategy}\u0000${key.issuer}\u0000${key.tenant}\u0000${key.subject}`;
 }
-const userKeys = new WeakMap<LookupKey, string>();
 
 /**
  * The resolver's three caches and its in-memory `jti` deny-list. They are used only while
@@ -86,14 +82,14 @@ export class SubjectCaches {
     this.tokens.set(hash, token, Math.min(token.expiresAtMs ?? cap, cap));
   }
 
-  getUser(key: LookupKey): UserRecord | undefined {
+  /** `key` is a {@link userCacheKey}, as every user-side method here takes. */
+  getUser(key: string): UserRecord | undefined {
     if (!this.coherent) return undefined;
-    return this.users.get(userCacheKey(key), this.now());
+    return this.users.get(key, this.now());
   }
 
-  putUser(key: LookupKey, user: UserRecord): void {
+  putUser(k: string, user: UserRecord): void {
     if (!this.coherent || this.users.maxEntries <= 0) return;
-    const k = userCacheKey(key);
     this.users.set(k, user, this.now() + this.config.cache.users.ttlSeconds * 1000);
     // The id index only grows between invalidations; past twice the cache bound, start the
     // user cache over. Only the user cache: verified tokens do not depend on the index (and
@@ -109,18 +105,14 @@ export class SubjectCaches {
     } else if (!keys.includes(k)) keys.push(k);
   }
 
-  isKnownMissing(key: LookupKey): boolean {
+  isKnownMissing(key: string): boolean {
     if (!this.coherent) return false;
-    return this.negative.get(userCacheKey(key), this.now()) !== undefined;
+    return this.negative.get(key, this.now()) !== undefined;
   }
 
-  putMissing(key: LookupKey): void {
+  putMissing(key: string): void {
     if (!this.coherent) return;
-    this.negative.set(
-      userCacheKey(key),
-      true,
-      this.now() + this.config.cache.negative.ttlSeconds * 1000,
-    );
+    this.negative.set(key, true, this.now() + this.config.cache.negative.ttlSeconds * 1000);
   }
 
   /** In-memory deny-list answer, or `undefined` when it cannot be trusted (ask the store). */
@@ -182,11 +174,11 @@ export class SubjectCaches {
    * Outage mode: the user cached for this key when coherence was lost, if that was at most
    * `cache.serveStaleOnOutageSeconds` ago. Only for use when the store cannot answer.
    */
-  staleUser(key: LookupKey): UserRecord | undefined {
+  staleUser(key: string): UserRecord | undefined {
     const s = this.snapshot;
     if (!s || this.now() - s.at > this.config.cache.serveStaleOnOutageSeconds * 1000)
       return undefined;
-    return s.users.get(userCacheKey(key));
+    return s.users.get(key);
   }
 
   /** Outage mode: the deny-list as it was when coherence was lost (same bound). */
