@@ -12,7 +12,7 @@ import { toUserRecord, USER_COLUMNS, type UserRow } from './user-row';
  * users are returned (so the answer can be USER_DELETED rather than USER_NOT_FOUND); a live user
  * wins over a deleted one with the same email or username.
  */
-const LOOKUPS: Readonly<Record<LookupKey['strategy'], string>> = {
+const LOOKUP_SQL: Readonly<Record<LookupKey['strategy'], string>> = {
   external: `SELECT ${USER_COLUMNS} FROM external_identities e JOIN users u ON u.id = e.user_id
     WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3`,
   id: `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $3::uuid AND u.tenant = $2 AND $1::text IS NOT NULL`,
@@ -21,6 +21,14 @@ const LOOKUPS: Readonly<Record<LookupKey['strategy'], string>> = {
   username: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND u.username = $3
     AND username IS NOT NULL AND $1::text IS NOT NULL ORDER BY (u.deleted_at IS NULL) DESC, u.created_at DESC LIMIT 1`,
 };
+
+/** Each lookup as a named statement (the name is what lets pg prepare it once per connection). */
+const LOOKUPS = Object.fromEntries(
+  Object.entries(LOOKUP_SQL).map(([strategy, text]) => [
+    strategy,
+    { name: `resolver_lookup_${strategy}`, text },
+  ]),
+) as Readonly<Record<LookupKey['strategy'], { readonly name: string; readonly text: string }>>;
 
 const INSERT_USER = `INSERT INTO users AS u (tenant, kind, email, username, display_name, roles, attributes, status, provenance)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${USER_COLUMNS}`;
@@ -44,8 +52,7 @@ export class TypeOrmUserRepository extends UserRepository {
     const { rows } = await withStoreRetry(
       () =>
         pool.query<UserRow>({
-          name: `resolver_lookup_${key.strategy}`,
-          text: LOOKUPS[key.strategy],
+          ...LOOKUPS[key.strategy],
           values: [key.issuer, key.tenant, key.subject],
         }),
       this.retry,
