@@ -251,18 +251,14 @@ function runChild(
 }
 
 /** The round with the median of `key` (the row printed). */
-function medianBy(rounds: readonly Row[], key: 'p99Ms'): Row {
+function medianBy(rounds: readonly Row[], key: 'rps' | 'p99Ms'): Row {
   const sorted = [...rounds].sort((a, b) => a[key] - b[key]);
   return sorted[Math.floor((sorted.length - 1) / 2)] as Row;
 }
 
 /** Median of the rounds, by req/s (the row printed), and every round's req/s beside it. */
 function median(rounds: readonly Row[]): Row {
-  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
-  return {
-    ...(sorted[Math.floor((sorted.length - 1) / 2)] as Row),
-    roundsRps: rounds.map((r) => r.rps),
-  };
+  return { ...medianBy(rounds, 'rps'), roundsRps: rounds.map((r) => r.rps) };
 }
 
 const middle = (xs: readonly number[]) =>
