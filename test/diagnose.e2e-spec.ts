@@ -200,7 +200,7 @@ describe('diagnose: why was this token refused?', () => {
   });
 
   it('empty sub: SUBJECT_MISSING from the mapper, lookup skipped', async () => {
-    const d = await diagnose(await sign({ sub: '   ' }));
+    const d = await diagnose(await sign({ sub: '' }));
     expect(d.verdict).toBe('SUBJECT_MISSING');
     expect(d.failing).toEqual(['subject', 'verdict']);
     expect(d.step('subject').finding).toContain('empty');

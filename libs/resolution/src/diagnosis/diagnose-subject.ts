@@ -692,7 +692,7 @@ class Run {
             fix:
               reason === 'TENANT_MISSING'
                 ? `the token must carry the tenant claim "${policy.tenant?.claim}" (configure the IdP to emit it), or set issuers[].tenant.required: false if this issuer serves one tenant`
-                : `the tenant claim "${policy.tenant?.claim}" must be a short printable string`,
+                : `the tenant claim "${policy.tenant?.claim}" must be a canonical string of at most 255 characters: no whitespace at either end, no control, invisible or bidi characters, in NFC (the resolver refuses rather than rewrites it)`,
           },
         );
         return undefined;
@@ -702,7 +702,7 @@ class Run {
         fix:
           reason === 'SUBJECT_MISSING'
             ? `the IdP must put a non-blank user identifier in "${claim}" (or set issuers[].subject.claim to the claim it does use)`
-            : `the subject must be a string within ${policy.subject.maxLength} characters${policy.subject.pattern ? ` matching ${policy.subject.pattern.source}` : ''}${policy.subject.lookup === 'id' ? ', a UUID (lookup: id)' : ''}${policy.subject.lookup === 'email' ? ', an email address (lookup: email)' : ''}`,
+            : `the subject must be a canonical string (no whitespace at either end, no control, invisible or bidi characters, in NFC: the resolver refuses rather than rewrites it, so fix the IdP attribute) within ${policy.subject.maxLength} characters${policy.subject.pattern ? ` matching ${policy.subject.pattern.source}` : ''}${policy.subject.lookup === 'id' ? ', a UUID (lookup: id)' : ''}${policy.subject.lookup === 'email' ? ', an email address (lookup: email)' : ''}`,
       });
       return undefined;
     }
