@@ -344,6 +344,24 @@ describe('a time claim no date can hold is CLAIM_INVALID, before anything is wri
     await expectRefused(await token(ISS.x, { sub: 'time-traveller', ...times }), 'CLAIM_INVALID');
   });
 
+  it('diagnose explains them instead of failing', async () => {
+    for (const times of [{ exp: 1e308 }, { iat: -1e308 }, { nbf: 8_640_000_000_001 }]) {
+      const raw = await token(ISS.x, { sub: 'time-traveller', ...times });
+      const res = await app.http('/v1/diagnose', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ token: raw }),
+      });
+      expect({ times, status: res.status, reason: res.body.verdict?.reason }).toEqual({
+        times,
+        status: 200,
+        reason: 'CLAIM_INVALID',
+      });
+      const decode = res.body.steps.find((s: { step: string }) => s.step === 'decode');
+      expect(Object.values(decode.details.times).join()).toContain('not a date');
+    }
+  });
+
   it('controls: the last second of year 9999 is a valid exp', async () => {
     const http = await app.resolveHttp({
       token: await token(ISS.x, { sub: 'admin', exp: 253_402_300_799 }),

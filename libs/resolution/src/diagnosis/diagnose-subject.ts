@@ -423,8 +423,10 @@ class Run {
   private times(payload: Readonly<Record<string, unknown>>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const claim of ['iat', 'nbf', 'exp', 'auth_time']) {
-      const at = numericDate(payload[claim]);
+      const value = payload[claim];
+      const at = numericDate(value);
       if (at) out[claim] = humanTime(at, this.now);
+      else if (typeof value === 'number') out[claim] = `${value} (not a date: outside years 1-9999)`;
     }
     return out;
   }
