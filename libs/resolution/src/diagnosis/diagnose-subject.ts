@@ -426,7 +426,8 @@ class Run {
       const value = payload[claim];
       const at = numericDate(value);
       if (at) out[claim] = humanTime(at, this.now);
-      else if (typeof value === 'number') out[claim] = `${value} (not a date: outside years 1-9999)`;
+      else if (typeof value === 'number')
+        out[claim] = `${value} (not a date: outside years 1-9999)`;
     }
     return out;
   }
