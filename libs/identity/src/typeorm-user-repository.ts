@@ -62,12 +62,21 @@ export class TypeOrmUserRepository extends UserRepository {
     return rows.length ? toUserRecord(rows[0] as UserRow) : null;
   }
 
-  async provision(key: LookupKey, user: NewUser): Promise<Provisioned> {
+  async provision(
+    key: LookupKey,
+    user: NewUser,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<Provisioned> {
     return withStoreRetry(async () => {
       try {
-        const created = await this.dataSource.transaction((m) => this.insertFor(m, key, user));
+        const created = await this.dataSource.transaction(async (m) => {
+          const inserted = await this.insertFor(m, key, user);
+          if (options.dryRun && inserted) throw new DryRun(inserted);
+          return inserted;
+        });
         if (created) return { user: created, created: true };
       } catch (error) {
+        if (error instanceof DryRun) return { user: error.user, created: true };
         // A concurrent first request won the race on a unique index: theirs is the user.
         if (isDataError(error) && !isUniqueViolation(error)) {
           throw new ResolutionError(
@@ -132,6 +141,13 @@ export class TypeOrmUserRepository extends UserRepository {
 
   async ping(): Promise<void> {
     await withStoreRetry(() => this.dataSource.query('SELECT 1'), { attempts: 0, backoffMs: 0 });
+  }
+}
+
+/** Thrown inside a dry-run transaction to roll it back with what it would have created. */
+class DryRun extends Error {
+  constructor(readonly user: UserRecord) {
+    super('dry run');
   }
 }
 

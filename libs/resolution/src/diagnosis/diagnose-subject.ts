@@ -378,7 +378,7 @@ class Run {
       lookupKey?.kind === 'service'
         ? policy?.serviceAccounts?.jit === true
         : policy?.jit.enabled === true;
-    const wouldProvision = this.jitStep(
+    const wouldProvision = await this.jitStep(
       lookupKey,
       claims,
       policy,
@@ -871,15 +871,19 @@ class Run {
     };
   }
 
-  /** Would JIT provision, and what would stop it. */
-  private jitStep(
+  /**
+   * Would JIT provision, and what would stop it: the claims (`provisioningInput`) and then the
+   * store itself, in a rolled-back transaction, so a conflict (a live user already holding the
+   * email or username) or any other refusal of the store is found exactly as provisioning would.
+   */
+  private async jitStep(
     key: LookupKey | undefined,
     claims: Readonly<Record<string, unknown>>,
     policy: IssuerConfig | undefined,
     allowed: boolean,
     storeUser: UserRecord | null | undefined,
     unverified: boolean,
-  ): { reason?: ReasonCode } {
+  ): Promise<{ reason?: ReasonCode }> {
     if (!key || !policy) {
       this.set('jit', 'skip', 'no lookup key');
       return {};
@@ -907,8 +911,12 @@ class Run {
       );
       return {};
     }
+    let storeAsked = false;
     try {
       const input = provisioningInput(key, claims, policy.jit);
+      // Only asked when the user is known to be missing (a store that is down says nothing).
+      storeAsked = storeUser === null;
+      if (storeAsked) await this.deps.users.provision(key, input, { dryRun: true });
       this.set(
         'jit',
         storeUser === null ? 'pass' : 'skip',
@@ -926,7 +934,9 @@ class Run {
         { enabled: true, requiredClaims: policy.jit.requiredClaims },
         {
           unverified,
-          fix: `the IdP must send the claims JIT needs (${policy.jit.requiredClaims.join(', ') || 'none'}, mapped by issuers[].jit.map), or create the user ahead of time`,
+          fix: storeAsked
+            ? `the store refuses this user: a live user in tenant ${JSON.stringify(key.tenant)} already holds its email or username (see the user step's near misses): link this identity to that user (cli identities link USER_ID --issuer ${key.issuer} --subject ${JSON.stringify(key.subject)}), or change the other user`
+            : `the IdP must send the claims JIT needs (${policy.jit.requiredClaims.join(', ') || 'none'}, mapped by issuers[].jit.map), or create the user ahead of time`,
         },
       );
       return { reason };
