@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     await app.listen(port, '127.0.0.1');
   } else if (a.kind === 'fastify') {
     const app = Fastify();
-    app.post('/v1/resolve', async () => ({
+    app.post('/v1/resolve', () => ({
       principal: PRINCIPAL,
       token: { ...TOKEN, expiresAt: new Date().toISOString(), issuedAt: new Date().toISOString() },
       source: 'CACHE',

@@ -70,7 +70,7 @@ const BASE: fc.Arbitrary<Scenario> = fc.record({
   tenant: fc.constant('absent'),
   jti: fc.constantFrom('none', 'fresh'),
   service: fc.constant('no'),
-}) as fc.Arbitrary<Scenario>;
+});
 
 type Fault = { [K in keyof Scenario]: [K, Scenario[K]] }[keyof Scenario];
 const FAULTS: Fault[] = [

@@ -182,6 +182,7 @@ describe('internal errors are counted once, on every transport', () => {
 
   it('admin: a fault translating a user record', async () => {
     await expectCountedOnce('admin', async () => {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
       const real = UserAdministration.prototype.get;
       jest.spyOn(UserAdministration.prototype, 'get').mockImplementationOnce(async function (
         this: UserAdministration,

@@ -48,7 +48,7 @@ export class AdminClient {
     if (!res.ok) {
       throw new AdminCallError(
         res.status,
-        `${res.status} ${String(json.detail ?? json.title ?? res.statusText)}`,
+        `${res.status} ${typeof json.detail === 'string' ? json.detail : typeof json.title === 'string' ? json.title : res.statusText}`,
       );
     }
     return json as T;

@@ -80,7 +80,7 @@ export async function usersCommand(args: string[], config: ResolverConfig): Prom
           cursor: values.cursor,
         }).filter((e): e is [string, string] => e[1] !== undefined),
       );
-      print(await client.call('GET', `/users?${query}`));
+      print(await client.call('GET', `/users?${query.toString()}`));
       return 0;
     }
     case 'get':

@@ -6,7 +6,8 @@ import { DataSource } from 'typeorm';
 export async function migrateCommand(config: ResolverConfig): Promise<number> {
   const embedded =
     config.mode === 'embedded' ? await startEmbeddedDatabase(config.embedded) : undefined;
-  const url = embedded?.url ?? (config.database.url as string);
+  // External mode always has a URL (it is what makes the mode external).
+  const url = embedded?.url ?? config.database.url ?? '';
   const dataSource = new DataSource(dataSourceOptions({ ...config.database, url }));
   try {
     await dataSource.initialize();

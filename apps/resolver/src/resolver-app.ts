@@ -5,7 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import type { FastifyInstance } from 'fastify';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import type { Server } from '@grpc/grpc-js';
 import type { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
@@ -135,7 +136,7 @@ export async function startResolver(
       }),
       { logger: nestLogger, abortOnError: false },
     );
-    const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+    const fastify = app.getHttpAdapter().getInstance();
     // One hook for every response (a hook per concern costs on every request): the request id
     // is echoed, and once shutdown begins every response closes its connection — a keep-alive
     // connection that was busy when the listener closed would otherwise hold the close open
@@ -148,7 +149,7 @@ export async function startResolver(
     });
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
     app.connectMicroservice(
-      grpcServerOptions(grpcAddress, (pkg, server) => {
+      grpcServerOptions(grpcAddress, (pkg: PackageDefinition, server: Server) => {
         hardenGrpcDefinitions(pkg, internalErrors);
         new ReflectionService(pkg).addToServer(server);
         grpcHealth.addToServer(server);

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error';
 import { configFileSchema, type IssuerFileEntry, LOG_LEVELS } from './config.schema';
 import {
-  type Algorithm,
   type IssuerConfig,
   type KeySourceConfig,
   type LogLevel,
@@ -184,7 +183,7 @@ function toIssuerConfig(
     issuer: entry.issuer,
     keySource,
     audiences: entry.audiences,
-    algorithms: entry.algorithms as Algorithm[],
+    algorithms: entry.algorithms,
     clockToleranceSeconds: entry.clockToleranceSeconds,
     // The subject claim is checked by the subject mapper with its own reasons, not by jose.
     requiredClaims: requiredClaims.filter((c) => c !== subjectClaim),

@@ -110,6 +110,8 @@ export function withDeadline<T>(
       },
       (error: unknown) => {
         sweeper.delete(entry);
+        // The original rejection, whatever it is: this only adds a deadline.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(error);
       },
     );

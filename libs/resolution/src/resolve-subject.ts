@@ -265,7 +265,10 @@ function boundedContext(context: ResolveRequest['context']): Record<string, stri
   const entries = Object.entries(context)
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '')
     .slice(0, MAX_CONTEXT_FIELDS)
-    .map(([k, v]) => [k.replace(/[^A-Za-z0-9_]/g, '_'), v.slice(0, MAX_CONTEXT_VALUE)]);
+    .map(([k, v]): [string, string] => [
+      k.replace(/[^A-Za-z0-9_]/g, '_'),
+      v.slice(0, MAX_CONTEXT_VALUE),
+    ]);
   return entries.length ? Object.fromEntries(entries) : undefined;
 }
 

@@ -61,7 +61,7 @@ export async function readDevIssuer(dataDir: string): Promise<DevIssuer> {
 export function devIssuerConfig(dev: DevIssuer): IssuerConfig {
   return {
     issuer: dev.issuer,
-    keySource: { kind: 'jwks-inline', keys: [dev.publicJwk as { kty: string }] },
+    keySource: { kind: 'jwks-inline', keys: [dev.publicJwk] },
     audiences: [dev.audience],
     algorithms: ['ES256'],
     clockToleranceSeconds: 30,

@@ -91,11 +91,7 @@ export class IssuerVerifier {
         continue;
       }
       checkTimeClaims(verified.payload, this.clock.now(), this.config.clockToleranceSeconds);
-      return toVerifiedToken(
-        this.config,
-        verified.protectedHeader as Record<string, unknown>,
-        verified.payload,
-      );
+      return toVerifiedToken(this.config, verified.protectedHeader, verified.payload);
     }
     const reason = reasonForJoseError(lastError);
     throw new ResolutionError(
@@ -178,7 +174,7 @@ function toVerifiedToken(
   return {
     issuer,
     header,
-    claims: payload as Record<string, unknown>,
+    claims: payload,
     subject: (payload as Record<string, unknown>)[issuer.subject.claim],
     audience: aud.filter((a): a is string => typeof a === 'string'),
     expiresAt: seconds(payload.exp),

@@ -42,8 +42,8 @@ export class StaticKeySource implements KeySource {
     private readonly kind: KeySourceConfig['kind'],
     private readonly keys: readonly JWK[],
   ) {}
-  async keysFor(): Promise<readonly JWK[]> {
-    return this.keys;
+  keysFor(): Promise<readonly JWK[]> {
+    return Promise.resolve(this.keys);
   }
   state(): KeySourceState {
     return {
@@ -61,8 +61,8 @@ export class HmacKeySource implements KeySource {
   constructor(secret: Uint8Array) {
     this.keys = [{ kty: 'oct', k: Buffer.from(secret).toString('base64url') }];
   }
-  async keysFor(): Promise<readonly JWK[]> {
-    return this.keys;
+  keysFor(): Promise<readonly JWK[]> {
+    return Promise.resolve(this.keys);
   }
   state(): KeySourceState {
     return { kind: 'hmac', status: 'ok', keyIds: ['(shared secret)'], degraded: false };

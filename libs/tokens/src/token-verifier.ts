@@ -1,4 +1,3 @@
-import type { JWK } from 'jose';
 import type { Clock, IssuerConfig, ResolverConfig } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
 import { decodeCompactToken, type DecodedToken } from './compact-token';
@@ -89,7 +88,7 @@ async function keySourceFor(
     case 'jwks':
       return new RemoteJwksSource(
         issuer.issuer,
-        async () => source.uri,
+        () => Promise.resolve(source.uri),
         issuer.jwks,
         clock,
         observe,
@@ -97,7 +96,7 @@ async function keySourceFor(
     case 'files':
       return new StaticKeySource('files', await loadKeyFiles(source.paths, issuer.origin));
     case 'jwks-inline':
-      return new StaticKeySource('jwks-inline', source.keys as JWK[]);
+      return new StaticKeySource('jwks-inline', source.keys);
     case 'hmac':
       return new HmacKeySource(source.secret);
   }

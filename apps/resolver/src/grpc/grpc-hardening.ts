@@ -12,8 +12,8 @@ const MALFORMED = Object.freeze({ malformedRequest: true });
 
 interface MethodDefinition {
   path: string;
-  requestDeserialize(bytes: Buffer): unknown;
-  responseSerialize(value: unknown): Buffer;
+  requestDeserialize: (bytes: Buffer) => unknown;
+  responseSerialize: (value: unknown) => Buffer;
 }
 
 function isMethod(value: unknown): value is MethodDefinition {

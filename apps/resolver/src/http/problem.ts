@@ -95,7 +95,7 @@ export function sendFrameworkProblem(
     const response = exception.getResponse();
     const detail =
       typeof response === 'object' && response !== null && 'message' in response
-        ? String((response as { message: unknown }).message)
+        ? String(response.message)
         : exception.message;
     const headers: Record<string, string> =
       status === 401 && challenge ? { 'www-authenticate': challenge } : {};

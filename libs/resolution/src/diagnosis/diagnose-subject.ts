@@ -367,7 +367,7 @@ class Run {
     } else if (storeUser === undefined) {
       this.set('user', 'skip', 'the user store could not be asked', {}, { unverified });
     } else if (storeUser) {
-      await this.userFound(storeUser, lookupKey, issuedAt, unverified);
+      this.userFound(storeUser, lookupKey, issuedAt, unverified);
     } else {
       await this.userMissing(lookupKey, claimEmail, issuedAt, unverified);
     }
@@ -464,8 +464,8 @@ class Run {
     let keys: readonly { kid?: string }[] = [];
     try {
       if (typeof kid === 'string' || kid === undefined) {
-        const all = await issuer.keys.keysFor(kid as string | undefined);
-        keys = selectKeys(all, alg, kid as string | undefined);
+        const all = await issuer.keys.keysFor(kid);
+        keys = selectKeys(all, alg, kid);
         details.availableKeyIds = all.map((k) => k.kid ?? '(no kid)');
       }
     } catch (keysError) {
@@ -624,7 +624,7 @@ class Run {
     counts: boolean,
   ): LookupKey | undefined {
     const service = policy.serviceAccounts && isServiceToken(claims, policy.serviceAccounts);
-    const claim = service ? policy.serviceAccounts!.clientIdClaim : policy.subject.claim;
+    const claim = service ? policy.serviceAccounts.clientIdClaim : policy.subject.claim;
     const raw = claims[claim];
     const subjectDetails: Record<string, unknown> = {
       claim,
@@ -734,12 +734,12 @@ class Run {
     return key;
   }
 
-  private async userFound(
+  private userFound(
     user: UserRecord,
     key: LookupKey,
     issuedAt: Date | undefined,
     unverified: boolean,
-  ): Promise<void> {
+  ): void {
     const details = { user: summary(user, this.now) };
     let barred: ReasonCode | undefined;
     try {
