@@ -3,3 +3,4 @@ export * from './request-id';
 export * from './resolver-metrics';
 export * from './transport';
 export * from './cluster-metrics';
+export * from './recent-outcomes';
