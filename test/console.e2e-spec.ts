@@ -39,6 +39,7 @@ describe('operator console (browser)', () => {
   let page: Page;
   const log = new Capture();
   const requested: string[] = [];
+  const credentialSentTo: string[] = [];
   const cspViolations: string[] = [];
   const now = () => Math.floor(Date.now() / 1000);
   let aliceToken: string;
@@ -74,6 +75,7 @@ describe('operator console (browser)', () => {
       path: join(SHOTS, `${name}.png`),
       fullPage,
       mask: [page.locator('textarea')],
+      maskColor: '#dde1e6',
     });
 
   beforeAll(async () => {
@@ -124,7 +126,10 @@ describe('operator console (browser)', () => {
     await mkdir(SHOTS, { recursive: true });
     browser = await TestBrowser.launch();
     page = await browser.context.newPage();
-    page.on('request', (r) => requested.push(r.url()));
+    page.on('request', (r) => {
+      requested.push(r.url());
+      if (r.headers().authorization) credentialSentTo.push(new URL(r.url()).pathname);
+    });
     page.on('console', (m) => {
       if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
     });
@@ -309,6 +314,11 @@ describe('operator console (browser)', () => {
       expect(url).not.toContain(ADMIN_TOKEN);
     }
     expect(requested.some((u) => u.endsWith('/v1/diagnose'))).toBe(true);
+    // The credential goes only where it is needed: not to readiness, never to the assets.
+    expect(credentialSentTo.length).toBeGreaterThan(0);
+    for (const path of credentialSentTo) {
+      expect(path).toMatch(/^\/(admin\/v1\/|v1\/diagnose$|console\/api\/)/);
+    }
     expect(log.text.length).toBeGreaterThan(0);
     expect(log.text).not.toContain(signature);
     expect(log.text).not.toContain(aliceToken.split('.')[1] as string);

@@ -47,6 +47,19 @@ export class Api {
   }
 }
 
+/** A GET that needs no credential (readiness): the admin credential is not sent where it is not needed. */
+export async function getPublic<T = unknown>(path: string): Promise<Answer<T>> {
+  const res = await fetch(path, { credentials: 'omit', cache: 'no-store' });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: shown as text.
+  }
+  return { status: res.status, ok: res.ok, body: body as T };
+}
+
 /** Tries a credential against the admin API; true when it is accepted. */
 export async function credentialAccepted(credential: string): Promise<boolean> {
   const res = await fetch('/admin/v1/users?limit=1', {

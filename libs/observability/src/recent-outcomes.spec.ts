@@ -1,3 +1,4 @@
+import { mergeOutcomeSnapshots } from './cluster-outcomes';
 import { RecentOutcomes } from './recent-outcomes';
 import { ResolverMetrics } from './resolver-metrics';
 
@@ -69,5 +70,28 @@ describe('RecentOutcomes: the console overview ring buffer', () => {
     const s = metrics.recent.snapshot();
     expect(s.buckets.reduce((n, b) => n + b.resolved, 0)).toBe(1);
     expect(s.buckets.reduce((n, b) => n + (b.byReason.USER_DISABLED ?? 0), 0)).toBe(2);
+  });
+});
+
+describe('mergeOutcomeSnapshots: one WORKERS cluster overview', () => {
+  it('sums the workers bucket by bucket and keeps the newest window', () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const a = new RecentOutcomes(10, 3, () => now);
+    const b = new RecentOutcomes(10, 3, () => now);
+    a.add(RecentOutcomes.slotOf(undefined));
+    b.add(RecentOutcomes.slotOf('USER_LOCKED'));
+    now += 10_000;
+    b.add(RecentOutcomes.slotOf(undefined));
+    const early = a.snapshot();
+    now += 10_000; // b has moved one bucket further than a's snapshot
+    b.add(RecentOutcomes.slotOf('TOKEN_EXPIRED'));
+    const merged = mergeOutcomeSnapshots([early, b.snapshot()]);
+    expect(merged?.buckets).toEqual([
+      { start: '2026-01-01T00:00:00.000Z', resolved: 1, byReason: { USER_LOCKED: 1 } },
+      { start: '2026-01-01T00:00:10.000Z', resolved: 1, byReason: {} },
+      { start: '2026-01-01T00:00:20.000Z', resolved: 0, byReason: { TOKEN_EXPIRED: 1 } },
+    ]);
+    expect(merged?.reasons.map((r) => r.reason).sort()).toEqual(['TOKEN_EXPIRED', 'USER_LOCKED']);
+    expect(mergeOutcomeSnapshots([])).toBeUndefined();
   });
 });

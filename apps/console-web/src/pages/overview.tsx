@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Api } from '../api';
+import { type Api, getPublic } from '../api';
 import { when } from '../format';
 import { PageTitle } from '../page-title';
 import type { Overview, Readiness } from '../types';
@@ -221,7 +221,7 @@ export function OverviewPage({ api }: { api: Api }) {
       try {
         const [o, r] = await Promise.all([
           api.get<Overview>('/console/api/overview'),
-          api.get<Readiness>('/health/ready'),
+          getPublic<Readiness>('/health/ready'),
         ]);
         if (!live) return;
         if (o.ok) setOverview(o.body);

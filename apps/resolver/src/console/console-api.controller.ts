@@ -1,6 +1,6 @@
 import { Controller, Get, Header, UseFilters, UseGuards } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { ResolverMetrics } from '@resolver/observability';
+import { recentOutcomes, ResolverMetrics } from '@resolver/observability';
 import { REASON_CODES, REASON_TABLE } from '@resolver/reasons';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
 import { AdminProblemFilter } from '../admin/admin-problem.filter';
@@ -42,7 +42,11 @@ export class ConsoleApiController {
 
   @Get('overview')
   @Header('cache-control', 'no-store')
-  overview() {
-    return { recent: this.metrics.recent.snapshot(), pool: this.metrics.poolStats() ?? null };
+  async overview() {
+    // In a WORKERS cluster the whole cluster's answers; the pool is this worker's.
+    return {
+      recent: await recentOutcomes(this.metrics.recent),
+      pool: this.metrics.poolStats() ?? null,
+    };
   }
 }
