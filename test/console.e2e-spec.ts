@@ -236,8 +236,18 @@ describe('operator console (browser)', () => {
     await page.getByRole('cell', { name: 'alice-idp-7', exact: true }).waitFor();
     expect((await resolveUntil(aliceToken, 200)).status).toBe(200);
 
+    // A refusal is shown as the admin API gave it: user-00's identity belongs to another user.
+    await page.getByLabel('Subject').fill('user-00');
+    await page.getByRole('button', { name: 'Link identity' }).click();
+    await dialog.getByRole('button', { name: 'Link' }).click();
+    await page.getByRole('heading', { name: 'Link: the admin API answered 409' }).waitFor();
+    expect(await page.getByLabel('Admin API answer', { exact: true }).textContent()).toContain(
+      'identities',
+    );
+
     await page.getByRole('button', { name: 'Disable', exact: true }).click();
     await dialog.getByText('Disable alice@example.com?').waitFor();
+    await expectAccessible();
     await shot('confirm', false);
     // Cancel is focused first; the confirming button is one Tab away.
     await page.keyboard.press('Tab');

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { Injectable } from '@nestjs/common';
 
 /** One built file, read once at boot. */
 export interface ConsoleAsset {
@@ -19,7 +18,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
  * compiled module that is four levels up then `console`; from the TypeScript source (tests run
  * it through ts-jest) four levels up then `dist/console`.
  */
-function builtConsoleDir(): string | undefined {
+export function builtConsoleDir(): string | undefined {
   const root = resolve(__dirname, '..', '..', '..', '..');
   return [join(root, 'console'), join(root, 'dist', 'console')].find((dir) =>
     existsSync(join(dir, 'index.html')),
@@ -32,14 +31,14 @@ function builtConsoleDir(): string | undefined {
  * system. When the console was not built the index says so instead of failing the boot: the
  * admin API works without it.
  */
-@Injectable()
 export class ConsoleAssets {
   readonly index: Buffer | undefined;
   private readonly assets = new Map<string, ConsoleAsset>();
 
-  constructor() {
-    const dir = builtConsoleDir();
+  /** Reads the build in `dir` (`undefined`: not built). */
+  constructor(dir: string | undefined) {
     if (!dir) return;
+    if (!existsSync(join(dir, 'index.html'))) return;
     this.index = readFileSync(join(dir, 'index.html'));
     const assetDir = join(dir, 'assets');
     for (const name of existsSync(assetDir) ? readdirSync(assetDir) : []) {

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ResolverMetrics } from '@resolver/observability';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
 import { ConsoleApiController } from './console-api.controller';
-import { ConsoleAssets } from './console-assets';
+import { builtConsoleDir, ConsoleAssets } from './console-assets';
 import { ConsoleController } from './console.controller';
 
 /**
@@ -18,7 +18,7 @@ export class ConsoleModule {
       providers: [
         { provide: ResolverMetrics, useValue: parts.metrics },
         AdminCredentialGuard,
-        ConsoleAssets,
+        { provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) },
       ],
       controllers: [ConsoleController, ConsoleApiController],
     };
