@@ -200,7 +200,7 @@ describe('diagnose: why was this token refused?', () => {
   });
 
   it('empty sub: SUBJECT_MISSING from the mapper, lookup skipped', async () => {
-    const d = await diagnose(await sign({ sub: '   ' }));
+    const d = await diagnose(await sign({ sub: '' }));
     expect(d.verdict).toBe('SUBJECT_MISSING');
     expect(d.failing).toEqual(['subject', 'verdict']);
     expect(d.step('subject').finding).toContain('empty');
@@ -301,6 +301,20 @@ describe('diagnose: why was this token refused?', () => {
     expect(rejected.failing).toEqual(['user', 'jit', 'verdict']);
     expect(rejected.step('jit').finding).toContain('JIT requires claim "email"');
     expect(rejected.step('jit').fix).toContain('email');
+  });
+
+  it('JIT on, but a live user already holds the email: the verdict is the refusal resolve gives', async () => {
+    await db.query(
+      `INSERT INTO users (email, provenance) VALUES ('Taken@Example.com', 'admin') RETURNING id`,
+    );
+    const token = await sign({ sub: 'conflicted', email: 'taken@example.com' }, JIT_ISS);
+    const d = await diagnose(token);
+    expect(d.verdict).toBe('PROVISIONING_REJECTED');
+    expect(d.step('jit').status).toBe('fail');
+    expect(d.step('jit').fix).toContain('cli identities link');
+    // What it predicts is what happens, and the dry run left nothing behind.
+    const res = await app.resolveHttp({ token });
+    expect(res.body.reason).toBe('PROVISIONING_REJECTED');
   });
 
   it('tenant missing: the tenant step fails and names the claim', async () => {

@@ -227,13 +227,18 @@ describe('ResolveSubject over HTTP and gRPC (real app, real Postgres, fixture JW
   });
 
   describe('lookup strategies', () => {
-    it('email: case-insensitive, normalised', async () => {
+    it('email: ASCII case-insensitive, never trimmed or otherwise rewritten', async () => {
       const id = await seedUser({ email: 'Grace.Hopper@Example.com' });
       const res = await app.resolveHttp({
-        token: await token(iss.email, { sub: 'x', email: '  GRACE.hopper@example.COM ' }),
+        token: await token(iss.email, { sub: 'x', email: 'GRACE.hopper@example.COM' }),
       });
       expect(res.status).toBe(200);
       expect(res.body.principal.id).toBe(id);
+      // Padding is not canonical (issue #13): refused, not trimmed into Grace's address.
+      const padded = await app.resolveHttp({
+        token: await token(iss.email, { sub: 'x', email: '  GRACE.hopper@example.COM ' }),
+      });
+      expect(padded.body.reason).toBe('SUBJECT_MALFORMED');
     });
 
     it('id: users.id as a UUID; a non-UUID subject is SUBJECT_MALFORMED, not a store error', async () => {
@@ -439,7 +444,9 @@ describe('ResolveSubject over HTTP and gRPC (real app, real Postgres, fixture JW
       ['CLAIM_INVALID', async () => ({ token: await token(iss.nojit, { exp: undefined }) })],
       ['CLAIM_INVALID', async () => ({ token: await token(iss.nojit, { exp: 'tomorrow' }) })],
       ['SUBJECT_MISSING', async () => ({ token: await token(iss.nojit, { sub: undefined }) })],
-      ['SUBJECT_MISSING', async () => ({ token: await token(iss.nojit, { sub: '   ' }) })],
+      ['SUBJECT_MISSING', async () => ({ token: await token(iss.nojit, { sub: '' }) })],
+      // Whitespace is not "no subject": a subject is validated, never trimmed (issue #13).
+      ['SUBJECT_MALFORMED', async () => ({ token: await token(iss.nojit, { sub: '   ' }) })],
       ['SUBJECT_MALFORMED', async () => ({ token: await token(iss.nojit, { sub: 42 }) })],
       ['SUBJECT_MALFORMED', async () => ({ token: await token(iss.nojit, { sub: ['a'] }) })],
       [

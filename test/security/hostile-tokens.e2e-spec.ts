@@ -530,7 +530,8 @@ const CASES: Case[] = [
       ['an array', ['admin'], 'SUBJECT_MALFORMED'],
       ['a boolean', true, 'SUBJECT_MALFORMED'],
       ['empty', '', 'SUBJECT_MISSING'],
-      ['blank', '   ', 'SUBJECT_MISSING'],
+      // Whitespace is not canonical: refused as malformed, never trimmed to "missing" (#13).
+      ['blank', '   ', 'SUBJECT_MALFORMED'],
       ['null', null, 'SUBJECT_MISSING'],
       ['missing', undefined, 'SUBJECT_MISSING'],
       ['256 characters', 'a'.repeat(256), 'SUBJECT_MALFORMED'],
@@ -552,16 +553,17 @@ const CASES: Case[] = [
   })),
   ...(
     [
-      ['case variant Admin', 'Admin'],
-      ['case variant ADMIN', 'ADMIN'],
-      ['Cyrillic look-alike', '\u0430dmin'],
-      ['zero-width space', 'ad\u200bmin'],
-      ['dotless i look-alike', 'adm\u0131n'],
+      ['case variant Admin', 'Admin', 'USER_NOT_FOUND'],
+      ['case variant ADMIN', 'ADMIN', 'USER_NOT_FOUND'],
+      ['Cyrillic look-alike', '\u0430dmin', 'USER_NOT_FOUND'],
+      // Not canonical (a default-ignorable character): refused before any lookup (#13).
+      ['zero-width space', 'ad\u200bmin', 'SUBJECT_MALFORMED'],
+      ['dotless i look-alike', 'adm\u0131n', 'USER_NOT_FOUND'],
     ] as const
-  ).map(([what, sub]): Case => ({
+  ).map(([what, sub, reason]): Case => ({
     family: 'subject',
     name: `sub ${what} never resolves to the user "admin" (no pattern, JIT off)`,
-    reason: 'USER_NOT_FOUND',
+    reason,
     make: () => genuine(claims(ISS.n, { sub })),
   })),
 

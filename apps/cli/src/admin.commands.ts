@@ -12,7 +12,9 @@ export const ADMIN_USAGE = `admin commands (talk to the admin API at RESOLVER_UR
   identities list ID | identities link ID --issuer I --subject S [--tenant T] | identities unlink ID IDENTITY_ID
   revoke --issuer I --jti J --expires-at ISO8601
   flush
-  import FILE (.csv or .jsonl) [--dry-run] [--batch N]`;
+  import FILE (.csv or .jsonl) [--dry-run] [--batch N]
+  audit [--limit N]   stored subjects, tenants, emails, usernames that tokens can no longer reach
+                      (not canonical: see README "Security model"), each with its fix`;
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const LIFECYCLE = ['disable', 'enable', 'lock', 'unlock', 'delete', 'restore', 'sign-out'];
@@ -212,4 +214,21 @@ export async function importCommand(args: string[], config: ResolverConfig): Pro
 function usage(message: string): number {
   process.stderr.write(`${message}\n\n${ADMIN_USAGE}\n`);
   return 2;
+}
+
+/** `audit [--limit N]`: stored identifiers the canonical rules would refuse, with a fix each. */
+export async function auditCommand(args: string[], config: ResolverConfig): Promise<number> {
+  const { values } = parseArgs({ args, options: { limit: { type: 'string' } } });
+  const query = values.limit ? `?limit=${encodeURIComponent(values.limit)}` : '';
+  const report = await new AdminClient(config).call<{ findings: unknown[]; truncated: boolean }>(
+    'GET',
+    `/audit/identifiers${query}`,
+  );
+  print(report);
+  process.stderr.write(
+    report.findings.length === 0
+      ? 'no stored identifier needs attention\n'
+      : `${report.findings.length} stored identifier(s) need attention${report.truncated ? ' (more remain: fix these and run again)' : ''}\n`,
+  );
+  return 0;
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '@resolver/config';
 import { AdminCallError } from './admin-client';
 import {
   ADMIN_USAGE,
+  auditCommand,
   flushCommand,
   identitiesCommand,
   importCommand,
@@ -20,7 +21,7 @@ commands:
   token     mint a development token from the embedded dev issuer
   migrate   apply pending database migrations
   diagnose  explain why a token is refused (admin API)
-  users, identities, revoke, flush, import   operate users through the admin API
+  users, identities, revoke, flush, import, audit   operate users through the admin API
 
 ${TOKEN_USAGE}
 
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(args, config);
     case 'diagnose':
       return diagnoseCommand(args, config);
+    case 'audit':
+      return auditCommand(args, config);
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
       return 2;

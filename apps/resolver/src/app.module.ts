@@ -3,7 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthImplementation } from 'grpc-health-check';
 import { Clock, ConfigModule, type ResolverConfig } from '@resolver/config';
 import { IdentityModule } from '@resolver/identity';
-import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import {
   CacheCoherence,
   DiagnoseSubject,
@@ -40,6 +40,8 @@ export interface AppParts {
   /** Present when `authz.assertion.enabled`. */
   readonly assertionSigner?: IdentityAssertionSigner;
   readonly logger: ResolverLogger;
+  /** Shared with the gRPC server's (de)serialisers, which run outside Nest. */
+  readonly internalErrors: InternalErrors;
 }
 
 /** The resolver service: transports wired to the ResolveSubject use case. */
@@ -50,6 +52,7 @@ export class AppModule {
       { provide: TokenVerifier, useValue: parts.verifier },
       { provide: ResolverMetrics, useValue: parts.metrics },
       { provide: ResolverLogger, useValue: parts.logger },
+      { provide: InternalErrors, useValue: parts.internalErrors },
       { provide: Clock, useValue: parts.clock },
       { provide: HealthImplementation, useValue: parts.grpcHealth },
       MigrateOnBoot,

@@ -14,6 +14,7 @@ import { type Clock, type ResolverConfig, SystemClock } from '@resolver/config';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
 import {
   createLogger,
+  InternalErrors,
   NestPinoLogger,
   REQUEST_ID_HEADER,
   requestIdFrom,
@@ -24,6 +25,7 @@ import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AppModule } from './app.module';
 import { IdentityAssertionSigner } from './authz/identity-assertion';
+import { hardenGrpcDefinitions } from './grpc/grpc-hardening';
 import { grpcServerOptions } from './grpc/grpc-options';
 import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
 
@@ -101,6 +103,7 @@ export async function startResolver(
   try {
     const fullConfig = { ...config, issuers, database: { ...config.database, url: url as string } };
     const metrics = new ResolverMetrics(issuers.map((i) => i.issuer));
+    const internalErrors = new InternalErrors(metrics, logger);
     const verifier = await TokenVerifier.create(fullConfig, clock, (issuer, result) =>
       metrics.jwksFetches.labels(issuer, result).inc(),
     );
@@ -122,6 +125,7 @@ export async function startResolver(
         devIssuer,
         assertionSigner,
         logger,
+        internalErrors,
       }),
       new FastifyAdapter({
         bodyLimit: config.http.bodyLimitBytes,
@@ -145,6 +149,7 @@ export async function startResolver(
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
     app.connectMicroservice(
       grpcServerOptions(grpcAddress, (pkg, server) => {
+        hardenGrpcDefinitions(pkg, internalErrors);
         new ReflectionService(pkg).addToServer(server);
         grpcHealth.addToServer(server);
       }),

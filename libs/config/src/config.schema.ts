@@ -53,7 +53,9 @@ const issuerSchema = z
         lookup: z.enum(['external', 'id', 'email', 'username']).default('external'),
         normalize: z
           .strictObject({
-            trim: z.boolean().default(true),
+            // Opt-in, ASCII spaces only: any other leading or trailing whitespace is refused.
+            trim: z.boolean().default(false),
+            // Require NFC (refuse otherwise); false compares non-NFC subjects exactly as sent.
             nfc: z.boolean().default(true),
             lowercase: z.boolean().default(false),
           })

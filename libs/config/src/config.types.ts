@@ -32,9 +32,16 @@ export type LookupStrategy = 'external' | 'id' | 'email' | 'username';
 export interface SubjectPolicy {
   readonly claim: string;
   readonly lookup: LookupStrategy;
+  /**
+   * Configured folds and checks. Nothing else is ever rewritten: a subject not already canonical
+   * is refused (SUBJECT_MALFORMED).
+   */
   readonly normalize: {
+    /** Strip ASCII spaces (U+0020) at both ends before validation; off by default. */
     readonly trim: boolean;
+    /** Refuse subjects not in NFC (default); false compares them exactly as sent. */
     readonly nfc: boolean;
+    /** Lowercase the subject (a fold the operator chose). */
     readonly lowercase: boolean;
   };
   readonly pattern?: RegExp;

@@ -40,7 +40,7 @@ describe('config', () => {
     ).toBe('10.0.0.1');
   });
 
-  it('applies issuer defaults: subject claim, external lookup, email lowercasing, jose-required claims', () => {
+  it('applies issuer defaults: subject claim, external lookup, no rewriting folds, jose-required claims', () => {
     const [a] = build({ issuers: [issuer()] }).issuers;
     expect(a).toMatchObject({
       clockToleranceSeconds: 30,
@@ -49,7 +49,7 @@ describe('config', () => {
         claim: 'sub',
         lookup: 'external',
         maxLength: 255,
-        normalize: { trim: true, nfc: true, lowercase: false },
+        normalize: { trim: false, nfc: true, lowercase: false },
       },
       jit: { enabled: false },
       jwks: { timeoutMs: 2000, cooldownMs: 30000, cacheMaxAgeMs: 600000 },
@@ -57,7 +57,8 @@ describe('config', () => {
     const [b] = build({
       issuers: [issuer({ subject: { claim: 'email', lookup: 'email' } })],
     }).issuers;
-    expect(b?.subject.normalize.lowercase).toBe(true);
+    // The email lookup folds ASCII case itself; full lowercasing is only ever the operator's choice.
+    expect(b?.subject.normalize.lowercase).toBe(false);
   });
 
   it.each([

@@ -189,10 +189,9 @@ function toIssuerConfig(
     subject: {
       claim: subjectClaim,
       lookup: entry.subject.lookup,
-      normalize: {
-        ...entry.subject.normalize,
-        lowercase: entry.subject.normalize.lowercase || entry.subject.lookup === 'email',
-      },
+      // The email lookup's own fold (ASCII case) is applied by the lookup, not as `lowercase`:
+      // full Unicode lowercasing would merge distinct addresses (U+212A KELVIN SIGN into "k").
+      normalize: entry.subject.normalize,
       pattern:
         entry.subject.pattern === undefined ? undefined : new RegExp(entry.subject.pattern, 'u'),
       maxLength: entry.subject.maxLength,

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { TypeOrmUserRepository } from './typeorm-user-repository';
 import { UserRepository } from './user-repository';
+import { IdentifierAudit } from './admin/identifier-audit';
 import { UserAdministration } from './admin/user-administration';
 import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
 import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
@@ -60,8 +61,15 @@ export class IdentityModule {
               backoffMs: db.retryBackoffMs,
             }),
         },
+        {
+          provide: IdentifierAudit,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new IdentifierAudit(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
+        },
       ],
       exports: [
+        IdentifierAudit,
         UserRepository,
         RevocationRepository,
         NearMissRepository,

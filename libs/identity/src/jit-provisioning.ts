@@ -1,5 +1,6 @@
 import type { JitPolicy } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
+import { describeNonCanonical, findNonCanonical, foldEmail } from './canonical-identifier';
 import type { LookupKey, NewUser } from './user';
 
 const MAX_FIELD_LENGTH = 320;
@@ -61,11 +62,25 @@ export function provisioningInput(
         `claim "${claim}" must be a short printable string`,
       );
     }
-    if (target.startsWith('attributes.'))
+    if (target.startsWith('attributes.')) {
       user.attributes[target.slice('attributes.'.length)] = value;
-    else if (target === 'email') user.email = value.trim().toLowerCase();
-    else if (target === 'username') user.username = value.trim().normalize('NFC');
-    else user.displayName = value.trim();
+      continue;
+    }
+    if (target === 'displayName') {
+      user.displayName = value.trim();
+      continue;
+    }
+    // Email and username are identifiers other lookups use: stored as sent or refused, never
+    // rewritten into someone else's (only the email's documented ASCII-case fold applies).
+    const found = findNonCanonical(value);
+    if (found) {
+      throw new ResolutionError(
+        'PROVISIONING_REJECTED',
+        `claim "${claim}" is not canonical: ${describeNonCanonical(found)}`,
+      );
+    }
+    if (target === 'email') user.email = foldEmail(value);
+    else user.username = value;
   }
   // The lookup key itself is authoritative for the field it looks up by.
   if (key.strategy === 'email') user.email = key.subject;

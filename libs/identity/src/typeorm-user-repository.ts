@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ResolutionError } from '@resolver/reasons';
+import { FOLD_EMAIL_SQL } from './canonical-identifier';
 import { isDataError, isUniqueViolation, withStoreRetry } from './store-errors';
 import type { LookupKey, NewUser, UserRecord } from './user';
 import { type Provisioned, UserRepository } from './user-repository';
@@ -16,7 +17,8 @@ const LOOKUP_SQL: Readonly<Record<LookupKey['strategy'], string>> = {
   external: `SELECT ${USER_COLUMNS} FROM external_identities e JOIN users u ON u.id = e.user_id
     WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3`,
   id: `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $3::uuid AND u.tenant = $2 AND $1::text IS NOT NULL`,
-  email: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND lower(u.email) = lower($3)
+  // $3 is already folded (foldEmail); the expression matches users_tenant_email_fold_idx.
+  email: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND ${FOLD_EMAIL_SQL('u.email')} = $3
     AND email IS NOT NULL AND $1::text IS NOT NULL ORDER BY (u.deleted_at IS NULL) DESC, u.created_at DESC LIMIT 1`,
   username: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND u.username = $3
     AND username IS NOT NULL AND $1::text IS NOT NULL ORDER BY (u.deleted_at IS NULL) DESC, u.created_at DESC LIMIT 1`,
@@ -60,12 +62,21 @@ export class TypeOrmUserRepository extends UserRepository {
     return rows.length ? toUserRecord(rows[0] as UserRow) : null;
   }
 
-  async provision(key: LookupKey, user: NewUser): Promise<Provisioned> {
+  async provision(
+    key: LookupKey,
+    user: NewUser,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<Provisioned> {
     return withStoreRetry(async () => {
       try {
-        const created = await this.dataSource.transaction((m) => this.insertFor(m, key, user));
+        const created = await this.dataSource.transaction(async (m) => {
+          const inserted = await this.insertFor(m, key, user);
+          if (options.dryRun && inserted) throw new DryRun(inserted);
+          return inserted;
+        });
         if (created) return { user: created, created: true };
       } catch (error) {
+        if (error instanceof DryRun) return { user: error.user, created: true };
         // A concurrent first request won the race on a unique index: theirs is the user.
         if (isDataError(error) && !isUniqueViolation(error)) {
           throw new ResolutionError(
@@ -130,6 +141,13 @@ export class TypeOrmUserRepository extends UserRepository {
 
   async ping(): Promise<void> {
     await withStoreRetry(() => this.dataSource.query('SELECT 1'), { attempts: 0, backoffMs: 0 });
+  }
+}
+
+/** Thrown inside a dry-run transaction to roll it back with what it would have created. */
+class DryRun extends Error {
+  constructor(readonly user: UserRecord) {
+    super('dry run');
   }
 }
 

@@ -19,8 +19,18 @@ export abstract class UserRepository {
   /**
    * Creates the user for `key` (and its external identity for the `external` strategy) in one
    * transaction; if another writer got there first, returns that user with `created: false`.
+   * Throws `PROVISIONING_REJECTED` when the store refuses the user (a live user already holds
+   * its email or username, a constraint fails).
+   *
+   * `dryRun`: the same statements in a transaction that is rolled back, so every check the store
+   * makes — conflicts included — is made, and nothing is written or announced. Diagnosis uses it
+   * to say whether JIT *would* provision.
    */
-  abstract provision(key: LookupKey, user: NewUser): Promise<Provisioned>;
+  abstract provision(
+    key: LookupKey,
+    user: NewUser,
+    options?: { readonly dryRun?: boolean },
+  ): Promise<Provisioned>;
 
   /** Creates a user directly (admin, import, tests). */
   abstract create(user: NewUser): Promise<UserRecord>;

@@ -5,3 +5,4 @@ export * from './transport';
 export * from './cluster-metrics';
 export * from './cluster-outcomes';
 export * from './recent-outcomes';
+export * from './internal-errors';

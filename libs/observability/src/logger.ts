@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LoggingConfig } from '@resolver/config';
-import type { Transport } from './transport';
+import type { ErrorSurface, Transport } from './transport';
 
 /**
  * Field names that may hold credentials. They are censored wherever they appear (one level
@@ -125,7 +125,7 @@ export class ResolverLogger {
   }
 
   /** An unexpected failure (a bug): the stack, never the request's token. */
-  internalError(entry: { requestId: string; transport: Transport; error: unknown }): void {
+  internalError(entry: { requestId?: string; transport: ErrorSurface; error: unknown }): void {
     const error = entry.error;
     this.pino.error(
       {

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { type Outcome, REASON_CODES, REASON_TABLE, type ReasonCode } from '@resolver/reasons';
 import { FastHistogram } from './fast-histogram';
 import { RecentOutcomes } from './recent-outcomes';
-import { TRANSPORTS, type Transport } from './transport';
+import { ERROR_SURFACES, TRANSPORTS, type Transport } from './transport';
 
 /** The issuer label for tokens whose issuer is not configured: never the raw `iss` (cardinality). */
 export const UNKNOWN_ISSUER = 'unknown';
@@ -126,8 +126,8 @@ export class ResolverMetrics {
           this.resolutions.labels(REASON_TABLE[reason].outcome, reason, issuer, transport).inc(0);
         }
       }
-      this.internalErrors.labels(transport).inc(0);
     }
+    for (const surface of ERROR_SURFACES) this.internalErrors.labels(surface).inc(0);
     for (const cache of ['token', 'user', 'negative']) {
       this.cacheRequests.labels(cache, 'hit').inc(0);
       this.cacheRequests.labels(cache, 'miss').inc(0);

@@ -83,13 +83,11 @@ export class ResolveSubject {
       );
       return resolution;
     } catch (error) {
+      // A bug is counted and logged once, by the transport's last error handler (InternalErrors),
+      // which also sees failures in translating the answer after this returns.
+      if (!isResolutionError(error)) throw error;
       const seconds = (performance.now() - started) / 1000;
       const requestId = request.requestId ?? randomUUID();
-      if (!isResolutionError(error)) {
-        this.metrics.internalErrors.labels(request.transport).inc();
-        this.log.internalError({ requestId, transport: request.transport, error });
-        throw error;
-      }
       this.metrics.record(request.transport, trace.issuer, error.reason, seconds);
       // Never the token: the detail is built by our own code and carries no token material.
       this.log.resolutionFailure({

@@ -20,7 +20,10 @@ export const MAX_JSON_DEPTH = 16;
  */
 const REFUSED_HEADER_PARAMETERS = ['crit', 'b64', 'zip', 'enc'] as const;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text (the default strips it silently), so JSON.parse
+// refuses it: RFC 8259 §8.1 forbids a BOM in JSON text exchanged between systems, and RFC 7519
+// tokens are JSON text.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Checks size and shape before any parsing that could be expensive or confused: JWS compact

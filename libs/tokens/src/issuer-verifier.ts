@@ -1,4 +1,5 @@
 import {
+  errors,
   importJWK,
   jwtVerify,
   type JWK,
@@ -77,6 +78,14 @@ export class IssuerVerifier {
         });
       } catch (error) {
         lastError = error;
+        // A claim error comes after the signature check: the payload is the issuer's, and a time
+        // claim no date can hold is CLAIM_INVALID whatever else jose found (an `exp` of -1e308
+        // is not "expired", it is not a time).
+        const payload = (error as { payload?: unknown }).payload;
+        const claimError =
+          error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired;
+        if (claimError && isObject(payload))
+          checkTimeClaims(payload, this.clock.now(), this.config.clockToleranceSeconds);
         // Only a signature mismatch says another candidate key might work.
         if (reasonForJoseError(error) !== 'SIGNATURE_INVALID') break;
         continue;
@@ -111,15 +120,34 @@ export class IssuerVerifier {
 }
 
 /**
- * What jose v5 leaves out: `iat` in the future is only checked with `maxTokenAge`, and a time
- * claim of `1e400` parses to `Infinity`, which is a number. Both are CLAIM_INVALID: a token
- * issued in the future, or valid forever, is not one the issuer meant to issue.
+ * The range of times every answer can carry: `google.protobuf.Timestamp` and RFC 3339 both stop
+ * at 0001-01-01 and 9999-12-31 (a JavaScript Date reaches further, so the narrower range rules).
+ */
+export const MIN_TIME_SECONDS = -62_135_596_800;
+export const MAX_TIME_SECONDS = 253_402_300_799;
+
+function isObject(value: unknown): value is JWTPayload {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * What jose v5 leaves out: `iat` in the future is only checked with `maxTokenAge`, a time claim
+ * of `1e400` parses to `Infinity` (a number), and `1e308` is finite but no date. All are
+ * CLAIM_INVALID, decided here, during verification, before any side effect: a token issued in
+ * the future, valid forever or at a time no answer can express is not one the issuer meant.
  */
 function checkTimeClaims(payload: JWTPayload, now: Date, toleranceSeconds: number): void {
   for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    const value = payload[claim];
-    if (value !== undefined && !Number.isFinite(value)) {
+    const value: unknown = payload[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new ResolutionError('CLAIM_INVALID', `"${claim}" claim must be a finite number`);
+    }
+    if (value < MIN_TIME_SECONDS || value > MAX_TIME_SECONDS) {
+      throw new ResolutionError(
+        'CLAIM_INVALID',
+        `"${claim}" claim is outside the range of dates (years 1 to 9999)`,
+      );
     }
   }
   if (

@@ -1,7 +1,9 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError } from '@resolver/identity';
+import { InternalErrors } from '@resolver/observability';
 import { isResolutionError, presentReason } from '@resolver/reasons';
+import { httpSurface } from '../transport/error-surface';
 import { sendFrameworkProblem, sendProblem } from '../http/problem';
 
 const STATUS = { INVALID: 400, NOT_FOUND: 404, CONFLICT: 409 } as const;
@@ -9,10 +11,11 @@ const STATUS = { INVALID: 400, NOT_FOUND: 404, CONFLICT: 409 } as const;
 /** Admin failures as problem documents: 400 naming the field, 404, 409, 401, 503. */
 @Catch()
 export class AdminProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Admin');
+  constructor(private readonly internalErrors: InternalErrors) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
     if (exception instanceof AdminError) {
       return sendProblem(reply, STATUS[exception.kind], {
         title: exception.kind,
@@ -24,6 +27,12 @@ export class AdminProblemFilter implements ExceptionFilter {
       const p = presentReason(exception.reason);
       return sendProblem(reply, p.httpStatus, { title: p.title, reason: exception.reason });
     }
-    sendFrameworkProblem(reply, exception, this.logger, 'Bearer realm="resolver-admin"');
+    sendFrameworkProblem(
+      reply,
+      exception,
+      (error) =>
+        this.internalErrors.report(httpSurface(request.routeOptions?.url), error, request.id),
+      'Bearer realm="resolver-admin"',
+    );
   }
 }

@@ -4,6 +4,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   Param,
   Patch,
   Post,
@@ -11,7 +12,13 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { UserAdministration, type UserRecord } from '@resolver/identity';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import {
+  AdminError,
+  IdentifierAudit,
+  UserAdministration,
+  type UserRecord,
+} from '@resolver/identity';
 import { ResolverLogger } from '@resolver/observability';
 import { AdminCredentialGuard } from './admin-credential.guard';
 import { AdminProblemFilter } from './admin-problem.filter';
@@ -31,7 +38,9 @@ function userJson(u: UserRecord) {
 export class AdminController {
   constructor(
     private readonly admin: UserAdministration,
+    private readonly identifierAudit: IdentifierAudit,
     private readonly log: ResolverLogger,
+    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
   ) {}
 
   /** The structured admin-change line (one per change), through the shared logger. */
@@ -161,6 +170,20 @@ export class AdminController {
     const revoked = await this.admin.revoke(body);
     this.audit('token.revoke', undefined, { issuer: revoked.issuer });
     return revoked;
+  }
+
+  /** Stored identifiers the canonical rules refuse in a token (README "Security model"). */
+  @Get('audit/identifiers')
+  async auditIdentifiers(@Query('limit') limit?: string) {
+    const n = limit === undefined ? 1000 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000)
+      throw new AdminError('INVALID', 'limit: must be an integer from 1 to 10000', 'limit');
+    return this.identifierAudit.run({
+      limit: n,
+      nfcExempt: new Set(
+        this.config.issuers.filter((i) => !i.subject.normalize.nfc).map((i) => i.issuer),
+      ),
+    });
   }
 
   @Post('caches/flush')

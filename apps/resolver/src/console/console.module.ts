@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ResolverMetrics } from '@resolver/observability';
+import { InternalErrors, ResolverMetrics } from '@resolver/observability';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
 import { ConsoleApiController } from './console-api.controller';
 import { builtConsoleDir, ConsoleAssets } from './console-assets';
@@ -12,11 +12,16 @@ import { ConsoleController } from './console.controller';
  */
 @Module({})
 export class ConsoleModule {
-  static forRoot(parts: { readonly metrics: ResolverMetrics }): DynamicModule {
+  static forRoot(parts: {
+    readonly metrics: ResolverMetrics;
+    readonly internalErrors: InternalErrors;
+  }): DynamicModule {
     return {
       module: ConsoleModule,
       providers: [
         { provide: ResolverMetrics, useValue: parts.metrics },
+        // The admin problem filter accounts for unexpected errors, as on the admin API.
+        { provide: InternalErrors, useValue: parts.internalErrors },
         AdminCredentialGuard,
         { provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) },
       ],

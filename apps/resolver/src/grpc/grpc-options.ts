@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import type { Options as LoaderOptions } from '@grpc/proto-loader';
+import { refuseMalformedRequests } from './grpc-hardening';
 
 /**
  * The one description of the resolver's gRPC surface, shared by `main.ts` and the tests: the
@@ -45,6 +46,8 @@ export function grpcServerOptions(
       maxMetadataSize: 64 * 1024,
       // On close, finish in-flight calls (tryShutdown) instead of cutting them (forceShutdown).
       gracefulShutdown: true,
+      // Nest hands channelOptions to grpc-js' Server constructor, which takes interceptors.
+      channelOptions: { interceptors: [refuseMalformedRequests] },
     },
   };
 }

@@ -1,4 +1,4 @@
-import { HttpException, type Logger } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { isResolutionError, presentReason, type ReasonCode } from '@resolver/reasons';
 
@@ -58,6 +58,9 @@ export function sendProblem(
     .send({ type: 'about:blank', status, ...body });
 }
 
+/** Called with an unexpected error (a bug) before its bare 500 is sent: counts and logs it. */
+export type OnUnexpected = (error: unknown) => void;
+
 /**
  * Any failure on the resolve surface: a resolution failure as the problem document of its
  * reason, anything else as {@link sendFrameworkProblem} sends it.
@@ -66,13 +69,13 @@ export function sendFailure(
   reply: FastifyReply,
   error: unknown,
   realm: string,
-  logger: Logger,
+  onUnexpected: OnUnexpected,
 ): void {
   if (isResolutionError(error)) {
     const { problem, headers } = problemFor(error.reason, realm);
     return sendProblem(reply, problem.status, problem, headers);
   }
-  sendFrameworkProblem(reply, error, logger);
+  sendFrameworkProblem(reply, error, onUnexpected);
 }
 
 /**
@@ -84,7 +87,7 @@ export function sendFailure(
 export function sendFrameworkProblem(
   reply: FastifyReply,
   exception: unknown,
-  logger: Logger,
+  onUnexpected: OnUnexpected,
   challenge?: string,
 ): void {
   if (exception instanceof HttpException) {
@@ -105,6 +108,6 @@ export function sendFrameworkProblem(
       detail: (exception as Error).message,
     });
   }
-  logger.error(`unexpected error: ${(exception as Error)?.stack ?? String(exception)}`);
+  onUnexpected(exception);
   sendProblem(reply, 500, { title: 'Internal error' });
 }

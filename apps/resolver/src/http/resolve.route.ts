@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { InternalErrors } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
 import { sendFailure } from './problem';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
@@ -18,12 +19,11 @@ import { toResolutionJson } from './resolution-json';
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
-  private readonly logger = new Logger('HTTP');
-
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly resolver: ResolveSubject,
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
+    private readonly internalErrors: InternalErrors,
   ) {}
 
   onModuleInit(): void {
@@ -34,8 +34,11 @@ export class ResolveRoute implements OnModuleInit {
       schema: RESOLUTION_RESPONSE_SCHEMA,
       handler: (request) => this.resolve(request),
       // Also sees the body parser's errors (malformed JSON, wrong content type, too large).
-      errorHandler: (error, _request, reply) =>
-        sendFailure(reply, error, this.config.domain, this.logger),
+      // Also where a failure to translate the answer lands, so it is counted as well.
+      errorHandler: (error, request, reply) =>
+        sendFailure(reply, error, this.config.domain, (e) =>
+          this.internalErrors.report('http', e, request.id),
+        ),
     });
   }
 

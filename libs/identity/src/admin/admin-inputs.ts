@@ -1,13 +1,23 @@
 import { z } from 'zod';
+import { describeNonCanonical, findNonCanonical, foldEmail } from '../canonical-identifier';
 import { AdminError } from './admin-error';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
-const email = z
-  .string()
-  .trim()
-  .max(320)
-  .regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address')
-  .transform((e) => e.toLowerCase());
+/**
+ * An identifier (subject, tenant, email, username) is stored as given or refused, never trimmed
+ * or normalised: a rewritten value would be one that no token carries (README "Security model").
+ */
+const canonical = (schema: z.ZodString) =>
+  schema.superRefine((value, ctx) => {
+    const found = findNonCanonical(value);
+    if (found)
+      ctx.addIssue({ code: 'custom', message: `is not canonical: ${describeNonCanonical(found)}` });
+  });
+const identifier = (max: number) => canonical(z.string().min(1).max(max));
+const tenant = canonical(z.string().max(255)).default('');
+const email = canonical(z.string().max(320))
+  .regex(/^[^@\p{White_Space}]+@[^@\p{White_Space}]+$/u, 'must be an email address')
+  .transform(foldEmail);
 const roles = z.array(text(128)).max(100);
 const attributes = z
   .record(z.string().min(1).max(64), z.unknown())
@@ -15,15 +25,15 @@ const attributes = z
 
 export const identityInput = z.strictObject({
   issuer: text(2048),
-  tenant: z.string().max(255).default(''),
-  subject: text(1024),
+  tenant,
+  subject: identifier(1024),
 });
 
 export const createUserInput = z.strictObject({
-  tenant: z.string().trim().max(255).default(''),
+  tenant,
   kind: z.enum(['user', 'service']).default('user'),
   email: email.optional(),
-  username: text(255).optional(),
+  username: identifier(255).optional(),
   displayName: text(255).optional(),
   roles: roles.default([]),
   attributes: attributes.default({}),
@@ -34,7 +44,7 @@ export const createUserInput = z.strictObject({
 export const updateUserInput = z
   .strictObject({
     email: email.nullable().optional(),
-    username: text(255).nullable().optional(),
+    username: identifier(255).nullable().optional(),
     displayName: text(255).nullable().optional(),
     roles: roles.optional(),
     attributes: attributes.optional(),

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { FOLD_EMAIL_SQL } from '../canonical-identifier';
 import { isUniqueViolation, withStoreRetry } from '../store-errors';
 import type { UserRecord, UserStatus } from '../user';
 import { toUserRecord, USER_COLUMNS, type UserRow } from '../user-row';
@@ -40,6 +41,7 @@ export type ImportResult = {
 /** Which field a unique index protects, for 409 messages. */
 const CONSTRAINT_FIELDS: Readonly<Record<string, string>> = {
   users_tenant_email_live_key: 'email',
+  users_tenant_email_fold_live_key: 'email',
   users_tenant_username_live_key: 'username',
   external_identities_key: 'identities',
 };
@@ -405,7 +407,7 @@ async function findForImport(
   let rows: { id: string }[] = [];
   if (input.email) {
     rows = await m.query(
-      `SELECT id FROM users WHERE tenant = $1 AND lower(email) = $2 AND deleted_at IS NULL FOR UPDATE`,
+      `SELECT id FROM users WHERE tenant = $1 AND ${FOLD_EMAIL_SQL('email')} = $2 AND deleted_at IS NULL FOR UPDATE`,
       [input.tenant, input.email],
     );
   } else if (input.username) {

@@ -378,7 +378,7 @@ class Run {
       lookupKey?.kind === 'service'
         ? policy?.serviceAccounts?.jit === true
         : policy?.jit.enabled === true;
-    const wouldProvision = this.jitStep(
+    const wouldProvision = await this.jitStep(
       lookupKey,
       claims,
       policy,
@@ -423,8 +423,11 @@ class Run {
   private times(payload: Readonly<Record<string, unknown>>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const claim of ['iat', 'nbf', 'exp', 'auth_time']) {
-      const at = numericDate(payload[claim]);
+      const value = payload[claim];
+      const at = numericDate(value);
       if (at) out[claim] = humanTime(at, this.now);
+      else if (typeof value === 'number')
+        out[claim] = `${value} (not a date: outside years 1-9999)`;
     }
     return out;
   }
@@ -692,7 +695,7 @@ class Run {
             fix:
               reason === 'TENANT_MISSING'
                 ? `the token must carry the tenant claim "${policy.tenant?.claim}" (configure the IdP to emit it), or set issuers[].tenant.required: false if this issuer serves one tenant`
-                : `the tenant claim "${policy.tenant?.claim}" must be a short printable string`,
+                : `the tenant claim "${policy.tenant?.claim}" must be a canonical string of at most 255 characters: no whitespace at either end, no control, invisible or bidi characters, in NFC (the resolver refuses rather than rewrites it)`,
           },
         );
         return undefined;
@@ -702,7 +705,7 @@ class Run {
         fix:
           reason === 'SUBJECT_MISSING'
             ? `the IdP must put a non-blank user identifier in "${claim}" (or set issuers[].subject.claim to the claim it does use)`
-            : `the subject must be a string within ${policy.subject.maxLength} characters${policy.subject.pattern ? ` matching ${policy.subject.pattern.source}` : ''}${policy.subject.lookup === 'id' ? ', a UUID (lookup: id)' : ''}${policy.subject.lookup === 'email' ? ', an email address (lookup: email)' : ''}`,
+            : `the subject must be a canonical string (no whitespace at either end, no control, invisible or bidi characters, in NFC: the resolver refuses rather than rewrites it, so fix the IdP attribute) within ${policy.subject.maxLength} characters${policy.subject.pattern ? ` matching ${policy.subject.pattern.source}` : ''}${policy.subject.lookup === 'id' ? ', a UUID (lookup: id)' : ''}${policy.subject.lookup === 'email' ? ', an email address (lookup: email)' : ''}`,
       });
       return undefined;
     }
@@ -868,15 +871,19 @@ class Run {
     };
   }
 
-  /** Would JIT provision, and what would stop it. */
-  private jitStep(
+  /**
+   * Would JIT provision, and what would stop it: the claims (`provisioningInput`) and then the
+   * store itself, in a rolled-back transaction, so a conflict (a live user already holding the
+   * email or username) or any other refusal of the store is found exactly as provisioning would.
+   */
+  private async jitStep(
     key: LookupKey | undefined,
     claims: Readonly<Record<string, unknown>>,
     policy: IssuerConfig | undefined,
     allowed: boolean,
     storeUser: UserRecord | null | undefined,
     unverified: boolean,
-  ): { reason?: ReasonCode } {
+  ): Promise<{ reason?: ReasonCode }> {
     if (!key || !policy) {
       this.set('jit', 'skip', 'no lookup key');
       return {};
@@ -904,8 +911,12 @@ class Run {
       );
       return {};
     }
+    let storeAsked = false;
     try {
       const input = provisioningInput(key, claims, policy.jit);
+      // Only asked when the user is known to be missing (a store that is down says nothing).
+      storeAsked = storeUser === null;
+      if (storeAsked) await this.deps.users.provision(key, input, { dryRun: true });
       this.set(
         'jit',
         storeUser === null ? 'pass' : 'skip',
@@ -923,7 +934,9 @@ class Run {
         { enabled: true, requiredClaims: policy.jit.requiredClaims },
         {
           unverified,
-          fix: `the IdP must send the claims JIT needs (${policy.jit.requiredClaims.join(', ') || 'none'}, mapped by issuers[].jit.map), or create the user ahead of time`,
+          fix: storeAsked
+            ? `the store refuses this user: a live user in tenant ${JSON.stringify(key.tenant)} already holds its email or username (see the user step's near misses): link this identity to that user (cli identities link USER_ID --issuer ${key.issuer} --subject ${JSON.stringify(key.subject)}), or change the other user`
+            : `the IdP must send the claims JIT needs (${policy.jit.requiredClaims.join(', ') || 'none'}, mapped by issuers[].jit.map), or create the user ahead of time`,
         },
       );
       return { reason };

@@ -1,0 +1,319 @@
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import type { Pool } from 'pg';
+import { createTestDatabase, seedUser, sqlPool } from './support/database';
+import { signWith } from './support/hostile';
+import { JwksServer } from './support/jwks-server';
+import { ResolverHarness } from './support/resolver-harness';
+import { TokenFactory } from './support/token-factory';
+
+/**
+ * The explainer never contradicts the resolver. fast-check builds tokens that carry 0–3
+ * simultaneous faults drawn from every dimension — issuer, key and algorithm, signature, every
+ * time claim (non-numeric and out-of-range ones included), audience shapes, subject and email
+ * shapes, tenant claim shapes, service-account claims, revoked or fresh `jti`, user states
+ * (active, disabled, locked, deleted, signed out), case near misses, JIT on or off, JIT's
+ * required claim missing and its email already taken. Each token is diagnosed, then resolved,
+ * then both again with the caches warm; the verdict's reason, HTTP status and source must equal
+ * the answer every time.
+ */
+
+const AUD = 'api://differential';
+const ADMIN_TOKEN = 'admin-secret-for-differential-0123';
+const J = 'https://j.diff.test'; // JIT on (email required), service accounts with JIT, RS256+ES256
+const N = 'https://n.diff.test'; // JIT off, RS256 only
+const RUNS = Number(process.env.DIFFERENTIAL_RUNS ?? 1000);
+
+let idp: JwksServer;
+let keys: TokenFactory;
+let evil: TokenFactory;
+let app: ResolverHarness;
+let db: Pool;
+let counter = 0;
+
+/** What a token is made of; every field has a valid value and a few faults. */
+interface Scenario {
+  issuer: 'J' | 'N' | 'unknown';
+  key: 'rsa' | 'ec' | 'evil' | 'unknownKid' | 'hs256' | 'none';
+  signature: 'ok' | 'flipped';
+  exp: 'ok' | 'past' | 'string' | 'huge' | 'missing';
+  nbf: 'absent' | 'future' | 'past' | 'string';
+  iat: 'ok' | 'future' | 'string' | 'hugeNegative' | 'missing';
+  aud: 'ok' | 'wrong' | 'array' | 'missing' | 'number';
+  user:
+    | 'active'
+    | 'new'
+    | 'disabled'
+    | 'locked'
+    | 'deleted'
+    | 'signedOut'
+    | 'caseVariant'
+    | 'whitespace'
+    | 'missing'
+    | 'number';
+  email: 'own' | 'missing' | 'taken' | 'padded';
+  tenant: 'absent' | 'acme' | 'blank' | 'number';
+  jti: 'none' | 'fresh' | 'revoked';
+  service: 'no' | 'machine' | 'machineNoClient';
+}
+
+const BASE: fc.Arbitrary<Scenario> = fc.record({
+  issuer: fc.constantFrom('J', 'N'),
+  key: fc.constant('rsa'),
+  signature: fc.constant('ok'),
+  exp: fc.constant('ok'),
+  nbf: fc.constantFrom('absent', 'past'),
+  iat: fc.constant('ok'),
+  aud: fc.constantFrom('ok', 'array'),
+  user: fc.constantFrom('active', 'new'),
+  email: fc.constant('own'),
+  tenant: fc.constant('absent'),
+  jti: fc.constantFrom('none', 'fresh'),
+  service: fc.constant('no'),
+}) as fc.Arbitrary<Scenario>;
+
+type Fault = { [K in keyof Scenario]: [K, Scenario[K]] }[keyof Scenario];
+const FAULTS: Fault[] = [
+  ['issuer', 'unknown'],
+  ['key', 'ec'],
+  ['key', 'evil'],
+  ['key', 'unknownKid'],
+  ['key', 'hs256'],
+  ['key', 'none'],
+  ['signature', 'flipped'],
+  ['exp', 'past'],
+  ['exp', 'string'],
+  ['exp', 'huge'],
+  ['exp', 'missing'],
+  ['nbf', 'future'],
+  ['nbf', 'string'],
+  ['iat', 'future'],
+  ['iat', 'string'],
+  ['iat', 'hugeNegative'],
+  ['iat', 'missing'],
+  ['aud', 'wrong'],
+  ['aud', 'missing'],
+  ['aud', 'number'],
+  ['user', 'disabled'],
+  ['user', 'locked'],
+  ['user', 'deleted'],
+  ['user', 'signedOut'],
+  ['user', 'caseVariant'],
+  ['user', 'whitespace'],
+  ['user', 'missing'],
+  ['user', 'number'],
+  ['email', 'missing'],
+  ['email', 'taken'],
+  ['email', 'padded'],
+  ['tenant', 'acme'],
+  ['tenant', 'blank'],
+  ['tenant', 'number'],
+  ['jti', 'revoked'],
+  ['service', 'machine'],
+  ['service', 'machineNoClient'],
+];
+
+const SCENARIO = fc
+  .tuple(BASE, fc.array(fc.constantFrom(...FAULTS), { maxLength: 3 }))
+  .map(([base, faults]) => {
+    const s = { ...base } as Record<string, unknown>;
+    for (const [dimension, value] of faults) s[dimension] = value;
+    return s as unknown as Scenario;
+  });
+
+function tokenFor(s: Scenario): string {
+  const now = Math.floor(Date.now() / 1000);
+  const n = ++counter;
+  const iss = s.issuer === 'J' ? J : s.issuer === 'N' ? N : 'https://unknown.diff.test';
+  const subjects: Record<Scenario['user'], unknown> = {
+    active: 'active',
+    new: `new-${n}`,
+    disabled: 'disabled',
+    locked: 'locked',
+    deleted: 'deleted',
+    signedOut: 'signed-out',
+    caseVariant: 'bob',
+    whitespace: 'active\u3000',
+    missing: undefined,
+    number: 42,
+  };
+  const sub = subjects[s.user];
+  const emails: Record<Scenario['email'], unknown> = {
+    own: `${typeof sub === 'string' ? sub : 'nobody'}-${n}@mail.example`,
+    missing: undefined,
+    taken: 'taken@mail.example',
+    padded: ` padded-${n}@mail.example `,
+  };
+  const claims: Record<string, unknown> = {
+    iss,
+    sub,
+    email: emails[s.email],
+    aud: {
+      ok: AUD,
+      wrong: 'api://elsewhere',
+      array: ['api://other', AUD],
+      missing: undefined,
+      number: 7,
+    }[s.aud],
+    exp: { ok: now + 600, past: now - 3600, string: 'tomorrow', huge: 1e308, missing: undefined }[
+      s.exp
+    ],
+    nbf: { absent: undefined, future: now + 3600, past: now - 60, string: 'now' }[s.nbf],
+    iat: {
+      ok: now - 10,
+      future: now + 3600,
+      string: 'earlier',
+      hugeNegative: -1e308,
+      missing: undefined,
+    }[s.iat],
+    tid: { absent: undefined, acme: 'acme', blank: '  ', number: 5 }[s.tenant],
+    jti: { none: undefined, fresh: `jti-${n}`, revoked: 'revoked-jti' }[s.jti],
+  };
+  if (s.service !== 'no') {
+    claims.token_use = 'machine';
+    if (s.service === 'machine') claims.client_id = 'svc-client';
+  }
+  const kid = {
+    rsa: keys.rsa.kid,
+    ec: keys.ec.kid,
+    evil: keys.rsa.kid,
+    unknownKid: 'no-such-kid',
+    hs256: keys.rsa.kid,
+    none: undefined,
+  }[s.key];
+  const alg = {
+    rsa: 'RS256',
+    ec: 'ES256',
+    evil: 'RS256',
+    unknownKid: 'RS256',
+    hs256: 'HS256',
+    none: 'none',
+  }[s.key];
+  const header = { alg, typ: 'JWT', ...(kid ? { kid } : {}) };
+  let token: string;
+  if (s.key === 'hs256') {
+    const input = `${b64(header)}.${b64(claims)}`;
+    token = `${input}.${createHmac('sha256', 'not-the-key').update(input).digest('base64url')}`;
+  } else if (s.key === 'none') {
+    token = `${b64(header)}.${b64(claims)}.`;
+  } else {
+    token = signWith(
+      s.key === 'ec' ? keys.ec : s.key === 'evil' ? evil.rsa : keys.rsa,
+      header,
+      claims,
+    );
+  }
+  if (s.signature === 'flipped' && s.key !== 'none') {
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const i = Math.floor(sig.length / 2);
+    token = `${h}.${p}.${sig.slice(0, i)}${sig[i] === 'A' ? 'B' : 'A'}${sig.slice(i + 1)}`;
+  }
+  return token;
+}
+
+function b64(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+interface Outcome {
+  reason: string;
+  status: number;
+  source?: string;
+}
+
+async function diagnose(token: string): Promise<Outcome> {
+  const res = await app.http('/v1/diagnose', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  if (res.status !== 200) throw new Error(`diagnose answered ${res.status}`);
+  const v = res.body.verdict;
+  return { reason: v.reason, status: v.httpStatus, source: v.source };
+}
+
+async function resolve(token: string): Promise<Outcome> {
+  const res = await app.resolveHttp({ token });
+  return res.status === 200
+    ? { reason: 'OK', status: 200, source: res.body.source }
+    : { reason: res.body.reason, status: res.status, source: undefined };
+}
+
+beforeAll(async () => {
+  idp = await new JwksServer().start();
+  keys = await TokenFactory.create('diff');
+  evil = await TokenFactory.create('diff');
+  const jwksUri = idp.publishJwks('diff', keys.publicJwks());
+  const databaseUrl = await createTestDatabase('differential');
+  db = sqlPool(databaseUrl);
+  const base = { jwksUri, audiences: [AUD], tenant: { claim: 'tid', required: false } };
+  app = await ResolverHarness.start({
+    databaseUrl,
+    env: { ADMIN_TOKEN },
+    issuers: [
+      {
+        ...base,
+        issuer: J,
+        algorithms: ['RS256', 'ES256'],
+        jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
+        serviceAccounts: { when: { claim: 'token_use', equals: 'machine' }, jit: false },
+      },
+      { ...base, issuer: N, algorithms: ['RS256'] },
+    ],
+  });
+  for (const [iss, tag] of [
+    [J, 'j'],
+    [N, 'n'],
+  ] as const) {
+    const email = (s: string) => `${s}-${tag}@seed.example`;
+    await seedUser(db, iss, { subject: 'active', email: email('active') });
+    await seedUser(db, iss, { subject: 'disabled', email: email('disabled'), status: 'disabled' });
+    await seedUser(db, iss, { subject: 'locked', email: email('locked'), status: 'locked' });
+    const deleted = await seedUser(db, iss, { subject: 'deleted', email: email('deleted') });
+    await db.query('UPDATE users SET deleted_at = now() WHERE id = $1', [deleted]);
+    const out = await seedUser(db, iss, { subject: 'signed-out', email: email('out') });
+    await db.query(`UPDATE users SET tokens_valid_after = now() + interval '1 day' WHERE id = $1`, [
+      out,
+    ]);
+    await seedUser(db, iss, { subject: 'Bob', email: email('bob') });
+    await db.query(
+      `INSERT INTO revoked_tokens (issuer, jti, expires_at) VALUES ($1, 'revoked-jti', now() + interval '1 day')`,
+      [iss],
+    );
+  }
+  await seedUser(db, J, { subject: 'svc-client', kind: 'service', email: null });
+  await db.query(`INSERT INTO users (email, provenance) VALUES ('taken@mail.example', 'admin')`);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.end();
+  await idp?.stop();
+});
+
+describe('differential: diagnose predicts exactly what resolve answers', () => {
+  it(`${RUNS} tokens with 0–3 faults each, diagnosed and resolved twice`, async () => {
+    const seen = new Map<string, number>();
+    const sources = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(SCENARIO, async (scenario) => {
+        const token = tokenFor(scenario);
+        for (const round of ['cold', 'warm']) {
+          const predicted = await diagnose(token);
+          const actual = await resolve(token);
+          expect({ round, scenario, outcome: predicted }).toEqual({
+            round,
+            scenario,
+            outcome: actual,
+          });
+          seen.set(actual.reason, (seen.get(actual.reason) ?? 0) + 1);
+          if (actual.source) sources.add(actual.source);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // The corpus reaches deep: successes from every source and refusals of many kinds.
+    expect([...sources].sort()).toEqual(['CACHE', 'PROVISIONED', 'STORE']);
+    expect(seen.size).toBeGreaterThanOrEqual(12);
+  });
+});
