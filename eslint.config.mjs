@@ -2,6 +2,41 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The import rule of one lib: none of `forbidden`, no app, no other lib by relative path. */
+function layer(dir, forbidden) {
+  return [
+    {
+      files: [`${dir}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              ...(forbidden.length
+                ? [
+                    {
+                      regex: `^@resolver/(${forbidden.join('|')})$`,
+                      message: `${dir} sits below these libs (DESIGN "Layout"): move the shared piece down instead.`,
+                    },
+                  ]
+                : []),
+              {
+                regex: '(^|/)apps/',
+                message: 'A lib never imports an app.',
+              },
+              {
+                regex:
+                  '^(\\.\\./)+(\\.\\./)?(libs/)?(config|reasons|observability|tokens|identity|resolution|provisioning)/src',
+                message: 'Import another lib through its @resolver alias.',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -43,6 +78,23 @@ export default tseslint.config(
     files: ['libs/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  // Dependencies point one way (DESIGN "Layout"): apps -> (resolution, provisioning) ->
+  // (tokens, identity) -> (config, observability, reasons). No lib imports an app, a lib above
+  // it or a neighbour on its floor, and libs reach each other only through their @resolver alias.
+  ...layer('libs/reasons', [
+    'config',
+    'observability',
+    'tokens',
+    'identity',
+    'resolution',
+    'provisioning',
+  ]),
+  ...layer('libs/config', ['observability', 'tokens', 'identity', 'resolution', 'provisioning']),
+  ...layer('libs/observability', ['tokens', 'identity', 'resolution', 'provisioning']),
+  ...layer('libs/tokens', ['identity', 'resolution', 'provisioning']),
+  ...layer('libs/identity', ['tokens', 'resolution', 'provisioning']),
+  ...layer('libs/resolution', ['provisioning']),
+  ...layer('libs/provisioning', ['resolution']),
   {
     // Tests poke at loosely typed wire responses (grpc-js dynamic clients, JSON bodies).
     files: ['test/**/*.ts', '**/*.spec.ts'],

@@ -102,7 +102,7 @@ describe('gateway answers: forward-auth and ext_authz', () => {
         ['GET', '/v1/authz'],
         ['POST', '/v1/authz/orders/42?expand=items'],
         ['DELETE', '/v1/authz/a/b/c'],
-      ]) {
+      ] as const) {
         const res = await app.http(path, {
           method,
           headers: {
@@ -300,7 +300,7 @@ describe('gateway answers: forward-auth and ext_authz', () => {
       ).rejects.toThrow(/signature/);
 
       const grpc = await loudExtAuthz.check({ authorization: `Bearer ${await token('alice')}` });
-      const fromEnvoy = headerMap(grpc.okResponse.headers)['x-identity-assertion'];
+      const fromEnvoy = headerMap(grpc.okResponse.headers)['x-identity-assertion'] ?? '';
       const verified = await jwtVerify(fromEnvoy, createLocalJWKSet(published), {
         issuer: 'urn:subject-resolver',
         audience: 'backend.orders',

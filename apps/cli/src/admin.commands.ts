@@ -21,7 +21,7 @@ const LIFECYCLE = ['disable', 'enable', 'lock', 'unlock', 'delete', 'restore', '
 
 /** `users …` */
 export async function usersCommand(args: string[], config: ResolverConfig): Promise<number> {
-  const [verb, ...rest] = args;
+  const [verb = '', ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -104,7 +104,7 @@ export async function usersCommand(args: string[], config: ResolverConfig): Prom
 
 /** `identities …` */
 export async function identitiesCommand(args: string[], config: ResolverConfig): Promise<number> {
-  const [verb, ...rest] = args;
+  const [verb = '', ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

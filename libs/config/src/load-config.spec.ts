@@ -130,6 +130,17 @@ describe('config', () => {
   it('names bad environment overrides', () => {
     expect(failure(() => build({}, { HTTP_PORT: 'eighty' }))).toContain('HTTP_PORT');
     expect(failure(() => build({}, { DATABASE_URL: 'mysql://x' }))).toContain('DATABASE_URL');
+    // Unparsable, host-less or empty: a config error naming it, not ten seconds of retries.
+    for (const url of ['postgres://u:p@[bad/db', 'postgres:///db', '', '  ']) {
+      expect(failure(() => build({}, { DATABASE_URL: url }))).toMatch(/^DATABASE_URL: /);
+    }
+    expect(failure(() => build({}, { DATABASE_URL: 'postgres://u:s3cret@[bad/db' }))).not.toContain(
+      's3cret',
+    );
+    // A Unix socket directory in the query is a host.
+    expect(build({}, { DATABASE_URL: 'postgres:///db?host=/run/postgresql' }).mode).toBe(
+      'external',
+    );
     expect(failure(() => build({}, { MIGRATIONS_RUN: 'maybe' }))).toContain('MIGRATIONS_RUN');
   });
 

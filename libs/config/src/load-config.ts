@@ -52,10 +52,15 @@ export function buildConfig(
   if (!parsed.success) throw new ConfigError(`${where.source}: ${describeIssues(parsed.error)}`);
   const file = parsed.data;
 
-  const databaseUrl = envString(env, 'DATABASE_URL') ?? file.database.url;
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL: must be a postgres:// URL');
+  // Set but empty is a mistake (a missing secret), not a request for embedded mode: that would
+  // quietly start a throwaway database in production.
+  if (env.DATABASE_URL !== undefined && env.DATABASE_URL.trim() === '') {
+    throw new ConfigError(
+      'DATABASE_URL: is set but empty; unset it for embedded mode, or give a postgres:// URL',
+    );
   }
+  const databaseUrl = envString(env, 'DATABASE_URL') ?? file.database.url;
+  if (databaseUrl !== undefined) checkDatabaseUrl(databaseUrl);
   const mode = databaseUrl ? 'external' : 'embedded';
   const bindAddress =
     envString(env, 'BIND_ADDRESS') ??
@@ -312,6 +317,27 @@ function describeIssues(error: z.ZodError): string {
       return `${path || '(root)'}: ${issue.message}`;
     })
     .join('; ');
+}
+
+/**
+ * Fails at boot, naming DATABASE_URL, instead of the pool retrying an address that can never
+ * work. The password is never echoed.
+ */
+function checkDatabaseUrl(value: string): void {
+  if (!/^postgres(ql)?:\/\//.test(value))
+    throw new ConfigError('DATABASE_URL: must be a postgres:// (or postgresql://) URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL: is not a parsable URL (check the escaping of the password)',
+    );
+  }
+  if (!url.hostname && !url.searchParams.get('host'))
+    throw new ConfigError('DATABASE_URL: names no host (postgres://user:password@host:5432/db)');
+  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535))
+    throw new ConfigError('DATABASE_URL: port must be 1-65535');
 }
 
 function envString(env: Environment, name: string): string | undefined {

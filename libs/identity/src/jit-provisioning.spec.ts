@@ -31,7 +31,7 @@ describe('provisioningInput', () => {
     expect(
       provisioningInput(
         key,
-        { email: ' A@B.C ', name: 'Ann', groups: ['x', 'member'], dept: 'Ops' },
+        { email: 'A@B.C', name: 'Ann', groups: ['x', 'member'], dept: 'Ops' },
         policy(),
       ),
     ).toEqual({
@@ -43,6 +43,18 @@ describe('provisioningInput', () => {
       roles: ['member', 'x'],
       attributes: { department: 'Ops' },
     });
+  });
+
+  it('stores identifier claims as sent (only the email ASCII-case fold) or refuses them', () => {
+    // Issue #13: a padded or non-NFC email/username would be a different identifier, not this one.
+    expect(reasonOf({ email: ' a@b.c ' })).toBe('PROVISIONING_REJECTED');
+    expect(reasonOf({ email: '\u212Aelvin@b.c' })).toBe('PROVISIONING_REJECTED');
+    expect(reasonOf({ u: 'bob\u00a0' }, policy({ map: { u: 'username' } }))).toBe(
+      'PROVISIONING_REJECTED',
+    );
+    expect(provisioningInput(key, { email: '\u00c5sa@B.C' }, policy()).email).toBe('\u00c5sa@b.c');
+    // Display names are not identifiers: trimmed, never refused for it.
+    expect(provisioningInput(key, { name: ' Ann ' }, policy()).displayName).toBe('Ann');
   });
 
   it('lets the lookup key set the field it looks up by', () => {

@@ -52,7 +52,8 @@ export class RecentOutcomes {
   /** Counts one answer in the current bucket. */
   add(slot: number): void {
     const bucket = this.advance();
-    this.counts[this.base(bucket) + slot]++;
+    const i = this.base(bucket) + slot;
+    this.counts[i] = (this.counts[i] as number) + 1;
   }
 
   /** The whole window, oldest bucket first, empty buckets included. */

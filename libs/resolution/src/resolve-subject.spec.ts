@@ -1,0 +1,219 @@
+import { createHmac } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import pino from 'pino';
+import { buildConfig, FixedClock, type ResolverConfig } from '@resolver/config';
+import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
+import { TokenVerifier } from '@resolver/tokens';
+import { SubjectCaches } from './cache/subject-caches';
+import { ResolveSubject } from './resolve-subject';
+import { InMemoryRevocationRepository, InMemoryUserRepository } from './testing/in-memory-stores';
+
+/**
+ * ResolveSubject with in-memory stores, a fixed clock and static keys: every reason code it can
+ * return is reached here, without a database or a network (the one JWKS issuer points at a
+ * closed loopback port, for KEYS_UNAVAILABLE). e2e suites cover the wiring and the transports.
+ */
+
+const NOW = new Date(Date.UTC(2026, 11, 1, 12, 0, 0));
+const T = Math.floor(NOW.getTime() / 1000);
+const AUD = 'api://unit';
+const HS = 'https://hs.unit.test'; // HMAC, JIT on (email required), tenant optional
+const ES = 'https://es.unit.test'; // static ES256 key file, JIT off, tenant required
+const DOWN = 'https://down.unit.test'; // JWKS at a closed port
+const SECRET = 'a-unit-test-hmac-secret-of-32-bytes-or-more';
+
+let dir: string;
+let config: ResolverConfig;
+let ecKey: KeyLike;
+let clock: FixedClock;
+let users: InMemoryUserRepository;
+let revocations: InMemoryRevocationRepository;
+let resolver: ResolveSubject;
+let caches: SubjectCaches;
+const reached = new Set<ReasonCode>();
+
+const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => {
+  const h = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', ...header })).toString(
+    'base64url',
+  );
+  const p = Buffer.from(
+    JSON.stringify({ iss: HS, aud: AUD, sub: 'alice', iat: T - 10, exp: T + 600, ...claims }),
+  ).toString('base64url');
+  return `${h}.${p}.${createHmac('sha256', SECRET).update(`${h}.${p}`).digest('base64url')}`;
+};
+const es = (claims: Record<string, unknown>, kid = 'es-1') =>
+  new SignJWT({ iss: ES, aud: AUD, sub: 'erin', tid: 'acme', iat: T - 10, exp: T + 600, ...claims })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
+    .sign(ecKey);
+
+async function outcome(token: unknown, authorization?: string): Promise<string> {
+  try {
+    const r = await resolver.resolve({ token, authorization, transport: 'http' });
+    return `OK:${r.source}`;
+  } catch (error) {
+    if (!isResolutionError(error)) throw error;
+    reached.add(error.reason);
+    return error.reason;
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'resolve-spec-'));
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  ecKey = pair.privateKey;
+  await writeFile(
+    join(dir, 'es.jwk.json'),
+    JSON.stringify({ ...(await exportJWK(pair.publicKey)), kid: 'es-1', alg: 'ES256' }),
+  );
+  config = buildConfig(
+    {
+      database: { url: 'postgres://unused/unused' },
+      logging: { level: 'silent' },
+      server: { requestTimeoutMs: 2_000 },
+      issuers: [
+        {
+          issuer: HS,
+          hmacSecretEnv: 'UNIT_SECRET',
+          algorithms: ['HS256'],
+          audiences: [AUD],
+          tenant: { claim: 'tid', required: false },
+          jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
+          serviceAccounts: { when: { claim: 'gty', equals: 'client' }, jit: false },
+        },
+        {
+          issuer: ES,
+          keys: [join(dir, 'es.jwk.json')],
+          algorithms: ['ES256'],
+          audiences: [AUD],
+          tenant: { claim: 'tid', required: true },
+        },
+        {
+          issuer: DOWN,
+          jwksUri: 'http://127.0.0.1:1/jwks.json',
+          algorithms: ['RS256'],
+          audiences: [AUD],
+          jwks: { timeoutMs: 200, cooldownMs: 0 },
+        },
+      ],
+    },
+    { UNIT_SECRET: SECRET },
+    { source: 'unit', baseDir: dir },
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  clock = new FixedClock(NOW);
+  users = new InMemoryUserRepository(() => clock.now());
+  revocations = new InMemoryRevocationRepository();
+  const metrics = new ResolverMetrics(config.issuers.map((i) => i.issuer));
+  caches = new SubjectCaches(config, clock, metrics);
+  caches.markCoherent([]);
+  resolver = new ResolveSubject(
+    config,
+    await TokenVerifier.create(config, clock),
+    users,
+    revocations,
+    caches,
+    metrics,
+    clock,
+    new ResolverLogger(pino({ level: 'silent' }), config.logging),
+  );
+});
+
+describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', () => {
+  it('request: TOKEN_MISSING, TOKEN_MALFORMED, TOKEN_TOO_LARGE', async () => {
+    expect(await outcome(undefined)).toBe('TOKEN_MISSING');
+    expect(await outcome(undefined, 'Basic abc')).toBe('TOKEN_MISSING');
+    expect(await outcome('not.a.jwt!')).toBe('TOKEN_MALFORMED');
+    expect(await outcome(42)).toBe('TOKEN_MALFORMED');
+    expect(await outcome('a'.repeat(config.limits.maxTokenBytes + 1))).toBe('TOKEN_TOO_LARGE');
+  });
+
+  it('token: issuer, algorithm, key, signature, times, audience, claims', async () => {
+    expect(await outcome(hs({ iss: 'https://nobody.test' }))).toBe('ISSUER_UNKNOWN');
+    expect(await outcome(hs({}, { alg: 'HS512' }))).toBe('ALGORITHM_NOT_ALLOWED');
+    expect(await outcome(await es({}, 'no-such-kid'))).toBe('SIGNING_KEY_NOT_FOUND');
+    const good = hs({});
+    expect(await outcome(`${good.slice(0, -4)}AAAA`)).toBe('SIGNATURE_INVALID');
+    expect(await outcome(hs({ exp: T - 3600 }))).toBe('TOKEN_EXPIRED');
+    expect(await outcome(hs({ nbf: T + 3600 }))).toBe('TOKEN_NOT_YET_VALID');
+    expect(await outcome(hs({ aud: 'api://elsewhere' }))).toBe('AUDIENCE_MISMATCH');
+    expect(await outcome(hs({ exp: 1e308 }))).toBe('CLAIM_INVALID');
+    expect(await outcome(hs({ iat: T + 3600 }))).toBe('CLAIM_INVALID');
+  });
+
+  it('KEYS_UNAVAILABLE when the issuer JWKS cannot be fetched, never SIGNATURE_INVALID', async () => {
+    const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url')}.${Buffer.from(
+      JSON.stringify({ iss: DOWN, aud: AUD, sub: 'x', exp: T + 60 }),
+    ).toString('base64url')}.c2ln`;
+    expect(await outcome(token)).toBe('KEYS_UNAVAILABLE');
+  });
+
+  it('subject and tenant: SUBJECT_MISSING, SUBJECT_MALFORMED, TENANT_MISSING', async () => {
+    expect(await outcome(hs({ sub: undefined }))).toBe('SUBJECT_MISSING');
+    expect(await outcome(hs({ sub: 'alice\u3000' }))).toBe('SUBJECT_MALFORMED');
+    expect(await outcome(await es({ tid: undefined }))).toBe('TENANT_MISSING');
+  });
+
+  it('revocation: TOKEN_REVOKED by jti and by sign-out-everywhere', async () => {
+    users.seed({ email: 'alice@x.test', link: { issuer: HS, subject: 'alice' } });
+    await revocations.revoke({ issuer: HS, jti: 'gone', expiresAt: new Date(NOW.getTime() + 1e6) });
+    caches.markCoherent(await revocations.listActive(clock.now()));
+    expect(await outcome(hs({ jti: 'gone' }))).toBe('TOKEN_REVOKED');
+    users.seed({
+      tokensValidAfter: new Date(NOW.getTime() - 1_000),
+      link: { issuer: HS, subject: 'signed-out' },
+    });
+    expect(await outcome(hs({ sub: 'signed-out' }))).toBe('TOKEN_REVOKED');
+  });
+
+  it('users: found from the store then the cache; barred users with their own reasons', async () => {
+    users.seed({ link: { issuer: ES, subject: 'erin' }, tenant: 'acme' });
+    const token = await es({});
+    expect(await outcome(token)).toBe('OK:STORE');
+    expect(await outcome(token)).toBe('OK:CACHE');
+    users.seed({ status: 'disabled', link: { issuer: HS, subject: 'dis' } });
+    users.seed({ status: 'locked', link: { issuer: HS, subject: 'loc' } });
+    users.seed({ deletedAt: NOW, link: { issuer: HS, subject: 'del' } });
+    expect(await outcome(hs({ sub: 'dis' }))).toBe('USER_DISABLED');
+    expect(await outcome(hs({ sub: 'loc' }))).toBe('USER_LOCKED');
+    expect(await outcome(hs({ sub: 'del' }))).toBe('USER_DELETED');
+  });
+
+  it('not found: USER_NOT_FOUND with JIT off, and for a person linked where a service is asked', async () => {
+    expect(await outcome(await es({ sub: 'stranger' }))).toBe('USER_NOT_FOUND');
+    users.seed({ link: { issuer: HS, subject: 'robot' } });
+    // A client-credentials token must find a principal of kind service (service JIT is off).
+    expect(await outcome(hs({ sub: 'robot', gty: 'client', client_id: 'robot' }))).toBe(
+      'USER_NOT_FOUND',
+    );
+  });
+
+  it('JIT: provisions once, then refuses what it must (PROVISIONING_REJECTED)', async () => {
+    expect(await outcome(hs({ sub: 'newbie', email: 'newbie@x.test' }))).toBe('OK:PROVISIONED');
+    expect(users.writes).toBe(1);
+    expect(await outcome(hs({ sub: 'no-email' }))).toBe('PROVISIONING_REJECTED');
+    users.seed({ email: 'taken@x.test' });
+    expect(await outcome(hs({ sub: 'taker', email: 'taken@x.test' }))).toBe(
+      'PROVISIONING_REJECTED',
+    );
+    expect(users.writes).toBe(1);
+  });
+
+  it('the store down is USER_STORE_UNAVAILABLE, never USER_NOT_FOUND', async () => {
+    users.down = true;
+    expect(await outcome(hs({ sub: 'anyone', email: 'a@x.test' }))).toBe('USER_STORE_UNAVAILABLE');
+  });
+
+  it('reaches every reason code', () => {
+    expect([...reached].sort()).toEqual([...REASON_CODES].sort());
+  });
+});
