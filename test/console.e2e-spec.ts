@@ -43,6 +43,7 @@ describe('operator console (browser)', () => {
   const cspViolations: string[] = [];
   const now = () => Math.floor(Date.now() / 1000);
   let aliceToken: string;
+  let aliceHash: string;
 
   const admin = (path: string, init: RequestInit = {}) =>
     app.http(path, {
@@ -223,6 +224,7 @@ describe('operator console (browser)', () => {
     await userStep.getByRole('link', { name: 'Open user alice@example.com' }).click();
     await page.getByRole('heading', { name: 'User alice@example.com' }).waitFor();
     expect(page.url()).toMatch(/#\/users\/[0-9a-f-]{36}$/);
+    aliceHash = new URL(page.url()).hash;
   });
 
   it('follows the fix (link), then disables the user: the same token is USER_DISABLED', async () => {
@@ -289,7 +291,7 @@ describe('operator console (browser)', () => {
 
   it('works at 360 px wide without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
-    for (const hash of ['#/overview', '#/users', '#/diagnose']) {
+    for (const hash of ['#/overview', aliceHash, '#/users', '#/diagnose']) {
       await page.evaluate((h) => ((globalThis as any).location.hash = h), hash);
       await page.waitForTimeout(300);
       expect(
