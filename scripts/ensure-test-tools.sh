@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test suite drives real peers: promtool (Prometheus rule tests and metric lint) and nginx
-# (the auth_request gateway e2e suite runs docker/nginx/nginx.conf).
+# (the auth_request gateway e2e suite runs docker/nginx/nginx.conf) and chromium (the operator
+# console suite drives it headless through playwright-core; no browser is ever downloaded).
 # Installs what is missing from Debian's packages when it can (root + apt), otherwise says what
 # to install. Idempotent and quiet when everything is present.
 set -euo pipefail
-declare -A package_for=([promtool]=prometheus [nginx]=nginx)
+declare -A package_for=([promtool]=prometheus [nginx]=nginx [chromium]=chromium)
 missing=()
 for tool in "${!package_for[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for[$tool]}")

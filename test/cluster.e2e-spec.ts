@@ -6,8 +6,12 @@ import { claimsFor, TokenFactory } from './support/token-factory';
 
 const ISS = 'https://cluster.idp.test';
 const AUD = 'api://cluster';
+const ADMIN_TOKEN = 'cluster-admin-secret-0123456789abcdef';
 
-/** WORKERS=2: both workers serve HTTP and gRPC on the shared ports; /metrics covers all workers. */
+/**
+ * WORKERS=2: both workers serve HTTP and gRPC on the shared ports; /metrics and the console's
+ * overview cover all workers.
+ */
 describe('WORKERS cluster', () => {
   it('serves HTTP and gRPC from every worker, aggregates metrics, and drains on SIGTERM', async () => {
     const idp = await new JwksServer().start();
@@ -26,7 +30,7 @@ describe('WORKERS cluster', () => {
           },
         ],
       },
-      { WORKERS: '2' },
+      { WORKERS: '2', ADMIN_TOKEN },
     );
     const grpc = new ResolverGrpcClient(proc.grpcAddress);
     try {
@@ -58,6 +62,16 @@ describe('WORKERS cluster', () => {
         ),
       ];
       expect(resolved.reduce((n, m) => n + Number(m[2]), 0)).toBe(80);
+      // So does the console's ring buffer of recent answers, whichever worker serves the page.
+      for (let i = 0; i < 4; i++) {
+        const overview: any = await (
+          await fetch(`${proc.url}/console/api/overview`, {
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          })
+        ).json();
+        const buckets = overview.recent.buckets as { resolved: number }[];
+        expect(buckets.reduce((n, b) => n + b.resolved, 0)).toBe(80);
+      }
       expect(proc.logs()).toMatch(/2 workers/);
     } finally {
       grpc.close();

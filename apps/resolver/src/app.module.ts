@@ -19,6 +19,7 @@ import { ExtAuthzGrpcController } from './authz/ext-authz.grpc-controller';
 import { ForwardAuthController } from './authz/forward-auth.controller';
 import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
 import type { IdentityAssertionSigner } from './authz/identity-assertion';
+import { ConsoleModule } from './console/console.module';
 import { DiagnoseGrpcController } from './grpc/diagnose.grpc-controller';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
@@ -74,6 +75,8 @@ export class AppModule {
       providers.push(AdminCredentialGuard, DiagnoseSubject);
       controllers.push(AdminController, DiagnoseController, DiagnoseGrpcController);
     }
+    // The operator console exists exactly when the admin API does, with the same credential.
+    const consoleModule = parts.config.admin ? [ConsoleModule.forRoot(parts)] : [];
     if (parts.assertionSigner) {
       providers.push({ provide: ASSERTION_SIGNER, useValue: parts.assertionSigner });
       controllers.push(AssertionJwksController);
@@ -88,6 +91,7 @@ export class AppModule {
         ConfigModule.forRoot(parts.config),
         IdentityModule.forRoot(parts.config.database),
         TerminusModule,
+        ...consoleModule,
       ],
       providers,
       controllers,

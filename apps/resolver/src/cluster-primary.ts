@@ -1,19 +1,21 @@
 import cluster, { type Worker } from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import type { ResolverConfig } from '@resolver/config';
-import { serveClusterMetrics } from '@resolver/observability';
+import { serveClusterMetrics, serveClusterOutcomes } from '@resolver/observability';
 
 const GRACE_MS = 30_000;
 const MAX_RESTARTS_PER_MINUTE = 10;
 
 /**
  * The `WORKERS` primary: forks one resolver per worker (each serves both HTTP and gRPC on the
- * shared ports), answers aggregated metrics scrapes, replaces crashed workers (bounded), and on
- * SIGTERM/SIGINT asks every worker to drain and exits when they all have.
+ * shared ports), answers aggregated metrics scrapes and the console's recent answers, replaces
+ * crashed workers (bounded), and on SIGTERM/SIGINT asks every worker to drain and exits when
+ * they all have.
  */
 export function runClusterPrimary(config: ResolverConfig): void {
   const log = new Logger('Cluster');
   serveClusterMetrics();
+  serveClusterOutcomes();
   let stopping = false;
   const restarts: number[] = [];
   const fork = () => cluster.fork();

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ResolverConfig } from '@resolver/config';
-import { joinClusterMetrics, ResolverMetrics } from '@resolver/observability';
+import { joinClusterMetrics, joinClusterOutcomes, ResolverMetrics } from '@resolver/observability';
 import { runClusterPrimary } from './cluster-primary';
 import { type RunningResolver, startResolver } from './resolver-app';
 
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return runClusterPrimary(config);
   const resolver = await startResolver(config);
   joinClusterMetrics(resolver.app.get(ResolverMetrics).registry);
+  joinClusterOutcomes(resolver.app.get(ResolverMetrics).recent);
   const log = new Logger('Main');
   log.log(`listening: HTTP ${resolver.httpUrl}, gRPC ${resolver.grpcAddress}`);
   if (config.mode === 'embedded') printEmbeddedHelp(resolver);

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { type Outcome, REASON_CODES, REASON_TABLE, type ReasonCode } from '@resolver/reasons';
 import { FastHistogram } from './fast-histogram';
+import { RecentOutcomes } from './recent-outcomes';
 import { ERROR_SURFACES, TRANSPORTS, type Transport } from './transport';
 
 /** The issuer label for tokens whose issuer is not configured: never the raw `iss` (cardinality). */
@@ -87,8 +88,10 @@ export class ResolverMetrics {
   /** Bounded: transports × (configured issuers + unknown) × (reasons + success). */
   private readonly recordChildren = new Map<
     string,
-    { count: { count: number }; latency: { observe(v: number): void } }
+    { count: { count: number }; latency: { observe(v: number): void }; slot: number }
   >();
+  /** The last minutes of answers by reason, for the operator console (no Prometheus needed). */
+  readonly recent = new RecentOutcomes();
   readonly internalErrors = new Counter({
     name: 'resolver_internal_errors_total',
     help: 'Requests that failed with an unexpected error (a bug): should stay at zero.',
@@ -166,8 +169,13 @@ export class ResolverMetrics {
     this.keyAgeProbe = probe;
   }
 
+  /** The database pool now (undefined before the app is built or once it is closed). */
+  poolStats(): PoolStats | undefined {
+    return this.poolProbe?.();
+  }
+
   private collectPool(): void {
-    const stats = this.poolProbe?.();
+    const stats = this.poolStats();
     if (!stats) return;
     this.dbPool.labels('in_use').set(stats.inUse);
     this.dbPool.labels('idle').set(stats.idle);
@@ -198,10 +206,12 @@ export class ResolverMetrics {
           this.resolutions.labels(outcome, reason ?? 'NONE', issuer, transport),
         ),
         latency: this.duration.labels(transport, outcome),
+        slot: RecentOutcomes.slotOf(reason),
       };
       this.recordChildren.set(key, children);
     }
     children.count.count++;
     children.latency.observe(seconds);
+    this.recent.add(children.slot);
   }
 }
