@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -10,7 +11,12 @@ import { claimsFor, TokenFactory } from './support/token-factory';
 const ADMIN_TOKEN = 'console-admin-secret-0123456789abcdef';
 const AUD = 'api://console';
 const ISS = 'https://console.idp.test';
-const SHOTS = join(__dirname, '..', 'docs', 'screenshots');
+// The README's pictures are rewritten only on request (UPDATE_SCREENSHOTS=1): ids and times
+// change on every run, and a test run should leave the checkout as it found it.
+const SHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(__dirname, '..', 'docs', 'screenshots')
+    : join(tmpdir(), 'resolver-console-screenshots');
 
 /** Every structured log line of the app, as text (the token must never be in it). */
 class Capture {

@@ -62,7 +62,11 @@ function SignIn({
         reloading the tab signs you out.
       </p>
       {/* No name attributes: even a native submit could never put the credential in a URL. */}
-      <form method="post" onSubmit={submit} aria-describedby={error ? 'signin-error' : undefined}>
+      <form
+        method="post"
+        onSubmit={(e) => void submit(e)}
+        aria-describedby={error ? 'signin-error' : undefined}
+      >
         <label for="credential">Admin credential</label>
         <input
           id="credential"

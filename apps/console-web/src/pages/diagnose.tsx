@@ -179,7 +179,7 @@ export function DiagnosePage({ api }: { api: Api }) {
         Why was this token refused? The resolver runs every check it would run, changes nothing, and
         says what to fix.
       </p>
-      <form method="post" onSubmit={submit} class="card">
+      <form method="post" onSubmit={(e) => void submit(e)} class="card">
         <label for="token">Token (JWT) to diagnose</label>
         <textarea
           id="token"

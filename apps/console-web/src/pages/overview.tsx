@@ -185,7 +185,9 @@ function Store({
         <dd>
           {details.migrations?.status === 'up'
             ? 'applied'
-            : String(details.migrations?.message ?? details.migrations?.status ?? 'unknown')}
+            : (textOf(details.migrations?.message) ??
+              textOf(details.migrations?.status) ??
+              'unknown')}
         </dd>
         <dt>Pool</dt>
         <dd>
@@ -259,4 +261,9 @@ export function OverviewPage({ api }: { api: Api }) {
       {ready?.details && <Store details={ready.details} pool={overview?.pool ?? null} />}
     </>
   );
+}
+
+/** A readiness field as text, if it is one. */
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

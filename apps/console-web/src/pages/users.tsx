@@ -17,7 +17,7 @@ const PAGE_SIZE = 20;
 /** GET /admin/v1/users query: only the filters that are set, plus the cursor. */
 function query(filters: Filters, cursor: string | undefined): string {
   const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+  for (const [k, v] of Object.entries(filters) as [keyof Filters, string][]) if (v) q.set(k, v);
   if (cursor) q.set('cursor', cursor);
   return q.toString();
 }
