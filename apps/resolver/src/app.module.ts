@@ -12,6 +12,7 @@ import {
 } from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AdminCredentialGuard } from './admin/admin-credential.guard';
+import { AdminDisabledController } from './admin/admin-disabled.controller';
 import { AdminController } from './admin/admin.controller';
 import { DiagnoseController } from './admin/diagnose.controller';
 import { AssertionJwksController } from './authz/assertion-jwks.controller';
@@ -70,6 +71,8 @@ export class AppModule {
       // Diagnosis explains refusals to operators: admin-only, like the rest of the admin API.
       providers.push(AdminCredentialGuard, DiagnoseSubject);
       controllers.push(AdminController, DiagnoseController, DiagnoseGrpcController);
+    } else {
+      controllers.push(AdminDisabledController);
     }
     if (parts.assertionSigner) {
       providers.push({ provide: ASSERTION_SIGNER, useValue: parts.assertionSigner });
