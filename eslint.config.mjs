@@ -12,6 +12,7 @@ export default tseslint.config(
       'docker/**',
       '*.js',
       '*.mjs',
+      'scripts/**/*.js',
     ],
   },
   js.configs.recommended,
