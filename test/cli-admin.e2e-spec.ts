@@ -66,6 +66,26 @@ describe('CLI admin verbs and import', () => {
     expect((await cli('users', 'frob')).code).toBe(2);
   });
 
+  it('says the admin API is disabled, and how to enable it, when the server has no credential', async () => {
+    const off = await ResolverHarness.start({
+      databaseUrl: await createTestDatabase('cli_off'),
+      issuers: [],
+    });
+    try {
+      const result = await run(process.execPath, [CLI, 'users', 'list'], {
+        env: { PATH: process.env.PATH, ADMIN_TOKEN, RESOLVER_URL: off.url },
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect(result).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(
+          'admin API: 404 the admin API is disabled: no admin credential is configured; start the resolver with ADMIN_TOKEN',
+        ),
+      });
+    } finally {
+      await off.close();
+    }
+  });
+
   it('imports CSV with a dry run first, and prints a summary', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
     const csv = join(dir, 'users.csv');
