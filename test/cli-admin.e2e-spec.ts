@@ -155,6 +155,19 @@ describe('CLI admin verbs and import', () => {
     expect(result.code).toBe(0);
   });
 
+  it('a row too large for the import route is named by its line, with what to change', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
+    const jsonl = join(dir, 'huge.jsonl');
+    await writeFile(
+      jsonl,
+      `{"tenant":"huge","email":"ok@example.com"}\n{"tenant":"huge","displayName":"${'x'.repeat(9 * 1024 * 1024)}"}\n`,
+    );
+    const result = await cli('import', jsonl, '--dry-run');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('admin API: 413 ');
+    expect(result.stderr).toContain('the row on line 2 alone is larger than the server accepts');
+  });
+
   it('refuses revoke --expires-at in the past; takes a relative time', async () => {
     const past = await cli(
       'revoke',

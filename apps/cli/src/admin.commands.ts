@@ -217,7 +217,9 @@ export async function importCommand(args: string[], config: ResolverConfig): Pro
       if (error instanceof AdminCallError && error.status === 413)
         throw new AdminCallError(
           413,
-          `${error.message}: the batch starting at line ${chunk[0]?.line} (${chunk.length} rows) is larger than the server accepts (${IMPORT_MAX_BODY_BYTES} bytes); retry with a smaller --batch (e.g. --batch ${Math.max(1, Math.floor(chunk.length / 4))})`,
+          chunk.length === 1
+            ? `${error.message}: the row on line ${chunk[0]?.line} alone is larger than the server accepts (${IMPORT_MAX_BODY_BYTES} bytes); shorten it (attributes, roles, identities) or leave it out`
+            : `${error.message}: the batch starting at line ${chunk[0]?.line} (${chunk.length} rows) is larger than the server accepts (${IMPORT_MAX_BODY_BYTES} bytes); retry with a smaller --batch (e.g. --batch ${Math.max(1, Math.floor(chunk.length / 4))})`,
         );
       throw error;
     }
