@@ -1,4 +1,6 @@
 import { createTestDatabase } from './support/database';
+import { status } from '@grpc/grpc-js';
+import { DiagnoseGrpcClient } from './support/diagnose-grpc-client';
 import { ResolverHarness } from './support/resolver-harness';
 
 const ADMIN_TOKEN = 'admin-secret-for-tests-0123456789';
@@ -64,6 +66,19 @@ describe('admin API', () => {
     });
     expect([res.status, res.body.title]).toEqual([404, 'Admin API disabled']);
     expect(res.body.detail).toContain('admin.enabled: false in test config');
+    // gRPC DiagnoseSubject stays UNIMPLEMENTED, now saying why and how to enable it.
+    const grpc = new DiagnoseGrpcClient(off.resolver.grpcAddress);
+    try {
+      expect(await grpc.diagnose('x.y.z', ADMIN_TOKEN)).toEqual({
+        ok: false,
+        code: status.UNIMPLEMENTED,
+        message: expect.stringContaining(
+          'DiagnoseSubject is admin-only and the admin API is disabled: no admin credential',
+        ),
+      });
+    } finally {
+      grpc.close();
+    }
     // Other unknown routes stay a plain problem 404.
     const other = await off.http('/nowhere');
     expect([other.status, other.body.title]).toEqual([404, 'NotFoundException']);

@@ -20,6 +20,7 @@ import { ExtAuthzGrpcController } from './authz/ext-authz.grpc-controller';
 import { ForwardAuthController } from './authz/forward-auth.controller';
 import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
 import type { IdentityAssertionSigner } from './authz/identity-assertion';
+import { DiagnoseDisabledGrpcController } from './grpc/diagnose-disabled.grpc-controller';
 import { DiagnoseGrpcController } from './grpc/diagnose.grpc-controller';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
@@ -72,7 +73,7 @@ export class AppModule {
       providers.push(AdminCredentialGuard, DiagnoseSubject);
       controllers.push(AdminController, DiagnoseController, DiagnoseGrpcController);
     } else {
-      controllers.push(AdminDisabledController);
+      controllers.push(AdminDisabledController, DiagnoseDisabledGrpcController);
     }
     if (parts.assertionSigner) {
       providers.push({ provide: ASSERTION_SIGNER, useValue: parts.assertionSigner });
