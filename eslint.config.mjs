@@ -49,6 +49,7 @@ export default tseslint.config(
       '*.mjs',
       // The console's esbuild script (plain Node ESM; the bundled sources are linted).
       'apps/console-web/*.mjs',
+      'scripts/**/*.js',
     ],
   },
   js.configs.recommended,

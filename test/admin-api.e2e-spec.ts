@@ -1,10 +1,13 @@
 import { createTestDatabase } from './support/database';
+import { status } from '@grpc/grpc-js';
+import { DiagnoseGrpcClient } from './support/diagnose-grpc-client';
 import { ResolverHarness } from './support/resolver-harness';
 
 const ADMIN_TOKEN = 'admin-secret-for-tests-0123456789';
 
 describe('admin API', () => {
   let app: ResolverHarness;
+  let disabled: ResolverHarness;
   let off: ResolverHarness;
   const call = (method: string, path: string, body?: unknown, token = ADMIN_TOKEN) =>
     app.http(`/admin/v1${path}`, {
@@ -26,17 +29,93 @@ describe('admin API', () => {
       databaseUrl: await createTestDatabase('admin_off'),
       issuers: [],
     });
+    disabled = await ResolverHarness.start({
+      databaseUrl: await createTestDatabase('admin_disabled'),
+      issuers: [],
+      env: { ADMIN_TOKEN },
+      config: { admin: { enabled: false } },
+    });
   });
   afterAll(async () => {
     await app?.close();
     await off?.close();
+    await disabled?.close();
   });
 
-  it('is not served at all without a configured credential', async () => {
-    expect(
-      (await off.http('/admin/v1/users', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }))
-        .status,
-    ).toBe(404);
+  it('is not served at all without a configured credential, and its 404 says how to enable it', async () => {
+    for (const [method, path] of [
+      ['GET', '/admin/v1/users'],
+      ['POST', '/admin/v1/users/import'],
+      ['POST', '/v1/diagnose'],
+    ] as const) {
+      const res = await off.http(path, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body).toMatchObject({
+        type: 'about:blank',
+        status: 404,
+        title: 'Admin API disabled',
+        detail: expect.stringContaining('start the resolver with ADMIN_TOKEN'),
+      });
+    }
+    const res = await disabled.http('/admin/v1/users', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect([res.status, res.body.title]).toEqual([404, 'Admin API disabled']);
+    expect(res.body.detail).toContain('admin.enabled: false in test config');
+    // gRPC DiagnoseSubject stays UNIMPLEMENTED, now saying why and how to enable it.
+    const grpc = new DiagnoseGrpcClient(off.resolver.grpcAddress);
+    try {
+      expect(await grpc.diagnose('x.y.z', ADMIN_TOKEN)).toEqual({
+        ok: false,
+        code: status.UNIMPLEMENTED,
+        message: expect.stringContaining(
+          'DiagnoseSubject is admin-only and the admin API is disabled: no admin credential',
+        ),
+      });
+    } finally {
+      grpc.close();
+    }
+    // Other unknown routes stay a plain problem 404.
+    const other = await off.http('/nowhere');
+    expect([other.status, other.body.title]).toEqual([404, 'NotFoundException']);
+  });
+
+  it('import takes its documented 1,000 rows; bodies over a limit are problem documents', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      tenant: 'bulk',
+      email: `bulk-${i}@example.com`,
+      displayName: `Bulk user number ${i} with a display name long enough to be realistic`,
+      roles: ['reader', 'writer'],
+      identities: [{ issuer: 'https://idp.example.com/', subject: `bulk-subject-${i}` }],
+    }));
+    const body = JSON.stringify({ rows, dryRun: true });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(64 * 1024);
+    const ok = await app.http('/admin/v1/users/import', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.results).toHaveLength(1000);
+
+    const huge = JSON.stringify({ rows: [{ displayName: 'x'.repeat(9 * 1024 * 1024) }] });
+    for (const [path, size] of [
+      ['/admin/v1/users/import', huge],
+      ['/admin/v1/users', JSON.stringify({ displayName: 'x'.repeat(70_000) })],
+    ] as const) {
+      const res = await app.http(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: size,
+      });
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body).toMatchObject({ status: 413, title: 'Payload Too Large' });
+    }
   });
 
   it('requires the bearer credential', async () => {
@@ -175,6 +254,14 @@ describe('admin API', () => {
       expiresAt: 'tomorrow',
     });
     expect([bad.status, bad.body.field]).toEqual([400, 'expiresAt']);
+    // A deny-list entry that has already expired would protect nothing: refused, naming why.
+    const past = await call('POST', '/tokens/revoke', {
+      issuer: 'https://idp',
+      jti: 'j2',
+      expiresAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect([past.status, past.body.field]).toEqual([400, 'expiresAt']);
+    expect(past.body.detail).toContain('is in the past');
   });
 
   it('imports rows (dry run changes nothing), reporting created / updated / rejected', async () => {

@@ -66,6 +66,26 @@ describe('CLI admin verbs and import', () => {
     expect((await cli('users', 'frob')).code).toBe(2);
   });
 
+  it('says the admin API is disabled, and how to enable it, when the server has no credential', async () => {
+    const off = await ResolverHarness.start({
+      databaseUrl: await createTestDatabase('cli_off'),
+      issuers: [],
+    });
+    try {
+      const result = await run(process.execPath, [CLI, 'users', 'list'], {
+        env: { PATH: process.env.PATH, ADMIN_TOKEN, RESOLVER_URL: off.url },
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect(result).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(
+          'admin API: 404 the admin API is disabled: no admin credential is configured; start the resolver with ADMIN_TOKEN',
+        ),
+      });
+    } finally {
+      await off.close();
+    }
+  });
+
   it('imports CSV with a dry run first, and prints a summary', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
     const csv = join(dir, 'users.csv');
@@ -78,7 +98,8 @@ describe('CLI admin verbs and import', () => {
     );
     const dry = await cli('import', csv, '--dry-run');
     expect(dry.stdout).toContain('dry run (nothing written): created 2, updated 0, rejected 1');
-    expect(dry.stderr).toContain('rejected row 3');
+    // Every problem is reported by the file's line (the header is line 1), in both formats.
+    expect(dry.stderr).toContain('rejected line 4: ');
     expect(dry.code).toBe(1);
     expect(JSON.parse((await cli('users', 'list', '--tenant', 'imp')).stdout).users).toEqual([]);
     const real = await cli('import', csv, '--batch', '2');
@@ -92,6 +113,114 @@ describe('CLI admin verbs and import', () => {
     await writeFile(jsonl, '{"tenant":"j","email":"j@example.com"}\nnot json\n');
     const fromJsonl = await cli('import', jsonl);
     expect(fromJsonl.stdout).toContain('created 1, updated 0, rejected 1');
-    expect(fromJsonl.stderr).toContain('line 2');
+    expect(fromJsonl.stderr).toContain('rejected line 2: ');
+  });
+
+  it('refuses a CSV row with too few (or too many) columns, by line, and imports the rest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
+    const csv = join(dir, 'short.csv');
+    await writeFile(
+      csv,
+      'tenant,email,displayName,roles\n' +
+        'cols,full@example.com,Full,a\n' +
+        'cols,short@example.com\n' +
+        'cols,"multi@example.com","Two\nLines",b\n' +
+        'cols,long@example.com,Long,a,extra\n',
+    );
+    const result = await cli('import', csv);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('created 2, updated 0, rejected 2');
+    expect(result.stderr).toContain('rejected line 3: has 2 columns, the header has 4');
+    // The quoted newline keeps line numbers true: the long row starts on line 6.
+    expect(result.stderr).toContain('rejected line 6: has 5 columns, the header has 4');
+    const users = JSON.parse((await cli('users', 'list', '--tenant', 'cols')).stdout).users;
+    expect(users.map((u: any) => u.email).sort()).toEqual([
+      'full@example.com',
+      'multi@example.com',
+    ]);
+  });
+
+  it('imports 1,000 rows in one --batch 1000, the documented maximum', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
+    const csv = join(dir, 'big.csv');
+    const lines = ['tenant,email,username,displayName,roles,issuer,subject'];
+    for (let i = 0; i < 1000; i++)
+      lines.push(
+        `big,user${i}@example.com,user${i},User Number ${i} with a longish display name,reader;writer,https://idp.example.com/,subject-${i}`,
+      );
+    await writeFile(csv, `${lines.join('\n')}\n`);
+    const result = await cli('import', csv, '--batch', '1000', '--dry-run');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('created 1000, updated 0, rejected 0');
+    expect(result.code).toBe(0);
+  });
+
+  it('a row too large for the import route is named by its line, with what to change', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
+    const jsonl = join(dir, 'huge.jsonl');
+    await writeFile(
+      jsonl,
+      `{"tenant":"huge","email":"ok@example.com"}\n{"tenant":"huge","displayName":"${'x'.repeat(9 * 1024 * 1024)}"}\n`,
+    );
+    const result = await cli('import', jsonl, '--dry-run');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('admin API: 413 ');
+    expect(result.stderr).toContain('the row on line 2 alone is larger than the server accepts');
+  });
+
+  it('refuses revoke --expires-at in the past; takes a relative time', async () => {
+    const past = await cli(
+      'revoke',
+      '--issuer',
+      'https://idp',
+      '--jti',
+      'p',
+      '--expires-at',
+      '-1h',
+    );
+    expect(past.code).toBe(2);
+    expect(past.stderr).toContain('is in the past');
+    const old = await cli(
+      'revoke',
+      '--issuer',
+      'https://idp',
+      '--jti',
+      'p',
+      '--expires-at',
+      '2020-01-01T00:00:00Z',
+    );
+    expect(old.code).toBe(2);
+    const ok = await cli('revoke', '--issuer', 'https://idp', '--jti', 'p', '--expires-at', '+24h');
+    expect(ok.code).toBe(0);
+    const expiresAt = Date.parse(JSON.parse(ok.stdout).expiresAt);
+    expect(Math.abs(expiresAt - (Date.now() + 86_400_000))).toBeLessThan(60_000);
+  });
+
+  it('lists users page by page with --cursor, which the help names', async () => {
+    for (const n of [1, 2, 3])
+      expect(
+        (await cli('users', 'create', '--tenant', 'pages', '--email', `p${n}@example.com`)).code,
+      ).toBe(0);
+    const first = JSON.parse(
+      (await cli('users', 'list', '--tenant', 'pages', '--limit', '2')).stdout,
+    );
+    expect(first.users).toHaveLength(2);
+    const second = JSON.parse(
+      (
+        await cli(
+          'users',
+          'list',
+          '--tenant',
+          'pages',
+          '--limit',
+          '2',
+          '--cursor',
+          first.nextCursor,
+        )
+      ).stdout,
+    );
+    expect(second.users).toHaveLength(1);
+    const help = await run(process.execPath, [CLI, 'help'], { env });
+    expect(help.stdout).toMatch(/users list .*\n.*--cursor C/);
   });
 });

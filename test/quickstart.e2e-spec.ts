@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,16 +11,36 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
 const MAIN = join(ROOT, 'dist/apps/resolver/src/main.js');
 const CLI = join(ROOT, 'dist/apps/cli/src/main.js');
+const PYTHON = '/usr/bin/python3';
+const REFLECTION_CLIENT = join(__dirname, 'support/reflection_client.py');
+
+type Run = { code: number; stdout: string; stderr: string };
 
 /**
- * The README's quickstart against the built service (`npm test` builds first): the resolver
- * process in embedded mode, a token from the CLI, and a resolution over HTTP and gRPC.
+ * The README's quickstart, line by line, against the built service (`npm test` builds first):
+ * the resolver process in embedded mode, then every command the README and the banner give a
+ * new user — tokens (refusal examples included), `cli resolve` over HTTP and gRPC, a reflection
+ * client nobody here wrote, the admin verbs with the generated credential, and `migrate` or a
+ * second start while the first one runs.
  */
 describe('quickstart (built service and CLI as separate processes)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let service: ChildProcess | undefined;
   let output = '';
+
+  const cli = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+        env: { ...env, ...extraEnv },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as Run;
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  const token = async (...args: string[]) => (await cli(['token', ...args])).stdout.trim();
 
   beforeAll(async () => {
     if (!existsSync(MAIN))
@@ -44,7 +64,7 @@ describe('quickstart (built service and CLI as separate processes)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('starts, prints how to try it, and resolves a CLI-minted token; SIGTERM exits 0', async () => {
+  it('starts and prints how to try it: resolve --grpc, grpcurl as the alternative, the admin credential', async () => {
     service = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
       env,
@@ -56,35 +76,210 @@ describe('quickstart (built service and CLI as separate processes)', () => {
     while (!output.includes('Try it') && Date.now() < deadline && service.exitCode === null) {
       await new Promise((r) => setTimeout(r, 100));
     }
+    await new Promise((r) => setTimeout(r, 200));
     expect(output).toContain('EMBEDDED DEVELOPMENT MODE');
     expect(output).toContain('npm run -s token -- --sub alice');
+    expect(output).toContain('npm run -s cli -- resolve "$TOKEN" --grpc');
+    expect(output).toContain('grpcurl -plaintext');
+    const adminFile = join(dataDir, 'admin-token');
+    expect(output).toContain(`Admin:       credential in ${adminFile}`);
+    expect(output).toContain('npm run -s cli -- users list');
+    // A credential: owner-only, and long enough for the admin API's minimum.
+    expect((await stat(adminFile)).mode & 0o777).toBe(0o600);
+    expect((await readFile(adminFile, 'utf8')).trim().length).toBeGreaterThanOrEqual(24);
+  });
 
+  it('resolves a CLI-minted token over HTTP and gRPC, and never logs it', async () => {
     const { stdout } = await run(
       process.execPath,
       [CLI, 'token', '--sub', 'alice', '--email', 'alice@example.com'],
       { env },
     );
-    const token = stdout.trim();
-    expect(token.split('.')).toHaveLength(3);
-    expect(stdout).toBe(`${token}\n`);
+    const alice = stdout.trim();
+    expect(alice.split('.')).toHaveLength(3);
+    expect(stdout).toBe(`${alice}\n`);
 
     const res = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/v1/resolve`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${alice}` },
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).principal.email).toBe('alice@example.com');
 
     const grpc = new ResolverGrpcClient(`127.0.0.1:${env.GRPC_PORT}`);
-    const answer = await grpc.resolve({ token });
+    const answer = await grpc.resolve({ token: alice });
     grpc.close();
     // Resolved once over HTTP already: from memory, or from the store if the cache listener was
     // still connecting when the first answer went out — never provisioned twice.
     expect(['CACHE', 'STORE']).toContain(answer.ok && answer.response.source);
-    expect(output).not.toContain(token);
+    expect(output).not.toContain(alice);
+  });
 
+  it('cli resolve prints the answer over HTTP and --grpc, or the reason with exit 1', async () => {
+    const bob = await token('--sub', 'bob', '--email', 'bob@example.com');
+    const http = await cli(['resolve', bob]);
+    expect(http.code).toBe(0);
+    expect(JSON.parse(http.stdout)).toMatchObject({
+      principal: { email: 'bob@example.com' },
+      token: { subject: 'bob' },
+      source: 'PROVISIONED',
+    });
+    const grpc = await cli(['resolve', bob, '--grpc']);
+    expect(grpc.code).toBe(0);
+    const viaGrpc = JSON.parse(grpc.stdout);
+    expect(viaGrpc).toMatchObject({
+      principal: { id: JSON.parse(http.stdout).principal.id, email: 'bob@example.com' },
+      token: { subject: 'bob', expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
+    expect(['CACHE', 'STORE']).toContain(viaGrpc.source);
+
+    const refusedGrpc = await cli(['resolve', 'not-a-jwt', '--grpc']);
+    expect(refusedGrpc).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/^refused: TOKEN_MALFORMED — .*\(gRPC UNAUTHENTICATED\)\n$/),
+    });
+    const refusedHttp = await cli(['resolve', 'not-a-jwt']);
+    expect(refusedHttp.stderr).toMatch(/^refused: TOKEN_MALFORMED — .*\(HTTP 401\)\n$/);
+    const nobody = await cli([
+      'resolve',
+      bob,
+      '--grpc',
+      '--address',
+      `127.0.0.1:${await freePort()}`,
+    ]);
+    expect(nobody).toMatchObject({ code: 1, stderr: expect.stringContaining('UNREACHABLE') });
+  });
+
+  it.each(['v1', 'v1alpha'])(
+    'a Python gRPC client resolves from reflection %s alone (descriptor_pool, dynamic call)',
+    async (version) => {
+      const dir = await mkdtemp(join(tmpdir(), 'reflection-client-'));
+      try {
+        // The one schema a reflection client brings: the reflection protocol itself.
+        const schema = join(dir, 'reflection.binpb');
+        await run('protoc', [
+          '-I',
+          join(ROOT, 'proto'),
+          `--descriptor_set_out=${schema}`,
+          `grpc/reflection/${version}/reflection.proto`,
+        ]);
+        const carol = await token('--sub', 'carol', '--email', 'carol@example.com');
+        const { stdout } = await run(PYTHON, [
+          REFLECTION_CLIENT,
+          `127.0.0.1:${env.GRPC_PORT}`,
+          schema,
+          carol,
+          version,
+        ]);
+        const report = JSON.parse(stdout);
+        expect(report.services).toEqual(
+          expect.arrayContaining([
+            'identity.v1.SubjectResolver',
+            'envoy.service.auth.v3.Authorization',
+            'grpc.health.v1.Health',
+            'grpc.reflection.v1.ServerReflection',
+            'grpc.reflection.v1alpha.ServerReflection',
+          ]),
+        );
+        expect(report.resolver_dependencies).toEqual(['google/protobuf/timestamp.proto']);
+        expect(report.principal_fields).toEqual(
+          expect.arrayContaining(['tenant_id', 'display_name', 'attributes']),
+        );
+        expect(report.principal_nested).toEqual(['AttributesEntry']);
+        expect(report.resolve.ok).toMatchObject({
+          principal: { email: 'carol@example.com' },
+          token: { subject: 'carol' },
+        });
+        expect(report.refused.error).toMatchObject({
+          code: 'UNAUTHENTICATED',
+          details: expect.stringContaining('TOKEN_MALFORMED'),
+        });
+        expect(report.health.ok).toEqual({ status: 'SERVING' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('admin verbs and diagnose use the generated credential without ADMIN_TOKEN', async () => {
+    const listed = await cli(['users', 'list', '--email', 'alice@example.com']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).users).toHaveLength(1);
+    const alice = await token('--sub', 'alice');
+    const diagnosis = await cli(['diagnose', alice, '--json']);
+    expect(diagnosis.code).toBe(0);
+    expect(JSON.parse(diagnosis.stdout).verdict.reason).toBe('OK');
+    const credential = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    const res = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/admin/v1/users?limit=1`, {
+      headers: { authorization: `Bearer ${credential}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  // Each refusal example the README lists, minted with the dev issuer: the CLI warns with the
+  // reason, and the resolver answers exactly that reason.
+  it.each([
+    [['--exp', '-5m'], 'TOKEN_EXPIRED'],
+    [['--exp', '2020-01-01T00:00:00Z'], 'TOKEN_EXPIRED'],
+    [['--nbf', '+1h'], 'TOKEN_NOT_YET_VALID'],
+    [['--iat', '+2h'], 'CLAIM_INVALID'],
+    [['--aud', 'someone-else'], 'AUDIENCE_MISMATCH'],
+    [['--claim', 'aud=["a","b"]'], 'AUDIENCE_MISMATCH'],
+    [['--claim', 'iss=https://elsewhere.example'], 'ISSUER_UNKNOWN'],
+    [['--claim', 'exp=1'], 'TOKEN_EXPIRED'],
+    [['--omit', 'exp'], 'CLAIM_INVALID'],
+    [['--sign-with', 'none'], 'ALGORITHM_NOT_ALLOWED'],
+    [['--sign-with', 'other-key'], 'SIGNATURE_INVALID'],
+  ])('token %j is a refusal example: warned, then refused with %s', async (args, reason) => {
+    const minted = await cli(['token', '--sub', 'dave', ...args]);
+    expect(minted.code).toBe(0);
+    expect(minted.stderr).toContain(`warning: the resolver will refuse this token with ${reason}`);
+    const answer = await cli(['resolve', minted.stdout.trim()]);
+    expect(answer).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`refused: ${reason} `),
+    });
+  });
+
+  it('token overrides keep what was asked: claims win over the defaults', async () => {
+    const minted = await cli(['token', '--sub', 'erin', '--exp', '+10m', '--claim', 'jti="fixed"']);
+    expect(minted.stderr).toBe('');
+    const payload = JSON.parse(
+      Buffer.from(minted.stdout.trim().split('.')[1] as string, 'base64url').toString(),
+    );
+    expect(payload.jti).toBe('fixed');
+    expect(payload.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(590);
+    expect(payload.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(600);
+    expect((await cli(['resolve', minted.stdout.trim()])).code).toBe(0);
+  });
+
+  it('migrate while the server runs says the data directory is held, and what to do', async () => {
+    const migrate = await cli(['migrate']);
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr).toContain(
+      `the embedded database under ${join(dataDir, 'pg')} is in use`,
+    );
+    expect(migrate.stderr).toContain('applies pending migrations when it starts');
+    expect(migrate.stderr).toContain('stop the resolver first');
+    expect(migrate.stderr).not.toContain('is the port in use');
+  });
+
+  it('a second start on the same DATA_DIR says so instead of blaming a port', async () => {
+    const second = await run(process.execPath, [MAIN], {
+      env: { ...env, HTTP_PORT: String(await freePort()), GRPC_PORT: String(await freePort()) },
+    }).then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (e: Run) => e,
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('is in use by a running Postgres');
+    expect(second.stderr).toContain('another DATA_DIR');
+  });
+
+  it('SIGTERM exits 0', async () => {
     const exited = new Promise<number | null>((r) => service?.once('exit', (code) => r(code)));
-    service.kill('SIGTERM');
+    service?.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
 
@@ -93,6 +288,9 @@ describe('quickstart (built service and CLI as separate processes)', () => {
       code: 2,
       stderr: expect.stringContaining('--sub is required'),
     });
+    await expect(
+      run(process.execPath, [CLI, 'token', '--sub', 'x', '--exp', 'soon'], { env }),
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--exp: cannot read') });
     await expect(run(process.execPath, [CLI, 'frobnicate'], { env })).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('unknown command'),

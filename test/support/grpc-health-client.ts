@@ -1,12 +1,9 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
 
-const REFLECTION_PROTO = join(
-  dirname(require.resolve('@grpc/reflection/package.json')),
-  'build/proto/grpc/reflection/v1/reflection.proto',
-);
+const REFLECTION_PROTO = join(__dirname, '../../proto/grpc/reflection/v1/reflection.proto');
 
 /** grpc.health.v1 Check and server reflection ListServices, as grpcurl / kubelet use them. */
 export class HealthClient {

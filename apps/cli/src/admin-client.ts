@@ -14,9 +14,16 @@ export class AdminCallError extends Error {
 export class AdminClient {
   private readonly token: string;
 
-  constructor(private readonly config: Pick<ResolverConfig, 'admin' | 'adminUrl'>) {
+  constructor(
+    private readonly config: Pick<ResolverConfig, 'admin' | 'adminUrl' | 'mode' | 'embedded'>,
+  ) {
     if (!config.admin)
-      throw new AdminCallError(0, 'no admin credential: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE)');
+      throw new AdminCallError(
+        0,
+        config.mode === 'embedded'
+          ? `no admin credential: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE), or start the resolver once (npm start) so that it generates ${config.embedded.dataDir}/admin-token`
+          : 'no admin credential: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE) to the value the resolver was started with',
+      );
     this.token = Buffer.from(config.admin.token).toString('utf8');
   }
 

@@ -1,16 +1,20 @@
 import { parseArgs } from 'node:util';
 import type { ResolverConfig } from '@resolver/config';
-import { AdminClient } from './admin-client';
-import { readImportFile } from './import-file';
+import { IMPORT_MAX_BODY_BYTES, IMPORT_MAX_ROWS } from '@resolver/identity';
+import { AdminCallError, AdminClient } from './admin-client';
+import { type NumberedRow, readImportFile } from './import-file';
+import { joinNegativeTimes, parseTimeArg, TIME_ARG_HELP } from './time-arg';
 
 export const ADMIN_USAGE = `admin commands (talk to the admin API at RESOLVER_URL with ADMIN_TOKEN):
   users create --email E [--tenant T] [--username U] [--name N] [--roles a,b] [--kind service]
                [--link ISSUER=SUBJECT]
-  users get ID | users list [--tenant T] [--status S] [--email E] [--provenance P] [--deleted true|all] [--limit N]
+  users get ID
+  users list [--tenant T] [--status S] [--email E] [--provenance P] [--deleted true|all]
+             [--limit N] [--cursor C]   (C: the nextCursor of the previous page)
   users update ID [--email E] [--username U] [--name N] [--roles a,b]
   users disable|enable|lock|unlock|delete|restore|sign-out ID
   identities list ID | identities link ID --issuer I --subject S [--tenant T] | identities unlink ID IDENTITY_ID
-  revoke --issuer I --jti J --expires-at ISO8601
+  revoke --issuer I --jti J --expires-at T   (T: ISO 8601 or +DURATION like +24h; not in the past)
   flush
   import FILE (.csv or .jsonl) [--dry-run] [--batch N]
   audit [--limit N]   stored subjects, tenants, emails, usernames that tokens can no longer reach
@@ -142,18 +146,29 @@ export async function identitiesCommand(args: string[], config: ResolverConfig):
 /** `revoke --issuer I --jti J --expires-at T` */
 export async function revokeCommand(args: string[], config: ResolverConfig): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: joinNegativeTimes(args, ['--expires-at']),
     options: {
       issuer: { type: 'string' },
       jti: { type: 'string' },
       'expires-at': { type: 'string' },
     },
   });
+  const raw = values['expires-at'];
+  const expiresAt =
+    raw === undefined ? undefined : parseTimeArg(raw, Math.floor(Date.now() / 1000));
+  if (raw !== undefined && expiresAt === undefined)
+    return usage(`--expires-at: cannot read ${JSON.stringify(raw)}; use ${TIME_ARG_HELP}`);
+  if (expiresAt !== undefined && expiresAt * 1000 <= Date.now()) {
+    process.stderr.write(
+      `--expires-at ${raw} is in the past (${new Date(expiresAt * 1000).toISOString()}): a token past its exp is already refused as TOKEN_EXPIRED; give the token's exp\n`,
+    );
+    return 2;
+  }
   print(
     await new AdminClient(config).call('POST', '/tokens/revoke', {
       issuer: values.issuer,
       jti: values.jti,
-      expiresAt: values['expires-at'],
+      expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt * 1000).toISOString(),
     }),
   );
   return 0;
@@ -178,8 +193,8 @@ export async function importCommand(args: string[], config: ResolverConfig): Pro
   const file = positionals[0];
   if (!file) return usage('import needs a file (.csv or .jsonl)');
   const batch = Number(values.batch);
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1000)
-    return usage('--batch must be 1..1000');
+  if (!Number.isInteger(batch) || batch < 1 || batch > IMPORT_MAX_ROWS)
+    return usage(`--batch must be 1..${IMPORT_MAX_ROWS}`);
   const client = new AdminClient(config);
   const { rows, errors } = await readImportFile(file);
   const totals = { created: 0, updated: 0, rejected: errors.length };
@@ -192,23 +207,66 @@ export async function importCommand(args: string[], config: ResolverConfig): Pro
       `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${rows.length} rows`,
     );
   };
-  for (let start = 0; start < rows.length; start += batch) {
-    const chunk = rows.slice(start, start + batch);
-    const { results } = await client.call<{
-      results: { row: number; result: keyof typeof totals; error?: string }[];
-    }>('POST', '/users/import', { rows: chunk, dryRun: values['dry-run'] });
+  let done = 0;
+  for (const chunk of importBatches(rows, batch)) {
+    let results: { row: number; result: keyof typeof totals; error?: string }[];
+    try {
+      ({ results } = await client.call<{ results: typeof results }>('POST', '/users/import', {
+        rows: chunk.map((r) => r.row),
+        dryRun: values['dry-run'],
+      }));
+    } catch (error) {
+      if (error instanceof AdminCallError && error.status === 413)
+        throw new AdminCallError(
+          413,
+          chunk.length === 1
+            ? `${error.message}: the row on line ${chunk[0]?.line} alone is larger than the server accepts (${IMPORT_MAX_BODY_BYTES} bytes); shorten it (attributes, roles, identities) or leave it out`
+            : `${error.message}: the batch starting at line ${chunk[0]?.line} (${chunk.length} rows) is larger than the server accepts (${IMPORT_MAX_BODY_BYTES} bytes); retry with a smaller --batch (e.g. --batch ${Math.max(1, Math.floor(chunk.length / 4))})`,
+        );
+      throw error;
+    }
     for (const r of results) {
       totals[r.result]++;
-      if (r.result === 'rejected') rejected.push(`row ${start + r.row}: ${r.error}`);
+      // The API numbers rows 1.. within the batch; report the file's line instead.
+      if (r.result === 'rejected') rejected.push(`line ${chunk[r.row - 1]?.line}: ${r.error}`);
     }
-    progress(Math.min(start + batch, rows.length));
+    done += chunk.length;
+    progress(done);
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
+  rejected.sort((a, b) => lineOf(a) - lineOf(b));
   for (const line of rejected) process.stderr.write(`rejected ${line}\n`);
   process.stdout.write(
     `${values['dry-run'] ? 'dry run (nothing written): ' : ''}created ${totals.created}, updated ${totals.updated}, rejected ${totals.rejected}\n`,
   );
   return totals.rejected ? 1 : 0;
+}
+
+const lineOf = (message: string) => Number(/^line (\d+)/.exec(message)?.[1] ?? 0);
+
+/**
+ * Batches of at most `size` rows whose request body stays under the import route's limit, so a
+ * file of large rows is sent in more requests instead of being refused with 413.
+ */
+export function* importBatches(
+  rows: readonly NumberedRow[],
+  size: number,
+): Generator<NumberedRow[]> {
+  // Room for the envelope ({"rows":[…],"dryRun":false}) and commas.
+  const budget = IMPORT_MAX_BODY_BYTES - 1024;
+  let chunk: NumberedRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const rowBytes = Buffer.byteLength(JSON.stringify(row.row)) + 1;
+    if (chunk.length && (chunk.length >= size || bytes + rowBytes > budget)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += rowBytes;
+  }
+  if (chunk.length) yield chunk;
 }
 
 function usage(message: string): number {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ResolverConfig } from '@resolver/config';
 import { AdminClient } from './admin-client';
+import { readStdin } from './stdin';
 
 export const DIAGNOSE_USAGE = `diagnose (asks the resolver at RESOLVER_URL with ADMIN_TOKEN; no side effects):
   diagnose <token|->  [--json | --table]
@@ -25,12 +26,6 @@ interface DiagnosisJson {
 
 const COLOURS = { pass: '\x1b[32m', fail: '\x1b[31m', warn: '\x1b[33m', skip: '\x1b[90m' };
 const RESET = '\x1b[0m';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** `diagnose <token|->` */
 export async function diagnoseCommand(args: string[], config: ResolverConfig): Promise<number> {

@@ -1,5 +1,11 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@resolver/config';
+import {
+  ConfigError,
+  loadConfig,
+  needsEmbeddedAdminToken,
+  readEmbeddedAdminToken,
+  type ResolverConfig,
+} from '@resolver/config';
 import { AdminCallError } from './admin-client';
 import {
   ADMIN_USAGE,
@@ -12,6 +18,7 @@ import {
 } from './admin.commands';
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.command';
 import { migrateCommand } from './migrate.command';
+import { RESOLVE_USAGE, resolveCommand } from './resolve.command';
 import { TOKEN_USAGE, tokenCommand } from './token.command';
 
 const USAGE = `subject resolver CLI
@@ -19,15 +26,28 @@ usage: cli <command> [options]
 
 commands:
   token     mint a development token from the embedded dev issuer
+  resolve   ask ResolveSubject about a token, over HTTP or --grpc
   migrate   apply pending database migrations
   diagnose  explain why a token is refused (admin API)
   users, identities, revoke, flush, import, audit   operate users through the admin API
 
 ${TOKEN_USAGE}
 
+${RESOLVE_USAGE}
+
 ${ADMIN_USAGE}
 
 ${DIAGNOSE_USAGE}`;
+
+/**
+ * Embedded mode without ADMIN_TOKEN: the credential the resolver generated under the data dir,
+ * the way `token` finds the dev issuer there.
+ */
+async function withEmbeddedAdminToken(config: ResolverConfig): Promise<ResolverConfig> {
+  if (!needsEmbeddedAdminToken(config)) return config;
+  const admin = await readEmbeddedAdminToken(config.embedded.dataDir);
+  return admin ? { ...config, admin } : config;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -35,10 +55,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  const config = loadConfig();
+  const config = await withEmbeddedAdminToken(loadConfig());
   switch (command) {
     case 'token':
       return tokenCommand(args, config);
+    case 'resolve':
+      return resolveCommand(args, config);
     case 'migrate':
       return migrateCommand(config);
     case 'users':

@@ -12,6 +12,7 @@ import {
 } from '@resolver/resolution';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AdminCredentialGuard } from './admin/admin-credential.guard';
+import { AdminDisabledController } from './admin/admin-disabled.controller';
 import { AdminController } from './admin/admin.controller';
 import { DiagnoseController } from './admin/diagnose.controller';
 import { AssertionJwksController } from './authz/assertion-jwks.controller';
@@ -20,6 +21,7 @@ import { ForwardAuthController } from './authz/forward-auth.controller';
 import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
 import type { IdentityAssertionSigner } from './authz/identity-assertion';
 import { ConsoleModule } from './console/console.module';
+import { DiagnoseDisabledGrpcController } from './grpc/diagnose-disabled.grpc-controller';
 import { DiagnoseGrpcController } from './grpc/diagnose.grpc-controller';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
@@ -74,6 +76,8 @@ export class AppModule {
       // Diagnosis explains refusals to operators: admin-only, like the rest of the admin API.
       providers.push(AdminCredentialGuard, DiagnoseSubject);
       controllers.push(AdminController, DiagnoseController, DiagnoseGrpcController);
+    } else {
+      controllers.push(AdminDisabledController, DiagnoseDisabledGrpcController);
     }
     // The operator console exists exactly when the admin API does, with the same credential.
     const consoleModule = parts.config.admin ? [ConsoleModule.forRoot(parts)] : [];

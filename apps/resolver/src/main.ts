@@ -2,7 +2,8 @@ import './v8-flags';
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig, type ResolverConfig } from '@resolver/config';
+import { adminOffReason, ConfigError, loadConfig, type ResolverConfig } from '@resolver/config';
+import { EmbeddedDatabaseInUseError } from '@resolver/identity';
 import { joinClusterMetrics, joinClusterOutcomes, ResolverMetrics } from '@resolver/observability';
 import { runClusterPrimary } from './cluster-primary';
 import { type RunningResolver, startResolver } from './resolver-app';
@@ -11,18 +12,32 @@ import { type RunningResolver, startResolver } from './resolver-app';
 const EXIT_CONFIG = 78;
 
 function printEmbeddedHelp(resolver: RunningResolver): void {
-  const { httpUrl, grpcAddress } = resolver;
+  const { httpUrl, grpcAddress, config } = resolver;
+  const admin = config.admin?.file
+    ? `    Admin:       credential in ${config.admin.file} (mode 0600; the CLI reads it by itself)`
+    : config.admin
+      ? '    Admin:       on, with the configured ADMIN_TOKEN / ADMIN_TOKEN_FILE'
+      : `    Admin:       off (${adminOffReason(config) ?? ''})`;
+  const adminTry = config.admin?.file
+    ? `
+    npm run -s cli -- users list
+    npm run -s cli -- diagnose "$TOKEN"
+    curl -s ${httpUrl}/admin/v1/users -H "Authorization: Bearer $(cat ${config.admin.file})"`
+    : '';
   process.stdout.write(`
   Subject resolver is up — EMBEDDED DEVELOPMENT MODE (not for production)
-    Postgres:    embedded, data under ${resolver.config.embedded.dataDir}
+    Postgres:    embedded, data under ${config.embedded.dataDir}
     Dev issuer:  ${resolver.devIssuer?.issuer}  (JWKS at ${httpUrl}/dev/jwks.json)
     HTTP:        ${httpUrl}        gRPC: ${grpcAddress}
+${admin}
 
   Try it (in another terminal):
     TOKEN=$(npm run -s token -- --sub alice --email alice@example.com)
     curl -s -X POST ${httpUrl}/v1/resolve -H "Authorization: Bearer $TOKEN"
+    npm run -s cli -- resolve "$TOKEN" --grpc
+    curl -s ${httpUrl}/metrics | grep '^resolver_resolutions_total' | grep -v ' 0$'${adminTry}
+  With grpcurl installed (reflection is on):
     grpcurl -plaintext -d "{\\"token\\":\\"$TOKEN\\"}" ${grpcAddress} identity.v1.SubjectResolver/ResolveSubject
-    curl -s ${httpUrl}/metrics | grep '^resolver_resolutions_total' | grep -v ' 0$'
 
 `);
 }
@@ -70,8 +85,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  const hint =
+    error instanceof EmbeddedDatabaseInUseError
+      ? '; stop that resolver, or start this one with another DATA_DIR (and EMBEDDED_PG_PORT, HTTP_PORT, GRPC_PORT)'
+      : '';
   process.stderr.write(
-    `subject resolver failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    `subject resolver failed to start: ${error instanceof Error ? error.message : String(error)}${hint}\n`,
   );
   process.exit(1);
 });

@@ -3,7 +3,6 @@ import { getHeapStatistics } from 'node:v8';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { Server } from '@grpc/grpc-js';
@@ -11,8 +10,18 @@ import type { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { type Clock, type ResolverConfig, SystemClock } from '@resolver/config';
-import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
+import {
+  type Clock,
+  ensureEmbeddedAdminToken,
+  needsEmbeddedAdminToken,
+  type ResolverConfig,
+  SystemClock,
+} from '@resolver/config';
+import {
+  type EmbeddedDatabase,
+  IMPORT_MAX_BODY_BYTES,
+  startEmbeddedDatabase,
+} from '@resolver/identity';
 import {
   createLogger,
   InternalErrors,
@@ -27,8 +36,14 @@ import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from 
 import { AppModule } from './app.module';
 import { IdentityAssertionSigner } from './authz/identity-assertion';
 import { hardenGrpcDefinitions } from './grpc/grpc-hardening';
-import { grpcServerOptions } from './grpc/grpc-options';
+import { grpcServerOptions, REFLECTED_SERVICES } from './grpc/grpc-options';
+import { DescriptorIndex } from './grpc/reflection/descriptor-index';
+import { DESCRIPTOR_SET_PATH, ServerReflection } from './grpc/reflection/server-reflection';
 import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
+import { HttpProblemFilter } from './http/http-problem.filter';
+
+/** The admin import route, which alone has a body limit above `server.bodyLimitBytes`. */
+const IMPORT_ROUTE = '/admin/v1/users/import';
 
 /** A started resolver: HTTP and gRPC listening, migrations applied. */
 export interface RunningResolver {
@@ -62,6 +77,24 @@ function hostPort(host: string, port: number): string {
 }
 
 /**
+ * A listen failure because the port is taken, as a message that names the setting to change;
+ * any other error unchanged.
+ */
+function portInUse(
+  error: unknown,
+  transport: string,
+  address: string,
+  env: string,
+  field: string,
+): unknown {
+  const text = `${(error as { code?: string })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
+  if (!/EADDRINUSE|address already in use/i.test(text)) return error;
+  return new Error(
+    `the ${transport} port is in use: ${address} already has a listener (another resolver?); stop it, or choose another port with ${env} (or ${field} in the config file)`,
+  );
+}
+
+/**
  * Boots the hybrid app (Fastify HTTP + gRPC in one process). In embedded mode it first starts
  * the embedded Postgres and the development issuer; everything async that Nest's DI cannot wait
  * for (key files, embedded server) happens here, before the module is built.
@@ -81,6 +114,7 @@ export async function startResolver(
   let devIssuer: DevIssuer | undefined;
   let issuers = config.issuers;
   let url = config.database.url;
+  let admin = config.admin;
   const publicHost =
     config.http.bindAddress === '0.0.0.0' || config.http.bindAddress === '::'
       ? '127.0.0.1'
@@ -100,9 +134,17 @@ export async function startResolver(
       `http://${hostPort(publicHost, config.http.port)}/dev`,
     );
     issuers = [...issuers, devIssuerConfig(devIssuer)];
+    // Admin and diagnose work out of the box: a generated credential the CLI finds by itself.
+    if (needsEmbeddedAdminToken(config))
+      admin = await ensureEmbeddedAdminToken(config.embedded.dataDir);
   }
   try {
-    const fullConfig = { ...config, issuers, database: { ...config.database, url: url as string } };
+    const fullConfig = {
+      ...config,
+      issuers,
+      admin,
+      database: { ...config.database, url: url as string },
+    };
     const metrics = new ResolverMetrics(issuers.map((i) => i.issuer));
     const internalErrors = new InternalErrors(metrics, logger);
     const verifier = await TokenVerifier.create(fullConfig, clock, (issuer, result) =>
@@ -147,11 +189,23 @@ export async function startResolver(
       if (closing) void reply.header('connection', 'close');
       done(null, payload);
     });
+    // The import route takes up to IMPORT_MAX_ROWS rows: its own body limit, set before Nest
+    // registers the route (Fastify fixes a route's limit when the route is added).
+    fastify.addHook('onRoute', (route) => {
+      if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_MAX_BODY_BYTES;
+    });
+    // Errors Fastify raises before a controller runs (body too large, bad JSON, no such route)
+    // are problem documents too, like everything else the HTTP surface answers.
+    app.useGlobalFilters(new HttpProblemFilter(fullConfig, internalErrors));
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
+    const reflection = new ServerReflection(
+      DescriptorIndex.load(DESCRIPTOR_SET_PATH),
+      REFLECTED_SERVICES,
+    );
     app.connectMicroservice(
       grpcServerOptions(grpcAddress, (pkg: PackageDefinition, server: Server) => {
         hardenGrpcDefinitions(pkg, internalErrors);
-        new ReflectionService(pkg).addToServer(server);
+        reflection.addToServer(server);
         grpcHealth.addToServer(server);
       }),
     );
@@ -182,8 +236,24 @@ export async function startResolver(
       }),
     );
     await app.get(Readiness).refreshGrpcHealth();
-    await app.startAllMicroservices();
-    await app.listen(config.http.port, config.http.bindAddress);
+    try {
+      await app.startAllMicroservices();
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      throw portInUse(error, 'gRPC', grpcAddress, 'GRPC_PORT', 'server.grpcPort');
+    }
+    try {
+      await app.listen(config.http.port, config.http.bindAddress);
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      throw portInUse(
+        error,
+        'HTTP',
+        hostPort(config.http.bindAddress, config.http.port),
+        'HTTP_PORT',
+        'server.httpPort',
+      );
+    }
     const address = app.getHttpServer().address();
     const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
     return {

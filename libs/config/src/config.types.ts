@@ -209,8 +209,16 @@ export interface ResolverConfig {
   readonly logging: LoggingConfig;
   readonly issuers: readonly IssuerConfig[];
   readonly cache: CacheConfig;
-  /** Present only when an admin credential is configured: the admin API is off otherwise. */
-  readonly admin?: { readonly token: Uint8Array };
+  /**
+   * Present only when an admin credential is configured: the admin API is off otherwise. `file`
+   * names where embedded mode generated it (`<dataDir>/admin-token`).
+   */
+  readonly admin?: { readonly token: Uint8Array; readonly file?: string };
+  /**
+   * False when `admin.enabled: false` turns the admin API off whatever the credential; true
+   * otherwise (the API then exists once a credential is configured or generated).
+   */
+  readonly adminEnabled?: boolean;
   /** Where the CLI finds the admin API (`RESOLVER_URL`, default this config's HTTP address). */
   readonly adminUrl: string;
   readonly source: string;

@@ -127,6 +127,7 @@ export function buildConfig(
     issuers,
     cache: file.cache,
     admin: adminCredential(file.admin, env, where),
+    adminEnabled: file.admin.enabled,
     adminUrl: adminUrl(env, bindAddress, envPort(env, 'HTTP_PORT') ?? file.server.httpPort),
     source: where.source,
   };

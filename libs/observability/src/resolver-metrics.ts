@@ -20,6 +20,12 @@ export interface KeyAge {
   readonly ageSeconds: number;
 }
 
+const DEFAULT_GAUGES_NAMED_LIKE_COUNTERS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /**
  * The resolver's Prometheus metrics, in a registry of their own (tests create several apps in one
  * process). Every (reason, transport, issuer) series exists from boot at zero so that alerts and
@@ -119,6 +125,10 @@ export class ResolverMetrics {
 
   constructor(issuers: readonly string[]) {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's nodejs_active_{handles,requests,resources}_total are gauges with a counter's
+    // suffix, which `promtool check metrics` rejects. The per-type gauges of the same names
+    // without _total carry the same numbers (sum them), so the live /metrics lints clean.
+    for (const name of DEFAULT_GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
     for (const transport of TRANSPORTS) {
       for (const issuer of [...issuers, UNKNOWN_ISSUER]) {
         this.resolutions.labels('resolved', 'NONE', issuer, transport).inc(0);

@@ -83,19 +83,42 @@ export function devIssuerConfig(dev: DevIssuer): IssuerConfig {
   };
 }
 
-/** Signs a dev token. */
+/**
+ * How a dev token is signed: `dev` with the dev issuer's key (the only one it accepts), `none`
+ * unsigned (`alg: none`), `other-key` with a fresh key under the dev issuer's `kid`. The last two
+ * exist to try refusals (`ALGORITHM_NOT_ALLOWED`, `SIGNATURE_INVALID`).
+ */
+export type DevSigning = 'dev' | 'none' | 'other-key';
+
+/**
+ * Signs a dev token. `iss`, `aud`, `iat`, `exp` (`iat + ttlSeconds`) and `jti` are defaults:
+ * any of them in `claims` wins, so refusal examples (an expired token, a foreign audience) can
+ * be minted with the dev issuer too.
+ */
 export async function mintDevToken(
   dev: DevIssuer,
   claims: Record<string, unknown>,
   ttlSeconds: number,
+  signWith: DevSigning = 'dev',
 ): Promise<string> {
-  const key = await importJWK(dev.privateJwk, 'ES256');
-  return new SignJWT(claims)
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    iss: dev.issuer,
+    aud: dev.audience,
+    iat: now,
+    exp: now + ttlSeconds,
+    jti: crypto.randomUUID(),
+    ...claims,
+  };
+  if (signWith === 'none') {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
+  }
+  const key =
+    signWith === 'dev'
+      ? await importJWK(dev.privateJwk, 'ES256')
+      : (await generateKeyPair('ES256')).privateKey;
+  return new SignJWT(payload)
     .setProtectedHeader({ alg: 'ES256', kid: dev.kid, typ: 'JWT' })
-    .setIssuer(dev.issuer)
-    .setAudience(dev.audience)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-    .setJti(crypto.randomUUID())
     .sign(key);
 }

@@ -9,7 +9,7 @@ import { GrpcErrorFilter } from './grpc-error.filter';
 /**
  * identity.v1.SubjectResolver/DiagnoseSubject: the admin credential in the `authorization`
  * metadata, the token to diagnose in the request. Registered only when an admin credential is
- * configured; without it grpc-js answers UNIMPLEMENTED. A diagnosis never fails on the token (the
+ * configured; without it DiagnoseDisabledGrpcController answers UNIMPLEMENTED, saying why. A diagnosis never fails on the token (the
  * verdict is data), so the only error here is the credential's: UNAUTHENTICATED.
  */
 @Controller()

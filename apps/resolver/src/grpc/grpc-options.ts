@@ -23,6 +23,18 @@ export const RESOLVER_GRPC = {
   } satisfies LoaderOptions,
 } as const;
 
+/**
+ * Every service the gRPC server registers, as server reflection lists them. Each must be in
+ * `proto/descriptor-set.binpb` (see `scripts/proto-descriptors.sh`); the boot checks it.
+ */
+export const REFLECTED_SERVICES = [
+  'identity.v1.SubjectResolver',
+  'envoy.service.auth.v3.Authorization',
+  'grpc.health.v1.Health',
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+] as const;
+
 /** Absolute paths of the served .proto files. */
 export function protoFiles(): string[] {
   return RESOLVER_GRPC.protoPaths.map((p) => join(PROTO_ROOT, p));

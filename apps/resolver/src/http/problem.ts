@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { isResolutionError, presentReason, type ReasonCode } from '@resolver/reasons';
@@ -99,7 +100,11 @@ export function sendFrameworkProblem(
         : exception.message;
     const headers: Record<string, string> =
       status === 401 && challenge ? { 'www-authenticate': challenge } : {};
-    return sendProblem(reply, status, { title: exception.name, detail }, headers);
+    // A bare HttpException (what Nest makes of Fastify's own errors, e.g. body too large) says
+    // nothing by its class name: the status text does.
+    const title =
+      exception.constructor === HttpException ? (STATUS_CODES[status] ?? 'Error') : exception.name;
+    return sendProblem(reply, status, { title, detail }, headers);
   }
   const status = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -2,6 +2,15 @@ import { z } from 'zod';
 import { describeNonCanonical, findNonCanonical, foldEmail } from '../canonical-identifier';
 import { AdminError } from './admin-error';
 
+/** Most rows one `POST /admin/v1/users/import` takes. */
+export const IMPORT_MAX_ROWS = 1000;
+/**
+ * The body limit of the import route (the rest of the HTTP surface keeps
+ * `server.bodyLimitBytes`): 1,000 rows of up to 8 KiB of JSON each. The CLI packs its batches
+ * under it, so only a single huge row can meet it.
+ */
+export const IMPORT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
 const text = (max: number) => z.string().trim().min(1).max(max);
 /**
  * An identifier (subject, tenant, email, username) is stored as given or refused, never trimmed

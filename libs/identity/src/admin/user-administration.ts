@@ -11,6 +11,7 @@ import {
   importRowInput,
   listUsersInput,
   parseInput,
+  IMPORT_MAX_ROWS,
   revokeInput,
   updateUserInput,
 } from './admin-inputs';
@@ -193,6 +194,14 @@ export class UserAdministration {
 
   async revoke(body: unknown): Promise<{ issuer: string; jti: string; expiresAt: Date }> {
     const input = parseInput(revokeInput, body);
+    // A deny-list row that expires in the past would be purged at once and protects nothing: the
+    // caller almost certainly meant another date (the token's exp).
+    if (input.expiresAt.getTime() <= Date.now())
+      throw new AdminError(
+        'INVALID',
+        `expiresAt: ${input.expiresAt.toISOString()} is in the past; give the token's exp (a token past its exp is already refused as TOKEN_EXPIRED)`,
+        'expiresAt',
+      );
     await this.query(
       `INSERT INTO revoked_tokens (issuer, jti, expires_at) VALUES ($1, $2, $3)
        ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = GREATEST(revoked_tokens.expires_at, EXCLUDED.expires_at)`,
@@ -211,8 +220,12 @@ export class UserAdministration {
    * row in its own transaction (rolled back in a dry run). Bad rows are reported, not fatal.
    */
   async import(rows: unknown, dryRun: boolean): Promise<ImportResult[]> {
-    if (!Array.isArray(rows) || rows.length > 1000) {
-      throw new AdminError('INVALID', 'rows: must be an array of at most 1000 users', 'rows');
+    if (!Array.isArray(rows) || rows.length > IMPORT_MAX_ROWS) {
+      throw new AdminError(
+        'INVALID',
+        `rows: must be an array of at most ${IMPORT_MAX_ROWS} users`,
+        'rows',
+      );
     }
     const results: ImportResult[] = [];
     for (const [i, raw] of rows.entries()) {
