@@ -210,6 +210,14 @@ export async function importCommand(args: string[], config: ResolverConfig): Pro
   let done = 0;
   for (const chunk of importBatches(rows, batch)) {
     let results: { row: number; result: keyof typeof totals; error?: string }[];
+    // A row that alone exceeds the route's limit is refused here: uploading megabytes only for
+    // the server to cut the connection (which fetch may report as "fetch failed", not 413).
+    if (chunk.length === 1 && batchBytes(chunk) > IMPORT_BODY_BUDGET) {
+      throw new AdminCallError(
+        413,
+        `the row on line ${chunk[0]?.line} alone is larger than the server accepts (${IMPORT_MAX_BODY_BYTES} bytes); shorten it (attributes, roles, identities) or leave it out (nothing was sent for it)`,
+      );
+    }
     try {
       ({ results } = await client.call<{ results: typeof results }>('POST', '/users/import', {
         rows: chunk.map((r) => r.row),
@@ -244,6 +252,16 @@ export async function importCommand(args: string[], config: ResolverConfig): Pro
 
 const lineOf = (message: string) => Number(/^line (\d+)/.exec(message)?.[1] ?? 0);
 
+/** The import route's limit less room for the envelope ({"rows":[…],"dryRun":false}). */
+const IMPORT_BODY_BUDGET = IMPORT_MAX_BODY_BYTES - 1024;
+
+/** The JSON bytes the rows of a batch take in the request body (with their commas). */
+function batchBytes(rows: readonly NumberedRow[]): number {
+  let bytes = 0;
+  for (const row of rows) bytes += Buffer.byteLength(JSON.stringify(row.row)) + 1;
+  return bytes;
+}
+
 /**
  * Batches of at most `size` rows whose request body stays under the import route's limit, so a
  * file of large rows is sent in more requests instead of being refused with 413.
@@ -252,13 +270,11 @@ export function* importBatches(
   rows: readonly NumberedRow[],
   size: number,
 ): Generator<NumberedRow[]> {
-  // Room for the envelope ({"rows":[…],"dryRun":false}) and commas.
-  const budget = IMPORT_MAX_BODY_BYTES - 1024;
   let chunk: NumberedRow[] = [];
   let bytes = 0;
   for (const row of rows) {
-    const rowBytes = Buffer.byteLength(JSON.stringify(row.row)) + 1;
-    if (chunk.length && (chunk.length >= size || bytes + rowBytes > budget)) {
+    const rowBytes = batchBytes([row]);
+    if (chunk.length && (chunk.length >= size || bytes + rowBytes > IMPORT_BODY_BUDGET)) {
       yield chunk;
       chunk = [];
       bytes = 0;
