@@ -27,6 +27,7 @@ import { Readiness } from './health/readiness';
 import { DEV_ISSUER, DevIssuerController } from './http/dev-issuer.controller';
 import { MetricsController } from './http/metrics.controller';
 import { ResolveRoute } from './http/resolve.route';
+import { ScimModule } from './scim/scim.module';
 
 /** What the bootstrap has already built (async, before Nest starts) and hands to the module. */
 export interface AppParts {
@@ -85,6 +86,8 @@ export class AppModule {
         ConfigModule.forRoot(parts.config),
         IdentityModule.forRoot(parts.config.database),
         TerminusModule,
+        // SCIM exists only when a SCIM client is configured.
+        ...(parts.config.scim.clients.length ? [ScimModule.forRoot(parts)] : []),
       ],
       providers,
       controllers,

@@ -8,6 +8,8 @@ import { UserRepository } from './user-repository';
 import { UserAdministration } from './admin/user-administration';
 import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
 import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
+import { ScimProvenanceRepository, ScimStore } from './scim/scim-store';
+import { TypeOrmScimProvenanceRepository, TypeOrmScimStore } from './scim/typeorm-scim-store';
 
 /** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
 @Module({})
@@ -15,6 +17,8 @@ export class IdentityModule {
   static forRoot(db: DatabaseConfig & { url: string }): DynamicModule {
     return {
       module: IdentityModule,
+      // Global: feature modules (SCIM) use the same repositories and the one connection pool.
+      global: true,
       imports: [
         TypeOrmModule.forRoot({
           ...dataSourceOptions(db),
@@ -60,8 +64,25 @@ export class IdentityModule {
               backoffMs: db.retryBackoffMs,
             }),
         },
+        {
+          provide: ScimStore,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmScimStore(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
+        },
+        {
+          provide: ScimProvenanceRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmScimProvenanceRepository(ds, {
+              attempts: db.retryAttempts,
+              backoffMs: db.retryBackoffMs,
+            }),
+        },
       ],
       exports: [
+        ScimStore,
+        ScimProvenanceRepository,
         UserRepository,
         RevocationRepository,
         NearMissRepository,

@@ -12,3 +12,4 @@ export * from './change-listener';
 export * from './revocation-repository';
 export * from './admin';
 export * from './diagnosis/near-miss-repository';
+export * from './scim';

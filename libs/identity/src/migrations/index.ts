@@ -1,5 +1,10 @@
 import { InitialSchema1763884800000 } from './1763884800000-initial-schema';
 import { ChangeNotifications1763971200000 } from './1763971200000-change-notifications';
+import { ScimProvisioning1764806400000 } from './1764806400000-scim-provisioning';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
-export const MIGRATIONS = [InitialSchema1763884800000, ChangeNotifications1763971200000];
+export const MIGRATIONS = [
+  InitialSchema1763884800000,
+  ChangeNotifications1763971200000,
+  ScimProvisioning1764806400000,
+];

@@ -1,0 +1,4 @@
+export * from './scim-predicate';
+export * from './scim-store';
+export * from './render-predicate';
+export * from './typeorm-scim-store';
