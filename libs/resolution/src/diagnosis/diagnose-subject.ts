@@ -7,6 +7,7 @@ import {
   NearMissRepository,
   provisioningInput,
   RevocationRepository,
+  ScimProvenanceRepository,
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
@@ -66,6 +67,7 @@ export class DiagnoseSubject {
     private readonly nearMisses: NearMissRepository,
     private readonly caches: SubjectCaches,
     private readonly clock: Clock,
+    private readonly scim: ScimProvenanceRepository,
   ) {}
 
   async diagnose(request: DiagnoseRequest): Promise<Diagnosis> {
@@ -74,6 +76,7 @@ export class DiagnoseSubject {
       revocations: this.revocations,
       nearMisses: this.nearMisses,
       caches: this.caches,
+      scim: this.scim,
     };
     return new Run(this.config, this.verifier, deps, this.clock.now()).run(request);
   }
@@ -84,6 +87,7 @@ interface RunDeps {
   readonly revocations: RevocationRepository;
   readonly nearMisses: NearMissRepository;
   readonly caches: SubjectCaches;
+  readonly scim: ScimProvenanceRepository;
 }
 
 /** One diagnosis: collects steps (in any order) and the verdict (in pipeline order). */
@@ -737,7 +741,8 @@ class Run {
     issuedAt: Date | undefined,
     unverified: boolean,
   ): Promise<void> {
-    const details = { user: summary(user, this.now) };
+    const scim = await this.scimHistory(user);
+    const details = { user: summary(user, this.now), ...(scim ? { scim: scim.details } : {}) };
     let barred: ReasonCode | undefined;
     try {
       assertUsable(user);
@@ -766,7 +771,7 @@ class Run {
       this.set(
         'user',
         'fail',
-        `${barred}: found ${user.id}${user.email ? ` <${user.email}>` : ''}, status ${user.status}${user.deletedAt ? `, deleted ${relativeTime(user.deletedAt, this.now)}` : ''}`,
+        `${barred}: found ${user.id}${user.email ? ` <${user.email}>` : ''}, status ${user.status}${user.deletedAt ? `, deleted ${relativeTime(user.deletedAt, this.now)}` : ''}${scim ? `; ${scim.text}` : ''}`,
         details,
         { unverified, fix: fixes[barred] },
       );
@@ -776,10 +781,38 @@ class Run {
     this.set(
       'user',
       'pass',
-      `found ${user.id}${user.email ? ` <${user.email}>` : ''}, ${user.status}, created ${relativeTime(user.createdAt, this.now)}${createdAfter ? ' (after the token was issued)' : ''}`,
+      `found ${user.id}${user.email ? ` <${user.email}>` : ''}, ${user.status}, created ${relativeTime(user.createdAt, this.now)}${createdAfter ? ' (after the token was issued)' : ''}${scim ? `; ${scim.text}` : ''}`,
       details,
       { unverified },
     );
+  }
+
+  /** "provisioned by SCIM client X at T" (and "deactivated/deleted by ... at T") for SCIM users. */
+  private async scimHistory(
+    user: UserRecord,
+  ): Promise<{ text: string; details: Record<string, unknown> } | undefined> {
+    if (user.provenance !== 'scim') return undefined;
+    let p: Awaited<ReturnType<ScimProvenanceRepository['find']>>;
+    try {
+      p = await this.deps.scim.find(user.id);
+    } catch {
+      return undefined;
+    }
+    if (!p) return undefined;
+    const at = (d: Date) => humanTime(d, this.now);
+    const parts = [`provisioned by SCIM client ${p.clientId} at ${at(p.provisionedAt)}`];
+    if (p.deletedAt) parts.push(`deleted by SCIM client ${p.clientId} at ${at(p.deletedAt)}`);
+    else if (p.deactivatedAt && user.status === 'disabled')
+      parts.push(`deactivated by SCIM client ${p.clientId} at ${at(p.deactivatedAt)}`);
+    return {
+      text: parts.join('; '),
+      details: {
+        client: p.clientId,
+        provisionedAt: p.provisionedAt.toISOString(),
+        deactivatedAt: p.deactivatedAt?.toISOString() ?? null,
+        deletedAt: p.deletedAt?.toISOString() ?? null,
+      },
+    };
   }
 
   private async userMissing(
