@@ -7,3 +7,5 @@ export * from './scim/resource-output';
 export * from './scim/patch';
 export * from './scim/scim-client';
 export * from './scim/scim-users';
+export * from './scim/scim-groups';
+export * from './scim/discovery';

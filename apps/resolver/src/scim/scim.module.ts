@@ -13,10 +13,12 @@ import type { FastifyInstance } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ScimStore } from '@resolver/identity';
 import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
-import { ScimUsers } from '@resolver/provisioning';
+import { ScimDiscovery, ScimGroups, ScimUsers } from '@resolver/provisioning';
 import { ScimClientInterceptor } from './scim-client.interceptor';
 import { toScimError } from './scim-error.filter';
 import { sendScimError } from './scim-response';
+import { ScimDiscoveryController } from './scim-discovery.controller';
+import { ScimGroupsController } from './scim-groups.controller';
 import { ScimUsersController } from './scim-users.controller';
 
 /**
@@ -39,8 +41,20 @@ export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
           useFactory: (store: ScimStore, config: ResolverConfig) =>
             new ScimUsers(store, config.scim),
         },
+        {
+          provide: ScimGroups,
+          inject: [ScimStore, RESOLVER_CONFIG],
+          useFactory: (store: ScimStore, config: ResolverConfig) =>
+            new ScimGroups(store, config.scim),
+        },
+        {
+          provide: ScimDiscovery,
+          inject: [RESOLVER_CONFIG],
+          useFactory: (config: ResolverConfig) => new ScimDiscovery(config.scim),
+        },
       ],
-      controllers: [ScimUsersController],
+      // Discovery first: its fixed paths must not be taken for a resource id.
+      controllers: [ScimDiscoveryController, ScimUsersController, ScimGroupsController],
     };
   }
 

@@ -39,7 +39,11 @@ export function checkPatchBody(body: unknown, maxOperations: number): ScimPatchO
     if (name !== 'remove' && !('value' in (op as object)))
       throw ScimError.invalid('invalidValue', `Operations[${i}].value: required for ${name}`);
   });
-  return ops as ScimPatchOperation[];
+  // scim-patch reads `op` in any case, but its remove-by-value branch only for lowercase.
+  return ops.map((op: Record<string, unknown>) => ({
+    ...op,
+    op: (op.op as string).toLowerCase(),
+  })) as ScimPatchOperation[];
 }
 
 /** Applies operations already checked by {@link checkPatchBody}. */
@@ -48,7 +52,10 @@ export function applyPatch(
   ops: ScimPatchOperation[],
 ): Record<string, unknown> {
   try {
-    return scimPatch(structuredClone(resource) as unknown as Parameters<typeof scimPatch>[0], ops, {
+    // JSON copies, not structuredClone: scim-patch compares values with fast-deep-equal, which
+    // also compares constructors, so the resource and the operations must share one realm.
+    const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+    return scimPatch(copy(resource) as unknown as Parameters<typeof scimPatch>[0], copy(ops), {
       mutateDocument: true,
       treatMissingAsAdd: true,
     }) as unknown as Record<string, unknown>;
