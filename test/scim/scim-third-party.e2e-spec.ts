@@ -14,7 +14,8 @@ const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 describe('SCIM against a third-party implementation (SCIMMY)', () => {
   let f: ScimFixture;
   beforeAll(async () => {
-    SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser);
+    // The typings want a Schema instance; at runtime extend() takes the schema class.
+    (SCIMMY.Schemas.User as any).extend(SCIMMY.Schemas.EnterpriseUser);
     f = await ScimFixture.start('scim_third_party');
   });
   afterAll(async () => {
@@ -97,13 +98,14 @@ describe('SCIM against a third-party implementation (SCIMMY)', () => {
       {},
       ENTRA_TOKEN,
     );
+    // Mixed-case op as Entra ID sends it: SCIMMY accepts it, its typings only know lowercase.
     const message = new SCIMMY.Messages.PatchOp({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [
         { op: 'Replace', path: 'active', value: 'False' },
         { op: 'Add', value: { displayName: 'Patched', 'name.givenName': 'P' } },
       ],
-    });
+    } as any);
     const res = await f.scim(
       'PATCH',
       `/Users/${created.body.id}`,
