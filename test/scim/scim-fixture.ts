@@ -18,7 +18,8 @@ export function scimConfig(jwksUri: string) {
   const base = { jwksUri, audiences: [AUD], algorithms: ['RS256'] };
   return {
     issuers: [
-      { ...base, issuer: OKTA_ISS },
+      // JIT on: a user who signed in before SCIM was switched on is adopted, not duplicated.
+      { ...base, issuer: OKTA_ISS, jit: { enabled: true, map: { email: 'email' } } },
       { ...base, issuer: ENTRA_ISS, tenant: { claim: 'tid' }, subject: { claim: 'oid' } },
     ],
     scim: {
@@ -51,7 +52,11 @@ export class ScimFixture {
     readonly config: ReturnType<typeof scimConfig>,
   ) {}
 
-  static async start(name: string, extra: Record<string, Record<string, unknown>> = {}) {
+  static async start(
+    name: string,
+    extra: Record<string, Record<string, unknown>> = {},
+    logDestination?: { write(chunk: string): void },
+  ) {
     const idp = await new JwksServer().start();
     const keys = await TokenFactory.create(name);
     const jwksUri = idp.publishJwks(name, keys.publicJwks());
@@ -62,6 +67,7 @@ export class ScimFixture {
       issuers: config.issuers,
       config: { scim: config.scim, ...extra },
       env: { ADMIN_TOKEN },
+      logDestination,
     });
     return new ScimFixture(app, idp, keys, databaseUrl, config);
   }

@@ -1,5 +1,5 @@
 import { ResolverProcess } from '../support/resolver-process';
-import { OKTA_ISS, ScimFixture, within } from './scim-fixture';
+import { OKTA_ISS, OKTA_TOKEN, ScimFixture, within } from './scim-fixture';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -8,6 +8,7 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 describe('SCIM deprovisioning across replicas', () => {
   let f: ScimFixture;
   let b: ResolverProcess;
+  const logs: string[] = [];
   const resolveOnB = async (t: string) => {
     const res = await fetch(`${b.url}/v1/resolve`, {
       method: 'POST',
@@ -17,7 +18,13 @@ describe('SCIM deprovisioning across replicas', () => {
   };
 
   beforeAll(async () => {
-    f = await ScimFixture.start('scim_replicas');
+    f = await ScimFixture.start(
+      'scim_replicas',
+      { logging: { level: 'info' } },
+      {
+        write: (chunk: string) => void logs.push(chunk),
+      },
+    );
     b = await ResolverProcess.start(f.databaseUrl, { issuers: f.config.issuers });
   });
   afterAll(async () => {

@@ -81,6 +81,22 @@ export interface ScimTransaction {
    * scope. A link held by a deleted user moves; one held by a live user is a conflict.
    */
   linkSubject(scope: ScimScope, userId: string, subject: string): Promise<void>;
+  /** The live user holding (issuer, tenant, subject): its kind, and whether SCIM manages it. */
+  findLinked(
+    scope: ScimScope,
+    subject: string,
+  ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null>;
+  /**
+   * Takes over a live user created otherwise (JIT, admin, import) that already holds the link:
+   * its `users` row gets the SCIM data and provenance `scim`, and a SCIM row is added.
+   */
+  adoptUser(
+    scope: ScimScope,
+    clientId: string,
+    userId: string,
+    user: ScimUserColumns,
+    active: boolean,
+  ): Promise<void>;
   listUsers(scope: ScimScope, query: ScimListQuery): Promise<ScimPage<ScimUserRow>>;
   /** Groups each user is in (id + displayName), for the readOnly `groups` attribute and roles. */
   groupsOf(userIds: readonly string[]): Promise<Map<string, { id: string; displayName: string }[]>>;

@@ -26,6 +26,7 @@ const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {
   users_tenant_email_live_key: 'emails',
   scim_groups_display_name_key: 'displayName',
   scim_group_members_pkey: 'members',
+  external_identities_key: 'subject',
 };
 
 const USER_FROM = 'FROM scim_users s JOIN users u ON u.id = s.user_id';
@@ -205,6 +206,49 @@ class Tx implements ScimTransaction {
     await this.q(
       `DELETE FROM external_identities WHERE user_id = $1 AND issuer = $2 AND tenant = $3 AND subject <> $4`,
       [userId, scope.issuer, scope.tenant, subject],
+    );
+  }
+
+  async findLinked(
+    scope: ScimScope,
+    subject: string,
+  ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null> {
+    const [row] = await this.q<{ user_id: string; kind: 'user' | 'service'; scim: boolean }>(
+      `SELECT e.user_id, u.kind, EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id) AS scim
+       FROM external_identities e JOIN users u ON u.id = e.user_id
+       WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 AND u.deleted_at IS NULL
+       FOR UPDATE OF u`,
+      [scope.issuer, scope.tenant, subject],
+    );
+    return row ? { userId: row.user_id, kind: row.kind, scim: row.scim } : null;
+  }
+
+  async adoptUser(
+    scope: ScimScope,
+    clientId: string,
+    userId: string,
+    user: ScimUserColumns,
+    active: boolean,
+  ): Promise<void> {
+    await this.q(
+      `UPDATE users SET email = $2, username = $3, display_name = $4, provenance = 'scim',
+         status = CASE WHEN NOT $5::boolean THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END
+       WHERE id = $1`,
+      [userId, user.email, user.userName, user.displayName, active],
+    );
+    await this.q(
+      `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
+      [
+        userId,
+        clientId,
+        scope.issuer,
+        scope.tenant,
+        user.userName,
+        user.externalId,
+        JSON.stringify(user.resource),
+        active,
+      ],
     );
   }
 

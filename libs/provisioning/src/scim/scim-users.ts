@@ -1,5 +1,6 @@
 import type { ScimConfig } from '@resolver/config';
 import {
+  ScimConflict,
   type ScimListQuery,
   ScimStore,
   type ScimTransaction,
@@ -74,10 +75,18 @@ export class ScimUsers {
 
   create(caller: ScimCaller, body: unknown): Promise<ScimWritten> {
     const input = this.validate(body);
+    const subject = this.subject(caller, input);
     return this.store.transaction(async (tx) => {
       const { client } = caller;
+      // A user JIT (or an operator) created for this subject before SCIM was switched on is
+      // taken over rather than refused: the link already says it is this IdP's user.
+      const held = await tx.findLinked(client, subject);
+      if (held && !held.scim && held.kind === 'user') {
+        await tx.adoptUser(client, client.id, held.userId, columns(input), input.active);
+        return this.written(tx, caller, held.userId);
+      }
       const id = await tx.insertUser(client, client.id, columns(input), input.active);
-      await tx.linkSubject(client, id, this.subject(caller, input));
+      await this.link(tx, caller, id, subject);
       return this.written(tx, caller, id);
     });
   }
@@ -167,8 +176,28 @@ export class ScimUsers {
     input: ValidatedResource,
   ): Promise<ScimWritten> {
     await tx.updateUser(row.userId, caller.client.id, columns(input), input.active);
-    await tx.linkSubject(caller.client, row.userId, this.subject(caller, input));
+    await this.link(tx, caller, row.userId, this.subject(caller, input));
     return this.written(tx, caller, row.userId);
+  }
+
+  /** The subject link, with a 409 that names the attribute carrying the subject. */
+  private async link(
+    tx: ScimTransaction,
+    caller: ScimCaller,
+    userId: string,
+    subject: string,
+  ): Promise<void> {
+    try {
+      await tx.linkSubject(caller.client, userId, subject);
+    } catch (error) {
+      if (error instanceof ScimConflict && error.attribute === 'subject')
+        throw new ScimError(
+          409,
+          'uniqueness',
+          `${caller.client.subjectAttribute}: another user already carries this subject`,
+        );
+      throw error;
+    }
   }
 
   private async written(tx: ScimTransaction, caller: ScimCaller, id: string): Promise<ScimWritten> {

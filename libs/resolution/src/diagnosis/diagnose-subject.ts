@@ -787,6 +787,16 @@ class Run {
     );
   }
 
+  /** What to do about a user nobody created: the SCIM client that should have, if one is configured. */
+  private neverSynced(key: LookupKey): string {
+    const client = this.config.scim.clients.find(
+      (c) => c.issuer === key.issuer && c.tenant === key.tenant,
+    );
+    if (client && key.kind === 'user')
+      return `the user was never synced: SCIM client ${client.id} provisions this issuer and tenant but has not pushed a user whose ${client.subjectAttribute} is ${JSON.stringify(key.subject)}; check that the user is assigned to the app in the IdP and the IdP's provisioning log`;
+    return `the user was never synced: create it and link it (cli users create --email … --link ${key.issuer}=${key.subject}${key.tenant ? ` --tenant ${key.tenant}` : ''}), or enable jit for this issuer`;
+  }
+
   /** "provisioned by SCIM client X at T" (and "deactivated/deleted by ... at T") for SCIM users. */
   private async scimHistory(
     user: UserRecord,
@@ -848,9 +858,7 @@ class Run {
       },
       {
         unverified,
-        fix:
-          first?.fix ??
-          `the user was never synced: create it and link it (cli users create --email … --link ${key.issuer}=${key.subject}${key.tenant ? ` --tenant ${key.tenant}` : ''}), or enable jit for this issuer`,
+        fix: first?.fix ?? this.neverSynced(key),
       },
     );
   }
