@@ -77,5 +77,20 @@ describe('SCIM deprovisioning across replicas', () => {
       () => resolveOnB(t),
       (r) => r.body.reason === 'USER_DELETED',
     );
+
+    // One log line per write, naming the client and the user; never the credential.
+    const changes = logs
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.event === 'admin_change');
+    expect(changes.map((c) => [c.actor, c.action, c.userId])).toEqual([
+      ['scim:okta', 'scim.user.create', id],
+      ['scim:okta', 'scim.user.patch', id],
+      ['scim:okta', 'scim.user.patch', id],
+      ['scim:okta', 'scim.user.delete', id],
+    ]);
+    expect(logs.join('')).not.toContain(OKTA_TOKEN);
   });
 });
