@@ -156,6 +156,10 @@ describe('SCIM Users (Okta and Entra ID request sequences)', () => {
           { op: 'Add', path: 'emails[type eq "work"].value', value: 'updated@testuser.com' },
           { op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Sales' },
           { op: 'Add', path: 'nickName', value: 'Babs' },
+          // Entra ID sends the manager as its id.
+          { op: 'Add', path: `${ENTERPRISE}:manager`, value: 'mgr-2' },
+          { op: 'Add', path: 'addresses[type eq "work"].locality', value: 'Seattle' },
+          { op: 'Replace', value: { 'phoneNumbers[type eq "work"].value': '+1 555 0199' } },
         ],
       },
       {},
@@ -166,7 +170,9 @@ describe('SCIM Users (Okta and Entra ID request sequences)', () => {
       active: false,
       nickName: 'Babs',
       emails: [{ type: 'work', value: 'updated@testuser.com' }],
-      [ENTERPRISE]: { department: 'Sales', employeeNumber: '701984' },
+      addresses: [{ type: 'work', locality: 'Seattle' }],
+      phoneNumbers: [{ type: 'work', value: '+1 555 0199' }],
+      [ENTERPRISE]: { department: 'Sales', employeeNumber: '701984', manager: { value: 'mgr-2' } },
     });
     await within(
       1000,

@@ -1,6 +1,8 @@
 import { type ScimPatchOperation, scimPatch, ScimError as PatchLibraryError } from 'scim-patch';
 import { ScimError, type ScimType } from './scim-error';
-import { PATCH_SCHEMA } from './scim-schemas';
+import { ENTERPRISE_SCHEMA, PATCH_SCHEMA } from './scim-schemas';
+
+const MANAGER_PATH = `${ENTERPRISE_SCHEMA}:manager`.toLowerCase();
 
 /**
  * Applies an RFC 7644 §3.5.2 PatchOp body to a resource with `scim-patch` (which takes `op` in
@@ -40,10 +42,39 @@ export function checkPatchBody(body: unknown, maxOperations: number): ScimPatchO
       throw ScimError.invalid('invalidValue', `Operations[${i}].value: required for ${name}`);
   });
   // scim-patch reads `op` in any case, but its remove-by-value branch only for lowercase.
-  return ops.map((op: Record<string, unknown>) => ({
-    ...op,
-    op: (op.op as string).toLowerCase(),
-  })) as ScimPatchOperation[];
+  return ops.flatMap((op: Record<string, unknown>) =>
+    expand({ ...op, op: (op.op as string).toLowerCase() }),
+  );
+}
+
+/**
+ * A path-less add/replace whose value object has filter keys (`{"emails[type eq \"work\"].value":
+ * "x"}`, as some IdPs send) becomes one operation per such key, with the key as its path.
+ */
+function expand(op: Record<string, unknown>): ScimPatchOperation[] {
+  const value = op.value;
+  // Entra ID adds a manager as its bare id; scim-patch cannot merge a string into the object.
+  if (
+    typeof op.path === 'string' &&
+    op.path.toLowerCase() === MANAGER_PATH &&
+    (typeof value === 'string' || (Array.isArray(value) && value.length === 1))
+  )
+    return [
+      {
+        ...op,
+        value: typeof value === 'string' ? { value } : value[0],
+      } as unknown as ScimPatchOperation,
+    ];
+  if (op.path !== undefined || typeof value !== 'object' || value === null || Array.isArray(value))
+    return [op as unknown as ScimPatchOperation];
+  const entries = Object.entries(value as Record<string, unknown>);
+  const filtered = entries.filter(([k]) => k.includes('['));
+  if (!filtered.length) return [op as unknown as ScimPatchOperation];
+  const rest = Object.fromEntries(entries.filter(([k]) => !k.includes('[')));
+  return [
+    ...(Object.keys(rest).length ? [{ ...op, value: rest } as unknown as ScimPatchOperation] : []),
+    ...filtered.map(([path, v]) => ({ ...op, path, value: v }) as unknown as ScimPatchOperation),
+  ];
 }
 
 /** Applies operations already checked by {@link checkPatchBody}. */

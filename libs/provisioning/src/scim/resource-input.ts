@@ -84,7 +84,12 @@ function attributeValue(
       throw invalid(`${at}: at most one value may be primary`);
     return out;
   }
-  return def.type === 'complex' ? complexValue(def, value, at, limits) : simple(def, value, at);
+  if (def.type !== 'complex') return simple(def, value, at);
+  // Entra ID sends a manager as its id (a string) or as a one-element list: both mean {value}.
+  const hasValue = def.subAttributes?.some((d) => d.name === 'value');
+  if (hasValue && typeof value === 'string') return complexValue(def, { value }, at, limits);
+  if (Array.isArray(value) && value.length === 1) return complexValue(def, value[0], at, limits);
+  return complexValue(def, value, at, limits);
 }
 
 /**
