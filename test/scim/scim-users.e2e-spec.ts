@@ -411,6 +411,20 @@ describe('SCIM Users (Okta and Entra ID request sequences)', () => {
     expect(list.body.totalResults).toBe(0);
   });
 
+  it('a PUT that does not mention active keeps the status; application/scim+json with a charset parses', async () => {
+    const created = await f.scim('POST', '/Users', {
+      ...oktaUser('keep@example.com', '00ukeep'),
+      active: false,
+    });
+    expect(created.body.active).toBe(false);
+    const { active: _omit, ...withoutActive } = oktaUser('keep@example.com', '00ukeep');
+    const put = await f.scim('PUT', `/Users/${created.body.id}`, withoutActive, {
+      'content-type': 'application/scim+json; charset=utf-8',
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.active).toBe(false);
+  });
+
   it('PATCH that breaks the schema is refused and changes nothing (one transaction)', async () => {
     const created = await f.scim('POST', '/Users', oktaUser('atomic@example.com', '00uatomic'));
     const id = created.body.id as string;

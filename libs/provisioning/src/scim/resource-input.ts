@@ -119,7 +119,8 @@ function attributes(
 /** A User or Group body, validated: what is stored, with `active` apart (it is a status). */
 export interface ValidatedResource {
   readonly attributes: Record<string, unknown>;
-  readonly active: boolean;
+  /** Absent when the body does not say (a create then means true; a replace keeps the status). */
+  readonly active: boolean | undefined;
 }
 
 /** Validates a User (`kind` User) or Group body as POST or PUT sends it. */
@@ -182,7 +183,7 @@ export function validateResource(
   const active =
     kind === 'User' && activeKey !== undefined && coreInput[activeKey] !== null
       ? (simple(activeDef, coreInput[activeKey], 'active') as boolean)
-      : true;
+      : undefined;
   if (enterprise && Object.keys(enterprise).length) out[ENTERPRISE_SCHEMA] = enterprise;
   const required = kind === 'User' ? 'userName' : 'displayName';
   const v = out[required];

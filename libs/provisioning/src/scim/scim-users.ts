@@ -82,10 +82,10 @@ export class ScimUsers {
       // taken over rather than refused: the link already says it is this IdP's user.
       const held = await tx.findLinked(client, subject);
       if (held && !held.scim && held.kind === 'user') {
-        await tx.adoptUser(client, client.id, held.userId, columns(input), input.active);
+        await tx.adoptUser(client, client.id, held.userId, columns(input), input.active ?? true);
         return this.written(tx, caller, held.userId);
       }
-      const id = await tx.insertUser(client, client.id, columns(input), input.active);
+      const id = await tx.insertUser(client, client.id, columns(input), input.active ?? true);
       await this.link(tx, caller, id, subject);
       return this.written(tx, caller, id);
     });
@@ -175,7 +175,9 @@ export class ScimUsers {
     row: ScimUserRow,
     input: ValidatedResource,
   ): Promise<ScimWritten> {
-    await tx.updateUser(row.userId, caller.client.id, columns(input), input.active);
+    // A PUT that does not mention `active` leaves the status as it is.
+    const active = input.active ?? row.status !== 'disabled';
+    await tx.updateUser(row.userId, caller.client.id, columns(input), active);
     await this.link(tx, caller, row.userId, this.subject(caller, input));
     return this.written(tx, caller, row.userId);
   }
