@@ -9,7 +9,8 @@ import { UserAdministration } from './admin/user-administration';
 import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
 import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
 import { ScimProvenanceRepository, ScimStore } from './scim/scim-store';
-import { TypeOrmScimProvenanceRepository, TypeOrmScimStore } from './scim/typeorm-scim-store';
+import { TypeOrmScimProvenanceRepository } from './scim/typeorm-scim-provenance';
+import { TypeOrmScimStore } from './scim/typeorm-scim-store';
 
 /** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
 @Module({})

@@ -2,3 +2,4 @@ export * from './scim-predicate';
 export * from './scim-store';
 export * from './render-predicate';
 export * from './typeorm-scim-store';
+export * from './typeorm-scim-provenance';

@@ -1,15 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isUniqueViolation, withStoreRetry } from '../store-errors';
-import type { UserStatus } from '../user';
 import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
+import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
 import {
   ScimConflict,
   type ScimGroupRow,
   type ScimListQuery,
   type ScimMember,
   type ScimPage,
-  type ScimProvenance,
-  ScimProvenanceRepository,
   type ScimScope,
   ScimStore,
   type ScimTransaction,
@@ -17,7 +15,7 @@ import {
   type ScimUserRow,
 } from './scim-store';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Which SCIM attribute each unique index protects, for 409 uniqueness answers. */
 const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {
@@ -35,48 +33,6 @@ const USER_SELECT = `SELECT s.user_id, s.client_id, s.user_name, s.external_id, 
 const GROUP_FROM = 'FROM scim_groups g';
 const GROUP_SELECT = `SELECT g.id, g.client_id, g.display_name, g.external_id, g.version, g.created_at,
   g.updated_at ${GROUP_FROM}`;
-
-interface UserRowSql {
-  user_id: string;
-  client_id: string;
-  user_name: string;
-  external_id: string | null;
-  resource: Record<string, unknown>;
-  version: number;
-  status: UserStatus;
-  created_at: Date;
-  updated_at: Date;
-}
-interface GroupRowSql {
-  id: string;
-  client_id: string;
-  display_name: string;
-  external_id: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const toUser = (r: UserRowSql): ScimUserRow => ({
-  userId: r.user_id,
-  clientId: r.client_id,
-  userName: r.user_name,
-  externalId: r.external_id,
-  resource: r.resource ?? {},
-  version: r.version,
-  status: r.status,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-const toGroup = (r: GroupRowSql): ScimGroupRow => ({
-  id: r.id,
-  clientId: r.client_id,
-  displayName: r.display_name,
-  externalId: r.external_id,
-  version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 /** TypeORM answers UPDATE ... RETURNING as [rows, affected]; INSERT/SELECT as rows. */
 function rowsOf<T>(result: unknown): T[] {
@@ -405,43 +361,5 @@ class Tx implements ScimTransaction {
       `DELETE FROM scim_group_members WHERE group_id = $1 AND user_id = ANY($2::uuid[])`,
       [groupId, userIds],
     );
-  }
-}
-
-/** Diagnose's view of a user's SCIM history (deleted rows included). */
-export class TypeOrmScimProvenanceRepository extends ScimProvenanceRepository {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly retry: { attempts: number; backoffMs: number },
-  ) {
-    super();
-  }
-
-  async find(userId: string): Promise<ScimProvenance | null> {
-    if (!UUID.test(userId)) return null;
-    const rows = await withStoreRetry(
-      () =>
-        this.dataSource.query<
-          {
-            client_id: string;
-            created_at: Date;
-            deactivated_at: Date | null;
-            deleted_at: Date | null;
-          }[]
-        >(
-          'SELECT client_id, created_at, deactivated_at, deleted_at FROM scim_users WHERE user_id = $1',
-          [userId],
-        ),
-      this.retry,
-    );
-    const r = rows[0];
-    return r
-      ? {
-          clientId: r.client_id,
-          provisionedAt: r.created_at,
-          deactivatedAt: r.deactivated_at,
-          deletedAt: r.deleted_at,
-        }
-      : null;
   }
 }
