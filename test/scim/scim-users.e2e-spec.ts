@@ -331,6 +331,7 @@ describe('SCIM Users (Okta and Entra ID request sequences)', () => {
       400,
       'invalidFilter',
     ],
+    ['unknown endpoint', () => f.scim('GET', '/Users/a/b?x=1'), 404, undefined],
     [
       'unknown user',
       () => f.scim('GET', '/Users/00000000-0000-4000-8000-000000000000'),

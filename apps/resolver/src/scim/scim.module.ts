@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ScimStore } from '@resolver/identity';
 import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
-import { ScimDiscovery, ScimGroups, ScimUsers } from '@resolver/provisioning';
+import { ScimDiscovery, ScimError, ScimGroups, ScimUsers } from '@resolver/provisioning';
 import { ScimClientInterceptor } from './scim-client.interceptor';
 import { toScimError } from './scim-error.filter';
 import { sendScimError } from './scim-response';
@@ -76,6 +76,18 @@ export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
       if (!request.url.startsWith('/scim/v2')) return previous.call(this, error, request, reply);
       sendScimError(reply, toScimError(error, logger));
     });
+    // Unknown paths under /scim/v2 get a SCIM 404 too (a prefixed context has its own handler).
+    void fastify.register(
+      async (scoped) => {
+        scoped.setNotFoundHandler((request, reply) =>
+          sendScimError(
+            reply,
+            ScimError.notFound(`no endpoint ${request.method} ${request.url.split('?')[0]}`),
+          ),
+        );
+      },
+      { prefix: '/scim/v2' },
+    );
   }
 
   onModuleInit(): void {
