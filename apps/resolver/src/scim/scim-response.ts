@@ -23,6 +23,8 @@ export function sendScim(
 /** An RFC 7644 §3.12 error body. */
 export function sendScimError(reply: FastifyReply, error: ScimError): void {
   if (error.status === 401) void reply.header('www-authenticate', 'Bearer realm="scim"');
+  // The IdP retries a provisioning call; tell it the outage is worth a retry soon.
+  if (error.status === 503) void reply.header('retry-after', '1');
   void reply
     .status(error.status)
     .type(SCIM_CONTENT_TYPE)
