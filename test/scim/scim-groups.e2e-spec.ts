@@ -102,6 +102,32 @@ describe('SCIM Groups, role mapping and discovery', () => {
       (r) => r?.length === 0,
     );
 
+    // PATCH replace of the whole member list, then remove of all members.
+    const replaced = await f.scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'members', value: [{ value: alice }] }],
+    });
+    expect(replaced.body.members.map((m: { value: string }) => m.value)).toEqual([alice]);
+    await within(
+      1000,
+      () => roles(OKTA_ISS, { sub: 'ext-alice@example.com' }),
+      (r) => r?.join() === 'admin',
+    );
+    const emptied = await f.scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'remove', path: 'members' }],
+    });
+    expect(emptied.body.members).toEqual([]);
+    await within(
+      1000,
+      () => roles(OKTA_ISS, { sub: 'ext-alice@example.com' }),
+      (r) => r?.length === 0,
+    );
+    await f.scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: bob }] }],
+    });
+
     expect((await f.scim('DELETE', `/Groups/${gid}`)).status).toBe(204);
     expect((await f.scim('GET', `/Groups/${gid}`)).status).toBe(404);
     await within(
