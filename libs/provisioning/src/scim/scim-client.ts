@@ -39,11 +39,12 @@ export function subjectFor(raw: unknown, attribute: string, policy: SubjectPolic
       'invalidValue',
       `${attribute}: required: it carries the subject of this client's tokens`,
     );
+  // The same checks and folds as the resolver's subject step (libs/resolution subject-key.ts).
   let s = raw;
   if (policy.normalize.trim) s = s.trim();
   if (policy.normalize.nfc) s = s.normalize('NFC');
   if (policy.normalize.lowercase) s = s.toLowerCase();
-  if (s === '' || s.length > policy.maxLength || /\p{Cc}/u.test(s))
+  if (s === '' || [...s].length > policy.maxLength || !s.isWellFormed() || /\p{Cc}/u.test(s))
     throw ScimError.invalid(
       'invalidValue',
       `${attribute}: not a subject the issuer's policy accepts (empty, control characters or over ${policy.maxLength} characters)`,
