@@ -30,6 +30,7 @@ import { Readiness } from './health/readiness';
 import { DEV_ISSUER, DevIssuerController } from './http/dev-issuer.controller';
 import { MetricsController } from './http/metrics.controller';
 import { ResolveRoute } from './http/resolve.route';
+import { ScimModule } from './scim/scim.module';
 
 /** What the bootstrap has already built (async, before Nest starts) and hands to the module. */
 export interface AppParts {
@@ -96,6 +97,8 @@ export class AppModule {
         IdentityModule.forRoot(parts.config.database),
         TerminusModule,
         ...consoleModule,
+        // SCIM exists only when a SCIM client is configured.
+        ...(parts.config.scim.clients.length ? [ScimModule.forRoot(parts)] : []),
       ],
       providers,
       controllers,

@@ -187,6 +187,32 @@ export interface LifecycleConfig {
   readonly shutdownGraceMs: number;
 }
 
+/** What a SCIM client attribute carries the token subject in. */
+export type ScimSubjectAttribute = 'externalId' | 'userName' | `urn:${string}`;
+
+/** One SCIM client: who it is, which users it owns, and how its data maps to resolution. */
+export interface ScimClientConfig {
+  readonly id: string;
+  /** sha256 of the bearer credential (the credential is never kept). */
+  readonly tokenSha256: Uint8Array;
+  /** The issuer (and tenant) whose tokens these users present; also the client's scope. */
+  readonly issuer: string;
+  readonly tenant: string;
+  readonly subjectAttribute: ScimSubjectAttribute;
+  /** Keys are group displayNames (case-insensitive) or group ids. */
+  readonly groupRoles: Readonly<Record<string, readonly string[]>>;
+  /** The issuer's subject normalisation, applied to the subject attribute before linking. */
+  readonly subject: SubjectPolicy;
+}
+
+/** The SCIM 2.0 service provider (`/scim/v2`); off when no client is configured. */
+export interface ScimConfig {
+  readonly maxResults: number;
+  readonly maxOperations: number;
+  readonly maxMembersPerGroup: number;
+  readonly clients: readonly ScimClientConfig[];
+}
+
 /** The validated configuration: built once at boot, read-only afterwards. */
 export interface ResolverConfig {
   /** `embedded` = no database URL given: embedded Postgres and a development issuer. */
@@ -221,5 +247,6 @@ export interface ResolverConfig {
   readonly adminEnabled?: boolean;
   /** Where the CLI finds the admin API (`RESOLVER_URL`, default this config's HTTP address). */
   readonly adminUrl: string;
+  readonly scim: ScimConfig;
   readonly source: string;
 }

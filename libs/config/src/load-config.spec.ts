@@ -287,3 +287,56 @@ describe('config', () => {
     expect(failure(() => loadConfig({ RESOLVER_CONFIG: path }))).toContain('not valid YAML');
   });
 });
+
+describe('scim config', () => {
+  const hash = 'a'.repeat(64);
+  const client = (extra: Record<string, unknown> = {}) => ({
+    id: 'okta',
+    tokenSha256: hash,
+    issuer: 'https://idp.example/',
+    ...extra,
+  });
+  it('is off with no clients; a client keeps only the credential hash and its issuer policy', () => {
+    expect(build({}).scim.clients).toEqual([]);
+    const [c] = build({ issuers: [issuer()], scim: { clients: [client()] } }).scim.clients;
+    expect(c).toMatchObject({ id: 'okta', tenant: '', subjectAttribute: 'externalId' });
+    expect(Buffer.from(c?.tokenSha256 ?? []).toString('hex')).toBe(hash);
+    const [e] = build(
+      {
+        issuers: [issuer()],
+        scim: { clients: [client({ tokenSha256: undefined, tokenEnv: 'SCIM_T' })] },
+      },
+      { SCIM_T: 'a-long-enough-scim-credential-value' },
+    ).scim.clients;
+    expect(e?.tokenSha256).toHaveLength(32);
+  });
+  it.each([
+    [
+      { clients: [client({ tokenSha256: 'nothex' })] },
+      'scim.clients[0].tokenSha256: must be the 64-hex-digit sha256',
+    ],
+    [
+      { clients: [client({ tokenEnv: 'X' })] },
+      'scim.clients[0]: set exactly one of tokenSha256 or tokenEnv',
+    ],
+    [
+      { clients: [client({ issuer: 'https://other/' })] },
+      'scim.clients[0].issuer: no issuer "https://other/"',
+    ],
+    [
+      { clients: [client({ subjectAttribute: 'mail' })] },
+      'scim.clients[0].subjectAttribute: must be externalId, userName',
+    ],
+    [
+      { clients: [client(), client({ id: 'two' })] },
+      'scim.clients[1].tenant: another client already provisions',
+    ],
+    [{ clients: [client({ groupRole: {} })] }, 'scim.clients[0].groupRole: unknown field'],
+    [
+      { clients: [client({ tokenSha256: undefined, tokenEnv: 'UNSET' })] },
+      'scim.clients[0].tokenEnv: environment variable UNSET is not set',
+    ],
+  ])('names the field: %j', (scim, message) => {
+    expect(failure(() => build({ issuers: [issuer()], scim }))).toContain(message);
+  });
+});

@@ -1,16 +1,24 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error';
-import { configFileSchema, type IssuerFileEntry, LOG_LEVELS } from './config.schema';
+import {
+  type ConfigFile,
+  configFileSchema,
+  type IssuerFileEntry,
+  LOG_LEVELS,
+} from './config.schema';
 import {
   type IssuerConfig,
   type KeySourceConfig,
   type LogLevel,
   type ResolverConfig,
   RFC9068_REQUIRED_CLAIMS,
+  type ScimClientConfig,
+  type ScimConfig,
 } from './config.types';
 
 /** The environment the resolver reads; every other module gets typed config instead. */
@@ -129,6 +137,7 @@ export function buildConfig(
     admin: adminCredential(file.admin, env, where),
     adminEnabled: file.admin.enabled,
     adminUrl: adminUrl(env, bindAddress, envPort(env, 'HTTP_PORT') ?? file.server.httpPort),
+    scim: scimConfig(file.scim, issuers, env, where.source),
     source: where.source,
   };
 }
@@ -231,6 +240,55 @@ function workerCount(value: string | number, mode: 'embedded' | 'external'): num
 }
 
 const MIN_ADMIN_TOKEN_BYTES = 24;
+
+/**
+ * SCIM clients: each credential kept only as its sha256, each client tied to a configured issuer
+ * (its users' tokens must verify, and their subjects are normalised by that issuer's policy).
+ */
+function scimConfig(
+  scim: ConfigFile['scim'],
+  issuers: readonly IssuerConfig[],
+  env: Environment,
+  source: string,
+): ScimConfig {
+  const clients = scim.clients.map((c, i): ScimClientConfig => {
+    const at = `${source}: scim.clients[${i}]`;
+    const issuer = issuers.find((x) => x.issuer === c.issuer);
+    if (!issuer) {
+      throw new ConfigError(
+        `${at}.issuer: no issuer ${JSON.stringify(c.issuer)} in issuers[]: the users' tokens must verify`,
+      );
+    }
+    let hash: Buffer;
+    if (c.tokenEnv !== undefined) {
+      const token = envString(env, c.tokenEnv);
+      if (token === undefined)
+        throw new ConfigError(`${at}.tokenEnv: environment variable ${c.tokenEnv} is not set`);
+      if (Buffer.byteLength(token) < MIN_ADMIN_TOKEN_BYTES)
+        throw new ConfigError(
+          `${at}.tokenEnv: the SCIM credential must be at least ${MIN_ADMIN_TOKEN_BYTES} bytes`,
+        );
+      hash = createHash('sha256').update(token, 'utf8').digest();
+    } else {
+      hash = Buffer.from(c.tokenSha256 as string, 'hex');
+    }
+    return {
+      id: c.id,
+      tokenSha256: new Uint8Array(hash),
+      issuer: c.issuer,
+      tenant: c.tenant,
+      subjectAttribute: c.subjectAttribute as ScimClientConfig['subjectAttribute'],
+      groupRoles: c.groupRoles,
+      subject: issuer.subject,
+    };
+  });
+  return {
+    maxResults: scim.maxResults,
+    maxOperations: scim.maxOperations,
+    maxMembersPerGroup: scim.maxMembersPerGroup,
+    clients,
+  };
+}
 
 function adminUrl(env: Environment, bindAddress: string, port: number): string {
   const url = envString(env, 'RESOLVER_URL');

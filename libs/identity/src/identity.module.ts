@@ -9,6 +9,9 @@ import { IdentifierAudit } from './admin/identifier-audit';
 import { UserAdministration } from './admin/user-administration';
 import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
 import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
+import { ScimProvenanceRepository, ScimStore } from './scim/scim-store';
+import { TypeOrmScimProvenanceRepository } from './scim/typeorm-scim-provenance';
+import { TypeOrmScimStore } from './scim/typeorm-scim-store';
 
 /** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
 @Module({})
@@ -16,6 +19,8 @@ export class IdentityModule {
   static forRoot(db: DatabaseConfig & { url: string }): DynamicModule {
     return {
       module: IdentityModule,
+      // Global: feature modules (SCIM) use the same repositories and the one connection pool.
+      global: true,
       imports: [
         TypeOrmModule.forRoot({
           ...dataSourceOptions(db),
@@ -67,9 +72,26 @@ export class IdentityModule {
           useFactory: (ds: DataSource) =>
             new IdentifierAudit(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
         },
+        {
+          provide: ScimStore,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmScimStore(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
+        },
+        {
+          provide: ScimProvenanceRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new TypeOrmScimProvenanceRepository(ds, {
+              attempts: db.retryAttempts,
+              backoffMs: db.retryBackoffMs,
+            }),
+        },
       ],
       exports: [
         IdentifierAudit,
+        ScimStore,
+        ScimProvenanceRepository,
         UserRepository,
         RevocationRepository,
         NearMissRepository,

@@ -13,3 +13,5 @@ export * from './revocation-repository';
 export * from './admin';
 export * from './diagnosis/near-miss-repository';
 export * from './canonical-identifier';
+export * from './subject-policy';
+export * from './scim';

@@ -67,6 +67,12 @@ export class ResolverMetrics {
     labelNames: ['issuer', 'result'] as const,
     registers: [this.registry],
   });
+  readonly scimRequests = new Counter({
+    name: 'resolver_scim_requests_total',
+    help: 'SCIM requests by client, operation (e.g. users.create) and result (ok or the SCIM error type / status).',
+    labelNames: ['client', 'operation', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly jwksFetches = new Counter({
     name: 'resolver_jwks_fetches_total',
     help: 'JWKS / discovery fetches by issuer and result (success|failure).',

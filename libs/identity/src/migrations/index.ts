@@ -1,10 +1,12 @@
 import { InitialSchema1763884800000 } from './1763884800000-initial-schema';
 import { ChangeNotifications1763971200000 } from './1763971200000-change-notifications';
 import { EmailAsciiFold1764806400000 } from './1764806400000-email-ascii-fold';
+import { ScimProvisioning1764892800000 } from './1764892800000-scim-provisioning';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
   InitialSchema1763884800000,
   ChangeNotifications1763971200000,
   EmailAsciiFold1764806400000,
+  ScimProvisioning1764892800000,
 ];

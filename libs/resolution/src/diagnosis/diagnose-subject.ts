@@ -5,8 +5,10 @@ import {
   type LookupKey,
   type NearMiss,
   NearMissRepository,
+  normaliseSubject,
   provisioningInput,
   RevocationRepository,
+  ScimProvenanceRepository,
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
@@ -20,7 +22,7 @@ import {
 } from '@resolver/tokens';
 import { extractToken } from '../bearer';
 import { type CachedToken, SubjectCaches, userCacheKey } from '../cache/subject-caches';
-import { isServiceToken, lookupKeyFor, normaliseSubject } from '../subject-key';
+import { isServiceToken, lookupKeyFor } from '../subject-key';
 import { assertUsable } from '../user-status';
 import {
   type Diagnosis,
@@ -66,6 +68,7 @@ export class DiagnoseSubject {
     private readonly nearMisses: NearMissRepository,
     private readonly caches: SubjectCaches,
     private readonly clock: Clock,
+    private readonly scim: ScimProvenanceRepository,
   ) {}
 
   async diagnose(request: DiagnoseRequest): Promise<Diagnosis> {
@@ -74,6 +77,7 @@ export class DiagnoseSubject {
       revocations: this.revocations,
       nearMisses: this.nearMisses,
       caches: this.caches,
+      scim: this.scim,
     };
     return new Run(this.config, this.verifier, deps, this.clock.now()).run(request);
   }
@@ -84,6 +88,7 @@ interface RunDeps {
   readonly revocations: RevocationRepository;
   readonly nearMisses: NearMissRepository;
   readonly caches: SubjectCaches;
+  readonly scim: ScimProvenanceRepository;
 }
 
 /** One diagnosis: collects steps (in any order) and the verdict (in pipeline order). */
@@ -367,7 +372,7 @@ class Run {
     } else if (storeUser === undefined) {
       this.set('user', 'skip', 'the user store could not be asked', {}, { unverified });
     } else if (storeUser) {
-      this.userFound(storeUser, lookupKey, issuedAt, unverified);
+      await this.userFound(storeUser, lookupKey, issuedAt, unverified);
     } else {
       await this.userMissing(lookupKey, claimEmail, issuedAt, unverified);
     }
@@ -734,13 +739,14 @@ class Run {
     return key;
   }
 
-  private userFound(
+  private async userFound(
     user: UserRecord,
     key: LookupKey,
     issuedAt: Date | undefined,
     unverified: boolean,
-  ): void {
-    const details = { user: summary(user, this.now) };
+  ): Promise<void> {
+    const scim = await this.scimHistory(user);
+    const details = { user: summary(user, this.now), ...(scim ? { scim: scim.details } : {}) };
     let barred: ReasonCode | undefined;
     try {
       assertUsable(user);
@@ -769,7 +775,7 @@ class Run {
       this.set(
         'user',
         'fail',
-        `${barred}: found ${user.id}${user.email ? ` <${user.email}>` : ''}, status ${user.status}${user.deletedAt ? `, deleted ${relativeTime(user.deletedAt, this.now)}` : ''}`,
+        `${barred}: found ${user.id}${user.email ? ` <${user.email}>` : ''}, status ${user.status}${user.deletedAt ? `, deleted ${relativeTime(user.deletedAt, this.now)}` : ''}${scim ? `; ${scim.text}` : ''}`,
         details,
         { unverified, fix: fixes[barred] },
       );
@@ -779,10 +785,48 @@ class Run {
     this.set(
       'user',
       'pass',
-      `found ${user.id}${user.email ? ` <${user.email}>` : ''}, ${user.status}, created ${relativeTime(user.createdAt, this.now)}${createdAfter ? ' (after the token was issued)' : ''}`,
+      `found ${user.id}${user.email ? ` <${user.email}>` : ''}, ${user.status}, created ${relativeTime(user.createdAt, this.now)}${createdAfter ? ' (after the token was issued)' : ''}${scim ? `; ${scim.text}` : ''}`,
       details,
       { unverified },
     );
+  }
+
+  /** What to do about a user nobody created: the SCIM client that should have, if one is configured. */
+  private neverSynced(key: LookupKey): string {
+    const client = this.config.scim.clients.find(
+      (c) => c.issuer === key.issuer && c.tenant === key.tenant,
+    );
+    if (client && key.kind === 'user')
+      return `the user was never synced: SCIM client ${client.id} provisions this issuer and tenant but has not pushed a user whose ${client.subjectAttribute} is ${JSON.stringify(key.subject)}; check that the user is assigned to the app in the IdP and the IdP's provisioning log`;
+    return `the user was never synced: create it and link it (cli users create --email … --link ${key.issuer}=${key.subject}${key.tenant ? ` --tenant ${key.tenant}` : ''}), or enable jit for this issuer`;
+  }
+
+  /** "provisioned by SCIM client X at T" (and "deactivated/deleted by ... at T") for SCIM users. */
+  private async scimHistory(
+    user: UserRecord,
+  ): Promise<{ text: string; details: Record<string, unknown> } | undefined> {
+    if (user.provenance !== 'scim') return undefined;
+    let p: Awaited<ReturnType<ScimProvenanceRepository['find']>>;
+    try {
+      p = await this.deps.scim.find(user.id);
+    } catch {
+      return undefined;
+    }
+    if (!p) return undefined;
+    const at = (d: Date) => humanTime(d, this.now);
+    const parts = [`provisioned by SCIM client ${p.clientId} at ${at(p.provisionedAt)}`];
+    if (p.deletedAt) parts.push(`deleted by SCIM client ${p.clientId} at ${at(p.deletedAt)}`);
+    else if (p.deactivatedAt && user.status === 'disabled')
+      parts.push(`deactivated by SCIM client ${p.clientId} at ${at(p.deactivatedAt)}`);
+    return {
+      text: parts.join('; '),
+      details: {
+        client: p.clientId,
+        provisionedAt: p.provisionedAt.toISOString(),
+        deactivatedAt: p.deactivatedAt?.toISOString() ?? null,
+        deletedAt: p.deletedAt?.toISOString() ?? null,
+      },
+    };
   }
 
   private async userMissing(
@@ -818,9 +862,7 @@ class Run {
       },
       {
         unverified,
-        fix:
-          first?.fix ??
-          `the user was never synced: create it and link it (cli users create --email … --link ${key.issuer}=${key.subject}${key.tenant ? ` --tenant ${key.tenant}` : ''}), or enable jit for this issuer`,
+        fix: first?.fix ?? this.neverSynced(key),
       },
     );
   }

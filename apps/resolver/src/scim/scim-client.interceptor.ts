@@ -1,0 +1,65 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+  SetMetadata,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { catchError, type Observable, tap, throwError } from 'rxjs';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { ResolverMetrics } from '@resolver/observability';
+import { authenticateClient } from '@resolver/provisioning';
+import { toScimError } from './scim-error.filter';
+import type { ScimRequest } from './scim-response';
+
+const OPERATION = 'scim:operation';
+/** Names a SCIM route for `resolver_scim_requests_total{operation}` (e.g. `users.create`). */
+export const ScimOperation = (name: string) => SetMetadata(OPERATION, name);
+
+/**
+ * Authenticates the SCIM client (its own bearer credential, not the admin one) before the
+ * handler runs, and counts every request by client, operation and result.
+ */
+@Injectable()
+export class ScimClientInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('Scim');
+
+  constructor(
+    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
+    private readonly reflector: Reflector,
+    private readonly metrics: ResolverMetrics,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const operation = this.reflector.get<string>(OPERATION, context.getHandler()) ?? 'unknown';
+    const request = context.switchToHttp().getRequest<ScimRequest>();
+    let client = 'unauthenticated';
+    const count = (result: string) =>
+      this.metrics.scimRequests.labels(client, operation, result).inc();
+    try {
+      const found = authenticateClient(this.config.scim.clients, request.headers.authorization);
+      client = found.id;
+      const proto =
+        (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() ||
+        request.protocol;
+      request.scimCaller = {
+        client: found,
+        baseUrl: `${proto}://${request.headers.host ?? 'localhost'}/scim/v2`,
+      };
+    } catch (error) {
+      count('unauthorized');
+      return throwError(() => error);
+    }
+    return next.handle().pipe(
+      tap(() => count('ok')),
+      catchError((error: unknown) => {
+        const scim = toScimError(error, this.logger);
+        count(scim.scimType ?? String(scim.status));
+        return throwError(() => scim);
+      }),
+    );
+  }
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, Param, Req, Res, UseFilters, UseInterceptors } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ScimDiscovery } from '@resolver/provisioning';
+import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
+import { ScimErrorFilter } from './scim-error.filter';
+import { type ScimRequest, sendScim } from './scim-response';
+import { callerOf } from './scim-users.controller';
+
+/** /scim/v2 discovery (RFC 7644 §4), behind the same client credential as the resources. */
+@Controller('scim/v2')
+@UseInterceptors(ScimClientInterceptor)
+@UseFilters(ScimErrorFilter)
+export class ScimDiscoveryController {
+  constructor(private readonly discovery: ScimDiscovery) {}
+
+  @Get('ServiceProviderConfig')
+  @ScimOperation('discovery.serviceProviderConfig')
+  config(@Req() req: ScimRequest, @Res() reply: FastifyReply) {
+    sendScim(reply, 200, this.discovery.serviceProviderConfig(callerOf(req).baseUrl));
+  }
+
+  @Get('ResourceTypes')
+  @ScimOperation('discovery.resourceTypes')
+  resourceTypes(@Req() req: ScimRequest, @Res() reply: FastifyReply) {
+    sendScim(reply, 200, this.discovery.resourceTypes(callerOf(req).baseUrl));
+  }
+
+  @Get('ResourceTypes/:id')
+  @ScimOperation('discovery.resourceTypes')
+  resourceType(@Req() req: ScimRequest, @Res() reply: FastifyReply, @Param('id') id: string) {
+    sendScim(reply, 200, this.discovery.resourceType(id, callerOf(req).baseUrl));
+  }
+
+  @Get('Schemas')
+  @ScimOperation('discovery.schemas')
+  schemas(@Req() req: ScimRequest, @Res() reply: FastifyReply) {
+    sendScim(reply, 200, this.discovery.schemas(callerOf(req).baseUrl));
+  }
+
+  @Get('Schemas/:id')
+  @ScimOperation('discovery.schemas')
+  schema(@Req() req: ScimRequest, @Res() reply: FastifyReply, @Param('id') id: string) {
+    sendScim(reply, 200, this.discovery.schema(id, callerOf(req).baseUrl));
+  }
+}

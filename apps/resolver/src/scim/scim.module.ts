@@ -1,0 +1,112 @@
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+
+const logger = new Logger('Scim');
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { ScimStore } from '@resolver/identity';
+import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { ScimDiscovery, ScimError, ScimGroups, ScimUsers } from '@resolver/provisioning';
+import { ScimClientInterceptor } from './scim-client.interceptor';
+import { toScimError } from './scim-error.filter';
+import { sendScimError } from './scim-response';
+import { ScimDiscoveryController } from './scim-discovery.controller';
+import { ScimGroupsController } from './scim-groups.controller';
+import { ScimUsersController } from './scim-users.controller';
+
+/**
+ * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644), on the main HTTP port. Imported by
+ * the app module only when `scim.clients` is configured: otherwise the routes do not exist.
+ */
+@Module({})
+export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
+  /** `shared`: the app's metrics and logger instances (one registry, one log stream). */
+  static forRoot(shared: { metrics: ResolverMetrics; logger: ResolverLogger }): DynamicModule {
+    return {
+      module: ScimModule,
+      providers: [
+        { provide: ResolverMetrics, useValue: shared.metrics },
+        { provide: ResolverLogger, useValue: shared.logger },
+        ScimClientInterceptor,
+        {
+          provide: ScimUsers,
+          inject: [ScimStore, RESOLVER_CONFIG],
+          useFactory: (store: ScimStore, config: ResolverConfig) =>
+            new ScimUsers(store, config.scim),
+        },
+        {
+          provide: ScimGroups,
+          inject: [ScimStore, RESOLVER_CONFIG],
+          useFactory: (store: ScimStore, config: ResolverConfig) =>
+            new ScimGroups(store, config.scim),
+        },
+        {
+          provide: ScimDiscovery,
+          inject: [RESOLVER_CONFIG],
+          useFactory: (config: ResolverConfig) => new ScimDiscovery(config.scim),
+        },
+      ],
+      // Discovery first: its fixed paths must not be taken for a resource id.
+      controllers: [ScimDiscoveryController, ScimUsersController, ScimGroupsController],
+    };
+  }
+
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
+  ) {}
+
+  /** IdPs send application/scim+json (RFC 7644 §3.1); parse it like JSON, within the body limit. */
+  /**
+   * Body errors (too large, not JSON) happen before any route filter: answer them as SCIM errors
+   * under /scim/v2, and leave every other path to the handler Nest installed (at bootstrap, after
+   * the router registered its own).
+   */
+  onApplicationBootstrap(): void {
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    const previous = fastify.errorHandler;
+    fastify.setErrorHandler(function (error, request, reply) {
+      if (!request.url.startsWith('/scim/v2')) return previous.call(this, error, request, reply);
+      sendScimError(reply, toScimError(error, logger));
+    });
+    // Unknown paths under /scim/v2 get a SCIM 404 too (a prefixed context has its own handler).
+    void fastify.register(
+      (scoped, _options, done) => {
+        scoped.setNotFoundHandler((request, reply) =>
+          sendScimError(
+            reply,
+            ScimError.notFound(`no endpoint ${request.method} ${request.url.split('?')[0]}`),
+          ),
+        );
+        done();
+      },
+      { prefix: '/scim/v2' },
+    );
+  }
+
+  onModuleInit(): void {
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    if (fastify.hasContentTypeParser('application/scim+json')) return;
+    fastify.addContentTypeParser(
+      'application/scim+json',
+      { parseAs: 'string', bodyLimit: this.config.http.bodyLimitBytes },
+      (_req, body, done) => {
+        try {
+          done(null, body === '' ? undefined : JSON.parse(body as string));
+        } catch {
+          done(
+            Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }),
+            undefined,
+          );
+        }
+      },
+    );
+  }
+}

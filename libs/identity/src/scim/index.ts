@@ -1,0 +1,5 @@
+export * from './scim-predicate';
+export * from './scim-store';
+export * from './render-predicate';
+export * from './typeorm-scim-store';
+export * from './typeorm-scim-provenance';

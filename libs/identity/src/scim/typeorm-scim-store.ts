@@ -1,0 +1,365 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isUniqueViolation, withStoreRetry } from '../store-errors';
+import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
+import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
+import {
+  ScimConflict,
+  type ScimGroupRow,
+  type ScimListQuery,
+  type ScimMember,
+  type ScimPage,
+  type ScimScope,
+  ScimStore,
+  type ScimTransaction,
+  type ScimUserColumns,
+  type ScimUserRow,
+} from './scim-store';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Which SCIM attribute each unique index protects, for 409 uniqueness answers. */
+const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {
+  users_tenant_username_live_key: 'userName',
+  scim_users_user_name_live_key: 'userName',
+  users_tenant_email_live_key: 'emails',
+  scim_groups_display_name_key: 'displayName',
+  scim_group_members_pkey: 'members',
+  external_identities_key: 'subject',
+};
+
+const USER_FROM = 'FROM scim_users s JOIN users u ON u.id = s.user_id';
+const USER_SELECT = `SELECT s.user_id, s.client_id, s.user_name, s.external_id, s.resource, s.version,
+  u.status, s.created_at, s.updated_at ${USER_FROM}`;
+const GROUP_FROM = 'FROM scim_groups g';
+const GROUP_SELECT = `SELECT g.id, g.client_id, g.display_name, g.external_id, g.version, g.created_at,
+  g.updated_at ${GROUP_FROM}`;
+
+/** TypeORM answers UPDATE ... RETURNING as [rows, affected]; INSERT/SELECT as rows. */
+function rowsOf<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (
+    Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number' ? r[0] : r
+  ) as T[];
+}
+
+/** The SCIM tables over one TypeORM DataSource; every request in one transaction. */
+export class TypeOrmScimStore extends ScimStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly retry: { attempts: number; backoffMs: number },
+  ) {
+    super();
+  }
+
+  transaction<T>(work: (tx: ScimTransaction) => Promise<T>): Promise<T> {
+    return withStoreRetry(async () => {
+      try {
+        return await this.dataSource.transaction((m) => work(new Tx(m)));
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          const constraint =
+            (error as { constraint?: string }).constraint ??
+            (error as { driverError?: { constraint?: string } }).driverError?.constraint;
+          throw new ScimConflict((constraint && CONSTRAINT_ATTRIBUTES[constraint]) || 'value');
+        }
+        throw error;
+      }
+    }, this.retry);
+  }
+}
+
+class Tx implements ScimTransaction {
+  constructor(private readonly m: EntityManager) {}
+
+  private async q<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return rowsOf<T>(await this.m.query(sql, params));
+  }
+
+  async insertUser(
+    scope: ScimScope,
+    clientId: string,
+    user: ScimUserColumns,
+    active: boolean,
+  ): Promise<string> {
+    const [row] = await this.q<{ id: string }>(
+      `INSERT INTO users (tenant, kind, email, username, display_name, status, provenance)
+       VALUES ($1, 'user', $2, $3, $4, $5, 'scim') RETURNING id`,
+      [scope.tenant, user.email, user.userName, user.displayName, active ? 'active' : 'disabled'],
+    );
+    const id = (row as { id: string }).id;
+    await this.q(
+      `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
+      [
+        id,
+        clientId,
+        scope.issuer,
+        scope.tenant,
+        user.userName,
+        user.externalId,
+        JSON.stringify(user.resource),
+        active,
+      ],
+    );
+    return id;
+  }
+
+  async findUser(scope: ScimScope, id: string, lock: boolean): Promise<ScimUserRow | null> {
+    if (!UUID.test(id)) return null;
+    const [row] = await this.q<UserRowSql>(
+      `${USER_SELECT} WHERE s.user_id = $1 AND s.issuer = $2 AND s.tenant = $3 AND s.deleted_at IS NULL${lock ? ' FOR UPDATE OF s, u' : ''}`,
+      [id, scope.issuer, scope.tenant],
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async updateUser(
+    id: string,
+    clientId: string,
+    user: ScimUserColumns,
+    active: boolean,
+  ): Promise<void> {
+    // Locked is an operator's decision: SCIM's active=true lifts only its own deactivation.
+    await this.q(
+      `UPDATE users SET email = $2, username = $3, display_name = $4,
+         status = CASE WHEN NOT $5::boolean THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END
+       WHERE id = $1`,
+      [id, user.email, user.userName, user.displayName, active],
+    );
+    await this.q(
+      `UPDATE scim_users SET client_id = $2, user_name = $3, external_id = $4, resource = $5,
+         version = version + 1, updated_at = now(),
+         deactivated_at = CASE WHEN $6::boolean THEN NULL ELSE COALESCE(deactivated_at, now()) END
+       WHERE user_id = $1`,
+      [id, clientId, user.userName, user.externalId, JSON.stringify(user.resource), active],
+    );
+  }
+
+  async deleteUser(id: string, clientId: string): Promise<void> {
+    await this.q(`UPDATE users SET deleted_at = COALESCE(deleted_at, now()) WHERE id = $1`, [id]);
+    await this.q(
+      `UPDATE scim_users SET deleted_at = now(), client_id = $2, version = version + 1 WHERE user_id = $1`,
+      [id, clientId],
+    );
+    await this.q(`DELETE FROM scim_group_members WHERE user_id = $1`, [id]);
+  }
+
+  async linkSubject(scope: ScimScope, userId: string, subject: string): Promise<void> {
+    const [held] = await this.q<{ id: string; user_id: string; deleted_at: Date | null }>(
+      `SELECT e.id, e.user_id, u.deleted_at FROM external_identities e JOIN users u ON u.id = e.user_id
+       WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 FOR UPDATE OF e`,
+      [scope.issuer, scope.tenant, subject],
+    );
+    if (held && held.user_id !== userId) {
+      if (!held.deleted_at) throw new ScimConflict('subject');
+      await this.q(`UPDATE external_identities SET user_id = $2 WHERE id = $1`, [held.id, userId]);
+    } else if (!held) {
+      await this.q(
+        `INSERT INTO external_identities (issuer, tenant, subject, user_id) VALUES ($1, $2, $3, $4)`,
+        [scope.issuer, scope.tenant, subject, userId],
+      );
+    }
+    await this.q(
+      `DELETE FROM external_identities WHERE user_id = $1 AND issuer = $2 AND tenant = $3 AND subject <> $4`,
+      [userId, scope.issuer, scope.tenant, subject],
+    );
+  }
+
+  async findLinked(
+    scope: ScimScope,
+    subject: string,
+  ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null> {
+    const [row] = await this.q<{ user_id: string; kind: 'user' | 'service'; scim: boolean }>(
+      `SELECT e.user_id, u.kind, EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id) AS scim
+       FROM external_identities e JOIN users u ON u.id = e.user_id
+       WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 AND u.deleted_at IS NULL
+       FOR UPDATE OF u`,
+      [scope.issuer, scope.tenant, subject],
+    );
+    return row ? { userId: row.user_id, kind: row.kind, scim: row.scim } : null;
+  }
+
+  async adoptUser(
+    scope: ScimScope,
+    clientId: string,
+    userId: string,
+    user: ScimUserColumns,
+    active: boolean,
+  ): Promise<void> {
+    await this.q(
+      `UPDATE users SET email = $2, username = $3, display_name = $4, provenance = 'scim',
+         status = CASE WHEN NOT $5::boolean THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END
+       WHERE id = $1`,
+      [userId, user.email, user.userName, user.displayName, active],
+    );
+    await this.q(
+      `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
+      [
+        userId,
+        clientId,
+        scope.issuer,
+        scope.tenant,
+        user.userName,
+        user.externalId,
+        JSON.stringify(user.resource),
+        active,
+      ],
+    );
+  }
+
+  listUsers(scope: ScimScope, query: ScimListQuery): Promise<ScimPage<ScimUserRow>> {
+    return this.page(
+      'users',
+      USER_FROM,
+      'WHERE s.issuer = $1 AND s.tenant = $2 AND s.deleted_at IS NULL',
+      USER_SELECT,
+      scope,
+      query,
+      toUser,
+    );
+  }
+
+  listGroups(scope: ScimScope, query: ScimListQuery): Promise<ScimPage<ScimGroupRow>> {
+    return this.page(
+      'groups',
+      GROUP_FROM,
+      'WHERE g.issuer = $1 AND g.tenant = $2',
+      GROUP_SELECT,
+      scope,
+      query,
+      toGroup,
+    );
+  }
+
+  private async page<R, T>(
+    table: ScimTable,
+    from: string,
+    scoped: string,
+    select: string,
+    scope: ScimScope,
+    query: ScimListQuery,
+    map: (r: R) => T,
+  ): Promise<ScimPage<T>> {
+    const params: unknown[] = [scope.issuer, scope.tenant];
+    const where = `${scoped}${query.filter ? ` AND ${renderPredicate(query.filter, table, params)}` : ''}`;
+    const [counted] = await this.q<{ n: string }>(`SELECT count(*) AS n ${from} ${where}`, params);
+    const total = Number(counted?.n ?? 0);
+    if (query.count === 0 || total < query.startIndex) return { total, rows: [] };
+    const order = renderSort(query.sort, table, params);
+    params.push(query.startIndex - 1, query.count);
+    const rows = await this.q<R>(
+      `${select} ${where} ORDER BY ${order} OFFSET $${params.length - 1} LIMIT $${params.length}`,
+      params,
+    );
+    return { total, rows: rows.map(map) };
+  }
+
+  async groupsOf(
+    userIds: readonly string[],
+  ): Promise<Map<string, { id: string; displayName: string }[]>> {
+    const out = new Map<string, { id: string; displayName: string }[]>();
+    if (!userIds.length) return out;
+    const rows = await this.q<{ user_id: string; id: string; display_name: string }>(
+      `SELECT m.user_id, g.id, g.display_name FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id
+       WHERE m.user_id = ANY($1::uuid[]) ORDER BY g.display_name, g.id`,
+      [userIds],
+    );
+    for (const r of rows) {
+      const list = out.get(r.user_id) ?? [];
+      list.push({ id: r.id, displayName: r.display_name });
+      out.set(r.user_id, list);
+    }
+    return out;
+  }
+
+  async setRoles(userId: string, roles: readonly string[]): Promise<void> {
+    await this.q(
+      `UPDATE users SET roles = $2::text[] WHERE id = $1 AND roles IS DISTINCT FROM $2::text[]`,
+      [userId, roles],
+    );
+  }
+
+  async insertGroup(
+    scope: ScimScope,
+    clientId: string,
+    displayName: string,
+    externalId: string | null,
+  ): Promise<string> {
+    const [row] = await this.q<{ id: string }>(
+      `INSERT INTO scim_groups (client_id, issuer, tenant, display_name, external_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [clientId, scope.issuer, scope.tenant, displayName, externalId],
+    );
+    return (row as { id: string }).id;
+  }
+
+  async findGroup(scope: ScimScope, id: string, lock: boolean): Promise<ScimGroupRow | null> {
+    if (!UUID.test(id)) return null;
+    const [row] = await this.q<GroupRowSql>(
+      `${GROUP_SELECT} WHERE g.id = $1 AND g.issuer = $2 AND g.tenant = $3${lock ? ' FOR UPDATE' : ''}`,
+      [id, scope.issuer, scope.tenant],
+    );
+    return row ? toGroup(row) : null;
+  }
+
+  async updateGroup(
+    id: string,
+    clientId: string,
+    displayName: string,
+    externalId: string | null,
+  ): Promise<void> {
+    await this.q(
+      `UPDATE scim_groups SET client_id = $2, display_name = $3, external_id = $4, version = version + 1,
+         updated_at = now() WHERE id = $1`,
+      [id, clientId, displayName, externalId],
+    );
+  }
+
+  async deleteGroup(id: string): Promise<void> {
+    await this.q(`DELETE FROM scim_groups WHERE id = $1`, [id]);
+  }
+
+  async members(groupIds: readonly string[]): Promise<Map<string, ScimMember[]>> {
+    const out = new Map<string, ScimMember[]>();
+    if (!groupIds.length) return out;
+    const rows = await this.q<{ group_id: string; user_id: string; display: string | null }>(
+      `SELECT m.group_id, m.user_id, COALESCE(u.display_name, u.username) AS display
+       FROM scim_group_members m JOIN users u ON u.id = m.user_id
+       WHERE m.group_id = ANY($1::uuid[]) ORDER BY m.group_id, u.username, m.user_id`,
+      [groupIds],
+    );
+    for (const r of rows) {
+      const list = out.get(r.group_id) ?? [];
+      list.push({ userId: r.user_id, display: r.display ?? '' });
+      out.set(r.group_id, list);
+    }
+    return out;
+  }
+
+  async liveUsers(scope: ScimScope, userIds: readonly string[]): Promise<Set<string>> {
+    const ids = userIds.filter((id) => UUID.test(id));
+    if (!ids.length) return new Set();
+    const rows = await this.q<{ user_id: string }>(
+      `SELECT s.user_id FROM scim_users s WHERE s.issuer = $1 AND s.tenant = $2 AND s.deleted_at IS NULL
+       AND s.user_id = ANY($3::uuid[])`,
+      [scope.issuer, scope.tenant, ids],
+    );
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  async addMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+    if (!userIds.length) return;
+    await this.q(
+      `INSERT INTO scim_group_members (group_id, user_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+      [groupId, userIds],
+    );
+  }
+
+  async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+    if (!userIds.length) return;
+    await this.q(
+      `DELETE FROM scim_group_members WHERE group_id = $1 AND user_id = ANY($2::uuid[])`,
+      [groupId, userIds],
+    );
+  }
+}

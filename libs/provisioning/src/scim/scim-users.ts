@@ -1,0 +1,249 @@
+import type { ScimConfig } from '@resolver/config';
+import {
+  describeNonCanonical,
+  findNonCanonical,
+  foldEmail,
+  ScimConflict,
+  type ScimListQuery,
+  ScimStore,
+  type ScimTransaction,
+  type ScimUserRow,
+} from '@resolver/identity';
+import { compileFilter, compileSort } from './filter-compiler';
+import { applyPatch, checkPatchBody } from './patch';
+import { validateResource, type ValidatedResource } from './resource-input';
+import { userEtag, userResource } from './resource-output';
+import { type ScimCaller, subjectFor } from './scim-client';
+import { ScimError } from './scim-error';
+import { ENTERPRISE_SCHEMA, LIST_SCHEMA } from './scim-schemas';
+
+/** A list request's query (or a POST .search body), as received. */
+export interface ScimListRequest {
+  readonly filter?: string;
+  readonly startIndex?: string | number;
+  readonly count?: string | number;
+  readonly sortBy?: string;
+  readonly sortOrder?: string;
+}
+
+/** The outcome of a write, for the transport's log line and ETag header. */
+export interface ScimWritten {
+  readonly resource: Record<string, unknown>;
+  readonly etag: string;
+  readonly id: string;
+}
+
+/** Checks `If-Match` against the current version: 412 when it names another (`*` matches all). */
+export function checkIfMatch(ifMatch: string | undefined, etag: string): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const strip = (t: string) => t.trim().replace(/^W\//, '');
+  if (!ifMatch.split(',').some((t) => strip(t) === strip(etag)))
+    throw new ScimError(412, undefined, `If-Match: the resource is at version ${etag}`);
+}
+
+/** Paging and sorting for both resource types (RFC 7644 §3.4.2.4). */
+export function listQuery(
+  request: ScimListRequest,
+  kind: 'User' | 'Group',
+  config: ScimConfig,
+): ScimListQuery {
+  const int = (v: string | number | undefined, name: string, fallback: number): number => {
+    if (v === undefined || v === '') return fallback;
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isInteger(n))
+      throw ScimError.invalid('invalidValue', `${name}: must be an integer`);
+    return n;
+  };
+  return {
+    filter:
+      request.filter !== undefined && request.filter !== ''
+        ? compileFilter(String(request.filter), kind)
+        : undefined,
+    sort: request.sortBy ? compileSort(String(request.sortBy), request.sortOrder, kind) : undefined,
+    startIndex: Math.max(1, int(request.startIndex, 'startIndex', 1)),
+    count: Math.min(config.maxResults, Math.max(0, int(request.count, 'count', config.maxResults))),
+  };
+}
+
+/**
+ * SCIM Users for one client: each request in one transaction, scoped to the client's issuer
+ * and tenant; the `users` row (what resolution reads), the external identity link (so the
+ * issuer's tokens resolve without JIT) and the SCIM representation change together.
+ */
+export class ScimUsers {
+  constructor(
+    private readonly store: ScimStore,
+    private readonly config: ScimConfig,
+  ) {}
+
+  create(caller: ScimCaller, body: unknown): Promise<ScimWritten> {
+    const input = this.validate(body);
+    const subject = this.subject(caller, input);
+    return this.store.transaction(async (tx) => {
+      const { client } = caller;
+      // A user JIT (or an operator) created for this subject before SCIM was switched on is
+      // taken over rather than refused: the link already says it is this IdP's user.
+      const held = await tx.findLinked(client, subject);
+      if (held && !held.scim && held.kind === 'user') {
+        await tx.adoptUser(client, client.id, held.userId, columns(input), input.active ?? true);
+        return this.written(tx, caller, held.userId);
+      }
+      const id = await tx.insertUser(client, client.id, columns(input), input.active ?? true);
+      await this.link(tx, caller, id, subject);
+      return this.written(tx, caller, id);
+    });
+  }
+
+  get(caller: ScimCaller, id: string): Promise<ScimWritten> {
+    return this.store.transaction((tx) => this.written(tx, caller, id));
+  }
+
+  replace(caller: ScimCaller, id: string, body: unknown, ifMatch?: string): Promise<ScimWritten> {
+    const input = this.validate(body);
+    return this.store.transaction(async (tx) => {
+      const row = await this.locked(tx, caller, id);
+      checkIfMatch(ifMatch, userEtag(row));
+      return this.save(tx, caller, row, input);
+    });
+  }
+
+  patch(caller: ScimCaller, id: string, body: unknown, ifMatch?: string): Promise<ScimWritten> {
+    const ops = checkPatchBody(body, this.config.maxOperations);
+    return this.store.transaction(async (tx) => {
+      const row = await this.locked(tx, caller, id);
+      checkIfMatch(ifMatch, userEtag(row));
+      const current = userResource(row, [], caller.baseUrl);
+      delete current.groups;
+      const patched = applyPatch(current, ops);
+      return this.save(tx, caller, row, this.validate(patched));
+    });
+  }
+
+  /** Soft delete: the user's tokens are refused (USER_DELETED) and the userName is free again. */
+  delete(caller: ScimCaller, id: string, ifMatch?: string): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      const row = await this.locked(tx, caller, id);
+      checkIfMatch(ifMatch, userEtag(row));
+      await tx.deleteUser(row.userId, caller.client.id);
+    });
+  }
+
+  list(caller: ScimCaller, request: ScimListRequest): Promise<Record<string, unknown>> {
+    const query = listQuery(request, 'User', this.config);
+    return this.store.transaction(async (tx) => {
+      const page = await tx.listUsers(caller.client, query);
+      const groups = await tx.groupsOf(page.rows.map((r) => r.userId));
+      return {
+        schemas: [LIST_SCHEMA],
+        totalResults: page.total,
+        startIndex: query.startIndex,
+        itemsPerPage: page.rows.length,
+        Resources: page.rows.map((r) =>
+          userResource(r, groups.get(r.userId) ?? [], caller.baseUrl),
+        ),
+      };
+    });
+  }
+
+  private validate(body: unknown): ValidatedResource {
+    return validateResource(body, 'User', { maxValues: this.config.maxOperations });
+  }
+
+  private subject(caller: ScimCaller, input: ValidatedResource): string {
+    const attribute = caller.client.subjectAttribute;
+    let raw: unknown;
+    if (attribute === 'externalId' || attribute === 'userName') raw = input.attributes[attribute];
+    else {
+      const cut = attribute.lastIndexOf(':');
+      const schema = attribute.slice(0, cut);
+      const name = attribute.slice(cut + 1).toLowerCase();
+      const ext =
+        schema.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase()
+          ? (input.attributes[ENTERPRISE_SCHEMA] as Record<string, unknown> | undefined)
+          : undefined;
+      raw = ext && Object.entries(ext).find(([k]) => k.toLowerCase() === name)?.[1];
+    }
+    return subjectFor(raw, attribute, caller.client.subject);
+  }
+
+  private async locked(tx: ScimTransaction, caller: ScimCaller, id: string): Promise<ScimUserRow> {
+    const row = await tx.findUser(caller.client, id, true);
+    if (!row) throw ScimError.notFound(`no User ${id}`);
+    return row;
+  }
+
+  private async save(
+    tx: ScimTransaction,
+    caller: ScimCaller,
+    row: ScimUserRow,
+    input: ValidatedResource,
+  ): Promise<ScimWritten> {
+    // A PUT that does not mention `active` leaves the status as it is.
+    const active = input.active ?? row.status !== 'disabled';
+    await tx.updateUser(row.userId, caller.client.id, columns(input), active);
+    await this.link(tx, caller, row.userId, this.subject(caller, input));
+    return this.written(tx, caller, row.userId);
+  }
+
+  /** The subject link, with a 409 that names the attribute carrying the subject. */
+  private async link(
+    tx: ScimTransaction,
+    caller: ScimCaller,
+    userId: string,
+    subject: string,
+  ): Promise<void> {
+    try {
+      await tx.linkSubject(caller.client, userId, subject);
+    } catch (error) {
+      if (error instanceof ScimConflict && error.attribute === 'subject')
+        throw new ScimError(
+          409,
+          'uniqueness',
+          `${caller.client.subjectAttribute}: another user already carries this subject`,
+        );
+      throw error;
+    }
+  }
+
+  private async written(tx: ScimTransaction, caller: ScimCaller, id: string): Promise<ScimWritten> {
+    const row = await tx.findUser(caller.client, id, false);
+    if (!row) throw ScimError.notFound(`no User ${id}`);
+    const groups = await tx.groupsOf([row.userId]);
+    return {
+      id: row.userId,
+      etag: userEtag(row),
+      resource: userResource(row, groups.get(row.userId) ?? [], caller.baseUrl),
+    };
+  }
+}
+
+/** What the `users` row holds of a SCIM user: the fields resolution answers with. */
+function columns(input: ValidatedResource) {
+  const a = input.attributes;
+  const emails = (a.emails as { value?: string; primary?: boolean }[] | undefined) ?? [];
+  const email = (emails.find((e) => e.primary) ?? emails[0])?.value;
+  const name = a.name as
+    { formatted?: string; givenName?: string; familyName?: string } | undefined;
+  const composed = [name?.givenName, name?.familyName].filter(Boolean).join(' ');
+  const { externalId, userName, ...resource } = a;
+  return {
+    userName: userName as string,
+    externalId: (externalId as string | undefined) ?? null,
+    resource,
+    // Stored as the resolver's email lookups compare it (ASCII case folded), never trimmed or
+    // normalised into another address.
+    email: email && email.length <= 320 ? canonicalEmail(email) : null,
+    displayName: (a.displayName as string | undefined) ?? name?.formatted ?? (composed || null),
+  };
+}
+
+/** The primary email as stored, or invalidValue naming the code point that makes it non-canonical. */
+function canonicalEmail(email: string): string {
+  const found = findNonCanonical(email);
+  if (found)
+    throw ScimError.invalid(
+      'invalidValue',
+      `emails: not canonical: ${describeNonCanonical(found)}`,
+    );
+  return foldEmail(email);
+}
