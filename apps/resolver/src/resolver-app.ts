@@ -25,6 +25,7 @@ import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from 
 import { AppModule } from './app.module';
 import { IdentityAssertionSigner } from './authz/identity-assertion';
 import { grpcServerOptions } from './grpc/grpc-options';
+import { ResolverGrpcServer } from './grpc/resolver-grpc-server';
 import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
 
 /** A started resolver: HTTP and gRPC listening, migrations applied. */
@@ -143,12 +144,14 @@ export async function startResolver(
       done(null, payload);
     });
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
-    app.connectMicroservice(
-      grpcServerOptions(grpcAddress, (pkg, server) => {
-        new ReflectionService(pkg).addToServer(server);
-        grpcHealth.addToServer(server);
-      }),
-    );
+    app.connectMicroservice({
+      strategy: new ResolverGrpcServer(
+        grpcServerOptions(grpcAddress, (pkg, server) => {
+          new ReflectionService(pkg).addToServer(server);
+          grpcHealth.addToServer(server);
+        }).options,
+      ),
+    });
     await app.init();
     const dataSource = app.get(DataSource);
     metrics.trackPool(() => {
