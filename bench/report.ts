@@ -53,9 +53,25 @@ const fmt = (n: number | undefined, d = 1) =>
 const middle = (xs: readonly number[]) =>
   xs.length ? ([...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number) : NaN;
 
-/** The report as Markdown; written to `doc` (keeping its history section) when given. */
+/** The README's block that the bench rewrites: the targets table and a link. */
+const SUMMARY_START = '<!-- bench:summary:start -->';
+const SUMMARY_END = '<!-- bench:summary:end -->';
+
+/** What the report says of a target: met, not met, or not a result (generator-bound). */
+export function verdictOf(t: Target): string {
+  const v = middle(t.rounds);
+  if (t.bound) return 'generator-bound: not a result';
+  if (!Number.isFinite(v)) return '-';
+  return t.met(v) ? 'met' : '**not met**';
+}
+
+/**
+ * The report as Markdown; written to `doc` (keeping its history section) when given, with the
+ * targets table in `readme`'s summary block.
+ */
 export async function writeReport(
   doc: string | undefined,
+  readme: string | undefined,
   report: Report,
   targets: readonly Target[],
 ): Promise<string> {
@@ -89,17 +105,10 @@ export async function writeReport(
     '',
     '| target | median | goal | verdict | each round |',
     '|---|---:|---:|---|---|',
-    ...targets.map((t) => {
-      const v = middle(t.rounds);
-      const verdict = t.bound
-        ? 'generator-bound: not a result'
-        : Number.isFinite(v)
-          ? t.met(v)
-            ? 'met'
-            : '**not met**'
-          : '-';
-      return `| ${t.name} | ${fmt(v, 2)} | ${t.goal} | ${verdict} | ${t.rounds.map((x) => fmt(x, 2)).join(', ')} |`;
-    }),
+    ...targets.map(
+      (t) =>
+        `| ${t.name} | ${fmt(middle(t.rounds), 2)} | ${t.goal} | ${verdictOf(t)} | ${t.rounds.map((x) => fmt(x, 2)).join(', ')} |`,
+    ),
     '',
     '## Runs (median round of each)',
     '',
@@ -116,10 +125,29 @@ export async function writeReport(
   const markdown = lines.join('\n');
   if (doc) {
     const previous = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-    const at = previous.indexOf(`\n${HISTORY}\n`);
-    const history = at >= 0 ? previous.slice(at + 1) : `${HISTORY}\n\n(none yet)\n`;
+    const at = previous.startsWith(`${HISTORY}\n`) ? 0 : previous.indexOf(`\n${HISTORY}\n`) + 1;
+    const history = at > 0 || previous.startsWith(HISTORY) ? previous.slice(at) : `${HISTORY}\n`;
     await mkdir(dirname(doc), { recursive: true });
     await writeFile(doc, `${markdown}\n${history}`);
+  }
+  if (readme && existsSync(readme)) {
+    const text = readFileSync(readme, 'utf8');
+    const from = text.indexOf(SUMMARY_START);
+    const to = text.indexOf(SUMMARY_END);
+    if (from >= 0 && to > from) {
+      const summary = [
+        SUMMARY_START,
+        `Last run: \`${report.command}\` at ${report.at} on ${m.cores} cores (load average ${load(m.loadBefore)} before it); every run and round in [docs/performance.md](docs/performance.md).`,
+        '',
+        '| target | median | goal | verdict |',
+        '|---|---:|---:|---|',
+        ...targets.map(
+          (t) => `| ${t.name} | ${fmt(middle(t.rounds), 2)} | ${t.goal} | ${verdictOf(t)} |`,
+        ),
+        SUMMARY_END,
+      ].join('\n');
+      await writeFile(readme, text.slice(0, from) + summary + text.slice(to + SUMMARY_END.length));
+    }
   }
   return markdown;
 }

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { stringify } from 'yaml';
 import { buildConfig } from '@resolver/config';
 import {
   dataSourceOptions,
@@ -29,24 +28,28 @@ import { GRPC_PATH, type GrpcMethodName, grpcFrame } from './grpc-frames';
 import {
   ensureGenerators,
   freePort,
-  listening,
   log,
   machineTicks,
   type Pinning,
   rssMb,
-  startProcess,
   stop,
   treeCpuSeconds,
 } from './processes';
-import { type Row, type Target, writeReport } from './report';
-import { AUD, mint, seed } from './tokens';
+import { type Row, writeReport } from './report';
+import { buildTargets, type PerRound } from './targets';
+import {
+  type BenchServer,
+  ISS,
+  JIT_ISS,
+  JWKS_ISS,
+  type ServerContext,
+  startBaseline,
+  startResolver,
+} from './servers';
+import { mint, seed } from './tokens';
 
 const ROOT = join(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
-const ISS = 'https://bench.idp.local';
-const JIT_ISS = 'https://bench-jit.idp.local';
-/** Keys from a JWKS the bench serves and can hang (the "IdP hang" scenario). */
-const JWKS_ISS = 'https://bench-jwks.idp.local';
 const SCENARIOS = ['warm', 'cold', 'store', 'fullmiss', 'hang', 'jit'] as const;
 
 const middle = (xs: readonly number[]) =>
@@ -341,81 +344,20 @@ async function main(): Promise<void> {
 
     // 4. Servers: the bare baselines and the resolver as deployed (built service, WORKERS
     //    processes, its own config), all alive at once so their runs alternate round by round.
-    const startBaseline = async (kind: string) => {
-      const port = await freePort();
-      const child = await startProcess(
-        [
-          join(DIST, 'bench', 'baselines.js'),
-          ...['--kind', kind, '--port', String(port), '--key', file('issuer.pem')],
-          ...['--issuer', ISS, '--audience', AUD, '--database', dbUrl],
-        ],
-        process.env,
-        async () =>
-          kind.startsWith('grpc')
-            ? listening(port)
-            : (await fetch(`http://127.0.0.1:${port}/v1/resolve`, { method: 'POST' })).status > 0,
-        pinning?.server,
-      );
-      children.push(child);
-      return { child, url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
-    };
-    const startResolver = async (name: string, cache: Record<string, unknown>) => {
-      const httpPort = await freePort();
-      const grpcPort = await freePort();
-      const config = file(`${name}.yaml`);
-      const issuer = (iss: string, extra: Record<string, unknown> = {}) => ({
-        issuer: iss,
-        audiences: [AUD],
-        algorithms: ['ES256'],
-        keys: [file('issuer.pem')],
-        ...extra,
-      });
-      await writeFile(
-        config,
-        stringify({
-          server: { httpPort, grpcPort, bindAddress: '127.0.0.1', workers },
-          database: { poolSize: 20 },
-          logging: { level: 'error' },
-          cache,
-          issuers: [
-            issuer(ISS),
-            issuer(JIT_ISS, { jit: { enabled: true } }),
-            {
-              issuer: JWKS_ISS,
-              audiences: [AUD],
-              algorithms: ['ES256'],
-              jwksUri: jwksUrl,
-              // Held out in the issue: keys stale after 2 s, a 500 ms fetch timeout; refetches
-              // every second while the IdP hangs (the worst case for a request's latency).
-              jwks: { cacheMaxAgeMs: 2_000, timeoutMs: 500, cooldownMs: 1_000 },
-            },
-          ],
-        }),
-      );
-      const url = `http://127.0.0.1:${httpPort}`;
-      const child = await startProcess(
-        [
-          ...(values.profile
-            ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'results', 'profiles')}`]
-            : []),
-          ...values['node-options'].split(/\s+/).filter(Boolean),
-          join(DIST, 'apps/resolver/src/main.js'),
-        ],
-        { PATH: process.env.PATH, RESOLVER_CONFIG: config, DATABASE_URL: dbUrl },
-        async () =>
-          (
-            (await (await fetch(`${url}/health/ready`)).json()) as {
-              details?: { listener?: { cachesInUse?: boolean } };
-            }
-          ).details?.listener?.cachesInUse === true,
-        pinning?.server,
-      );
-      children.push(child);
-      return { child, url, address: `127.0.0.1:${grpcPort}`, uniqueTokens: 0 };
+    const ctx: ServerContext = {
+      dist: DIST,
+      work,
+      dbUrl,
+      jwksUrl,
+      workers,
+      nodeOptions: values['node-options'],
+      profileDir: values.profile ? join(ROOT, 'bench', 'results', 'profiles') : undefined,
+      pinning,
+      children,
     };
 
     /** Ratios of one scenario over its baseline, per round. */
-    const perRound: Record<string, { values: number[]; bound: boolean }> = {};
+    const perRound: PerRound = {};
     const ratio = (name: string, a: Row | undefined, b: Row | undefined, key: 'rps' | 'p99Ms') => {
       if (!a || !b) return;
       const entry = (perRound[name] ??= { values: [], bound: false });
@@ -435,10 +377,10 @@ async function main(): Promise<void> {
     log(
       `resolver (caches on, default caps, WORKERS=${workers}, node flags: ${values['node-options'] || 'none'})`,
     );
-    const main = needsMain ? await startResolver('resolver', {}) : undefined;
+    const main = needsMain ? await startResolver(ctx, 'resolver', {}) : undefined;
     log('resolver "store" (user and negative caches off: every request queries Postgres)');
     const store = needsStore
-      ? await startResolver('store', { users: { maxEntries: 0 }, negative: { maxEntries: 0 } })
+      ? await startResolver(ctx, 'store', { users: { maxEntries: 0 }, negative: { maxEntries: 0 } })
       : undefined;
     const kinds = new Set<string>();
     if (scenarios.has('warm')) {
@@ -455,8 +397,8 @@ async function main(): Promise<void> {
     }
     if (scenarios.has('fullmiss') && useHttp) kinds.add('fastify-jose-pg');
     log(`baselines: ${[...kinds].join(', ')}`);
-    const bare: Record<string, Awaited<ReturnType<typeof startBaseline>>> = {};
-    for (const kind of kinds) bare[kind] = await startBaseline(kind);
+    const bare: Record<string, BenchServer> = {};
+    for (const kind of kinds) bare[kind] = await startBaseline(ctx, kind);
 
     // Prime: the cached users' tokens, and the JWKS issuer's keys.
     if (main) {
@@ -468,7 +410,7 @@ async function main(): Promise<void> {
       await httpCount(store.url, file('store.txt'), 5000)();
       await httpCount(store.url, file('store-1k.txt'), 5000)();
     }
-    const b = (kind: string) => bare[kind] as Awaited<ReturnType<typeof startBaseline>>;
+    const b = (kind: string) => bare[kind] as BenchServer;
     const used = (server: { uniqueTokens: number }, row: Row | undefined, tokens: string) => {
       if (row) server.uniqueTokens += Math.min(row.requests, tokenLines(tokens));
     };
@@ -735,69 +677,13 @@ async function main(): Promise<void> {
       rssMb(main?.child.pid, 'VmHWM') ?? 0,
       rssMb(store?.child.pid, 'VmHWM') ?? 0,
     );
-    const find = (s: string, t: Row['transport']) =>
-      rows.find((r) => r.scenario === s && r.transport === t);
-    const cpuOver = (a?: Row, b2?: Row) =>
-      a?.cpuUsPerRequest && b2?.cpuUsPerRequest ? a.cpuUsPerRequest / b2.cpuUsPerRequest : NaN;
-    const r = (name: string) => perRound[name];
-    const targets: Target[] = [
-      ...[
-        ['warm /v1/resolve / bare Fastify', 0.8],
-        ['warm /v1/authz / bare Fastify', 0.8],
-        ['warm ResolveSubject / bare grpc-js', 0.8],
-        ['warm Check / bare grpc-js', 0.8],
-        ['cold HTTP / bare Fastify + jose', 0.8],
-        ['cold gRPC / bare grpc-js + jose', 0.8],
-        ['store HTTP / bare Fastify + pg', 0.8],
-        ['store gRPC / bare grpc-js + pg', 0.8],
-        ['full miss HTTP / bare Fastify + jose + pg', 0.8],
-        [`store: ${users.toLocaleString()} users / 1k working set`, 0.9],
-      ].map(([name, min]) => ({
-        name: `${name} (req/s)`,
-        rounds: r(name as string)?.values ?? [],
-        bound: r(name as string)?.bound ?? false,
-        goal: `≥ ${min}`,
-        met: (v: number) => v >= (min as number),
-      })),
-      ...[
-        'store @ half peak: p99 / bare Fastify + pg p99',
-        'IdP hang: cold-token p99, JWKS hung / up',
-      ].map((name) => ({
-        name,
-        rounds: r(name)?.values ?? [],
-        bound: r(name)?.bound ?? false,
-        goal: '≤ 1.5',
-        met: (v: number) => v <= 1.5,
-      })),
-      {
-        name: 'server CPU per request: warm ResolveSubject / warm /v1/resolve',
-        rounds: [cpuOver(find('warm ResolveSubject', 'grpc'), find('warm /v1/resolve', 'http'))],
-        bound: false,
-        goal: '≤ 1.15',
-        met: (v: number) => v <= 1.15,
-      },
-      {
-        name: 'server CPU per request: warm Check / warm /v1/authz',
-        rounds: [cpuOver(find('warm Check', 'grpc'), find('warm /v1/authz', 'http'))],
-        bound: false,
-        goal: '≤ 1.15',
-        met: (v: number) => v <= 1.15,
-      },
-      {
-        name: `peak RSS per worker, MB (VmHWM; ${((main?.uniqueTokens ?? 0) + (store?.uniqueTokens ?? 0)).toLocaleString()} unique tokens resolved)`,
-        rounds: [peakRss],
-        bound: false,
-        goal: '≤ 250',
-        met: (v: number) => v <= 250,
-      },
-      {
-        name: 'errors, all scenarios',
-        rounds: [rows.reduce((n, row) => n + row.errors, 0)],
-        bound: false,
-        goal: '0',
-        met: (v: number) => v === 0,
-      },
-    ].filter((t) => t.rounds.length > 0 && t.rounds.some((v) => Number.isFinite(v)));
+    const targets = buildTargets({
+      perRound,
+      rows,
+      users,
+      peakRssMb: peakRss,
+      uniqueTokens: (main?.uniqueTokens ?? 0) + (store?.uniqueTokens ?? 0),
+    });
     const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     const report = {
       at: new Date().toISOString(),
@@ -823,7 +709,12 @@ async function main(): Promise<void> {
     await mkdir(resultsDir, { recursive: true });
     const json = join(resultsDir, `${report.at.replace(/[:.]/g, '-')}.json`);
     await writeFile(json, JSON.stringify(report, null, 2));
-    const markdown = await writeReport(values['no-doc'] ? undefined : values.doc, report, targets);
+    const markdown = await writeReport(
+      values['no-doc'] ? undefined : values.doc,
+      values['no-doc'] ? undefined : join(ROOT, 'README.md'),
+      report,
+      targets,
+    );
     process.stdout.write(`${markdown}\n`);
     log(`results written to ${json}${values['no-doc'] ? '' : ` and ${values.doc}`}`);
   } finally {
