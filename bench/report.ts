@@ -86,6 +86,7 @@ export async function writeReport(
     nodeOptions: string;
     pinning?: { server: string; load: string };
     generators: { wrk: boolean; h2load: boolean };
+    jwksRequestsDuringHang?: number[];
   };
   const m = report.machine;
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
@@ -100,6 +101,11 @@ export async function writeReport(
     `- **Machine:** ${m.cores} cores (${m.model}), node ${m.node}; load average ${load(m.loadBefore)} before the run, ${load(m.loadAfter)} after. A load average well above the cores the bench itself uses means other work shared the machine: read throughput as not a result then; server CPU per request still is one.`,
     `- **Setup:** ${s.users.toLocaleString()} users; WORKERS=${s.workers}; resolver node flags: ${s.nodeOptions} (as \`npm run start:prod\` starts it); ${s.pinning ? `servers pinned to core ${s.pinning.server}, generators and Postgres to ${s.pinning.load}` : 'not pinned'}; ${s.rounds} alternating rounds of ${s.duration} s per run; HTTP: ${s.connections} connections; gRPC: ${s.sessions} HTTP/2 connections × ${s.streams} calls in flight.`,
     `- **Generators:** HTTP ${s.generators.wrk ? '`wrk` (C)' : 'autocannon (Node; wrk missing)'}; gRPC with one repeated message ${s.generators.h2load ? '`h2load` (C) sending a prebuilt gRPC frame' : 'the grpc-js generator (Node; h2load missing)'}; gRPC with a new token per call our node:http2 generator (prebuilt frames, no grpc-js); count-bounded runs autocannon; open loop our paced generator. "gen CPU" is the generator's own CPU (from /proc/<pid>/stat) as a share of its core; a row at ≥ ${GENERATOR_BOUND_PCT}% is **generator-bound** and its ratios are not results.`,
+    ...(s.jwksRequestsDuringHang?.length
+      ? [
+          `- **IdP hang:** the resolver asked the hung JWKS ${s.jwksRequestsDuringHang.join(', ')} times in the hang runs (each request held until its 500 ms timeout), so the hang runs did meet stale keys and failing refetches.`,
+        ]
+      : []),
     '',
     '## Targets',
     '',
