@@ -56,6 +56,13 @@ const fmt = (n: number | undefined, d = 1) =>
 const middle = (xs: readonly number[]) =>
   xs.length ? ([...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number) : NaN;
 
+/** Formatted as the repository's Prettier config says (`npm run format:check` stays clean). */
+async function pretty(path: string, text: string): Promise<string> {
+  // Loaded here, when a file is written: prettier's loader cannot run inside jest's module VM.
+  const { format, resolveConfig } = await import('prettier');
+  return format(text, { ...(await resolveConfig(path)), filepath: path });
+}
+
 /** The README's block that the bench rewrites: the targets table and a link. */
 const SUMMARY_START = '<!-- bench:summary:start -->';
 const SUMMARY_END = '<!-- bench:summary:end -->';
@@ -143,7 +150,7 @@ export async function writeReport(
     const at = previous.startsWith(`${HISTORY}\n`) ? 0 : previous.indexOf(`\n${HISTORY}\n`) + 1;
     const history = at > 0 || previous.startsWith(HISTORY) ? previous.slice(at) : `${HISTORY}\n`;
     await mkdir(dirname(doc), { recursive: true });
-    await writeFile(doc, `${markdown}\n${history}`);
+    await writeFile(doc, await pretty(doc, `${markdown}\n${history}`));
   }
   if (readme && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');
@@ -162,7 +169,10 @@ export async function writeReport(
         ),
         SUMMARY_END,
       ].join('\n');
-      await writeFile(readme, text.slice(0, from) + summary + text.slice(to + SUMMARY_END.length));
+      await writeFile(
+        readme,
+        await pretty(readme, text.slice(0, from) + summary + text.slice(to + SUMMARY_END.length)),
+      );
     }
   }
   return markdown;
