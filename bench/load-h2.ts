@@ -44,36 +44,34 @@ async function main(): Promise<RunResult> {
   let issued = 0;
   const cpuBefore = ownCpuSeconds();
   const started = performance.now();
-  const call = (session: ClientHttp2Session, frame: Buffer) =>
-    new Promise<void>((resolve) => {
-      const t0 = performance.now();
-      let status: string | undefined;
-      const req = session.request(headers, { endStream: false });
-      req.on('response', (h) => {
-        // A trailers-only answer (an error) carries grpc-status in the headers.
-        const s = h['grpc-status'];
-        if (s !== undefined) status = String(s);
-      });
-      req.on('trailers', (t) => {
-        status = String(t['grpc-status']);
-      });
-      req.on('data', () => undefined);
-      const done = () => {
-        if (status !== '0') errors++;
-        latencies.push(performance.now() - t0);
-        resolve();
-      };
-      req.once('close', done);
-      req.end(frame);
-    });
-  const loop = async (c: number) => {
-    const session = clients[c % clients.length] as ClientHttp2Session;
-    while (issued < amount && (amount !== Infinity || performance.now() < deadline)) {
-      const frame = frames[issued++ % frames.length] as Buffer;
-      await call(session, frame);
+  // Callback-driven, no promise per call: each of the sessions x streams slots issues its next
+  // call from the previous one's close. Responses are drained with resume(), not a listener.
+  let live = sessions * streams;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const issue = (session: ClientHttp2Session): void => {
+    if (issued >= amount || (amount === Infinity && performance.now() >= deadline)) {
+      if (--live === 0) finish();
+      return;
     }
+    const frame = frames[issued++ % frames.length] as Buffer;
+    const t0 = performance.now();
+    let status: unknown;
+    const req = session.request(headers, { endStream: false });
+    // A trailers-only answer (an error) carries grpc-status in the headers.
+    req.once('response', (h) => (status = h['grpc-status']));
+    req.once('trailers', (t) => (status = t['grpc-status']));
+    req.once('close', () => {
+      if (String(status) !== '0') errors++;
+      latencies.push(performance.now() - t0);
+      issue(session);
+    });
+    req.resume();
+    req.end(frame);
   };
-  await Promise.all(Array.from({ length: sessions * streams }, (_, c) => loop(c)));
+  for (let c = 0; c < sessions * streams; c++)
+    issue(clients[c % clients.length] as ClientHttp2Session);
+  await finished;
   const seconds = (performance.now() - started) / 1000;
   const generatorCpuSeconds = ownCpuSeconds() - cpuBefore;
   for (const s of clients) s.close();
