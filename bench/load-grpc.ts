@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/grpc/grpc-options';
-import { argMap, type RunResult, runBenchChild, summarize } from './stats';
+import { argMap, ownCpuSeconds, type RunResult, runBenchChild, summarize } from './stats';
 
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null) => void) => void;
 
@@ -45,6 +45,7 @@ async function main(): Promise<RunResult> {
   const latencies: number[] = [];
   let errors = 0;
   let issued = 0;
+  const cpuBefore = ownCpuSeconds();
   const started = process.hrtime.bigint();
   const loop = async (c: number) => {
     const client = clients[c % clients.length] as { ResolveSubject: Unary };
@@ -62,8 +63,9 @@ async function main(): Promise<RunResult> {
   };
   await Promise.all(Array.from({ length: callers }, (_, c) => loop(c)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const generatorCpuSeconds = ownCpuSeconds() - cpuBefore;
   for (const client of clients) (client as { close(): void }).close();
-  return summarize(latencies, seconds, errors);
+  return { ...summarize(latencies, seconds, errors), generatorCpuSeconds };
 }
 
 runBenchChild(main);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { argMap, type RunResult, runBenchChild, summarize } from './stats';
+import { argMap, ownCpuSeconds, type RunResult, runBenchChild, summarize } from './stats';
 
 /** One keep-alive connection carrying one request at a time. */
 interface Conn {
@@ -80,6 +80,7 @@ async function main(): Promise<RunResult> {
     Array.from({ length: Number(a.connections ?? 64) }, () => open()),
   );
   idle.push(...conns);
+  const cpuBefore = ownCpuSeconds();
   const start = performance.now();
   // A 1 ms tick sends everything that has become due. A request's latency counts from the tick
   // that found it due: a wait for a free connection (the server's queue) is charged, the
@@ -98,8 +99,9 @@ async function main(): Promise<RunResult> {
   tick();
   await finished;
   const seconds = (performance.now() - start) / 1000;
+  const generatorCpuSeconds = ownCpuSeconds() - cpuBefore;
   for (const c of conns) c.socket.destroy();
-  return summarize(latencies, seconds, errors);
+  return { ...summarize(latencies, seconds, errors), generatorCpuSeconds };
 }
 
 runBenchChild(main);

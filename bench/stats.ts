@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** One measured run, in the units the table prints. */
 export interface RunResult {
   readonly rps: number;
@@ -6,6 +8,8 @@ export interface RunResult {
   readonly p999Ms: number;
   readonly errors: number;
   readonly requests: number;
+  /** A Node generator's own CPU seconds over its run (from /proc/self/stat). */
+  readonly generatorCpuSeconds?: number;
 }
 
 /** Percentile of a sorted array (nearest rank). */
@@ -47,4 +51,19 @@ export function runBenchChild(main: () => Promise<RunResult | void>): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * This process's own CPU time (user + system, seconds) from /proc/self/stat: a Node generator
+ * reads it around its run, so its startup (loading and encoding tokens) is not counted.
+ */
+export function ownCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
 }

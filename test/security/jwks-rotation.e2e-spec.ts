@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { FixedClock } from '@resolver/config';
 import { createTestDatabase, sqlPool } from '../support/database';
+import { eventually } from '../support/eventually';
 import { expectRefusedOnBothTransports, provisionedRows } from '../support/hostile';
 import { JwksServer } from '../support/jwks-server';
 import { ResolverHarness } from '../support/resolver-harness';
@@ -140,8 +141,17 @@ describe('JWKS caching, cooldown, rotation and outages', () => {
     // The old key stays trusted while the cache is fresh (no request)...
     expect(await resolves(await token(ISS.rotate, keys.rsa))).toEqual({ http: 200, grpc: true });
     expect(jwksRequests('rotate')).toBe(2);
-    // ...and is refused once it expires and the refetch no longer lists it.
+    // ...and is refused once it expires and the refetch no longer lists it. The first request
+    // after expiry is answered from the stale keys while the refresh runs behind it
+    // (stale-while-revalidate): a request never waits on a refetch while a cached key fits.
     clock.advance(JWKS.cacheMaxAgeMs);
+    // (Another subject: this token must not sit in the verified-token cache for the check below.)
+    const servedStale = await token(ISS.rotate, keys.rsa, keys.rsa.kid, 'served-stale');
+    expect((await app.resolveHttp({ token: servedStale })).status).toBe(200);
+    await eventually(
+      'the background refresh drops the old key',
+      async () => ((await keyState(ISS.rotate)) as { keys: number }).keys === 1,
+    );
     await expectRefusedOnBothTransports(
       app,
       await token(ISS.rotate, keys.rsa),
@@ -161,6 +171,10 @@ describe('JWKS caching, cooldown, rotation and outages', () => {
     idp.fail(path);
     clock.advance(JWKS.cacheMaxAgeMs);
     expect(await resolves(await token(ISS.outage, keys.ec))).toEqual({ http: 200, grpc: true });
+    await eventually(
+      'the background refresh fails',
+      async () => ((await keyState(ISS.outage)) as { status: string }).status === 'degraded',
+    );
     expect(await keyState(ISS.outage)).toMatchObject({
       http: 200,
       status: 'degraded',
@@ -181,10 +195,18 @@ describe('JWKS caching, cooldown, rotation and outages', () => {
     await expectRefusedOnBothTransports(app, await token(ISS.outage, keys.ec), 'KEYS_UNAVAILABLE');
     expect(await keyState(ISS.outage)).toMatchObject({ http: 200, status: 'unavailable' });
 
+    // With no usable key the IdP is retried about once a second, whatever the 30 s cooldown
+    // says, behind the requests (which keep answering at once): recovery within a second.
     idp.recover(path);
-    clock.advance(JWKS.cooldownMs);
+    await eventually('the retry in the background picks up the keys', async () => {
+      // The retry's first request comes within about a second (clock time).
+      clock.advance(250);
+      return (await app.resolveHttp({ token: await token(ISS.outage, keys.ec) })).status === 200;
+    });
+    const recovered = idp.requests(path);
     expect(await resolves(await token(ISS.outage, keys.ec))).toEqual({ http: 200, grpc: true });
     expect(await keyState(ISS.outage)).toMatchObject({ status: 'ok' });
+    expect(idp.requests(path)).toBe(recovered);
   });
 
   it('with no keys ever fetched the answer is KEYS_UNAVAILABLE (503), never SIGNATURE_INVALID', async () => {

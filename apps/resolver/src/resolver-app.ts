@@ -39,6 +39,7 @@ import { hardenGrpcDefinitions } from './grpc/grpc-hardening';
 import { grpcServerOptions, REFLECTED_SERVICES } from './grpc/grpc-options';
 import { DescriptorIndex } from './grpc/reflection/descriptor-index';
 import { DESCRIPTOR_SET_PATH, ServerReflection } from './grpc/reflection/server-reflection';
+import { ResolverGrpcServer } from './grpc/resolver-grpc-server';
 import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
 import { HttpProblemFilter } from './http/http-problem.filter';
 
@@ -202,13 +203,15 @@ export async function startResolver(
       DescriptorIndex.load(DESCRIPTOR_SET_PATH),
       REFLECTED_SERVICES,
     );
-    app.connectMicroservice(
-      grpcServerOptions(grpcAddress, (pkg: PackageDefinition, server: Server) => {
-        hardenGrpcDefinitions(pkg, internalErrors);
-        reflection.addToServer(server);
-        grpcHealth.addToServer(server);
-      }),
-    );
+    app.connectMicroservice({
+      strategy: new ResolverGrpcServer(
+        grpcServerOptions(grpcAddress, (pkg: PackageDefinition, server: Server) => {
+          hardenGrpcDefinitions(pkg, internalErrors);
+          reflection.addToServer(server);
+          grpcHealth.addToServer(server);
+        }).options,
+      ),
+    });
     await app.init();
     const dataSource = app.get(DataSource);
     metrics.trackPool(() => {

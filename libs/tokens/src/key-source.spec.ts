@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { JWK } from 'jose';
 import { FixedClock, type JwksPolicy } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
-import { RemoteJwksSource } from './key-source';
+import { RemoteJwksSource, UNAVAILABLE_RETRY_MS } from './key-source';
 
 const POLICY: JwksPolicy = {
   timeoutMs: 200,
@@ -12,18 +12,44 @@ const POLICY: JwksPolicy = {
 };
 const key = (kid: string): JWK => ({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid });
 
-/** An IdP double: serves whatever `keys` holds, or fails while `down`; counts requests. */
+/**
+ * An IdP double: serves whatever `keys` holds, fails while `down`, or while `hung` holds each
+ * request open until {@link FakeIdp.timeOut} (the fetch's own timeout, under the test's
+ * control); counts requests.
+ */
 class FakeIdp {
   keys: unknown[] = [key('k1')];
   down = false;
+  hung = false;
   requests = 0;
+  private held: Array<() => void> = [];
   readonly fetch = async (_url: string, _timeoutMs: number): Promise<unknown> => {
     this.requests++;
+    if (this.hung)
+      await new Promise<void>((_, reject) =>
+        this.held.push(() => reject(new Error('The operation was aborted due to timeout'))),
+      );
     await Promise.resolve();
     if (this.down) throw new Error('GET jwks: HTTP 503');
     return { keys: this.keys };
   };
+  /** Every held request fails as its fetch timeout would fail it. */
+  timeOut(): void {
+    for (const fail of this.held.splice(0)) fail();
+  }
+  get open(): number {
+    return this.held.length;
+  }
 }
+
+/** Lets background fetches (a few promise hops) finish. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** How long a promise takes to settle, in ms, and its reason code ('OK' when it resolves). */
+const timed = async (promise: Promise<unknown>) => {
+  const started = performance.now();
+  const reason = await reasonOf(promise);
+  return { reason, ms: performance.now() - started };
+};
 
 function setup(policy: Partial<JwksPolicy> = {}) {
   const clock = new FixedClock(new Date('2026-11-23T12:00:00Z'));
@@ -94,8 +120,113 @@ describe('RemoteJwksSource', () => {
     // Still cached: k1 is served until the cache expires.
     expect(kids(await source.keysFor('k1'))).toEqual(['k1', 'k2']);
     clock.advance(POLICY.cacheMaxAgeMs);
+    // Expired: served once more while the refresh runs behind the request, then gone.
+    expect(kids(await source.keysFor('k1'))).toEqual(['k1', 'k2']);
+    await settle();
     expect(kids(await source.keysFor('k1'))).toEqual(['k2']);
     expect(idp.requests).toBe(3);
+  });
+
+  it('stale-while-revalidate: expired keys answer at once while the refetch hangs, one refetch for all', async () => {
+    const { source, idp, clock } = setup({ timeoutMs: 5_000 });
+    await source.keysFor('k1');
+    idp.hung = true;
+    clock.advance(POLICY.cacheMaxAgeMs);
+    for (let i = 0; i < 20; i++) {
+      const { reason, ms } = await timed(source.keysFor('k1'));
+      expect(reason).toBe('OK');
+      expect(ms).toBeLessThan(50); // nowhere near the 5 s timeout
+    }
+    expect(idp.requests).toBe(2);
+    expect(idp.open).toBe(1);
+    // The refresh fails (its timeout): degraded, the same keys keep answering at once.
+    idp.timeOut();
+    await settle();
+    expect(source.state()).toMatchObject({ status: 'degraded', keyIds: ['k1'] });
+    expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
+    // The next refresh comes one cooldown after the failed one, still behind the requests.
+    clock.advance(POLICY.cooldownMs - 1);
+    await source.keysFor('k1');
+    expect(idp.requests).toBe(2);
+    clock.advance(1);
+    idp.hung = false;
+    idp.keys = [key('k1'), key('k2')];
+    expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
+    await settle();
+    expect(idp.requests).toBe(3);
+    expect(kids(await source.keysFor('k1'))).toEqual(['k1', 'k2']);
+    expect(source.state().status).toBe('ok');
+  });
+
+  it('a cache max age shorter than the cooldown: the refresh after a successful fetch is not held back by the cooldown', async () => {
+    const { source, idp, clock } = setup({ cacheMaxAgeMs: 1_000, maxStaleMs: 2_000 });
+    await source.keysFor('k1');
+    clock.advance(1_000);
+    await source.keysFor('k1');
+    await settle();
+    expect(idp.requests).toBe(2);
+    clock.advance(1_500);
+    // Fresh keys from that refresh: nothing expired, nothing unavailable.
+    expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
+  });
+
+  it('an unknown kid waits for the refetch at most timeoutMs, then answers with the cached keys', async () => {
+    const { source, idp, clock } = setup({ timeoutMs: 60 });
+    await source.keysFor('k1');
+    idp.hung = true;
+    clock.advance(POLICY.cooldownMs);
+    const { reason, ms } = await timed(source.keysFor('k9'));
+    expect(reason).toBe('OK');
+    expect(ms).toBeGreaterThanOrEqual(55);
+    expect(ms).toBeLessThan(60 + 200);
+    // The refetch is still under way: the next unknown kid joins it (no second request), bounded
+    // again; a known kid does not wait at all.
+    const known = await timed(source.keysFor('k1'));
+    expect(known.ms).toBeLessThan(20);
+    await source.keysFor('k8');
+    expect(idp.requests).toBe(2);
+    idp.timeOut();
+    await settle();
+    // Cooling down after that attempt: unknown kids answer at once with what is cached.
+    const again = await timed(source.keysFor('k7'));
+    expect(again.ms).toBeLessThan(20);
+    expect(idp.requests).toBe(2);
+  });
+
+  it('past maxStaleMs after a failed refetch: KEYS_UNAVAILABLE at once, retried about once a second whatever the cooldown', async () => {
+    const { source, idp, clock } = setup({ timeoutMs: 5_000 });
+    await source.keysFor('k1');
+    idp.down = true;
+    clock.advance(POLICY.cacheMaxAgeMs);
+    await source.keysFor('k1');
+    await settle();
+    expect(source.state().status).toBe('degraded');
+    expect(idp.requests).toBe(2);
+    clock.advance(POLICY.maxStaleMs - POLICY.cacheMaxAgeMs);
+    idp.down = false;
+    idp.hung = true;
+    // No usable key: the answer comes at once even though the retry it starts hangs.
+    for (let i = 0; i < 10; i++) {
+      const { reason, ms } = await timed(source.keysFor('k1'));
+      expect(reason).toBe('KEYS_UNAVAILABLE');
+      expect(ms).toBeLessThan(50);
+    }
+    expect(source.state().status).toBe('unavailable');
+    expect(idp.requests).toBe(3); // one retry, shared
+    idp.timeOut();
+    await settle();
+    clock.advance(UNAVAILABLE_RETRY_MS - 1);
+    expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE');
+    expect(idp.requests).toBe(3);
+    // About a second later (a 30 s cooldown notwithstanding) the IdP is asked again; once it
+    // answers, the keys verify again.
+    idp.hung = false;
+    clock.advance(1);
+    expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE');
+    expect(idp.requests).toBe(4);
+    await settle();
+    expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
+    expect(source.state().status).toBe('ok');
   });
 
   it('outage: serves the last good keys (degraded) until maxStaleMs, then KEYS_UNAVAILABLE', async () => {
@@ -104,6 +235,7 @@ describe('RemoteJwksSource', () => {
     idp.down = true;
     clock.advance(POLICY.cacheMaxAgeMs);
     expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
+    await settle(); // the refresh behind that request fails
     expect(source.state()).toMatchObject({
       status: 'degraded',
       degraded: true,
@@ -118,15 +250,18 @@ describe('RemoteJwksSource', () => {
     clock.advance(1);
     expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE');
     expect(source.state()).toMatchObject({ status: 'unavailable', degraded: false });
+    await settle(); // the retry that answer started fails too
     idp.down = false;
-    clock.advance(POLICY.cooldownMs);
+    clock.advance(UNAVAILABLE_RETRY_MS);
+    expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE'); // starts the retry
+    await settle();
     expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
     expect(source.state().status).toBe('ok');
     expect(observed).toContain('failure');
     expect(observed[observed.length - 1]).toBe('success');
   });
 
-  it('with no keys ever fetched, answers KEYS_UNAVAILABLE and retries only after the cooldown', async () => {
+  it('with no keys ever fetched, the first request waits for the fetch; after it failed, answers at once and retries about once a second', async () => {
     const { source, idp, clock } = setup();
     idp.down = true;
     expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE');
@@ -134,8 +269,29 @@ describe('RemoteJwksSource', () => {
     expect(idp.requests).toBe(1);
     expect(source.state()).toMatchObject({ status: 'unavailable', keyIds: [] });
     idp.down = false;
-    clock.advance(POLICY.cooldownMs);
+    clock.advance(UNAVAILABLE_RETRY_MS - 1);
+    expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE');
+    expect(idp.requests).toBe(1);
+    clock.advance(1);
+    expect(await reasonOf(source.keysFor('k1'))).toBe('KEYS_UNAVAILABLE');
+    await settle();
+    expect(idp.requests).toBe(2);
     expect(kids(await source.keysFor('k1'))).toEqual(['k1']);
+  });
+
+  it('the first fetch on a hung IdP: requests wait at most timeoutMs, together', async () => {
+    const { source, idp } = setup({ timeoutMs: 60 });
+    idp.hung = true;
+    const all = await Promise.all(Array.from({ length: 5 }, () => timed(source.keysFor('k1'))));
+    for (const { reason, ms } of all) {
+      expect(reason).toBe('KEYS_UNAVAILABLE');
+      expect(ms).toBeLessThan(60 + 200);
+    }
+    expect(idp.requests).toBe(1);
+    expect(source.state().status).toBe('pending'); // still under way
+    idp.timeOut();
+    await settle();
+    expect(source.state().status).toBe('unavailable');
   });
 
   it('keeps only public asymmetric keys from the document, and treats a document without keys as a failure', async () => {
@@ -152,6 +308,7 @@ describe('RemoteJwksSource', () => {
     idp.keys = undefined as unknown as unknown[];
     clock.advance(POLICY.cacheMaxAgeMs);
     expect(kids(await source.keysFor('ec'))).toEqual(['ec']);
+    await settle();
     expect(source.state()).toMatchObject({
       status: 'degraded',
       lastError: 'JWKS has no "keys" array',
@@ -195,6 +352,8 @@ describe('RemoteJwksSource', () => {
       const source = remote('/stall');
       expect(await reasonOf(source.keysFor('http'))).toBe('KEYS_UNAVAILABLE');
       expect(hits).toBe(before + 1);
+      // The request stopped waiting at timeoutMs; the fetch's own abort lands about then too.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       expect(source.state().status).toBe('unavailable');
     });
   });

@@ -70,12 +70,28 @@ export class HmacKeySource implements KeySource {
 }
 
 /**
- * A JWKS fetched over HTTP(S) with an explicit timeout, cached for `cacheMaxAgeMs`. An unknown
- * `kid` triggers at most one refetch per `cooldownMs` (a flood of random kids cannot become a
- * flood of requests to the IdP); concurrent fetches share one request. When a refetch fails the
- * last good keys keep working (stale-if-error) until `maxStaleMs` after their last successful
- * fetch, and the source reports itself degraded; failed fetches are retried at most once per
- * cooldown. Without usable keys the answer is KEYS_UNAVAILABLE, never a signature failure.
+ * While an issuer has no usable key at all, its JWKS is retried this often (single flight),
+ * whatever `cooldownMs` says: every request fails in that state anyway, so the retry costs
+ * little, and recovery after the IdP returns takes about this long instead of one cooldown.
+ */
+export const UNAVAILABLE_RETRY_MS = 1_000;
+
+/**
+ * A JWKS fetched over HTTP(S) with an explicit timeout, cached for `cacheMaxAgeMs`.
+ *
+ * No request waits on a refetch while a cached key can verify its token:
+ * - keys older than `cacheMaxAgeMs` are served at once and refreshed in the background
+ *   (stale-while-revalidate); a failed refresh keeps the last good keys (stale-if-error, the
+ *   source reports itself degraded) until `maxStaleMs` after their last successful fetch, and is
+ *   retried at most once per `cooldownMs`;
+ * - a request waits, at most `timeoutMs`, only when no cached key can verify it: an unknown
+ *   `kid` (at most one refetch per `cooldownMs`, so a flood of random kids cannot become a flood
+ *   of requests to the IdP), or nothing fetched yet;
+ * - once a fetch has failed and no usable key is left (never fetched, or past `maxStaleMs`), the
+ *   answer is KEYS_UNAVAILABLE at once, never a signature failure and never a wait, and the JWKS
+ *   is retried in the background every {@link UNAVAILABLE_RETRY_MS}.
+ *
+ * Concurrent fetches share one request.
  */
 export class RemoteJwksSource implements KeySource {
   private keys: readonly JWK[] | undefined;
@@ -98,26 +114,41 @@ export class RemoteJwksSource implements KeySource {
   ) {}
 
   async keysFor(kid: string | undefined): Promise<readonly JWK[]> {
-    const now = this.clock.now().getTime();
-    const age = this.fetchedAt === undefined ? Infinity : now - this.fetchedAt;
-    const coolingDown =
-      this.lastAttemptAt !== undefined && now - this.lastAttemptAt < this.policy.cooldownMs;
-    const wantsRefetch = !this.keys || age >= this.policy.cacheMaxAgeMs || !hasKid(this.keys, kid);
-    // A fetch already under way is joined whatever the cooldown says: it costs no request, and
-    // callers arriving during the very first fetch must not be told there are no keys.
-    if (wantsRefetch && (this.inflight || !coolingDown)) await this.refresh();
-    const keys = this.usableKeys();
-    if (!keys) {
-      throw new ResolutionError(
-        'KEYS_UNAVAILABLE',
-        `no usable keys for ${this.issuer}: ${this.lastError ?? 'not fetched yet'}`,
-      );
+    const now = this.clock.nowMs();
+    const usable = this.usableKeys(now);
+    if (usable) {
+      if (hasKid(usable, kid)) {
+        // Stale but usable: answer now, refresh behind the request. After a successful fetch
+        // the key age itself spaces refreshes; after a failed one the cooldown does.
+        if (now - (this.fetchedAt as number) >= this.policy.cacheMaxAgeMs)
+          this.refreshUnlessCoolingDown(
+            now,
+            this.lastError === undefined ? 0 : this.policy.cooldownMs,
+          );
+        return usable;
+      }
+      // Unknown kid: only a refetch can help. A fetch already under way is joined whatever the
+      // cooldown says (it costs no request); a new one is started at most once per cooldown.
+      if (this.inflight || this.mayAttempt(now, this.policy.cooldownMs))
+        await this.waitBounded(this.refresh());
+      return this.usableKeys(this.clock.nowMs()) ?? usable;
     }
+    if (this.lastError !== undefined) {
+      // A fetch failed and nothing usable is held: every token of this issuer fails until a
+      // fetch succeeds, so none waits for one; the retry runs behind the requests.
+      this.refreshUnlessCoolingDown(now, Math.min(UNAVAILABLE_RETRY_MS, this.policy.cooldownMs));
+      throw this.unavailable();
+    }
+    // Nothing fetched yet (or keys expired with no failed fetch since): wait, bounded. Callers
+    // arriving during the very first fetch join it and must not be told there are no keys.
+    await this.waitBounded(this.refresh());
+    const keys = this.usableKeys(this.clock.nowMs());
+    if (!keys) throw this.unavailable();
     return keys;
   }
 
   state(): KeySourceState {
-    const usable = this.usableKeys() !== undefined;
+    const usable = this.usableKeys(this.clock.nowMs()) !== undefined;
     const status: KeySourceStatus =
       this.lastError === undefined
         ? this.keys === undefined
@@ -136,11 +167,44 @@ export class RemoteJwksSource implements KeySource {
     };
   }
 
+  private unavailable(): ResolutionError {
+    return new ResolutionError(
+      'KEYS_UNAVAILABLE',
+      `no usable keys for ${this.issuer}: ${this.lastError ?? 'not fetched yet'}`,
+    );
+  }
+
   /** The held keys unless they are older than the maximum staleness. */
-  private usableKeys(): readonly JWK[] | undefined {
+  private usableKeys(now: number): readonly JWK[] | undefined {
     if (!this.keys || this.fetchedAt === undefined) return undefined;
-    const age = this.clock.now().getTime() - this.fetchedAt;
-    return age < this.policy.maxStaleMs ? this.keys : undefined;
+    return now - this.fetchedAt < this.policy.maxStaleMs ? this.keys : undefined;
+  }
+
+  private mayAttempt(now: number, intervalMs: number): boolean {
+    return this.lastAttemptAt === undefined || now - this.lastAttemptAt >= intervalMs;
+  }
+
+  /** Starts a background fetch unless one is under way or the last began under `intervalMs` ago. */
+  private refreshUnlessCoolingDown(now: number, intervalMs: number): void {
+    // refresh() never rejects: a failure is recorded in lastError.
+    if (!this.inflight && this.mayAttempt(now, intervalMs)) void this.refresh();
+  }
+
+  /**
+   * Waits for a fetch at most `timeoutMs`. The fetch bounds itself too, but OIDC discovery's
+   * document fetch comes before it with its own timeout: together they could take twice as long.
+   */
+  private async waitBounded(fetch: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.policy.timeoutMs);
+      timer.unref();
+    });
+    try {
+      await Promise.race([fetch, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private refresh(): Promise<void> {
@@ -151,14 +215,14 @@ export class RemoteJwksSource implements KeySource {
   }
 
   private async fetchOnce(): Promise<void> {
-    this.lastAttemptAt = this.clock.now().getTime();
+    this.lastAttemptAt = this.clock.nowMs();
     try {
       const url = await this.locate();
       const body = await this.fetchDocument(url, this.policy.timeoutMs);
       const keys = (body as { keys?: unknown } | null)?.keys;
       if (!Array.isArray(keys)) throw new Error('JWKS has no "keys" array');
       this.keys = keys.filter(isPublicVerificationKey);
-      this.fetchedAt = this.clock.now().getTime();
+      this.fetchedAt = this.clock.nowMs();
       this.lastError = undefined;
       this.observe(this.issuer, 'success');
     } catch (error) {

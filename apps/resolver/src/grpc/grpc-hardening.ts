@@ -1,4 +1,4 @@
-import { Metadata, type ServerInterceptor, ServerInterceptingCall, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { InternalErrors } from '@resolver/observability';
 import { grpcSurface } from '../transport/error-surface';
@@ -6,7 +6,9 @@ import { grpcSurface } from '../transport/error-surface';
 /**
  * What a request deserialiser returns for bytes that are not a valid message. grpc-js answers a
  * throwing deserialiser with INTERNAL, which blames the server for the client's bytes; the
- * interceptor below turns this marker into INVALID_ARGUMENT instead.
+ * transport (ResolverGrpcServer) answers this marker with INVALID_ARGUMENT instead, before any
+ * handler runs — one comparison per call, where a grpc-js server interceptor would wrap every
+ * call in another intercepting layer.
  */
 const MALFORMED = Object.freeze({ malformedRequest: true });
 
@@ -59,24 +61,13 @@ export function hardenGrpcDefinitions(
   }
 }
 
-/** Answers a request that did not decode with INVALID_ARGUMENT; the handler never runs. */
-export const refuseMalformedRequests: ServerInterceptor = (_method, call) => {
-  let refused = false;
-  return new ServerInterceptingCall(call, {
-    start: (next) =>
-      next({
-        onReceiveMessage: (message, nextMessage) => {
-          if (message !== MALFORMED) return nextMessage(message);
-          refused = true;
-          call.sendStatus({
-            code: status.INVALID_ARGUMENT,
-            details: 'the request is not a valid protobuf message',
-            metadata: new Metadata(),
-          });
-        },
-        onReceiveHalfClose: (nextHalfClose) => {
-          if (!refused) nextHalfClose();
-        },
-      }),
-  });
-};
+/** True for what a wrapped deserialiser returned for bytes that are not a valid message. */
+export function isMalformedRequest(request: unknown): boolean {
+  return request === MALFORMED;
+}
+
+/** The status a request that did not decode is answered with; the handler never runs. */
+export const MALFORMED_REQUEST_STATUS = {
+  code: status.INVALID_ARGUMENT,
+  details: 'the request is not a valid protobuf message',
+} as const;

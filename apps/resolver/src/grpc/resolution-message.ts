@@ -1,24 +1,32 @@
 import type { Resolution } from '@resolver/resolution';
 
-/** A google.protobuf.Timestamp as @grpc/proto-loader expects it (longs as strings). */
-function timestamp(date: Date | undefined): { seconds: string; nanos: number } | null {
+/**
+ * A google.protobuf.Timestamp for proto-loader's encoder. Seconds as a number: the encoder
+ * takes int64 from a number without the string parse a string would cost on every call.
+ */
+function timestamp(date: Date | undefined): { seconds: number; nanos: number } | null {
   if (!date) return null;
   const ms = date.getTime();
-  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-/** Resolution -> identity.v1.ResolveSubjectResponse. */
+/**
+ * Resolution -> identity.v1.ResolveSubjectResponse. The principal and the token's arrays are
+ * passed as they are, not copied: the encoder only reads them, and on a warm call they are the
+ * cached entry's own objects.
+ */
 export function toResolveSubjectResponse(r: Resolution) {
+  const t = r.token;
   return {
-    principal: { ...r.principal, roles: [...r.principal.roles] },
+    principal: r.principal,
     token: {
-      issuer: r.token.issuer,
-      subject: r.token.subject,
-      audience: [...r.token.audience],
-      expiresAt: timestamp(r.token.expiresAt),
-      issuedAt: timestamp(r.token.issuedAt),
-      jti: r.token.jti,
-      scopes: [...r.token.scopes],
+      issuer: t.issuer,
+      subject: t.subject,
+      audience: t.audience,
+      expiresAt: timestamp(t.expiresAt),
+      issuedAt: timestamp(t.issuedAt),
+      jti: t.jti,
+      scopes: t.scopes,
     },
     source: r.source,
   };
