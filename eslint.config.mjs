@@ -49,6 +49,8 @@ export default tseslint.config(
       '*.mjs',
       // The console's esbuild script (plain Node ESM; the bundled sources are linted).
       'apps/console-web/*.mjs',
+      // Runs ESM-only validators outside Jest's CommonJS runtime (plain Node ESM).
+      'test/support/*.mjs',
       'scripts/**/*.js',
     ],
   },

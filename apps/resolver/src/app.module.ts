@@ -25,6 +25,7 @@ import { DiagnoseDisabledGrpcController } from './grpc/diagnose-disabled.grpc-co
 import { DiagnoseGrpcController } from './grpc/diagnose.grpc-controller';
 import { SubjectResolverGrpcController } from './grpc/subject-resolver.grpc-controller';
 import { HealthController } from './health/health.controller';
+import { OpenApiController } from './openapi/openapi.controller';
 import { MigrateOnBoot } from './health/migrate-on-boot';
 import { Readiness } from './health/readiness';
 import { DEV_ISSUER, DevIssuerController } from './http/dev-issuer.controller';
@@ -72,6 +73,7 @@ export class AppModule {
       ExtAuthzGrpcController,
       MetricsController,
       HealthController,
+      OpenApiController,
     ];
     if (parts.config.admin) {
       // Diagnosis explains refusals to operators: admin-only, like the rest of the admin API.
