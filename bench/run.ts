@@ -84,8 +84,8 @@ async function main(): Promise<void> {
       'no-pin': { type: 'boolean', default: false },
       scenarios: { type: 'string', default: SCENARIOS.join(',') },
       transports: { type: 'string', default: 'http,grpc' },
-      // The resolver's node flags: none by default, as `npm run start:prod` starts it.
-      'node-options': { type: 'string', default: '' },
+      // The resolver's node flags: by default the ones `npm run start:prod` starts it with.
+      'node-options': { type: 'string', default: startProdNodeFlags() },
       // V8 CPU profiles of the resolver processes (bench/results/profiles).
       profile: { type: 'boolean', default: false },
       // The generated report; --no-doc for smoke runs (results still go to bench/results).
@@ -800,3 +800,15 @@ main().catch((error: unknown) => {
   );
   process.exit(1);
 });
+
+/**
+ * The node flags of package.json's `start:prod` (what `node … dist/…/main.js` is given there),
+ * so the bench measures the service as it is started, not a variant of it.
+ */
+function startProdNodeFlags(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const m = /^node\s+(.*?)\s*dist\//.exec(pkg.scripts['start:prod'] ?? '');
+  return m?.[1] ?? '';
+}

@@ -17,7 +17,7 @@ import { AdminController } from './admin/admin.controller';
 import { DiagnoseController } from './admin/diagnose.controller';
 import { AssertionJwksController } from './authz/assertion-jwks.controller';
 import { ExtAuthzGrpcController } from './authz/ext-authz.grpc-controller';
-import { ForwardAuthController } from './authz/forward-auth.controller';
+import { ForwardAuthRoute } from './authz/forward-auth.route';
 import { ASSERTION_SIGNER, GatewayAuthorizer } from './authz/gateway-authorizer';
 import type { IdentityAssertionSigner } from './authz/identity-assertion';
 import { ConsoleModule } from './console/console.module';
@@ -62,6 +62,7 @@ export class AppModule {
       MigrateOnBoot,
       ResolveSubject,
       ResolveRoute,
+      ForwardAuthRoute,
       SubjectCaches,
       CacheCoherence,
       GatewayAuthorizer,
@@ -69,7 +70,6 @@ export class AppModule {
     ];
     const controllers: DynamicModule['controllers'] = [
       SubjectResolverGrpcController,
-      ForwardAuthController,
       ExtAuthzGrpcController,
       MetricsController,
       HealthController,

@@ -1,0 +1,85 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { InternalErrors } from '@resolver/observability';
+import { sendFailure } from '../http/problem';
+import { GatewayAuthorizer } from './gateway-authorizer';
+
+/** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
+const ENVOY_HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+
+/** Request headers a gateway sets about the original request; logged, never decided on. */
+const CONTEXT_HEADERS = {
+  method: ['x-forwarded-method', 'x-original-method'],
+  uri: ['x-forwarded-uri', 'x-original-uri'],
+  host: ['x-forwarded-host'],
+  proto: ['x-forwarded-proto'],
+  client: ['x-forwarded-for'],
+  request_id: ['x-request-id'],
+} as const;
+
+/** Every method a gateway may forward (Nest's `@All` registered these). */
+const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Forward-auth for Nginx `auth_request`, Traefik `ForwardAuth` and Envoy's HTTP ext_authz:
+ * any method on `/v1/authz` or below it. 200 with the identity headers, or 401/403/503 with a
+ * generic body; the token comes from `Authorization` only.
+ *
+ * Registered on Fastify directly, like `/v1/resolve` and for the same reason: every gateway
+ * request passes here, and Nest's router cost more than the warm answer itself (the bench's warm
+ * `/v1/authz` was 0.71 of bare Fastify as a Nest controller). Still a thin transport: it
+ * translates, asks the {@link GatewayAuthorizer} once, and fails through the problem documents.
+ */
+@Injectable()
+export class ForwardAuthRoute implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly authorizer: GatewayAuthorizer,
+    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
+    private readonly internalErrors: InternalErrors,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    for (const url of ['/v1/authz', '/v1/authz/*']) {
+      fastify.route({
+        method: METHODS,
+        url,
+        handler: (request, reply) => this.authz(request, reply),
+        errorHandler: (error, request, reply) =>
+          sendFailure(reply, error, this.config.domain, (e) =>
+            this.internalErrors.report('forward_auth', e, request.id),
+          ),
+      });
+    }
+  }
+
+  private async authz(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const context: Record<string, string | undefined> = {};
+    for (const [key, names] of Object.entries(CONTEXT_HEADERS))
+      context[key] = names.map((n) => header(request, n)).find((v) => v !== undefined);
+    const answer = await this.authorizer.authorize({
+      authorization: header(request, 'authorization'),
+      transport: 'forward_auth',
+      context,
+      requestId: request.id,
+    });
+    void reply.header('cache-control', 'no-store');
+    if (answer.allowed) {
+      if (answer.remove.length) void reply.header(ENVOY_HEADERS_TO_REMOVE, answer.remove.join(','));
+      return reply.status(200).headers(answer.headers).send();
+    }
+    return reply
+      .status(answer.status)
+      .headers(answer.headers)
+      .type('text/plain; charset=utf-8')
+      .send(answer.body);
+  }
+}
