@@ -3,8 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ScimDiscovery } from '@resolver/provisioning';
 import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
 import { ScimErrorFilter } from './scim-error.filter';
-import { type ScimRequest, sendScim } from './scim-response';
-import { callerOf } from './scim-users.controller';
+import { callerOf, type ScimRequest, sendScim } from './scim-response';
 
 /** /scim/v2 discovery (RFC 7644 §4), behind the same client credential as the resources. */
 @Controller('scim/v2')

@@ -17,11 +17,17 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ResolverLogger } from '@resolver/observability';
-import { project, type ScimCaller, type ScimListRequest, ScimGroups } from '@resolver/provisioning';
+import { type ScimCaller, ScimGroups } from '@resolver/provisioning';
 import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
 import { ScimErrorFilter } from './scim-error.filter';
-import { type ScimRequest, sendScim } from './scim-response';
-import { attributeList, callerOf } from './scim-users.controller';
+import {
+  callerOf,
+  type ScimRequest,
+  searchQuery,
+  sendFetched,
+  sendList,
+  sendResource,
+} from './scim-response';
 
 /** /scim/v2/Groups: thin — every decision is in {@link ScimGroups}. */
 @Controller('scim/v2/Groups')
@@ -49,14 +55,7 @@ export class ScimGroupsController {
     const caller = callerOf(req);
     const out = await this.groups.create(caller, body);
     this.audit(caller, 'scim.group.create', out.id);
-    const location = (out.resource.meta as { location: string }).location;
-    sendScim(
-      reply,
-      201,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-      location,
-    );
+    sendResource(reply, 201, out, q);
   }
 
   @Get()
@@ -77,23 +76,11 @@ export class ScimGroupsController {
     @Res() reply: FastifyReply,
     @Body() body: Record<string, unknown> | undefined,
   ) {
-    const b = body ?? {};
-    const join = (v: unknown) => (Array.isArray(v) ? v.join(',') : (v as string | undefined));
-    await this.sendList(req, reply, {
-      ...(b as ScimListRequest),
-      attributes: join(b.attributes),
-      excludedAttributes: join(b.excludedAttributes),
-    } as Record<string, string>);
+    await this.sendList(req, reply, searchQuery(body));
   }
 
   private async sendList(req: ScimRequest, reply: FastifyReply, q: Record<string, string>) {
-    const list = await this.groups.list(callerOf(req), q);
-    const attrs = attributeList(q.attributes);
-    const excluded = attributeList(q.excludedAttributes);
-    list.Resources = (list.Resources as Record<string, unknown>[]).map((r) =>
-      project(r, attrs, excluded),
-    );
-    sendScim(reply, 200, list);
+    sendList(reply, await this.groups.list(callerOf(req), q), q);
   }
 
   @Get(':id')
@@ -106,14 +93,7 @@ export class ScimGroupsController {
     @Headers('if-none-match') ifNoneMatch?: string,
   ) {
     const out = await this.groups.get(callerOf(req), id);
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === out.etag))
-      return void reply.status(304).header('etag', out.etag).send();
-    sendScim(
-      reply,
-      200,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-    );
+    sendFetched(reply, out, q, ifNoneMatch);
   }
 
   @Put(':id')
@@ -129,12 +109,7 @@ export class ScimGroupsController {
     const caller = callerOf(req);
     const out = await this.groups.replace(caller, id, body, ifMatch);
     this.audit(caller, 'scim.group.replace', out.id);
-    sendScim(
-      reply,
-      200,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-    );
+    sendResource(reply, 200, out, q);
   }
 
   @Patch(':id')
@@ -150,12 +125,7 @@ export class ScimGroupsController {
     const caller = callerOf(req);
     const out = await this.groups.patch(caller, id, body, ifMatch);
     this.audit(caller, 'scim.group.patch', out.id);
-    sendScim(
-      reply,
-      200,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-    );
+    sendResource(reply, 200, out, q);
   }
 
   @Delete(':id')

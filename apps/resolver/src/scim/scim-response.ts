@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ScimCaller } from '@resolver/provisioning';
-import { ERROR_SCHEMA, type ScimError } from '@resolver/provisioning';
+import { ERROR_SCHEMA, project, type ScimCaller, type ScimError } from '@resolver/provisioning';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
@@ -34,4 +33,82 @@ export function sendScimError(reply: FastifyReply, error: ScimError): void {
       ...(error.scimType ? { scimType: error.scimType } : {}),
       detail: error.detail,
     });
+}
+
+/** `attributes=a,b` / `excludedAttributes=c` as lists. */
+export function attributeList(value: unknown): string[] | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  return value
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+export function callerOf(request: ScimRequest): ScimCaller {
+  return request.scimCaller as ScimCaller;
+}
+
+/** What a use case answers for one resource. */
+interface Written {
+  readonly id: string;
+  readonly etag: string;
+  readonly resource: Record<string, unknown>;
+}
+
+/**
+ * One resource, projected by the request's `attributes`/`excludedAttributes`, with its ETag
+ * (and, for a create, its Location).
+ */
+export function sendResource(
+  reply: FastifyReply,
+  status: 200 | 201,
+  out: Written,
+  q: Record<string, string | undefined>,
+): void {
+  const location =
+    status === 201 ? (out.resource.meta as { location: string }).location : undefined;
+  sendScim(
+    reply,
+    status,
+    project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
+    out.etag,
+    location,
+  );
+}
+
+/** A GET answer: 304 when `If-None-Match` names the current version, else the resource. */
+export function sendFetched(
+  reply: FastifyReply,
+  out: Written,
+  q: Record<string, string | undefined>,
+  ifNoneMatch: string | undefined,
+): void {
+  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === out.etag))
+    return void reply.status(304).header('etag', out.etag).send();
+  sendResource(reply, 200, out, q);
+}
+
+/** A list response with every resource projected like a single one. */
+export function sendList(
+  reply: FastifyReply,
+  list: Record<string, unknown>,
+  q: Record<string, string | undefined>,
+): void {
+  const attrs = attributeList(q.attributes);
+  const excluded = attributeList(q.excludedAttributes);
+  list.Resources = (list.Resources as Record<string, unknown>[]).map((r) =>
+    project(r, attrs, excluded),
+  );
+  sendScim(reply, 200, list);
+}
+
+/** POST `.search`'s body as the query a GET list takes (attribute lists may be arrays there). */
+export function searchQuery(body: Record<string, unknown> | undefined): Record<string, string> {
+  const b = body ?? {};
+  const join = (v: unknown) => (Array.isArray(v) ? v.join(',') : (v as string | undefined));
+  return {
+    ...(b as Record<string, string>),
+    attributes: join(b.attributes),
+    excludedAttributes: join(b.excludedAttributes),
+  } as Record<string, string>;
 }

@@ -17,23 +17,17 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ResolverLogger } from '@resolver/observability';
-import { project, type ScimCaller, type ScimListRequest, ScimUsers } from '@resolver/provisioning';
+import { type ScimCaller, ScimUsers } from '@resolver/provisioning';
 import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
 import { ScimErrorFilter } from './scim-error.filter';
-import { type ScimRequest, sendScim } from './scim-response';
-
-/** `attributes=a,b` / `excludedAttributes=c` as lists. */
-export function attributeList(value: unknown): string[] | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  return value
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
-}
-
-export function callerOf(request: ScimRequest): ScimCaller {
-  return request.scimCaller as ScimCaller;
-}
+import {
+  callerOf,
+  type ScimRequest,
+  searchQuery,
+  sendFetched,
+  sendList,
+  sendResource,
+} from './scim-response';
 
 /** /scim/v2/Users: thin — every decision is in {@link ScimUsers}. */
 @Controller('scim/v2/Users')
@@ -61,14 +55,7 @@ export class ScimUsersController {
     const caller = callerOf(req);
     const out = await this.users.create(caller, body);
     this.audit(caller, 'scim.user.create', out.id);
-    const location = (out.resource.meta as { location: string }).location;
-    sendScim(
-      reply,
-      201,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-      location,
-    );
+    sendResource(reply, 201, out, q);
   }
 
   @Get()
@@ -89,23 +76,11 @@ export class ScimUsersController {
     @Res() reply: FastifyReply,
     @Body() body: Record<string, unknown> | undefined,
   ) {
-    const b = body ?? {};
-    const join = (v: unknown) => (Array.isArray(v) ? v.join(',') : (v as string | undefined));
-    await this.sendList(req, reply, {
-      ...(b as ScimListRequest),
-      attributes: join(b.attributes),
-      excludedAttributes: join(b.excludedAttributes),
-    } as Record<string, string>);
+    await this.sendList(req, reply, searchQuery(body));
   }
 
   private async sendList(req: ScimRequest, reply: FastifyReply, q: Record<string, string>) {
-    const list = await this.users.list(callerOf(req), q);
-    const attrs = attributeList(q.attributes);
-    const excluded = attributeList(q.excludedAttributes);
-    list.Resources = (list.Resources as Record<string, unknown>[]).map((r) =>
-      project(r, attrs, excluded),
-    );
-    sendScim(reply, 200, list);
+    sendList(reply, await this.users.list(callerOf(req), q), q);
   }
 
   @Get(':id')
@@ -118,14 +93,7 @@ export class ScimUsersController {
     @Headers('if-none-match') ifNoneMatch?: string,
   ) {
     const out = await this.users.get(callerOf(req), id);
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === out.etag))
-      return void reply.status(304).header('etag', out.etag).send();
-    sendScim(
-      reply,
-      200,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-    );
+    sendFetched(reply, out, q, ifNoneMatch);
   }
 
   @Put(':id')
@@ -141,12 +109,7 @@ export class ScimUsersController {
     const caller = callerOf(req);
     const out = await this.users.replace(caller, id, body, ifMatch);
     this.audit(caller, 'scim.user.replace', out.id);
-    sendScim(
-      reply,
-      200,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-    );
+    sendResource(reply, 200, out, q);
   }
 
   @Patch(':id')
@@ -162,12 +125,7 @@ export class ScimUsersController {
     const caller = callerOf(req);
     const out = await this.users.patch(caller, id, body, ifMatch);
     this.audit(caller, 'scim.user.patch', out.id);
-    sendScim(
-      reply,
-      200,
-      project(out.resource, attributeList(q.attributes), attributeList(q.excludedAttributes)),
-      out.etag,
-    );
+    sendResource(reply, 200, out, q);
   }
 
   @Delete(':id')
