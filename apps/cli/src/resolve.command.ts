@@ -5,6 +5,7 @@ import { loadSync } from '@grpc/proto-loader';
 import type { ResolverConfig } from '@resolver/config';
 import { decodeErrorInfo } from '../../resolver/src/grpc/error-details';
 import { protoFiles, RESOLVER_GRPC } from '../../resolver/src/grpc/grpc-options';
+import { resolutionBody } from '../../resolver/src/http/resolution-schema';
 import { readStdin } from './stdin';
 
 export const RESOLVE_USAGE = `resolve (asks the resolver what ResolveSubject answers; no admin credential needed):
@@ -106,16 +107,22 @@ function viaGrpc(token: string, address: string): Promise<Outcome> {
             token?: Record<string, unknown> & { expiresAt?: Timestamp; issuedAt?: Timestamp };
             source?: string;
           };
-          // The same shape and order as the HTTP answer: principal, token, source.
+          // The same shape and field order as the HTTP answer (grpc-js' decoder puts repeated
+          // and map fields first): principal, token, source, each as resolutionBody lists them.
           return resolve({
             ok: true,
             answer: {
-              principal,
-              token: info && {
-                ...info,
-                expiresAt: rfc3339(info.expiresAt),
-                issuedAt: rfc3339(info.issuedAt),
-              },
+              principal: inOrder(principal, Object.keys(resolutionBody.shape.principal.shape)),
+              token:
+                info &&
+                inOrder(
+                  {
+                    ...info,
+                    expiresAt: rfc3339(info.expiresAt),
+                    issuedAt: rfc3339(info.issuedAt),
+                  },
+                  Object.keys(resolutionBody.shape.token.shape),
+                ),
               source,
             },
           });
@@ -149,4 +156,14 @@ interface ResolverStub {
     callback: (error: ServiceError | null, response: unknown) => void,
   ): void;
   close(): void;
+}
+
+/** `value`'s fields in the order of `keys` (fields not listed keep their place after them). */
+function inOrder(value: unknown, keys: readonly string[]): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in source) out[k] = source[k];
+  for (const [k, v] of Object.entries(source)) if (!(k in out)) out[k] = v;
+  return out;
 }

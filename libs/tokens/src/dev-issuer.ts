@@ -70,7 +70,7 @@ export function devIssuerConfig(dev: DevIssuer): IssuerConfig {
     subject: {
       claim: 'sub',
       lookup: 'external',
-      normalize: { trim: true, nfc: true, lowercase: false },
+      normalize: { trim: false, nfc: true, lowercase: false },
       maxLength: 255,
     },
     jit: {
