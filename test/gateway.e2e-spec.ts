@@ -97,6 +97,24 @@ describe('gateway answers: forward-auth and ext_authz', () => {
   });
 
   describe('forward-auth /v1/authz', () => {
+    it("a cached user's answer follows a change to that user at once (the answer is kept per cached record)", async () => {
+      const id = await seedUser(db, ISSUER, { subject: 'memo', tenant: 'acme', roles: ['before'] });
+      const roles = async () =>
+        (await app.http('/v1/authz', { headers: await bearer('memo') })).headers.get(
+          'x-user-roles',
+        );
+      expect(await roles()).toBe('before');
+      expect(await roles()).toBe('before'); // from the caches now
+      await db.query(`UPDATE users SET roles = '{after}' WHERE id = $1`, [id]);
+      const deadline = Date.now() + 2_000;
+      let seen = await roles();
+      while (seen !== 'after' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+        seen = await roles();
+      }
+      expect(seen).toBe('after');
+    });
+
     it('answers 200 with the identity headers, for any method and sub-path', async () => {
       for (const [method, path] of [
         ['GET', '/v1/authz'],
