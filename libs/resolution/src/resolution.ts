@@ -1,9 +1,6 @@
 import type { PrincipalKind, UserStatus } from '@resolver/identity';
 import type { Transport } from '@resolver/observability';
 
-/** What a gateway said about the original request: method, URI, host, client, request id. */
-export type GatewayContext = Readonly<Record<string, string | undefined>>;
-
 /** Input of ResolveSubject: a token field and/or an Authorization header, and who asked. */
 export interface ResolveRequest {
   /** The request's token field, as received (validated here, not by the transport). */
@@ -12,10 +9,9 @@ export interface ResolveRequest {
   readonly transport: Transport;
   /**
    * What a gateway said about the original request (method, URI, host, client address, request
-   * id), for the failure log line only: never used in the decision. Values are bounded here. A
-   * function is called only when that line is written, so an allowed request never builds it.
+   * id), for the failure log line only: never used in the decision. Values are bounded here.
    */
-  readonly context?: GatewayContext | (() => GatewayContext);
+  readonly context?: Readonly<Record<string, string | undefined>>;
   /** The caller's request id (`x-request-id` / gRPC metadata); generated when absent. */
   readonly requestId?: string;
 }

@@ -260,8 +260,7 @@ interface Trace {
 }
 
 /** The gateway's view of the request for the log line: bounded in number and length. */
-function boundedContext(given: ResolveRequest['context']): Record<string, string> | undefined {
-  const context = typeof given === 'function' ? given() : given;
+function boundedContext(context: ResolveRequest['context']): Record<string, string> | undefined {
   if (!context) return undefined;
   const entries = Object.entries(context)
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '')

@@ -66,14 +66,13 @@ export class ExtAuthzGrpcController {
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),
       transport: 'ext_authz',
-      // Built only for a refusal's log line.
-      context: () => ({
+      context: {
         method: http?.method,
         uri: http?.path,
         host: http?.host,
         client: requestHeader(http, 'x-forwarded-for'),
         request_id: http?.id,
-      }),
+      },
     });
     if (answer.allowed) {
       return {

@@ -27,14 +27,6 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The gateway's view of the request, for a refusal's log line (built only then). */
-function gatewayContext(request: FastifyRequest): Record<string, string | undefined> {
-  const context: Record<string, string | undefined> = {};
-  for (const [key, names] of Object.entries(CONTEXT_HEADERS))
-    context[key] = names.map((n) => header(request, n)).find((v) => v !== undefined);
-  return context;
-}
-
 /**
  * Forward-auth for Nginx `auth_request`, Traefik `ForwardAuth` and Envoy's HTTP ext_authz:
  * any method on `/v1/authz` or below it. 200 with the identity headers, or 401/403/503 with a
@@ -70,10 +62,13 @@ export class ForwardAuthRoute implements OnModuleInit {
   }
 
   private async authz(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const context: Record<string, string | undefined> = {};
+    for (const [key, names] of Object.entries(CONTEXT_HEADERS))
+      context[key] = names.map((n) => header(request, n)).find((v) => v !== undefined);
     const answer = await this.authorizer.authorize({
       authorization: header(request, 'authorization'),
       transport: 'forward_auth',
-      context: () => gatewayContext(request),
+      context,
       requestId: request.id,
     });
     void reply.header('cache-control', 'no-store');

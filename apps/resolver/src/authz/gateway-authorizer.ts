@@ -1,12 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason, isResolutionError, type ReasonCode } from '@resolver/reasons';
-import {
-  type Principal,
-  type Resolution,
-  ResolveSubject,
-  type ResolveRequest,
-} from '@resolver/resolution';
+import { ResolveSubject, type ResolveRequest } from '@resolver/resolution';
 import { challengeHeaders } from '../http/problem';
 import { IdentityAssertionSigner } from './identity-assertion';
 import { identityHeaderNames, identityHeaders } from './identity-headers';
@@ -52,28 +47,6 @@ export class GatewayAuthorizer {
     @Optional() @Inject(ASSERTION_SIGNER) private readonly signer?: IdentityAssertionSigner,
   ) {}
 
-  /**
-   * The allowed answer without an assertion depends on the principal alone, and a cached user's
-   * principal is one shared, never-mutated object (ResolveSubject builds it once per cached
-   * record), so its answer is built once too. Principals read from the store are fresh each time
-   * and are not remembered (a long-lived WeakMap keyed by short-lived objects fills old space).
-   */
-  private readonly answers = new WeakMap<Principal, GatewayAnswer & { allowed: true }>();
-
-  private allowedFor(resolution: Resolution): GatewayAnswer & { allowed: true } {
-    const cached =
-      resolution.source === 'CACHE' ? this.answers.get(resolution.principal) : undefined;
-    if (cached) return cached;
-    const headers = identityHeaders(resolution, this.config.authz.headers);
-    const answer = {
-      allowed: true as const,
-      headers,
-      remove: this.identityHeaderNames.filter((name) => !(name in headers)),
-    };
-    if (resolution.source === 'CACHE') this.answers.set(resolution.principal, answer);
-    return answer;
-  }
-
   /** All identity header names, including the assertion's when enabled (for anti-spoofing). */
   get identityHeaderNames(): string[] {
     const names = identityHeaderNames(this.config.authz.headers);
@@ -84,11 +57,11 @@ export class GatewayAuthorizer {
   async authorize(request: ResolveRequest): Promise<GatewayAnswer> {
     try {
       const resolution = await this.resolver.resolve(request);
-      if (!this.signer) return this.allowedFor(resolution);
-      // The assertion is signed per token: never shared between answers.
       const headers = identityHeaders(resolution, this.config.authz.headers);
-      const { header, value } = await this.signer.sign(resolution);
-      headers[header] = value;
+      if (this.signer) {
+        const { header, value } = await this.signer.sign(resolution);
+        headers[header] = value;
+      }
       return {
         allowed: true,
         headers,
