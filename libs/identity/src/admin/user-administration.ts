@@ -308,7 +308,6 @@ export class UserAdministration {
   }
 }
 
-/** Rolls a dry-run row's transaction back; not a store failure. */
 /** TypeORM answers UPDATE/DELETE ... RETURNING as [rows, affected]; INSERT/SELECT as rows. */
 function returning<T>(result: unknown): T[] {
   const r = result as unknown[];
@@ -317,6 +316,7 @@ function returning<T>(result: unknown): T[] {
   ) as T[];
 }
 
+/** Rolls a dry-run row's transaction back; not a store failure. */
 class DryRun extends Error {
   readonly notAStoreFailure = true;
   constructor(readonly result: ImportResult) {
