@@ -1,3 +1,4 @@
+export * from './claim-checks';
 export * from './compact-token';
 export * from './dev-issuer';
 export * from './issuer-verifier';

@@ -1,15 +1,14 @@
-import {
-  errors,
-  importJWK,
-  jwtVerify,
-  type JWK,
-  type JWTPayload,
-  type JWTVerifyResult,
-  type KeyLike,
-} from 'jose';
+import { compactVerify, importJWK, type JWK, type KeyLike } from 'jose';
 import type { Clock, IssuerConfig } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
 import type { DecodedToken } from './compact-token';
+import {
+  checkClaims,
+  checkTimeClaimsAreDates,
+  checkTimeWindow,
+  MAX_TIME_SECONDS,
+  MIN_TIME_SECONDS,
+} from './claim-checks';
 import { reasonForJoseError } from './jose-errors';
 import { selectKeys } from './key-selection';
 import type { KeySource } from './key-source';
@@ -18,7 +17,13 @@ import type { VerifiedToken } from './verified-token';
 /** At most this many candidate keys are tried for one token (keys without a `kid` match any). */
 const MAX_CANDIDATES = 4;
 
-/** Verifies tokens of one issuer with that issuer's keys and policy only. */
+/**
+ * Verifies tokens of one issuer with that issuer's keys and policy only. Verification is a
+ * sequence of steps, each its own method so the pipeline (and the diagnosis, which runs the same
+ * steps) knows from the step itself which one refused a token: {@link checkAlgorithm},
+ * {@link checkSignaturePresent}, {@link candidateKeys}, {@link checkSignature}, {@link checkTimeClaimsAreDates},
+ * {@link checkClaims}, {@link checkTimeWindow}; {@link verify} runs them all.
+ */
 export class IssuerVerifier {
   private readonly imported = new WeakMap<JWK, Promise<KeyLike | Uint8Array>>();
 
@@ -28,10 +33,30 @@ export class IssuerVerifier {
     private readonly clock: Clock,
   ) {}
 
+  /** Every step in order; the verified token, or a {@link ResolutionError}. */
   async verify(token: string, decoded: DecodedToken): Promise<VerifiedToken> {
+    this.checkAlgorithm(decoded);
+    this.checkSignaturePresent(decoded);
+    const candidates = await this.candidateKeys(decoded);
+    await this.checkSignature(token, decoded, candidates);
+    return this.checkVerifiedClaims(decoded);
+  }
+
+  /** The claim steps after a verified signature, and the verified token. */
+  checkVerifiedClaims(decoded: DecodedToken): VerifiedToken {
+    const now = this.clock.now();
+    this.checkTimeClaimsAreDates(decoded, now);
+    this.checkClaims(decoded);
+    this.checkTimeWindow(decoded, now);
+    return this.verifiedToken(decoded);
+  }
+
+  /**
+   * Key step, part one, before any key is fetched: a disallowed algorithm (including "none")
+   * never reaches the key source or the crypto; nor does a malformed `kid`.
+   */
+  checkAlgorithm(decoded: DecodedToken): void {
     const alg = decoded.header.alg as string;
-    // Checked before any key is fetched: a disallowed algorithm (including "none") never
-    // reaches the key source or the crypto.
     if (!(this.config.algorithms as readonly string[]).includes(alg)) {
       throw new ResolutionError(
         'ALGORITHM_NOT_ALLOWED',
@@ -45,9 +70,22 @@ export class IssuerVerifier {
         'header "kid" must be a string of at most 256 characters',
       );
     }
+  }
+
+  /** Signature step, part one, still before any key is fetched: there is a signature. */
+  checkSignaturePresent(decoded: DecodedToken): void {
     if (decoded.signatureLength === 0)
       throw new ResolutionError('SIGNATURE_INVALID', 'empty signature');
+  }
 
+  /**
+   * Key step, part two: the issuer's keys that may have signed the token (by `kid` and
+   * algorithm), at most {@link MAX_CANDIDATES}. SIGNING_KEY_NOT_FOUND when none does;
+   * KEYS_UNAVAILABLE from the key source when the keys cannot be had.
+   */
+  async candidateKeys(decoded: DecodedToken): Promise<readonly JWK[]> {
+    const alg = decoded.header.alg as string;
+    const kid = decoded.header.kid as string | undefined;
     const candidates = selectKeys(await this.keys.keysFor(kid), alg, kid).slice(0, MAX_CANDIDATES);
     if (candidates.length === 0) {
       throw new ResolutionError(
@@ -55,6 +93,19 @@ export class IssuerVerifier {
         `no ${alg} key${kid ? ` with kid ${kid}` : ''}`,
       );
     }
+    return candidates;
+  }
+
+  /**
+   * Signature step: one of the candidate keys verifies the signature. Only a signature mismatch
+   * says another candidate might work; a key that cannot be used for the algorithm is skipped.
+   */
+  async checkSignature(
+    token: string,
+    decoded: DecodedToken,
+    candidates: readonly JWK[],
+  ): Promise<void> {
+    const alg = decoded.header.alg as string;
     let lastError: unknown;
     for (const jwk of candidates) {
       let key: KeyLike | Uint8Array;
@@ -64,43 +115,39 @@ export class IssuerVerifier {
         lastError = error;
         continue;
       }
-      let verified: JWTVerifyResult;
       try {
-        verified = await jwtVerify(token, key, {
-          issuer: this.config.issuer,
-          audience: [...this.config.audiences],
-          algorithms: [...this.config.algorithms],
-          clockTolerance: this.config.clockToleranceSeconds,
-          requiredClaims: [...this.config.requiredClaims],
-          currentDate: this.clock.now(),
-          typ: this.config.typ,
-          maxTokenAge: this.config.maxTokenAgeSeconds,
-        });
+        await compactVerify(token, key, { algorithms: [...this.config.algorithms] });
+        return;
       } catch (error) {
         lastError = error;
-        // A claim error comes after the signature check: the payload is the issuer's, and a time
-        // claim no date can hold is CLAIM_INVALID whatever else jose found (an `exp` of -1e308
-        // is not "expired", it is not a time).
-        const payload = (error as { payload?: unknown }).payload;
-        const claimError =
-          error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired;
-        if (claimError && isObject(payload))
-          checkTimeClaims(payload, this.clock.now(), this.config.clockToleranceSeconds);
-        // Only a signature mismatch says another candidate key might work.
         if (reasonForJoseError(error) !== 'SIGNATURE_INVALID') break;
-        continue;
       }
-      checkTimeClaims(verified.payload, this.clock.now(), this.config.clockToleranceSeconds);
-      return toVerifiedToken(this.config, verified.protectedHeader, verified.payload);
     }
-    const reason = reasonForJoseError(lastError);
     throw new ResolutionError(
-      reason,
-      `jose: ${(lastError as Error)?.message ?? 'verification failed'}`,
-      {
-        cause: lastError,
-      },
+      reasonForJoseError(lastError),
+      describeVerificationFailure(lastError),
+      { cause: lastError },
     );
+  }
+
+  /** Time step, part one (see {@link checkTimeClaimsAreDates} in claim-checks). */
+  checkTimeClaimsAreDates(decoded: DecodedToken, now = this.clock.now()): void {
+    checkTimeClaimsAreDates(decoded.payload, now, this.config.clockToleranceSeconds);
+  }
+
+  /** Claims step: `typ`, required claims, `iss`, audience. */
+  checkClaims(decoded: DecodedToken): void {
+    checkClaims(this.config, decoded.header, decoded.payload);
+  }
+
+  /** Time step, part two: `nbf`, `exp`, maximum age. */
+  checkTimeWindow(decoded: DecodedToken, now = this.clock.now()): void {
+    checkTimeWindow(this.config, decoded.payload, now);
+  }
+
+  /** The token as the rest of the pipeline sees it, once every step passed. */
+  verifiedToken(decoded: DecodedToken): VerifiedToken {
+    return toVerifiedToken(this.config, decoded.header, decoded.payload);
   }
 
   private importKey(jwk: JWK, alg: string): Promise<KeyLike | Uint8Array> {
@@ -116,53 +163,29 @@ export class IssuerVerifier {
 }
 
 /**
- * The range of times every answer can carry: `google.protobuf.Timestamp` and RFC 3339 both stop
- * at 0001-01-01 and 9999-12-31 (a JavaScript Date reaches further, so the narrower range rules).
+ * What an operator reads when the signature cannot be verified: the resolver's own words, never
+ * the crypto library's name or internals.
  */
-export const MIN_TIME_SECONDS = -62_135_596_800;
-export const MAX_TIME_SECONDS = 253_402_300_799;
-
-function isObject(value: unknown): value is JWTPayload {
-  return typeof value === 'object' && value !== null;
-}
-
-/**
- * What jose v5 leaves out: `iat` in the future is only checked with `maxTokenAge`, a time claim
- * of `1e400` parses to `Infinity` (a number), and `1e308` is finite but no date. All are
- * CLAIM_INVALID, decided here, during verification, before any side effect: a token issued in
- * the future, valid forever or at a time no answer can express is not one the issuer meant.
- */
-function checkTimeClaims(payload: JWTPayload, now: Date, toleranceSeconds: number): void {
-  for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    const value: unknown = payload[claim];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new ResolutionError('CLAIM_INVALID', `"${claim}" claim must be a finite number`);
-    }
-    if (value < MIN_TIME_SECONDS || value > MAX_TIME_SECONDS) {
-      throw new ResolutionError(
-        'CLAIM_INVALID',
-        `"${claim}" claim is outside the range of dates (years 1 to 9999)`,
-      );
-    }
-  }
-  if (
-    payload.iat !== undefined &&
-    payload.iat > Math.floor(now.getTime() / 1000) + toleranceSeconds
-  ) {
-    throw new ResolutionError('CLAIM_INVALID', '"iat" claim is in the future');
-  }
+function describeVerificationFailure(error: unknown): string {
+  const reason = reasonForJoseError(error);
+  if (reason === 'SIGNATURE_INVALID') return 'signature verification failed';
+  if (reason === 'SIGNING_KEY_NOT_FOUND')
+    return 'no trusted key can verify a token of this algorithm';
+  return `the token cannot be verified: ${error instanceof Error ? error.message : 'unknown failure'}`;
 }
 
 function toVerifiedToken(
   issuer: IssuerConfig,
-  header: Record<string, unknown>,
-  payload: JWTPayload,
+  header: Readonly<Record<string, unknown>>,
+  payload: Readonly<Record<string, unknown>>,
 ): VerifiedToken {
   const aud =
     payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  // Range-checked: the diagnosis also builds this view of claims that were never verified.
   const seconds = (v: unknown) =>
-    typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : undefined;
+    typeof v === 'number' && v >= MIN_TIME_SECONDS && v <= MAX_TIME_SECONDS
+      ? new Date(v * 1000)
+      : undefined;
   const scope = (payload as Record<string, unknown>).scope;
   const scp = (payload as Record<string, unknown>).scp;
   const scopes =
