@@ -11,36 +11,40 @@ import type { VerifiedToken } from '@resolver/tokens';
 const MAX_TENANT_LENGTH = 255;
 
 /**
- * Step 5 of the pipeline: the issuer's subject strategy turns verified claims into the key the
- * store is searched by. `jose` does not check the subject's type, so this does: a non-string,
- * empty, over-long or non-canonical subject never reaches SQL.
+ * The subject and tenant steps in one call (tests and tools): the issuer's subject strategy
+ * turns verified claims into the key the store is searched by.
  */
 export function lookupKeyFor(token: VerifiedToken): LookupKey {
-  const { subject: policy, tenant: tenantPolicy, serviceAccounts } = token.issuer;
-  if (serviceAccounts && isServiceToken(token.claims, serviceAccounts)) {
-    // Machine clients are looked up by client id through the federated mapping, whatever the
-    // issuer's strategy for people; the principal found must be of kind `service`.
-    const clientIdPolicy = {
-      ...policy,
-      claim: serviceAccounts.clientIdClaim,
-      lookup: 'external' as const,
-      pattern: undefined,
-    };
-    return {
-      issuer: token.issuer.issuer,
-      tenant: tenantFor(token.claims, tenantPolicy),
-      subject: normaliseSubject(token.claims[serviceAccounts.clientIdClaim], clientIdPolicy),
-      strategy: 'external',
-      kind: 'service',
-    };
-  }
-  const subject = normaliseSubject(token.subject, policy);
+  const found = subjectFor(token.issuer, token.claims);
   return {
     issuer: token.issuer.issuer,
-    tenant: tenantFor(token.claims, tenantPolicy),
-    subject,
-    strategy: policy.lookup,
+    tenant: tenantFor(token.claims, token.issuer.tenant),
+    subject: found.value,
+    strategy: found.kind === 'service' ? 'external' : token.issuer.subject.lookup,
+    kind: found.kind,
+  };
+}
+
+/**
+ * The subject step's decision. `jose` does not check the subject's type, so this does: a
+ * non-string, empty, over-long or non-canonical subject never reaches SQL (SUBJECT_MISSING,
+ * SUBJECT_MALFORMED). A service-account token is looked up by its client id through the
+ * federated mapping, whatever the issuer's strategy for people.
+ */
+export function subjectFor(
+  policy: Pick<IssuerConfig, 'subject' | 'serviceAccounts'>,
+  claims: Readonly<Record<string, unknown>>,
+): { readonly value: string; readonly kind: LookupKey['kind']; readonly claim: string } {
+  const { subject, serviceAccounts } = policy;
+  if (serviceAccounts && isServiceToken(claims, serviceAccounts)) {
+    const claim = serviceAccounts.clientIdClaim;
+    const clientIdPolicy = { ...subject, claim, lookup: 'external' as const, pattern: undefined };
+    return { value: normaliseSubject(claims[claim], clientIdPolicy), kind: 'service', claim };
+  }
+  return {
+    value: normaliseSubject(claims[subject.claim], subject),
     kind: 'user',
+    claim: subject.claim,
   };
 }
 
@@ -60,11 +64,11 @@ export function isServiceToken(
 }
 
 /**
- * The tenant value under the same rules as a subject: validated, never trimmed or normalised
+ * The tenant step's decision: the tenant value under the same rules as a subject: validated, never trimmed or normalised
  * into another tenant. Absent, null or `''` is "no tenant"; anything else that is not a short
  * canonical string is CLAIM_INVALID.
  */
-function tenantFor(
+export function tenantFor(
   claims: Readonly<Record<string, unknown>>,
   policy: IssuerConfig['tenant'],
 ): string {

@@ -1,0 +1,79 @@
+import type { IssuerConfig } from '@resolver/config';
+import type { LookupKey, NewUser, UserRecord } from '@resolver/identity';
+import type { DecodedToken, IssuerVerifier, TokenVerifier, VerifiedToken } from '@resolver/tokens';
+import type { JWK } from 'jose';
+import type { CachedToken } from '../cache/subject-caches';
+import type { Phase } from '../deadline';
+import type { ResolutionSource } from '../resolution';
+
+/**
+ * What the steps of one resolution have established so far. Each step reads what earlier steps
+ * put here and adds its own finding; ResolveSubject runs the steps on it fail-fast,
+ * DiagnoseSubject step by step.
+ */
+export interface PipelineContext {
+  /** The compact token, once extracted. */
+  raw: string;
+  /** Its verified-token cache key ({@link tokenHash}). */
+  hash: string;
+  /** What a deadline that passes now would blame. */
+  phase: Phase;
+  /** The verified-token cache's entry: with one, the token steps are not run. */
+  cached?: CachedToken;
+  decoded?: DecodedToken;
+  issuer?: IssuerVerifier;
+  candidates?: readonly JWK[];
+  verified?: VerifiedToken;
+  /** The subject step's answer: the subject as looked up, and the kind of principal. */
+  subject?: { readonly value: string; readonly kind: LookupKey['kind'] };
+  /** The tenant step's answer: the lookup key. */
+  key?: LookupKey;
+  /** The token as every later step sees it: the cache's entry or the one just verified. */
+  token?: CachedToken;
+  /** Set when the caller already asked the user cache for `token` and missed. */
+  userCacheAsked?: boolean;
+  /** The lookup step's answer: the user, or `null` for "no such user". */
+  user?: UserRecord | null;
+  source?: ResolutionSource;
+}
+
+/**
+ * The caches as the steps use them. ResolveSubject passes the real caches (which count hits and
+ * keep recency); DiagnoseSubject a peek-only view whose writes do nothing.
+ */
+export interface PipelineCaches {
+  getToken(hash: string): CachedToken | undefined;
+  putToken(hash: string, token: CachedToken): void;
+  getUser(userKey: string): UserRecord | undefined;
+  putUser(userKey: string, user: UserRecord): void;
+  isKnownMissing(userKey: string): boolean;
+  putMissing(userKey: string): void;
+  isRevoked(issuer: string, jti: string): boolean | undefined;
+  staleRevoked(issuer: string, jti: string): boolean | undefined;
+  staleUser(userKey: string): UserRecord | undefined;
+}
+
+/** What the JIT step did, for the provisioning counter. */
+export type JitOutcome = 'created' | 'existing' | 'rejected' | 'error';
+
+/**
+ * The dependencies of the steps. Real ones resolve; peek-only ones (diagnosis) make every check
+ * the real ones make and change nothing: no writes, no cache writes, no metrics.
+ */
+export interface PipelineEnv {
+  readonly verifier: TokenVerifier;
+  readonly caches: PipelineCaches;
+  readonly maxTokenBytes: number;
+  nowMs(): number;
+  /** The store's answer for a key (`userKey` is its cache key); no cache is consulted. */
+  findUser(key: LookupKey, userKey: string): Promise<UserRecord | null>;
+  isRevoked(issuer: string, jti: string): Promise<boolean>;
+  /** Provisions (real) or checks in a rolled-back transaction that it would (peek). */
+  provision(key: LookupKey, user: NewUser): Promise<{ user: UserRecord; created: boolean }>;
+  countJit(issuer: string, outcome: JitOutcome): void;
+}
+
+/** The configured policy of the issuer that a token's (cached or verified) key names. */
+export function issuerPolicy(env: PipelineEnv, issuer: string): IssuerConfig | undefined {
+  return env.verifier.issuer(issuer)?.config;
+}

@@ -1,0 +1,168 @@
+import { hash as digest } from 'node:crypto';
+import { extractToken } from '../bearer';
+import { userCacheKey } from '../cache/subject-caches';
+import type { TokenInfo } from '../resolution';
+import { subjectFor, tenantFor } from '../subject-key';
+import type { PipelineContext, PipelineEnv } from './context';
+import { defineStep, required, type Step } from './step';
+
+/** The verified-token cache key of a compact token. */
+export function tokenHash(raw: string): string {
+  return digest('sha256', raw, 'base64url');
+}
+
+/**
+ * Extract: the token from the request field or the `Authorization: Bearer` header, bounded in
+ * size (TOKEN_MISSING, TOKEN_MALFORMED, TOKEN_TOO_LARGE). Starts the context.
+ */
+export function extract(
+  token: unknown,
+  authorization: string | undefined,
+  env: Pick<PipelineEnv, 'maxTokenBytes'>,
+): PipelineContext {
+  const raw = extractToken(token, authorization, env.maxTokenBytes);
+  return { raw, hash: tokenHash(raw), phase: 'request' };
+}
+
+/**
+ * Verified-token cache: an entry answers for the token until its `exp` (capped), so the token
+ * steps are not run. The clock tolerance never extends an entry past `exp`.
+ */
+export const tokenCache = {
+  name: 'tokenCache',
+  reports: 'cache',
+  // Synchronous by type: the warm path calls it directly, with no await.
+  run(ctx: PipelineContext, env: PipelineEnv): void {
+    const token = env.caches.getToken(ctx.hash);
+    ctx.cached =
+      token?.expiresAtMs !== undefined && token.expiresAtMs <= env.nowMs() ? undefined : token;
+  },
+} as const satisfies Step;
+
+/** Decode: three base64url segments of strict JSON, nothing trusted yet. */
+export const decode = defineStep('decode', 'decode', (ctx, env) => {
+  ctx.decoded = env.verifier.decode(ctx.raw);
+});
+
+/** Issuer: the configured issuer named by the unverified `iss`, before any key is fetched. */
+export const issuer = defineStep('issuer', 'issuer', (ctx, env) => {
+  ctx.issuer = env.verifier.select(required(ctx.decoded));
+});
+
+/** Key and algorithm, part one: alg allowed, kid well-formed, a signature to check. */
+export const algorithm = defineStep('algorithm', 'key', (ctx) => {
+  required(ctx.issuer).checkAlgorithm(required(ctx.decoded));
+});
+
+/** Signature, part one: there is one to check (before any key is fetched). */
+export const signaturePresent = defineStep('signaturePresent', 'signature', (ctx) => {
+  required(ctx.issuer).checkSignaturePresent(required(ctx.decoded));
+});
+
+/** Key and algorithm, part two: the issuer's keys that may have signed it. */
+export const keys = defineStep('keys', 'key', async (ctx) => {
+  ctx.phase = 'keys';
+  ctx.candidates = await required(ctx.issuer).candidateKeys(required(ctx.decoded));
+});
+
+/** Signature: one candidate key verifies it. */
+export const signature = defineStep('signature', 'signature', async (ctx) => {
+  await required(ctx.issuer).checkSignature(
+    ctx.raw,
+    required(ctx.decoded),
+    required(ctx.candidates),
+  );
+});
+
+/** Time claims, part one: every time claim is a date, and `iat` is not in the future. */
+export const timeClaimsAreDates = defineStep('timeClaimsAreDates', 'time', (ctx, env) => {
+  required(ctx.issuer).checkTimeClaimsAreDates(required(ctx.decoded), new Date(env.nowMs()));
+});
+
+/** Audience and required claims: `typ`, presence, `iss`, `aud`. */
+export const claims = defineStep('claims', 'claims', (ctx) => {
+  required(ctx.issuer).checkClaims(required(ctx.decoded));
+});
+
+/** Time claims, part two: `nbf`, `exp`, maximum age. Then the token is verified. */
+export const timeWindow = defineStep('timeWindow', 'time', (ctx, env) => {
+  const issuerVerifier = required(ctx.issuer);
+  const decoded = required(ctx.decoded);
+  issuerVerifier.checkTimeWindow(decoded, new Date(env.nowMs()));
+  ctx.verified = issuerVerifier.verifiedToken(decoded);
+});
+
+/**
+ * The claims the subject and tenant steps read: the verified ones. Only the diagnosis reaches
+ * these steps without them, and then reads the unverified payload (and says so).
+ */
+function claimsOf(ctx: PipelineContext): Readonly<Record<string, unknown>> {
+  return ctx.verified?.claims ?? required(ctx.decoded).payload;
+}
+
+/** Subject: the issuer's subject (or service-account client id) claim, validated. */
+export const subject = defineStep('subject', 'subject', (ctx) => {
+  ctx.subject = subjectFor(required(ctx.issuer).config, claimsOf(ctx));
+});
+
+/** Tenant and lookup key: the tenant claim, validated, and the key the store is searched by. */
+export const tenant = defineStep('tenant', 'tenant', (ctx) => {
+  const policy = required(ctx.issuer).config;
+  const subjectFound = required(ctx.subject);
+  ctx.key = {
+    issuer: policy.issuer,
+    tenant: tenantFor(claimsOf(ctx), policy.tenant),
+    subject: subjectFound.value,
+    strategy: subjectFound.kind === 'service' ? 'external' : policy.subject.lookup,
+    kind: subjectFound.kind,
+  };
+});
+
+/** The verified token becomes the pipeline's token, and is cached for the next request. */
+export const rememberToken = defineStep('rememberToken', 'cache', (ctx, env) => {
+  const verified = required(ctx.verified);
+  const key = required(ctx.key);
+  ctx.token = {
+    issuer: verified.issuer.issuer,
+    key,
+    userKey: userCacheKey(key),
+    info: tokenInfo(verified, key.subject),
+    issuedAtMs: verified.issuedAt?.getTime(),
+    expiresAtMs: verified.expiresAt?.getTime(),
+  };
+  env.caches.putToken(ctx.hash, ctx.token);
+});
+
+function tokenInfo(
+  token: NonNullable<PipelineContext['verified']>,
+  subjectValue: string,
+): TokenInfo {
+  return {
+    issuer: token.issuer.issuer,
+    subject: subjectValue,
+    audience: token.audience,
+    expiresAt: token.expiresAt,
+    issuedAt: token.issuedAt,
+    jti: token.jti ?? '',
+    scopes: token.scopes,
+  };
+}
+
+/**
+ * The token steps in pipeline order: from the decoded token to the lookup key. A token found in
+ * the verified-token cache skips them all.
+ */
+export const TOKEN_STEPS = [
+  decode,
+  issuer,
+  algorithm,
+  signaturePresent,
+  keys,
+  signature,
+  timeClaimsAreDates,
+  claims,
+  timeWindow,
+  subject,
+  tenant,
+  rememberToken,
+] as const;

@@ -1,0 +1,149 @@
+import type { IssuerConfig } from '@resolver/config';
+import { type LookupKey, provisioningInput, type UserRecord } from '@resolver/identity';
+import { isResolutionError, ResolutionError } from '@resolver/reasons';
+import type { CachedToken } from '../cache/subject-caches';
+import { assertUsable } from '../user-status';
+import { issuerPolicy, type PipelineCaches } from './context';
+import { defineStep, required } from './step';
+
+/**
+ * True when the in-memory deny-list is trusted and does not list the token's `jti`: the
+ * revocation step's answer without waiting on anything (the warm path asks only this).
+ */
+export function jtiClearInMemory(caches: PipelineCaches, token: CachedToken): boolean {
+  const jti = token.info.jti;
+  return !jti || caches.isRevoked(token.issuer, jti) === false;
+}
+
+/**
+ * Revocation by `jti`: the in-memory deny-list, else the store; in outage mode the deny-list as
+ * last known (within the staleness bound), else the store's error. TOKEN_REVOKED.
+ */
+export const revocation = defineStep('revocation', 'revocation', async (ctx, env) => {
+  ctx.phase = 'store';
+  const token = required(ctx.token);
+  const jti = token.info.jti;
+  if (!jti) return;
+  const revoked =
+    env.caches.isRevoked(token.issuer, jti) ??
+    (await env.isRevoked(token.issuer, jti).catch((error: unknown) => {
+      const stale = env.caches.staleRevoked(token.issuer, jti);
+      if (stale === undefined) throw error;
+      return stale;
+    }));
+  if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
+});
+
+/**
+ * Store lookup: the user cache, the negative cache, then the store, whose answer (found or not)
+ * is cached. A store that cannot answer is USER_STORE_UNAVAILABLE — never "not found" — except in
+ * outage mode, where the user known a moment before the store went away answers (source CACHE).
+ */
+export const lookup = defineStep('lookup', 'user', async (ctx, env) => {
+  const { key, userKey } = required(ctx.token);
+  const cachedUser = ctx.userCacheAsked ? undefined : env.caches.getUser(userKey);
+  if (cachedUser) {
+    ctx.user = cachedUser;
+    ctx.source = 'CACHE';
+    return;
+  }
+  if (env.caches.isKnownMissing(userKey)) {
+    ctx.user = null;
+    ctx.source = 'CACHE';
+    return;
+  }
+  try {
+    ctx.user = await env.findUser(key, userKey);
+    ctx.source = 'STORE';
+  } catch (error) {
+    const stale =
+      isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
+        ? env.caches.staleUser(userKey)
+        : undefined;
+    if (!stale) throw error;
+    ctx.user = stale;
+    ctx.source = 'CACHE';
+  }
+});
+
+/** The issuer's JIT policy for a kind of principal. */
+export function jitAllowed(policy: IssuerConfig | undefined, kind: LookupKey['kind']): boolean {
+  return kind === 'service' ? policy?.serviceAccounts?.jit === true : policy?.jit.enabled === true;
+}
+
+/**
+ * JIT: a user the store does not have is USER_NOT_FOUND unless the issuer provisions that kind
+ * of principal; then the verified claims must carry what provisioning needs and the store must
+ * accept the user (PROVISIONING_REJECTED otherwise: a live user holds its email or username).
+ * The peek-only environment makes the same checks in a rolled-back transaction.
+ */
+export const jit = defineStep('jit', 'jit', async (ctx, env) => {
+  if (ctx.user !== null) return;
+  const token = required(ctx.token);
+  if (!jitAllowed(issuerPolicy(env, token.issuer), token.key.kind))
+    throw new ResolutionError(
+      'USER_NOT_FOUND',
+      `no ${token.key.kind} for this subject and JIT is off`,
+    );
+  // JIT needs the claims: a cached token (rare here: it was answered before) is verified again.
+  if (!ctx.verified) {
+    ctx.phase = 'keys';
+    ctx.verified = await env.verifier.verify(ctx.raw);
+    ctx.phase = 'store';
+  }
+  const verified = ctx.verified;
+  const issuerName = verified.issuer.issuer;
+  try {
+    const provisioned = await env.provision(
+      token.key,
+      provisioningInput(token.key, verified.claims, verified.issuer.jit),
+    );
+    env.countJit(issuerName, provisioned.created ? 'created' : 'existing');
+    env.caches.putUser(token.userKey, provisioned.user);
+    ctx.user = provisioned.user;
+    ctx.source = 'PROVISIONED';
+  } catch (error) {
+    const rejected = isResolutionError(error) && error.reason === 'PROVISIONING_REJECTED';
+    env.countJit(issuerName, rejected ? 'rejected' : 'error');
+    throw error;
+  }
+});
+
+/** Kind: the principal found is of the token's kind (a person's token never a service's). */
+export function checkKind(token: CachedToken, user: UserRecord): void {
+  if (user.kind !== token.key.kind) {
+    throw new ResolutionError(
+      'USER_NOT_FOUND',
+      `the subject maps to a ${user.kind}, the token is a ${token.key.kind} token`,
+    );
+  }
+}
+
+/** Sign-out everywhere: a token issued before the user's `tokens_valid_after` is revoked. */
+export function checkSignedOut(token: CachedToken, user: UserRecord): void {
+  if (
+    user.tokensValidAfter &&
+    (token.issuedAtMs === undefined || token.issuedAtMs < user.tokensValidAfter.getTime())
+  ) {
+    throw new ResolutionError(
+      'TOKEN_REVOKED',
+      'token issued before the user signed out everywhere',
+    );
+  }
+}
+
+export const kind = defineStep('kind', 'user', (ctx) => {
+  checkKind(required(ctx.token), required(ctx.user ?? undefined));
+});
+
+export const signedOut = defineStep('signedOut', 'revocation', (ctx) => {
+  checkSignedOut(required(ctx.token), required(ctx.user ?? undefined));
+});
+
+/** Status: deleted, disabled and locked users are refused with their own reasons. */
+export const status = defineStep('status', 'user', (ctx) => {
+  assertUsable(required(ctx.user ?? undefined));
+});
+
+/** The user steps in pipeline order, after the token steps (or the verified-token cache). */
+export const USER_STEPS = [revocation, lookup, jit, kind, signedOut, status] as const;
