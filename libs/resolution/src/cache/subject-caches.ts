@@ -136,6 +136,11 @@ export class SubjectCaches {
       return;
     }
     if (!event.userId) return this.reset();
+    // A new row changes no answer that is cached: it can only answer a key remembered as
+    // missing. Evicting the user would also throw away the record JIT cached a moment ago from
+    // this very insert (its own notification arrives after the answer), so the next request
+    // would go to the store, or not, depending on when the notification landed.
+    if (event.op === 'INSERT') return this.negative.clear();
     const keys = this.keysByUser.get(event.userId) ?? [];
     for (const k of typeof keys === 'string' ? [keys] : keys) this.users.delete(k);
     this.keysByUser.delete(event.userId);
