@@ -1,16 +1,9 @@
-import { createHmac } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
-import pino from 'pino';
-import { buildConfig, FixedClock, type ResolverConfig } from '@resolver/config';
-import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import type { FixedClock, ResolverConfig } from '@resolver/config';
 import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
-import { TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches } from './cache/subject-caches';
 import { ResolveSubject } from './resolve-subject';
 import { InMemoryRevocationRepository, InMemoryUserRepository } from './testing/in-memory-stores';
+import { ES, HS, NOW, T, unitIssuers } from './testing/unit-fixture';
 
 /**
  * ResolveSubject with in-memory stores, a fixed clock and static keys: every reason code it can
@@ -18,37 +11,17 @@ import { InMemoryRevocationRepository, InMemoryUserRepository } from './testing/
  * closed loopback port, for KEYS_UNAVAILABLE). e2e suites cover the wiring and the transports.
  */
 
-const NOW = new Date(Date.UTC(2026, 11, 1, 12, 0, 0));
-const T = Math.floor(NOW.getTime() / 1000);
-const AUD = 'api://unit';
-const HS = 'https://hs.unit.test'; // HMAC, JIT on (email required), tenant optional
-const ES = 'https://es.unit.test'; // static ES256 key file, JIT off, tenant required
-const DOWN = 'https://down.unit.test'; // JWKS at a closed port
-const SECRET = 'a-unit-test-hmac-secret-of-32-bytes-or-more';
-
-let dir: string;
+let fixture: Awaited<ReturnType<typeof unitIssuers>>;
 let config: ResolverConfig;
-let ecKey: KeyLike;
 let clock: FixedClock;
 let users: InMemoryUserRepository;
 let revocations: InMemoryRevocationRepository;
 let resolver: ResolveSubject;
 let caches: SubjectCaches;
 const reached = new Set<ReasonCode>();
-
-const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => {
-  const h = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', ...header })).toString(
-    'base64url',
-  );
-  const p = Buffer.from(
-    JSON.stringify({ iss: HS, aud: AUD, sub: 'alice', iat: T - 10, exp: T + 600, ...claims }),
-  ).toString('base64url');
-  return `${h}.${p}.${createHmac('sha256', SECRET).update(`${h}.${p}`).digest('base64url')}`;
-};
-const es = (claims: Record<string, unknown>, kid = 'es-1') =>
-  new SignJWT({ iss: ES, aud: AUD, sub: 'erin', tid: 'acme', iat: T - 10, exp: T + 600, ...claims })
-    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
-    .sign(ecKey);
+const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+  fixture.hs(claims, header);
+const es = (claims: Record<string, unknown>, kid?: string) => fixture.es(claims, kid);
 
 async function outcome(token: unknown, authorization?: string): Promise<string> {
   try {
@@ -62,70 +35,14 @@ async function outcome(token: unknown, authorization?: string): Promise<string> 
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'resolve-spec-'));
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  ecKey = pair.privateKey;
-  await writeFile(
-    join(dir, 'es.jwk.json'),
-    JSON.stringify({ ...(await exportJWK(pair.publicKey)), kid: 'es-1', alg: 'ES256' }),
-  );
-  config = buildConfig(
-    {
-      database: { url: 'postgres://unused/unused' },
-      logging: { level: 'silent' },
-      server: { requestTimeoutMs: 2_000 },
-      issuers: [
-        {
-          issuer: HS,
-          hmacSecretEnv: 'UNIT_SECRET',
-          algorithms: ['HS256'],
-          audiences: [AUD],
-          tenant: { claim: 'tid', required: false },
-          jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
-          serviceAccounts: { when: { claim: 'gty', equals: 'client' }, jit: false },
-        },
-        {
-          issuer: ES,
-          keys: [join(dir, 'es.jwk.json')],
-          algorithms: ['ES256'],
-          audiences: [AUD],
-          tenant: { claim: 'tid', required: true },
-        },
-        {
-          issuer: DOWN,
-          jwksUri: 'http://127.0.0.1:1/jwks.json',
-          algorithms: ['RS256'],
-          audiences: [AUD],
-          jwks: { timeoutMs: 200, cooldownMs: 0 },
-        },
-      ],
-    },
-    { UNIT_SECRET: SECRET },
-    { source: 'unit', baseDir: dir },
-  );
+  fixture = await unitIssuers();
+  config = fixture.config;
 });
 
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture.cleanup());
 
 beforeEach(async () => {
-  clock = new FixedClock(NOW);
-  users = new InMemoryUserRepository(() => clock.now());
-  revocations = new InMemoryRevocationRepository();
-  const metrics = new ResolverMetrics(config.issuers.map((i) => i.issuer));
-  caches = new SubjectCaches(config, clock, metrics);
-  caches.markCoherent([]);
-  resolver = new ResolveSubject(
-    config,
-    await TokenVerifier.create(config, clock),
-    users,
-    revocations,
-    caches,
-    metrics,
-    clock,
-    new ResolverLogger(pino({ level: 'silent' }), config.logging),
-  );
+  ({ clock, users, revocations, caches, resolver } = await fixture.world());
 });
 
 describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', () => {
@@ -151,10 +68,7 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
   });
 
   it('KEYS_UNAVAILABLE when the issuer JWKS cannot be fetched, never SIGNATURE_INVALID', async () => {
-    const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url')}.${Buffer.from(
-      JSON.stringify({ iss: DOWN, aud: AUD, sub: 'x', exp: T + 60 }),
-    ).toString('base64url')}.c2ln`;
-    expect(await outcome(token)).toBe('KEYS_UNAVAILABLE');
+    expect(await outcome(fixture.down())).toBe('KEYS_UNAVAILABLE');
   });
 
   it('subject and tenant: SUBJECT_MISSING, SUBJECT_MALFORMED, TENANT_MISSING', async () => {

@@ -1,0 +1,221 @@
+import {
+  type NearMiss,
+  NearMissRepository,
+  type NearMissQuery,
+  ScimProvenanceRepository,
+} from '@resolver/identity';
+import { isResolutionError } from '@resolver/reasons';
+import { unitIssuers, type UnitWorld, ES, HS, NOW, T } from '../testing/unit-fixture';
+import { DiagnoseSubject } from './diagnose-subject';
+import type { Diagnosis } from './diagnosis';
+
+/**
+ * DiagnoseSubject with in-memory stores, a fixed clock and static keys: the verdict is what
+ * ResolveSubject answers next, for every reason; the failing step is the one that decided; and
+ * a diagnosis changes nothing (no writes, no cache entries, no metrics).
+ */
+
+class NoNearMisses extends NearMissRepository {
+  find(query: NearMissQuery): Promise<NearMiss[]> {
+    void query;
+    return Promise.resolve([]);
+  }
+}
+class NoScimHistory extends ScimProvenanceRepository {
+  find(): Promise<null> {
+    return Promise.resolve(null);
+  }
+}
+
+let fixture: Awaited<ReturnType<typeof unitIssuers>>;
+let stale: Awaited<ReturnType<typeof unitIssuers>>;
+let w: UnitWorld;
+let diagnoser: DiagnoseSubject;
+
+function diagnoserFor(world: UnitWorld): DiagnoseSubject {
+  return new DiagnoseSubject(
+    world.config,
+    world.verifier,
+    world.users,
+    world.revocations,
+    new NoNearMisses(),
+    world.caches,
+    world.clock,
+    new NoScimHistory(),
+  );
+}
+
+async function resolved(world: UnitWorld, token: unknown): Promise<string> {
+  try {
+    const r = await world.resolver.resolve({ token, transport: 'http' });
+    return `OK:${r.source}`;
+  } catch (error) {
+    if (!isResolutionError(error)) throw error;
+    return error.reason;
+  }
+}
+
+function predicted(d: Diagnosis): string {
+  return d.verdict.reason === 'OK' ? `OK:${d.verdict.source}` : d.verdict.reason;
+}
+
+const failing = (d: Diagnosis) => d.steps.filter((s) => s.status === 'fail').map((s) => s.step);
+const step = (d: Diagnosis, name: string) => d.steps.find((s) => s.step === name);
+
+beforeAll(async () => {
+  fixture = await unitIssuers();
+  stale = await unitIssuers({ serveStaleOnOutageSeconds: 60 });
+});
+
+afterAll(async () => {
+  await fixture.cleanup();
+  await stale.cleanup();
+});
+
+beforeEach(async () => {
+  w = await fixture.world();
+  diagnoser = diagnoserFor(w);
+});
+
+describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', () => {
+  it('predicts the answer ResolveSubject gives next, cold and warm, for every kind of token', async () => {
+    w.users.seed({ link: { issuer: ES, subject: 'erin' }, tenant: 'acme' });
+    w.users.seed({ email: 'alice@x.test', link: { issuer: HS, subject: 'alice' } });
+    w.users.seed({ status: 'disabled', link: { issuer: HS, subject: 'dis' } });
+    w.users.seed({ status: 'locked', link: { issuer: HS, subject: 'loc' } });
+    w.users.seed({ deletedAt: NOW, link: { issuer: HS, subject: 'del' } });
+    w.users.seed({ tokensValidAfter: NOW, link: { issuer: HS, subject: 'out' } });
+    w.users.seed({ email: 'taken@x.test' });
+    await w.revocations.revoke({ issuer: HS, jti: 'gone', expiresAt: new Date(+NOW + 1e6) });
+    w.caches.markCoherent(await w.revocations.listActive(NOW));
+    const good = fixture.hs({});
+    const tokens: unknown[] = [
+      undefined,
+      'not.a.jwt!',
+      'a'.repeat(w.config.limits.maxTokenBytes + 1),
+      fixture.hs({ iss: 'https://nobody.test' }),
+      fixture.hs({}, { alg: 'HS512' }),
+      await fixture.es({}, 'no-such-kid'),
+      `${good.slice(0, -4)}AAAA`,
+      `${good.slice(0, good.lastIndexOf('.'))}.`,
+      fixture.hs({ exp: T - 3600 }),
+      fixture.hs({ nbf: T + 3600 }),
+      fixture.hs({ aud: 'api://elsewhere' }),
+      fixture.hs({ aud: 'api://elsewhere', exp: T - 3600 }),
+      fixture.hs({ exp: 1e308 }),
+      fixture.hs({ iat: T + 3600 }),
+      fixture.hs({ exp: 'tomorrow' }),
+      fixture.down(),
+      fixture.hs({ sub: undefined }),
+      fixture.hs({ sub: 'alice\u3000' }),
+      await fixture.es({ tid: undefined }),
+      fixture.hs({ jti: 'gone' }),
+      fixture.hs({ sub: 'out', iat: T - 60 }),
+      await fixture.es({}),
+      good,
+      fixture.hs({ sub: 'dis' }),
+      fixture.hs({ sub: 'loc' }),
+      fixture.hs({ sub: 'del' }),
+      await fixture.es({ sub: 'stranger' }),
+      fixture.hs({ sub: 'robot', gty: 'client', client_id: 'robot' }),
+      fixture.hs({ sub: 'newbie', email: 'newbie@x.test' }),
+      fixture.hs({ sub: 'no-email' }),
+      fixture.hs({ sub: 'taker', email: 'taken@x.test' }),
+    ];
+    const answers = new Set<string>();
+    for (const token of tokens) {
+      for (const round of ['cold', 'warm']) {
+        const verdict = predicted(await diagnoser.diagnose({ token }));
+        const answer = await resolved(w, token);
+        expect({ token, round, verdict }).toEqual({ token, round, verdict: answer });
+        answers.add(answer);
+      }
+    }
+    expect(answers.size).toBeGreaterThanOrEqual(24);
+    expect([...answers]).toEqual(
+      expect.arrayContaining(['OK:STORE', 'OK:CACHE', 'OK:PROVISIONED', 'PROVISIONING_REJECTED']),
+    );
+  });
+
+  it('changes nothing: no user written, no cache entry, no resolution counted', async () => {
+    const counted = async () =>
+      (await w.metrics.registry.metrics())
+        .split('\n')
+        .filter((line) => line.startsWith('resolver_'))
+        .join('\n');
+    const before = await counted();
+    const sizes = w.caches.sizes();
+    const d = await diagnoser.diagnose({ token: fixture.hs({ sub: 'new', email: 'new@x.test' }) });
+    expect(d.verdict).toMatchObject({ reason: 'OK', source: 'PROVISIONED' });
+    expect(step(d, 'jit')?.status).toBe('pass');
+    expect(w.users.writes).toBe(0);
+    expect(w.users.users.size).toBe(0);
+    expect(w.caches.sizes()).toEqual(sizes);
+    expect(await counted()).toBe(before);
+  });
+
+  it('names the step that decided, and keeps looking past it', async () => {
+    const expired = await diagnoser.diagnose({ token: fixture.hs({ exp: T - 3600 }) });
+    expect(failing(expired)).toContain('time');
+    expect(step(expired, 'time')?.finding).toContain('exp 1 hour ago');
+    expect(step(expired, 'signature')?.status).toBe('pass');
+
+    const unknownKid = await diagnoser.diagnose({ token: await fixture.es({}, 'nope') });
+    expect(unknownKid.verdict.reason).toBe('SIGNING_KEY_NOT_FOUND');
+    expect(failing(unknownKid)[0]).toBe('key');
+    expect(step(unknownKid, 'signature')?.status).toBe('skip');
+
+    const empty = fixture.hs({});
+    const noSignature = await diagnoser.diagnose({
+      token: `${empty.slice(0, empty.lastIndexOf('.'))}.`,
+    });
+    expect(noSignature.verdict.reason).toBe('SIGNATURE_INVALID');
+    expect(failing(noSignature)[0]).toBe('signature');
+
+    w.users.seed({ email: 'alice@x.test', link: { issuer: HS, subject: 'alice' } });
+    // Two faults: the verdict is the first in pipeline order; the second is still reported,
+    // on claims the verification did not accept.
+    const two = await diagnoser.diagnose({
+      token: fixture.hs({ aud: 'api://elsewhere', exp: T - 3600 }),
+    });
+    expect(two.verdict.reason).toBe('AUDIENCE_MISMATCH');
+    expect(failing(two)).toEqual(['time', 'claims', 'verdict']);
+    // No finding names the libraries the resolver is built on.
+    expect(JSON.stringify(two.steps)).not.toMatch(/jose|typeorm|protobuf/i);
+  });
+
+  it('JIT: a live user holding the email is the refusal provisioning would give', async () => {
+    w.users.seed({ email: 'taken@x.test' });
+    const d = await diagnoser.diagnose({
+      token: fixture.hs({ sub: 'taker', email: 'taken@x.test' }),
+    });
+    expect(d.verdict.reason).toBe('PROVISIONING_REJECTED');
+    expect(step(d, 'jit')?.status).toBe('fail');
+    expect(step(d, 'jit')?.fix).toContain('cli identities link');
+    expect(w.users.writes).toBe(0);
+  });
+
+  it('the store down: USER_STORE_UNAVAILABLE, the user step not asked, never "not found"', async () => {
+    w.users.down = true;
+    const token = fixture.hs({ sub: 'anyone', email: 'a@x.test' });
+    const d = await diagnoser.diagnose({ token });
+    expect(d.verdict.reason).toBe('USER_STORE_UNAVAILABLE');
+    expect(step(d, 'store')?.status).toBe('fail');
+    expect(step(d, 'user')?.status).toBe('skip');
+    expect(await resolved(w, token)).toBe('USER_STORE_UNAVAILABLE');
+  });
+
+  it('outage mode: predicts the answer from the snapshot taken when the listener went away', async () => {
+    const o = await stale.world();
+    const outage = diagnoserFor(o);
+    o.users.seed({ email: 'alice@x.test', link: { issuer: HS, subject: 'alice' } });
+    const token = stale.hs({});
+    expect(await resolved(o, token)).toBe('OK:STORE');
+    o.caches.reset(); // the listener is lost: caches are distrusted, a snapshot is kept
+    o.users.down = true;
+    const d = await outage.diagnose({ token });
+    expect(d.verdict).toMatchObject({ reason: 'OK', source: 'CACHE' });
+    expect(step(d, 'store')?.status).toBe('fail');
+    expect(await resolved(o, token)).toBe('OK:CACHE');
+  });
+});

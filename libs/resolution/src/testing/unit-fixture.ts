@@ -1,0 +1,136 @@
+import { createHmac } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import pino from 'pino';
+import { buildConfig, FixedClock, type ResolverConfig } from '@resolver/config';
+import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { TokenVerifier } from '@resolver/tokens';
+import { SubjectCaches } from '../cache/subject-caches';
+import { ResolveSubject } from '../resolve-subject';
+import { InMemoryRevocationRepository, InMemoryUserRepository } from './in-memory-stores';
+
+/**
+ * The use cases' unit-spec world: three issuers with static keys (no network; the JWKS issuer
+ * points at a closed loopback port, for KEYS_UNAVAILABLE), in-memory stores and a fixed clock.
+ */
+export const NOW = new Date(Date.UTC(2026, 11, 1, 12, 0, 0));
+export const T = Math.floor(NOW.getTime() / 1000);
+export const AUD = 'api://unit';
+/** HMAC, JIT on (email required), tenant optional, client-credentials tokens are services. */
+export const HS = 'https://hs.unit.test';
+/** Static ES256 key file, JIT off, tenant required. */
+export const ES = 'https://es.unit.test';
+/** JWKS at a closed port. */
+export const DOWN = 'https://down.unit.test';
+const SECRET = 'a-unit-test-hmac-secret-of-32-bytes-or-more';
+
+export interface UnitWorld {
+  readonly config: ResolverConfig;
+  readonly clock: FixedClock;
+  readonly users: InMemoryUserRepository;
+  readonly revocations: InMemoryRevocationRepository;
+  readonly caches: SubjectCaches;
+  readonly metrics: ResolverMetrics;
+  readonly verifier: TokenVerifier;
+  readonly resolver: ResolveSubject;
+}
+
+/** Builds the configuration and keys once per spec file; `world()` a fresh world per test. */
+export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'resolution-spec-'));
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  const ecKey: KeyLike = pair.privateKey;
+  await writeFile(
+    join(dir, 'es.jwk.json'),
+    JSON.stringify({ ...(await exportJWK(pair.publicKey)), kid: 'es-1', alg: 'ES256' }),
+  );
+  const config = buildConfig(
+    {
+      database: { url: 'postgres://unused/unused' },
+      logging: { level: 'silent' },
+      server: { requestTimeoutMs: 2_000 },
+      cache: { serveStaleOnOutageSeconds: options.serveStaleOnOutageSeconds ?? 0 },
+      issuers: [
+        {
+          issuer: HS,
+          hmacSecretEnv: 'UNIT_SECRET',
+          algorithms: ['HS256'],
+          audiences: [AUD],
+          tenant: { claim: 'tid', required: false },
+          jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
+          serviceAccounts: { when: { claim: 'gty', equals: 'client' }, jit: false },
+        },
+        {
+          issuer: ES,
+          keys: [join(dir, 'es.jwk.json')],
+          algorithms: ['ES256'],
+          audiences: [AUD],
+          tenant: { claim: 'tid', required: true },
+        },
+        {
+          issuer: DOWN,
+          jwksUri: 'http://127.0.0.1:1/jwks.json',
+          algorithms: ['RS256'],
+          audiences: [AUD],
+          jwks: { timeoutMs: 200, cooldownMs: 0 },
+        },
+      ],
+    },
+    { UNIT_SECRET: SECRET },
+    { source: 'unit', baseDir: dir },
+  );
+
+  /** An HS256 token for HS (alice, valid for 10 minutes) with `claims` and `header` on top. */
+  const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => {
+    const h = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', ...header })).toString(
+      'base64url',
+    );
+    const p = Buffer.from(
+      JSON.stringify({ iss: HS, aud: AUD, sub: 'alice', iat: T - 10, exp: T + 600, ...claims }),
+    ).toString('base64url');
+    return `${h}.${p}.${createHmac('sha256', SECRET).update(`${h}.${p}`).digest('base64url')}`;
+  };
+  /** An ES256 token for ES (erin in tenant acme). */
+  const es = (claims: Record<string, unknown>, kid = 'es-1') =>
+    new SignJWT({
+      iss: ES,
+      aud: AUD,
+      sub: 'erin',
+      tid: 'acme',
+      iat: T - 10,
+      exp: T + 600,
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
+      .sign(ecKey);
+  /** An RS256 token for DOWN, whose keys cannot be fetched. */
+  const down = () =>
+    `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url')}.${Buffer.from(
+      JSON.stringify({ iss: DOWN, aud: AUD, sub: 'x', exp: T + 60 }),
+    ).toString('base64url')}.c2ln`;
+
+  async function world(): Promise<UnitWorld> {
+    const clock = new FixedClock(NOW);
+    const users = new InMemoryUserRepository(() => clock.now());
+    const revocations = new InMemoryRevocationRepository();
+    const metrics = new ResolverMetrics(config.issuers.map((i) => i.issuer));
+    const caches = new SubjectCaches(config, clock, metrics);
+    caches.markCoherent([]);
+    const verifier = await TokenVerifier.create(config, clock);
+    const resolver = new ResolveSubject(
+      config,
+      verifier,
+      users,
+      revocations,
+      caches,
+      metrics,
+      clock,
+      new ResolverLogger(pino({ level: 'silent' }), config.logging),
+    );
+    return { config, clock, users, revocations, caches, metrics, verifier, resolver };
+  }
+
+  return { config, hs, es, down, world, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
