@@ -53,8 +53,11 @@ function normalizeTyp(value: string): string {
   return value.toLowerCase().replace(/^application\//, '');
 }
 
-/** The reason a required claim's absence gets: the claims with reasons of their own keep them. */
-function missingReason(claim: string): ReasonCode {
+/**
+ * The reason a claim's failure gets (its absence, or a value jose refused): the claims with
+ * reasons of their own keep them, every other claim is CLAIM_INVALID.
+ */
+export function reasonForClaim(claim: string): ReasonCode {
   switch (claim) {
     case 'aud':
       return 'AUDIENCE_MISMATCH';
@@ -89,7 +92,7 @@ export function checkClaims(
   required.push('aud', 'iss');
   for (const claim of new Set(required.reverse())) {
     // `in`, as jose has it: the claim's value (even null) is judged by the later checks.
-    if (!(claim in payload)) refuse(missingReason(claim), `missing required "${claim}" claim`);
+    if (!(claim in payload)) refuse(reasonForClaim(claim), `missing required "${claim}" claim`);
   }
   if (payload.iss !== policy.issuer) refuse('ISSUER_UNKNOWN', 'unexpected "iss" claim value');
   const aud = payload.aud;

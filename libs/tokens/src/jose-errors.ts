@@ -1,5 +1,6 @@
 import { errors } from 'jose';
 import type { ReasonCode } from '@resolver/reasons';
+import { reasonForClaim } from './claim-checks';
 
 /**
  * Maps what `jose` throws to a reason. Covers every `JOSEError` code `jwtVerify` can raise and the
@@ -14,14 +15,8 @@ export function reasonForJoseError(error: unknown): ReasonCode {
         return error.reason === 'check_failed' ? 'TOKEN_NOT_YET_VALID' : 'CLAIM_INVALID';
       case 'exp':
         return error.reason === 'check_failed' ? 'TOKEN_EXPIRED' : 'CLAIM_INVALID';
-      case 'aud':
-        return 'AUDIENCE_MISMATCH';
-      case 'iss':
-        return 'ISSUER_UNKNOWN';
-      case 'sub':
-        return 'SUBJECT_MISSING';
       default:
-        return 'CLAIM_INVALID';
+        return reasonForClaim(error.claim);
     }
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'ALGORITHM_NOT_ALLOWED';
