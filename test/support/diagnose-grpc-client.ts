@@ -1,6 +1,6 @@
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/transport/grpc-options';
 
 export type DiagnoseResult =
   { ok: true; response: Record<string, any> } | { ok: false; code: number; message: string };

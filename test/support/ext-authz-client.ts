@@ -1,6 +1,6 @@
 import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/transport/grpc-options';
 
 /**
  * A real grpc-js client for envoy.service.auth.v3.Authorization, built from the shared proto

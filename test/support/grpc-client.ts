@@ -1,7 +1,7 @@
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { decodeErrorInfo } from '../../apps/resolver/src/grpc/error-details';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+import { decodeErrorInfo } from '../../apps/resolver/src/transport/error-details';
+import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/transport/grpc-options';
 
 export type GrpcResult =
   | { ok: true; response: Record<string, any> }

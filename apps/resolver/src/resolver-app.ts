@@ -35,13 +35,13 @@ import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AppModule } from './app.module';
 import { IdentityAssertionSigner } from './authz/identity-assertion';
-import { hardenGrpcDefinitions } from './grpc/grpc-hardening';
-import { grpcServerOptions, REFLECTED_SERVICES } from './grpc/grpc-options';
-import { DescriptorIndex } from './grpc/reflection/descriptor-index';
-import { DESCRIPTOR_SET_PATH, ServerReflection } from './grpc/reflection/server-reflection';
-import { ResolverGrpcServer } from './grpc/resolver-grpc-server';
+import { hardenGrpcDefinitions } from './transport/grpc-hardening';
+import { grpcServerOptions, REFLECTED_SERVICES } from './transport/grpc-options';
+import { DescriptorIndex } from './transport/reflection/descriptor-index';
+import { DESCRIPTOR_SET_PATH, ServerReflection } from './transport/reflection/server-reflection';
+import { ResolverGrpcServer } from './transport/resolver-grpc-server';
 import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
-import { HttpProblemFilter } from './http/http-problem.filter';
+import { HttpProblemFilter } from './transport/http-problem.filter';
 
 /** The admin import route, which alone has a body limit above `server.bodyLimitBytes`. */
 const IMPORT_ROUTE = '/admin/v1/users/import';

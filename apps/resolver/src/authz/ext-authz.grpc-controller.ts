@@ -3,7 +3,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason } from '@resolver/reasons';
-import { GrpcErrorFilter } from '../grpc/grpc-error.filter';
+import { GrpcErrorFilter } from '../transport/grpc-error.filter';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** The parts of envoy.service.auth.v3.CheckRequest the resolver reads (proto-loader camelCase). */

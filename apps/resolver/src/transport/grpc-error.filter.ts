@@ -5,7 +5,7 @@ import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors, REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { type Observable, throwError } from 'rxjs';
-import { grpcSurface } from '../transport/error-surface';
+import { grpcSurface } from './error-surface';
 import { grpcError } from './error-details';
 
 /**

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { InternalErrors } from '@resolver/observability';
-import { grpcSurface } from '../transport/error-surface';
+import { grpcSurface } from './error-surface';
 
 /**
  * What a request deserialiser returns for bytes that are not a valid message. grpc-js answers a

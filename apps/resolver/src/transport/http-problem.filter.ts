@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors } from '@resolver/observability';
-import { httpSurface } from '../transport/error-surface';
+import { httpSurface } from './error-surface';
 import { sendFailure } from './problem';
 
 /**

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { DiagnoseSubject } from '@resolver/resolution';
-import { AdminCredentialGuard } from './admin-credential.guard';
-import { AdminProblemFilter } from './admin-problem.filter';
+import { AdminCredentialGuard } from '../admin/admin-credential.guard';
+import { AdminProblemFilter } from '../admin/admin-problem.filter';
 import { toDiagnosisJson } from './diagnosis-json';
 
 /**

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
-import { sendFailure } from './problem';
+import { sendFailure } from '../transport/problem';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
 import { toResolutionJson } from './resolution-json';
 

@@ -3,7 +3,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
-import { GrpcErrorFilter } from './grpc-error.filter';
+import { GrpcErrorFilter } from '../transport/grpc-error.filter';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */

@@ -3,8 +3,8 @@ import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
 import { DiagnoseSubject } from '@resolver/resolution';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
-import { toDiagnoseSubjectResponse } from '../admin/diagnosis-json';
-import { GrpcErrorFilter } from './grpc-error.filter';
+import { toDiagnoseSubjectResponse } from './diagnosis-json';
+import { GrpcErrorFilter } from '../transport/grpc-error.filter';
 
 /**
  * identity.v1.SubjectResolver/DiagnoseSubject: the admin credential in the `authorization`
