@@ -1,9 +1,8 @@
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason } from '@resolver/reasons';
-import { GrpcErrorFilter } from '../transport/grpc-error.filter';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** The parts of envoy.service.auth.v3.CheckRequest the resolver reads (proto-loader camelCase). */
@@ -53,7 +52,6 @@ function requestHeader(
  * identity headers removed), or the reason's gRPC status + denied_response (401/403/503).
  */
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class ExtAuthzGrpcController {
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,

@@ -1,10 +1,9 @@
-import { Controller, UseFilters } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
 import { DiagnoseSubject } from '@resolver/resolution';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
 import { toDiagnoseSubjectResponse } from './diagnosis-json';
-import { GrpcErrorFilter } from '../transport/grpc-error.filter';
 
 /**
  * identity.v1.SubjectResolver/DiagnoseSubject: the admin credential in the `authorization`
@@ -13,7 +12,6 @@ import { GrpcErrorFilter } from '../transport/grpc-error.filter';
  * verdict is data), so the only error here is the credential's: UNAUTHENTICATED.
  */
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class DiagnoseGrpcController {
   constructor(
     private readonly diagnosis: DiagnoseSubject,

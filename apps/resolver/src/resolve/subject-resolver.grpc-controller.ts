@@ -1,14 +1,12 @@
-import { Controller, UseFilters } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
-import { GrpcErrorFilter } from '../transport/grpc-error.filter';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class SubjectResolverGrpcController {
   constructor(private readonly resolver: ResolveSubject) {}
 

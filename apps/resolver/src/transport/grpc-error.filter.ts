@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, Inject, type RpcExceptionFilter } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  Inject,
+  Injectable,
+  type RpcExceptionFilter,
+} from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
@@ -14,6 +20,7 @@ import { grpcError } from './error-details';
  * once as an internal error of the method's surface.
  */
 @Catch()
+@Injectable()
 export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,

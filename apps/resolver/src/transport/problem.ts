@@ -59,6 +59,11 @@ export function sendProblem(
     .send({ type: 'about:blank', status, ...body });
 }
 
+/** The HTTP status phrase (RFC 9110) as a problem title. */
+export function statusTitle(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
 /** Called with an unexpected error (a bug) before its bare 500 is sent: counts and logs it. */
 export type OnUnexpected = (error: unknown) => void;
 
@@ -100,16 +105,14 @@ export function sendFrameworkProblem(
         : exception.message;
     const headers: Record<string, string> =
       status === 401 && challenge ? { 'www-authenticate': challenge } : {};
-    // A bare HttpException (what Nest makes of Fastify's own errors, e.g. body too large) says
-    // nothing by its class name: the status text does.
-    const title =
-      exception.constructor === HttpException ? (STATUS_CODES[status] ?? 'Error') : exception.name;
-    return sendProblem(reply, status, { title, detail }, headers);
+    // The title is the status phrase ("Unauthorized", "Payload Too Large"): a class name such
+    // as NotFoundException says something about the code, nothing to the client.
+    return sendProblem(reply, status, { title: statusTitle(status), detail }, headers);
   }
   const status = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return sendProblem(reply, status, {
-      title: 'Bad request',
+      title: statusTitle(status),
       detail: (exception as Error).message,
     });
   }
