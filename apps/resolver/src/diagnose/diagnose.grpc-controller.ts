@@ -3,6 +3,8 @@ import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
 import { DiagnoseSubject } from '@resolver/resolution';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
+import type { DiagnoseSubjectRequest__Output as DiagnoseSubjectRequest } from '../transport/grpc-types/identity/v1/DiagnoseSubjectRequest';
+import type { DiagnoseSubjectResponse } from '../transport/grpc-types/identity/v1/DiagnoseSubjectResponse';
 import { toDiagnoseSubjectResponse } from './diagnosis-json';
 
 /**
@@ -19,7 +21,10 @@ export class DiagnoseGrpcController {
   ) {}
 
   @GrpcMethod('SubjectResolver', 'DiagnoseSubject')
-  async diagnoseSubject(request: { token?: string }, metadata: Metadata) {
+  async diagnoseSubject(
+    request: DiagnoseSubjectRequest,
+    metadata: Metadata,
+  ): Promise<DiagnoseSubjectResponse> {
     const [authorization] = metadata.get('authorization');
     if (!this.credential.accepts(typeof authorization === 'string' ? authorization : undefined)) {
       throw new RpcException({

@@ -1,4 +1,5 @@
 import type { Diagnosis } from '@resolver/resolution';
+import type { DiagnoseSubjectResponse } from '../transport/grpc-types/identity/v1/DiagnoseSubjectResponse';
 
 /** Diagnosis -> the JSON body of POST /v1/diagnose (times as RFC 3339). */
 export function toDiagnosisJson(d: Diagnosis) {
@@ -6,7 +7,7 @@ export function toDiagnosisJson(d: Diagnosis) {
 }
 
 /** Diagnosis -> identity.v1.DiagnoseSubjectResponse. */
-export function toDiagnoseSubjectResponse(d: Diagnosis) {
+export function toDiagnoseSubjectResponse(d: Diagnosis): DiagnoseSubjectResponse {
   const ms = d.diagnosedAt.getTime();
   return {
     verdict: d.verdict.reason,

@@ -1,4 +1,6 @@
 import type { Resolution } from '@resolver/resolution';
+import type { ReadonlyMessage } from '../transport/readonly-message';
+import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
 
 /**
  * A google.protobuf.Timestamp for proto-loader's encoder. Seconds as a number: the encoder
@@ -15,7 +17,7 @@ function timestamp(date: Date | undefined): { seconds: number; nanos: number } |
  * passed as they are, not copied: the encoder only reads them, and on a warm call they are the
  * cached entry's own objects.
  */
-export function toResolveSubjectResponse(r: Resolution) {
+export function toResolveSubjectResponse(r: Resolution): ReadonlyMessage<ResolveSubjectResponse> {
   const t = r.token;
   return {
     principal: r.principal,

@@ -3,6 +3,9 @@ import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
+import type { ResolveSubjectRequest__Output as ResolveSubjectRequest } from '../transport/grpc-types/identity/v1/ResolveSubjectRequest';
+import type { ReadonlyMessage } from '../transport/readonly-message';
+import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
@@ -11,7 +14,10 @@ export class SubjectResolverGrpcController {
   constructor(private readonly resolver: ResolveSubject) {}
 
   @GrpcMethod('SubjectResolver', 'ResolveSubject')
-  async resolveSubject(request: { token?: string }, metadata: Metadata) {
+  async resolveSubject(
+    request: ResolveSubjectRequest,
+    metadata: Metadata,
+  ): Promise<ReadonlyMessage<ResolveSubjectResponse>> {
     const [authorization] = metadata.get('authorization');
     const resolution = await this.resolver.resolve({
       token: request.token,
