@@ -52,6 +52,8 @@ export default tseslint.config(
       // Runs ESM-only validators outside Jest's CommonJS runtime (plain Node ESM).
       'test/support/*.mjs',
       'scripts/**/*.js',
+      // Generated from the protos by `npm run proto:types`; a spec keeps it in step.
+      'apps/resolver/src/transport/grpc-types/**',
     ],
   },
   js.configs.recommended,

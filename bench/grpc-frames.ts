@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs';
-import { PROTO_ROOT, protoFiles } from '../apps/resolver/src/grpc/grpc-options';
+import { PROTO_ROOT, protoFiles } from '../apps/resolver/src/transport/grpc-options';
 
 /** The gRPC methods the bench calls, by HTTP/2 path. */
 export const GRPC_PATH = {

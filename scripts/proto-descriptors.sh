@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-proto/descriptor-set.binpb}"
-# Keep in step with SERVED_PROTO_FILES in apps/resolver/src/grpc/reflection/served-protos.ts.
+# Keep in step with REFLECTED_SERVICES in apps/resolver/src/transport/grpc-options.ts.
 protoc -I proto --include_imports --descriptor_set_out="$out" \
   identity/v1/resolver.proto \
   envoy/service/auth/v3/external_auth.proto \

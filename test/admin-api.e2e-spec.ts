@@ -81,7 +81,7 @@ describe('admin API', () => {
     }
     // Other unknown routes stay a plain problem 404.
     const other = await off.http('/nowhere');
-    expect([other.status, other.body.title]).toEqual([404, 'NotFoundException']);
+    expect([other.status, other.body.title]).toEqual([404, 'Not Found']);
   });
 
   it('import takes its documented 1,000 rows; bodies over a limit are problem documents', async () => {

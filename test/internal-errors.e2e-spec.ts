@@ -1,8 +1,8 @@
 import { UserAdministration } from '@resolver/identity';
-import * as diagnosisJson from '../apps/resolver/src/admin/diagnosis-json';
+import * as diagnosisJson from '../apps/resolver/src/diagnose/diagnosis-json';
 import * as identityHeaders from '../apps/resolver/src/authz/identity-headers';
-import * as resolutionMessage from '../apps/resolver/src/grpc/resolution-message';
-import * as resolutionJson from '../apps/resolver/src/http/resolution-json';
+import * as resolutionMessage from '../apps/resolver/src/resolve/resolution-message';
+import * as resolutionJson from '../apps/resolver/src/resolve/resolution-json';
 import { createTestDatabase, seedUser, sqlPool } from './support/database';
 import { DiagnoseGrpcClient } from './support/diagnose-grpc-client';
 import { ExtAuthzClient } from './support/ext-authz-client';

@@ -1,20 +1,16 @@
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import type { SubjectResolverClient } from '../../apps/resolver/src/transport/grpc-types/identity/v1/SubjectResolver';
+import { loadGrpcPackages } from './grpc-packages';
 
 export type DiagnoseResult =
   { ok: true; response: Record<string, any> } | { ok: false; code: number; message: string };
 
 /** identity.v1.SubjectResolver/DiagnoseSubject with the admin credential in the metadata. */
 export class DiagnoseGrpcClient {
-  private readonly client: any;
+  private readonly client: SubjectResolverClient;
 
   constructor(address: string) {
-    const definition = loadSync(protoFiles(), {
-      ...RESOLVER_GRPC.loader,
-      includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
-    });
-    const pkg = loadPackageDefinition(definition) as any;
+    const pkg = loadGrpcPackages();
     this.client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
   }
 
@@ -22,11 +18,11 @@ export class DiagnoseGrpcClient {
     const metadata = new Metadata();
     if (adminToken !== undefined) metadata.set('authorization', `Bearer ${adminToken}`);
     return new Promise((resolve) => {
-      this.client.DiagnoseSubject({ token }, metadata, (error: ServiceError | null, res: any) =>
+      this.client.DiagnoseSubject({ token }, metadata, (error, res) =>
         resolve(
           error
             ? { ok: false, code: error.code, message: error.details }
-            : { ok: true, response: res },
+            : { ok: true, response: res ?? {} },
         ),
       );
     });

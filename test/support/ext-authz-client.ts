@@ -1,23 +1,17 @@
-import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+import { credentials } from '@grpc/grpc-js';
+import type { AuthorizationClient } from '../../apps/resolver/src/transport/grpc-types/envoy/service/auth/v3/Authorization';
+import type { CheckRequest } from '../../apps/resolver/src/transport/grpc-types/envoy/service/auth/v3/CheckRequest';
+import { loadGrpcPackages } from './grpc-packages';
 
 /**
  * A real grpc-js client for envoy.service.auth.v3.Authorization, built from the shared proto
  * options. `check` sends a CheckRequest shaped as Envoy's ext_authz filter sends it.
  */
 export class ExtAuthzClient {
-  private readonly client: {
-    Check(req: unknown, cb: (err: ServiceError | null, res: any) => void): void;
-    close(): void;
-  };
+  private readonly client: AuthorizationClient;
 
   constructor(address: string) {
-    const definition = loadSync(protoFiles(), {
-      ...RESOLVER_GRPC.loader,
-      includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
-    });
-    const pkg = loadPackageDefinition(definition) as any;
+    const pkg = loadGrpcPackages();
     this.client = new pkg.envoy.service.auth.v3.Authorization(
       address,
       credentials.createInsecure(),
@@ -26,7 +20,7 @@ export class ExtAuthzClient {
 
   /** `headers`: lowercase keys, as Envoy puts them in AttributeContext.HttpRequest.headers. */
   check(headers: Record<string, string>, path = '/orders/42'): Promise<any> {
-    const request = {
+    const request: CheckRequest = {
       attributes: {
         source: { principal: '' },
         destination: { service: 'ingress' },

@@ -1,28 +1,18 @@
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { decodeErrorInfo } from '../../apps/resolver/src/grpc/error-details';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/grpc/grpc-options';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { decodeErrorInfo } from '../../apps/resolver/src/transport/error-details';
+import type { SubjectResolverClient } from '../../apps/resolver/src/transport/grpc-types/identity/v1/SubjectResolver';
+import { loadGrpcPackages } from './grpc-packages';
 
 export type GrpcResult =
   | { ok: true; response: Record<string, any> }
   | { ok: false; code: number; message: string; reason?: string; domain?: string };
 
-type UnaryFn = (
-  req: unknown,
-  md: Metadata,
-  cb: (err: ServiceError | null, res: any) => void,
-) => void;
-
 /** A real @grpc/grpc-js client for identity.v1.SubjectResolver, built from the shared options. */
 export class ResolverGrpcClient {
-  private readonly client: { ResolveSubject: UnaryFn; close(): void };
+  private readonly client: SubjectResolverClient;
 
   constructor(address: string) {
-    const definition = loadSync(protoFiles(), {
-      ...RESOLVER_GRPC.loader,
-      includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
-    });
-    const pkg = loadPackageDefinition(definition) as any;
+    const pkg = loadGrpcPackages();
     this.client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
   }
 
@@ -36,7 +26,7 @@ export class ResolverGrpcClient {
     for (const [key, value] of Object.entries(request.metadata ?? {})) metadata.set(key, value);
     return new Promise((resolve) => {
       this.client.ResolveSubject({ token: request.token ?? '' }, metadata, (error, response) => {
-        if (!error) return resolve({ ok: true, response });
+        if (!error) return resolve({ ok: true, response: response ?? {} });
         const [bin] = error.metadata?.get('grpc-status-details-bin') ?? [];
         const info = Buffer.isBuffer(bin) ? decodeErrorInfo(bin) : undefined;
         resolve({

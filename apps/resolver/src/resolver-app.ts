@@ -3,13 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { HealthImplementation } from 'grpc-health-check';
-import type { PackageDefinition } from '@grpc/proto-loader';
-import type { Server } from '@grpc/grpc-js';
-import type { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import {
   type Clock,
   ensureEmbeddedAdminToken,
@@ -24,24 +18,17 @@ import {
 } from '@resolver/identity';
 import {
   createLogger,
-  InternalErrors,
   NestPinoLogger,
   REQUEST_ID_HEADER,
   requestIdFrom,
   ResolverLogger,
-  ResolverMetrics,
 } from '@resolver/observability';
 import { cacheBudgetWarning } from '@resolver/resolution';
-import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';
+import { type DevIssuer, devIssuerConfig, ensureDevIssuer } from '@resolver/tokens';
 import { AppModule } from './app.module';
-import { IdentityAssertionSigner } from './authz/identity-assertion';
-import { hardenGrpcDefinitions } from './grpc/grpc-hardening';
-import { grpcServerOptions, REFLECTED_SERVICES } from './grpc/grpc-options';
-import { DescriptorIndex } from './grpc/reflection/descriptor-index';
-import { DESCRIPTOR_SET_PATH, ServerReflection } from './grpc/reflection/server-reflection';
-import { ResolverGrpcServer } from './grpc/resolver-grpc-server';
-import { GRPC_HEALTH_SERVICES, Readiness } from './health/readiness';
-import { HttpProblemFilter } from './http/http-problem.filter';
+import { ResolverGrpcServer } from './transport/resolver-grpc-server';
+import { Readiness } from './health/readiness';
+import { hostPort } from './transport/host-port';
 
 /** The admin import route, which alone has a body limit above `server.bodyLimitBytes`. */
 const IMPORT_ROUTE = '/admin/v1/users/import';
@@ -72,11 +59,6 @@ export interface StartOptions {
   readonly logDestination?: DestinationStream;
 }
 
-/** `host:port` with IPv6 literals bracketed. */
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * A listen failure because the port is taken, as a message that names the setting to change;
  * any other error unchanged.
@@ -96,9 +78,11 @@ function portInUse(
 }
 
 /**
- * Boots the hybrid app (Fastify HTTP + gRPC in one process). In embedded mode it first starts
- * the embedded Postgres and the development issuer; everything async that Nest's DI cannot wait
- * for (key files, embedded server) happens here, before the module is built.
+ * Boots the hybrid app (Fastify HTTP + gRPC in one process): a thin bootstrap around the one
+ * composition root (`AppModule`), which builds every part. Only what decides the module itself
+ * happens first: the logger Nest logs through, and in embedded mode the embedded Postgres (its
+ * URL defines the database module), the development issuer and the embedded admin credential
+ * (both change the validated config the modules are chosen from).
  */
 export async function startResolver(
   config: ResolverConfig,
@@ -146,31 +130,8 @@ export async function startResolver(
       admin,
       database: { ...config.database, url: url as string },
     };
-    const metrics = new ResolverMetrics(issuers.map((i) => i.issuer));
-    const internalErrors = new InternalErrors(metrics, logger);
-    const verifier = await TokenVerifier.create(fullConfig, clock, (issuer, result) =>
-      metrics.jwksFetches.labels(issuer, result).inc(),
-    );
-    const grpcHealth = new HealthImplementation(
-      Object.fromEntries(GRPC_HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])),
-    );
-
-    const assertionSigner = config.authz.assertion.enabled
-      ? await IdentityAssertionSigner.create(config.authz.assertion, clock)
-      : undefined;
-
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({
-        config: fullConfig,
-        verifier,
-        metrics,
-        clock,
-        grpcHealth,
-        devIssuer,
-        assertionSigner,
-        logger,
-        internalErrors,
-      }),
+      AppModule.forRoot({ config: fullConfig, clock, logger, devIssuer }),
       new FastifyAdapter({
         bodyLimit: config.http.bodyLimitBytes,
         // The caller's x-request-id when sane, else a fresh UUID; echoed on every response.
@@ -195,49 +156,10 @@ export async function startResolver(
     fastify.addHook('onRoute', (route) => {
       if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_MAX_BODY_BYTES;
     });
-    // Errors Fastify raises before a controller runs (body too large, bad JSON, no such route)
-    // are problem documents too, like everything else the HTTP surface answers.
-    app.useGlobalFilters(new HttpProblemFilter(fullConfig, internalErrors));
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
-    const reflection = new ServerReflection(
-      DescriptorIndex.load(DESCRIPTOR_SET_PATH),
-      REFLECTED_SERVICES,
-    );
-    app.connectMicroservice({
-      strategy: new ResolverGrpcServer(
-        grpcServerOptions(grpcAddress, (pkg: PackageDefinition, server: Server) => {
-          hardenGrpcDefinitions(pkg, internalErrors);
-          reflection.addToServer(server);
-          grpcHealth.addToServer(server);
-        }).options,
-      ),
-    });
+    // The app's global filter (TransportModule's APP_FILTER) translates gRPC failures too.
+    app.connectMicroservice({ strategy: app.get(ResolverGrpcServer) }, { inheritAppConfig: true });
     await app.init();
-    const dataSource = app.get(DataSource);
-    metrics.trackPool(() => {
-      // pg's Pool behind TypeORM; absent once the DataSource is destroyed.
-      const pool = (dataSource.driver as PostgresDriver).master as Pool | undefined;
-      return pool
-        ? {
-            inUse: pool.totalCount - pool.idleCount,
-            idle: pool.idleCount,
-            waiting: pool.waitingCount,
-          }
-        : undefined;
-    });
-    metrics.trackKeyAges(() =>
-      verifier.issuers().flatMap((issuer) => {
-        const fetchedAt = issuer.keys.state().lastFetchAt;
-        return fetchedAt
-          ? [
-              {
-                issuer: issuer.config.issuer,
-                ageSeconds: (clock.now().getTime() - fetchedAt.getTime()) / 1000,
-              },
-            ]
-          : [];
-      }),
-    );
     await app.get(Readiness).refreshGrpcHealth();
     try {
       await app.startAllMicroservices();

@@ -1,7 +1,7 @@
 import { All, Controller, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { adminOffReason, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { sendProblem } from '../http/problem';
+import { sendProblem } from '../transport/problem';
 
 /**
  * Registered instead of the admin API when it is off: every admin route (and /v1/diagnose)

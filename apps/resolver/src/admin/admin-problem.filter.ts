@@ -4,7 +4,7 @@ import { AdminError } from '@resolver/identity';
 import { InternalErrors } from '@resolver/observability';
 import { isResolutionError, presentReason } from '@resolver/reasons';
 import { httpSurface } from '../transport/error-surface';
-import { sendFrameworkProblem, sendProblem } from '../http/problem';
+import { sendFrameworkProblem, sendProblem } from '../transport/problem';
 
 const STATUS = { INVALID: 400, NOT_FOUND: 404, CONFLICT: 409 } as const;
 

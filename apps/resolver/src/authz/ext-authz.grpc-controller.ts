@@ -1,32 +1,12 @@
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason } from '@resolver/reasons';
-import { GrpcErrorFilter } from '../grpc/grpc-error.filter';
+import type { CheckRequest__Output as CheckRequest } from '../transport/grpc-types/envoy/service/auth/v3/CheckRequest';
+import type { CheckResponse } from '../transport/grpc-types/envoy/service/auth/v3/CheckResponse';
+import type { HeaderValueOption } from '../transport/grpc-types/envoy/config/core/v3/HeaderValueOption';
 import { GatewayAuthorizer } from './gateway-authorizer';
-
-/** The parts of envoy.service.auth.v3.CheckRequest the resolver reads (proto-loader camelCase). */
-export interface CheckRequest {
-  attributes?: {
-    request?: {
-      http?: {
-        id?: string;
-        method?: string;
-        headers?: Record<string, string>;
-        path?: string;
-        host?: string;
-        scheme?: string;
-        headerMap?: { headers?: { key?: string; value?: string; rawValue?: Uint8Array }[] };
-      };
-    };
-  };
-}
-
-interface HeaderValueOption {
-  header: { key: string; value: string };
-  append: { value: boolean };
-}
 
 const option = (key: string, value: string): HeaderValueOption => ({
   header: { key, value },
@@ -36,7 +16,7 @@ const option = (key: string, value: string): HeaderValueOption => ({
 
 /** A request header by lowercase name, from `headers` or (encode_raw_headers) `header_map`. */
 function requestHeader(
-  http: NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http'],
+  http: NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http'] | undefined,
   name: string,
 ): string | undefined {
   const direct = http?.headers?.[name];
@@ -53,7 +33,6 @@ function requestHeader(
  * identity headers removed), or the reason's gRPC status + denied_response (401/403/503).
  */
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class ExtAuthzGrpcController {
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
@@ -61,7 +40,7 @@ export class ExtAuthzGrpcController {
   ) {}
 
   @GrpcMethod('Authorization', 'Check')
-  async check(request: CheckRequest) {
+  async check(request: CheckRequest): Promise<CheckResponse> {
     const http = request.attributes?.request?.http;
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors } from '@resolver/observability';
-import { sendFailure } from '../http/problem';
+import { sendFailure } from '../transport/problem';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */

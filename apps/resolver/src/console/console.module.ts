@@ -1,5 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { InternalErrors, ResolverMetrics } from '@resolver/observability';
+import { Module } from '@nestjs/common';
 import { AdminCredentialGuard } from '../admin/admin-credential.guard';
 import { ConsoleApiController } from './console-api.controller';
 import { builtConsoleDir, ConsoleAssets } from './console-assets';
@@ -10,22 +9,11 @@ import { ConsoleController } from './console.controller';
  * into with the same credential. It serves the page built from apps/console-web and the little
  * JSON the page needs beyond the admin API.
  */
-@Module({})
-export class ConsoleModule {
-  static forRoot(parts: {
-    readonly metrics: ResolverMetrics;
-    readonly internalErrors: InternalErrors;
-  }): DynamicModule {
-    return {
-      module: ConsoleModule,
-      providers: [
-        { provide: ResolverMetrics, useValue: parts.metrics },
-        // The admin problem filter accounts for unexpected errors, as on the admin API.
-        { provide: InternalErrors, useValue: parts.internalErrors },
-        AdminCredentialGuard,
-        { provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) },
-      ],
-      controllers: [ConsoleController, ConsoleApiController],
-    };
-  }
-}
+@Module({
+  providers: [
+    AdminCredentialGuard,
+    { provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) },
+  ],
+  controllers: [ConsoleController, ConsoleApiController],
+})
+export class ConsoleModule {}

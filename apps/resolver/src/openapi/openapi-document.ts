@@ -5,7 +5,7 @@ import {
   revokeInput,
   updateUserInput,
 } from '@resolver/identity';
-import { jsonSchemaOf, resolutionBody } from '../http/resolution-schema';
+import { jsonSchemaOf, resolutionBody } from '../resolve/resolution-schema';
 import { ADMIN_PATHS } from './openapi-admin-paths';
 import { ADMIN, body, json, type Json, op, problem, REFUSALS, ref } from './openapi-parts';
 import {

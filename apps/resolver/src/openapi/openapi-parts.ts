@@ -1,6 +1,6 @@
 /** Building blocks of the OpenAPI document: references, problem answers, admin security, parameters. */
 import type { z } from 'zod';
-import { jsonSchemaOf } from '../http/resolution-schema';
+import { jsonSchemaOf } from '../resolve/resolution-schema';
 
 /** A JSON object of the document. */
 export type Json = Record<string, unknown>;

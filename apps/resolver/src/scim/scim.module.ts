@@ -1,5 +1,4 @@
 import {
-  type DynamicModule,
   Inject,
   Logger,
   Module,
@@ -12,7 +11,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ScimStore } from '@resolver/identity';
-import { ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import { ScimDiscovery, ScimError, ScimGroups, ScimUsers } from '@resolver/provisioning';
 import { ScimClientInterceptor } from './scim-client.interceptor';
 import { toScimError } from './scim-error.filter';
@@ -25,39 +23,29 @@ import { ScimUsersController } from './scim-users.controller';
  * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644), on the main HTTP port. Imported by
  * the app module only when `scim.clients` is configured: otherwise the routes do not exist.
  */
-@Module({})
+@Module({
+  providers: [
+    ScimClientInterceptor,
+    {
+      provide: ScimUsers,
+      inject: [ScimStore, RESOLVER_CONFIG],
+      useFactory: (store: ScimStore, config: ResolverConfig) => new ScimUsers(store, config.scim),
+    },
+    {
+      provide: ScimGroups,
+      inject: [ScimStore, RESOLVER_CONFIG],
+      useFactory: (store: ScimStore, config: ResolverConfig) => new ScimGroups(store, config.scim),
+    },
+    {
+      provide: ScimDiscovery,
+      inject: [RESOLVER_CONFIG],
+      useFactory: (config: ResolverConfig) => new ScimDiscovery(config.scim),
+    },
+  ],
+  // Discovery first: its fixed paths must not be taken for a resource id.
+  controllers: [ScimDiscoveryController, ScimUsersController, ScimGroupsController],
+})
 export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
-  /** `shared`: the app's metrics and logger instances (one registry, one log stream). */
-  static forRoot(shared: { metrics: ResolverMetrics; logger: ResolverLogger }): DynamicModule {
-    return {
-      module: ScimModule,
-      providers: [
-        { provide: ResolverMetrics, useValue: shared.metrics },
-        { provide: ResolverLogger, useValue: shared.logger },
-        ScimClientInterceptor,
-        {
-          provide: ScimUsers,
-          inject: [ScimStore, RESOLVER_CONFIG],
-          useFactory: (store: ScimStore, config: ResolverConfig) =>
-            new ScimUsers(store, config.scim),
-        },
-        {
-          provide: ScimGroups,
-          inject: [ScimStore, RESOLVER_CONFIG],
-          useFactory: (store: ScimStore, config: ResolverConfig) =>
-            new ScimGroups(store, config.scim),
-        },
-        {
-          provide: ScimDiscovery,
-          inject: [RESOLVER_CONFIG],
-          useFactory: (config: ResolverConfig) => new ScimDiscovery(config.scim),
-        },
-      ],
-      // Discovery first: its fixed paths must not be taken for a resource id.
-      controllers: [ScimDiscoveryController, ScimUsersController, ScimGroupsController],
-    };
-  }
-
   constructor(
     private readonly adapter: HttpAdapterHost,
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,

@@ -1,0 +1,40 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Clock, type ResolverConfig } from '@resolver/config';
+import { ResolveModule } from '../resolve/resolve.module';
+import { AssertionJwksController } from './assertion-jwks.controller';
+import { ExtAuthzGrpcController } from './ext-authz.grpc-controller';
+import { ForwardAuthRoute } from './forward-auth.route';
+import { ASSERTION_SIGNER, GatewayAuthorizer } from './gateway-authorizer';
+import { IdentityAssertionSigner } from './identity-assertion';
+
+/**
+ * The gateway-facing answers: forward-auth (HTTP) and Envoy ext_authz (gRPC). The signed
+ * identity assertion, and its JWKS route, exist only when `authz.assertion.enabled`.
+ */
+@Module({})
+export class AuthzModule {
+  static forRoot(config: ResolverConfig): DynamicModule {
+    const assertion = config.authz.assertion;
+    return {
+      module: AuthzModule,
+      imports: [ResolveModule],
+      providers: [
+        GatewayAuthorizer,
+        ForwardAuthRoute,
+        ...(assertion.enabled
+          ? [
+              {
+                provide: ASSERTION_SIGNER,
+                inject: [Clock],
+                useFactory: (clock: Clock) => IdentityAssertionSigner.create(assertion, clock),
+              },
+            ]
+          : []),
+      ],
+      controllers: [
+        ExtAuthzGrpcController,
+        ...(assertion.enabled ? [AssertionJwksController] : []),
+      ],
+    };
+  }
+}

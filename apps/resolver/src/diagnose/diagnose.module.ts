@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { ResolverConfig } from '@resolver/config';
+import { DiagnoseSubject } from '@resolver/resolution';
+import { AdminCredentialGuard } from '../admin/admin-credential.guard';
+import { ResolveModule } from '../resolve/resolve.module';
+import { DiagnoseDisabledGrpcController } from './diagnose-disabled.grpc-controller';
+import { DiagnoseController } from './diagnose.controller';
+import { DiagnoseGrpcController } from './diagnose.grpc-controller';
+
+/**
+ * DiagnoseSubject over HTTP and gRPC. It explains refusals to operators, so it is admin-only
+ * like the rest of the admin API: without an admin credential only the gRPC method remains, to
+ * say why it is off (the HTTP route's 404 comes from the admin module's disabled variant).
+ */
+@Module({})
+export class DiagnoseModule {
+  static forRoot(config: ResolverConfig): DynamicModule {
+    if (!config.admin)
+      return { module: DiagnoseModule, controllers: [DiagnoseDisabledGrpcController] };
+    return {
+      module: DiagnoseModule,
+      imports: [ResolveModule],
+      providers: [DiagnoseSubject, AdminCredentialGuard],
+      controllers: [DiagnoseController, DiagnoseGrpcController],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
+import { ResolveSubject } from '@resolver/resolution';
+import type { ResolveSubjectRequest__Output as ResolveSubjectRequest } from '../transport/grpc-types/identity/v1/ResolveSubjectRequest';
+import type { ReadonlyMessage } from '../transport/readonly-message';
+import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
+import { toResolveSubjectResponse } from './resolution-message';
+
+/** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
+@Controller()
+export class SubjectResolverGrpcController {
+  constructor(private readonly resolver: ResolveSubject) {}
+
+  @GrpcMethod('SubjectResolver', 'ResolveSubject')
+  async resolveSubject(
+    request: ResolveSubjectRequest,
+    metadata: Metadata,
+  ): Promise<ReadonlyMessage<ResolveSubjectResponse>> {
+    const [authorization] = metadata.get('authorization');
+    const resolution = await this.resolver.resolve({
+      token: request.token,
+      authorization: typeof authorization === 'string' ? authorization : undefined,
+      transport: 'grpc',
+      requestId: requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
+    });
+    return toResolveSubjectResponse(resolution);
+  }
+}

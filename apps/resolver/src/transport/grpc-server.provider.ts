@@ -1,0 +1,39 @@
+import type { Provider } from '@nestjs/common';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import type { Server } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { InternalErrors } from '@resolver/observability';
+import { hardenGrpcDefinitions } from './grpc-hardening';
+import { grpcServerOptions, REFLECTED_SERVICES } from './grpc-options';
+import { hostPort } from './host-port';
+import { DescriptorIndex } from './reflection/descriptor-index';
+import { DESCRIPTOR_SET_PATH, ServerReflection } from './reflection/server-reflection';
+import { ResolverGrpcServer } from './resolver-grpc-server';
+
+/**
+ * The gRPC transport strategy the bootstrap connects: the served protos hardened against
+ * malformed messages, plus server reflection and the health service on the same server.
+ */
+export const GRPC_SERVER_PROVIDER: Provider = {
+  provide: ResolverGrpcServer,
+  inject: [RESOLVER_CONFIG, InternalErrors, HealthImplementation],
+  useFactory: (
+    config: ResolverConfig,
+    internalErrors: InternalErrors,
+    grpcHealth: HealthImplementation,
+  ) => {
+    const reflection = new ServerReflection(
+      DescriptorIndex.load(DESCRIPTOR_SET_PATH),
+      REFLECTED_SERVICES,
+    );
+    const address = hostPort(config.grpc.bindAddress, config.grpc.port);
+    return new ResolverGrpcServer(
+      grpcServerOptions(address, (pkg: PackageDefinition, server: Server) => {
+        hardenGrpcDefinitions(pkg, internalErrors);
+        reflection.addToServer(server);
+        grpcHealth.addToServer(server);
+      }).options,
+    );
+  },
+};
