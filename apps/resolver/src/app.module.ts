@@ -2,7 +2,12 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthImplementation } from 'grpc-health-check';
 import { Clock, ConfigModule, type ResolverConfig } from '@resolver/config';
-import { IdentityModule } from '@resolver/identity';
+import {
+  ChangeAnnouncer,
+  IdentityModule,
+  IdentityTransactions,
+  RevocationRepository,
+} from '@resolver/identity';
 import { InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import {
   CacheCoherence,
@@ -10,6 +15,7 @@ import {
   ResolveSubject,
   SubjectCaches,
 } from '@resolver/resolution';
+import { UserAdministration, UserImport } from '@resolver/provisioning';
 import { type DevIssuer, TokenVerifier } from '@resolver/tokens';
 import { AdminCredentialGuard } from './admin/admin-credential.guard';
 import { AdminDisabledController } from './admin/admin-disabled.controller';
@@ -77,7 +83,7 @@ export class AppModule {
     ];
     if (parts.config.admin) {
       // Diagnosis explains refusals to operators: admin-only, like the rest of the admin API.
-      providers.push(AdminCredentialGuard, DiagnoseSubject);
+      providers.push(AdminCredentialGuard, DiagnoseSubject, ...adminUseCases(parts.clock));
       controllers.push(AdminController, DiagnoseController, DiagnoseGrpcController);
     } else {
       controllers.push(AdminDisabledController, DiagnoseDisabledGrpcController);
@@ -106,4 +112,24 @@ export class AppModule {
       controllers,
     };
   }
+}
+
+/** The admin use cases (plain classes in libs/provisioning) over the identity repositories. */
+function adminUseCases(clock: Clock): Provider[] {
+  return [
+    {
+      provide: UserAdministration,
+      inject: [IdentityTransactions, RevocationRepository, ChangeAnnouncer],
+      useFactory: (
+        store: IdentityTransactions,
+        revocations: RevocationRepository,
+        announcer: ChangeAnnouncer,
+      ) => new UserAdministration(store, revocations, announcer, () => clock.now()),
+    },
+    {
+      provide: UserImport,
+      inject: [IdentityTransactions],
+      useFactory: (store: IdentityTransactions) => new UserImport(store),
+    },
+  ];
 }
