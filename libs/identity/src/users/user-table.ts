@@ -23,6 +23,7 @@ export interface UserListFilter {
   readonly limit: number;
 }
 
+/** One page of a {@link UserTable.list}. */
 export interface UserListPage {
   readonly users: UserRecord[];
   /** Present when more rows follow. */
