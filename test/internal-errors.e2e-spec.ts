@@ -1,4 +1,4 @@
-import { UserAdministration } from '@resolver/identity';
+import { UserAdministration } from '@resolver/provisioning';
 import * as diagnosisJson from '../apps/resolver/src/diagnose/diagnosis-json';
 import * as identityHeaders from '../apps/resolver/src/authz/identity-headers';
 import * as resolutionMessage from '../apps/resolver/src/resolve/resolution-message';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ResolverConfig } from '@resolver/config';
-import { IMPORT_MAX_BODY_BYTES, IMPORT_MAX_ROWS } from '@resolver/identity';
+import { IMPORT_MAX_BODY_BYTES, IMPORT_MAX_ROWS } from '@resolver/provisioning';
 import { AdminCallError, AdminClient } from './admin-client';
 import { type NumberedRow, readImportFile } from './import-file';
 import { joinNegativeTimes, parseTimeArg, TIME_ARG_HELP } from './time-arg';

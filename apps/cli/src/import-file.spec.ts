@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importBatches } from './admin.commands';
 import { type NumberedRow, readImportFile } from './import-file';
-import { IMPORT_MAX_BODY_BYTES } from '@resolver/identity';
+import { IMPORT_MAX_BODY_BYTES } from '@resolver/provisioning';
 
 describe('import files', () => {
   let dir: string;

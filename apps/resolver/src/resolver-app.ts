@@ -11,11 +11,8 @@ import {
   type ResolverConfig,
   SystemClock,
 } from '@resolver/config';
-import {
-  type EmbeddedDatabase,
-  IMPORT_MAX_BODY_BYTES,
-  startEmbeddedDatabase,
-} from '@resolver/identity';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
+import { IMPORT_MAX_BODY_BYTES } from '@resolver/provisioning';
 import {
   createLogger,
   NestPinoLogger,

@@ -1,25 +1,55 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseConfig } from '@resolver/config';
 import { DataSource } from 'typeorm';
+import { ChangeAnnouncer, TypeOrmChangeAnnouncer } from './change-announcer';
 import { dataSourceOptions } from './data-source-options';
-import { TypeOrmUserRepository } from './typeorm-user-repository';
-import { UserRepository } from './user-repository';
-import { IdentifierAudit } from './admin/identifier-audit';
-import { UserAdministration } from './admin/user-administration';
-import { RevocationRepository, TypeOrmRevocationRepository } from './revocation-repository';
+import { IdentifierAudit, TypeOrmIdentifierAudit } from './diagnosis/identifier-audit';
 import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
+import { IdentityTransactions, TypeOrmIdentityTransactions } from './identity-transactions';
+import {
+  RevocationRepository,
+  TypeOrmRevocationRepository,
+} from './revocations/revocation-repository';
 import { ScimProvenanceRepository, ScimStore } from './scim/scim-store';
 import { TypeOrmScimProvenanceRepository } from './scim/typeorm-scim-provenance';
 import { TypeOrmScimStore } from './scim/typeorm-scim-store';
+import { TypeOrmUserRepository } from './users/typeorm-user-repository';
+import { UserRepository } from './users/user-repository';
 
-/** Postgres through TypeORM, exposed only as {@link UserRepository} (and the DataSource for health). */
+type Retry = { attempts: number; backoffMs: number };
+
+/** Each abstract repository (the DI token) and its TypeORM implementation. */
+const REPOSITORIES: readonly [
+  abstract new () => unknown,
+  new (ds: DataSource, r: Retry) => unknown,
+][] = [
+  [UserRepository, TypeOrmUserRepository],
+  [IdentityTransactions, TypeOrmIdentityTransactions],
+  [RevocationRepository, TypeOrmRevocationRepository],
+  [ChangeAnnouncer, TypeOrmChangeAnnouncer],
+  [NearMissRepository, TypeOrmNearMissRepository],
+  [IdentifierAudit, TypeOrmIdentifierAudit],
+  [ScimStore, TypeOrmScimStore],
+  [ScimProvenanceRepository, TypeOrmScimProvenanceRepository],
+];
+
+/**
+ * Postgres through TypeORM, exposed only as abstract repositories (and the DataSource for
+ * health). Every repository retries store failures with the configured bounded backoff.
+ */
 @Module({})
 export class IdentityModule {
   static forRoot(db: DatabaseConfig & { url: string }): DynamicModule {
+    const retry: Retry = { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs };
+    const providers: Provider[] = REPOSITORIES.map(([token, Implementation]) => ({
+      provide: token,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new Implementation(ds, retry),
+    }));
     return {
       module: IdentityModule,
-      // Global: feature modules (SCIM) use the same repositories and the one connection pool.
+      // Global: feature modules (admin, SCIM) use the same repositories and the one pool.
       global: true,
       imports: [
         TypeOrmModule.forRoot({
@@ -29,75 +59,8 @@ export class IdentityModule {
           retryDelay: 1_000,
         }),
       ],
-      providers: [
-        {
-          provide: UserRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new TypeOrmUserRepository(ds, {
-              attempts: db.retryAttempts,
-              backoffMs: db.retryBackoffMs,
-            }),
-        },
-        {
-          provide: RevocationRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new TypeOrmRevocationRepository(ds, {
-              attempts: db.retryAttempts,
-              backoffMs: db.retryBackoffMs,
-            }),
-        },
-        {
-          provide: NearMissRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new TypeOrmNearMissRepository(ds, {
-              attempts: db.retryAttempts,
-              backoffMs: db.retryBackoffMs,
-            }),
-        },
-        {
-          provide: UserAdministration,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new UserAdministration(ds, {
-              attempts: db.retryAttempts,
-              backoffMs: db.retryBackoffMs,
-            }),
-        },
-        {
-          provide: IdentifierAudit,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new IdentifierAudit(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
-        },
-        {
-          provide: ScimStore,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new TypeOrmScimStore(ds, { attempts: db.retryAttempts, backoffMs: db.retryBackoffMs }),
-        },
-        {
-          provide: ScimProvenanceRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new TypeOrmScimProvenanceRepository(ds, {
-              attempts: db.retryAttempts,
-              backoffMs: db.retryBackoffMs,
-            }),
-        },
-      ],
-      exports: [
-        IdentifierAudit,
-        ScimStore,
-        ScimProvenanceRepository,
-        UserRepository,
-        RevocationRepository,
-        NearMissRepository,
-        UserAdministration,
-        TypeOrmModule,
-      ],
+      providers,
+      exports: [...REPOSITORIES.map(([token]) => token), TypeOrmModule],
     };
   }
 }

@@ -1,5 +1,4 @@
 import { ResolutionError } from '@resolver/reasons';
-import { AdminError } from './admin/admin-error';
 
 /** SQLSTATE classes that say the data was refused, not that the store is unwell. */
 const DATA_CLASSES = new Set(['22', '23']);
@@ -52,14 +51,60 @@ export async function withStoreRetry<T>(
   }
 }
 
-/** Errors our own code throws to say "no" (not store failures): never retried or converted. */
+/**
+ * Errors our own code throws to say "no" (not store failures): never retried or converted. A
+ * caller's error class opts in with `notAStoreFailure = true` (the admin and SCIM errors do), so
+ * this lib need not know the classes of the libs above it.
+ */
 function isDomainError(error: unknown): boolean {
   return (
     error instanceof ResolutionError ||
-    error instanceof AdminError ||
     (error as { notAStoreFailure?: unknown } | null)?.notAStoreFailure === true
   );
 }
+
+/** What kind of refusal a {@link StoreRefusal} is. */
+export type StoreRefusalKind =
+  /** A unique index holds the value already (`constraint` names it). */
+  | 'unique'
+  /** A referenced row does not exist (a foreign key). */
+  | 'reference'
+  /** A check constraint or a column length refused the value. */
+  | 'invalid';
+
+/**
+ * The store refused a write because of its data, not because it is unwell. `constraint` is the
+ * index or constraint that refused it, so each caller can name the field in its own vocabulary
+ * (the admin API says `email`, SCIM says `emails`). Never retried.
+ */
+export class StoreRefusal extends Error {
+  override readonly name = 'StoreRefusal';
+  readonly notAStoreFailure = true;
+  constructor(
+    readonly kind: StoreRefusalKind,
+    readonly constraint: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`the store refused the write (${kind}${constraint ? `: ${constraint}` : ''})`, options);
+  }
+}
+
+/** The {@link StoreRefusal} a driver error stands for, or undefined for any other error. */
+export function refusalOf(error: unknown): StoreRefusal | undefined {
+  const kind = REFUSALS[sqlState(error) ?? ''];
+  if (!kind) return undefined;
+  const constraint =
+    (error as { constraint?: string }).constraint ??
+    (error as { driverError?: { constraint?: string } }).driverError?.constraint;
+  return new StoreRefusal(kind, constraint, { cause: error });
+}
+
+const REFUSALS: Readonly<Record<string, StoreRefusalKind>> = {
+  '23505': 'unique',
+  '23503': 'reference',
+  '23514': 'invalid',
+  '22001': 'invalid',
+};
 
 function describe(error: unknown): string {
   if (error instanceof Error)

@@ -9,3 +9,7 @@ export * from './scim/scim-client';
 export * from './scim/scim-users';
 export * from './scim/scim-groups';
 export * from './scim/discovery';
+export * from './admin/admin-error';
+export * from './admin/admin-inputs';
+export * from './admin/user-administration';
+export * from './admin/user-import';

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AdminError } from '@resolver/identity';
+import { AdminError } from '@resolver/provisioning';
 import { InternalErrors } from '@resolver/observability';
 import { isResolutionError, presentReason } from '@resolver/reasons';
 import { httpSurface } from '../transport/error-surface';

@@ -13,15 +13,32 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { IdentifierAudit, type UserRecord } from '@resolver/identity';
+import { ResolverLogger } from '@resolver/observability';
 import {
   AdminError,
-  IdentifierAudit,
+  type CreateUserInput,
+  createUserInput,
+  idParam,
+  type IdentityInput,
+  identityInput,
+  type ImportInput,
+  importInput,
+  type ListUsersInput,
+  listUsersInput,
+  type RevokeInput,
+  revokeInput,
+  type UpdateUserInput,
+  updateUserInput,
   UserAdministration,
-  type UserRecord,
-} from '@resolver/identity';
-import { ResolverLogger } from '@resolver/observability';
+  UserImport,
+} from '@resolver/provisioning';
 import { AdminCredentialGuard } from './admin-credential.guard';
 import { AdminProblemFilter } from './admin-problem.filter';
+import { ZodPipe } from './zod.pipe';
+
+/** A user or identity id in the path, checked at the edge (400 naming the parameter). */
+const ID = new ZodPipe(idParam);
 
 /** JSON shape of a user in the admin API. */
 function userJson(u: UserRecord) {
@@ -29,8 +46,10 @@ function userJson(u: UserRecord) {
 }
 
 /**
- * /admin/v1: users, external identities, token revocation, cache flush. Thin: every decision is
- * in {@link UserAdministration}; cache invalidation follows from the database triggers.
+ * /admin/v1: users, external identities, token revocation, cache flush. Thin: inputs are
+ * validated here by their zod schemas ({@link ZodPipe}); every decision is in
+ * {@link UserAdministration} and {@link UserImport}; cache invalidation follows from the
+ * database triggers.
  */
 @Controller('admin/v1')
 @UseGuards(AdminCredentialGuard)
@@ -38,6 +57,7 @@ function userJson(u: UserRecord) {
 export class AdminController {
   constructor(
     private readonly admin: UserAdministration,
+    private readonly importer: UserImport,
     private readonly identifierAudit: IdentifierAudit,
     private readonly log: ResolverLogger,
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
@@ -49,34 +69,36 @@ export class AdminController {
   }
 
   @Post('users')
-  async create(@Body() body: unknown) {
+  async create(@Body(new ZodPipe(createUserInput)) body: CreateUserInput) {
     const user = await this.admin.create(body);
     this.audit('user.create', user.id);
     return userJson(user);
   }
 
   @Get('users')
-  async list(@Query() query: Record<string, string>) {
+  async list(@Query(new ZodPipe(listUsersInput)) query: ListUsersInput) {
     const page = await this.admin.list(query);
     return { users: page.users.map(userJson), nextCursor: page.nextCursor };
   }
 
   @Post('users/import')
   @HttpCode(200)
-  async import(@Body() body: { rows?: unknown; dryRun?: unknown } | undefined) {
-    const dryRun = body?.dryRun === true;
-    const results = await this.admin.import(body?.rows, dryRun);
+  async import(@Body(new ZodPipe(importInput)) { rows, dryRun }: ImportInput) {
+    const results = await this.importer.import(rows, { dryRun });
     if (!dryRun) this.audit('user.import', undefined, { rows: results.length });
     return { dryRun, results };
   }
 
   @Get('users/:id')
-  async get(@Param('id') id: string) {
+  async get(@Param('id', ID) id: string) {
     return userJson(await this.admin.get(id));
   }
 
   @Patch('users/:id')
-  async update(@Param('id') id: string, @Body() body: unknown) {
+  async update(
+    @Param('id', ID) id: string,
+    @Body(new ZodPipe(updateUserInput)) body: UpdateUserInput,
+  ) {
     const user = await this.admin.update(id, body);
     this.audit('user.update', id);
     return userJson(user);
@@ -84,7 +106,7 @@ export class AdminController {
 
   @Post('users/:id/disable')
   @HttpCode(200)
-  async disable(@Param('id') id: string) {
+  async disable(@Param('id', ID) id: string) {
     const user = await this.admin.setStatus(id, 'disabled');
     this.audit('user.disable', id);
     return userJson(user);
@@ -92,7 +114,7 @@ export class AdminController {
 
   @Post('users/:id/enable')
   @HttpCode(200)
-  async enable(@Param('id') id: string) {
+  async enable(@Param('id', ID) id: string) {
     const user = await this.admin.setStatus(id, 'active');
     this.audit('user.enable', id);
     return userJson(user);
@@ -100,7 +122,7 @@ export class AdminController {
 
   @Post('users/:id/lock')
   @HttpCode(200)
-  async lock(@Param('id') id: string) {
+  async lock(@Param('id', ID) id: string) {
     const user = await this.admin.setStatus(id, 'locked');
     this.audit('user.lock', id);
     return userJson(user);
@@ -108,7 +130,7 @@ export class AdminController {
 
   @Post('users/:id/unlock')
   @HttpCode(200)
-  async unlock(@Param('id') id: string) {
+  async unlock(@Param('id', ID) id: string) {
     const user = await this.admin.setStatus(id, 'active');
     this.audit('user.unlock', id);
     return userJson(user);
@@ -116,7 +138,7 @@ export class AdminController {
 
   @Post('users/:id/delete')
   @HttpCode(200)
-  async delete(@Param('id') id: string) {
+  async delete(@Param('id', ID) id: string) {
     const user = await this.admin.softDelete(id);
     this.audit('user.delete', id);
     return userJson(user);
@@ -124,7 +146,7 @@ export class AdminController {
 
   @Post('users/:id/restore')
   @HttpCode(200)
-  async restore(@Param('id') id: string) {
+  async restore(@Param('id', ID) id: string) {
     const user = await this.admin.restore(id);
     this.audit('user.restore', id);
     return userJson(user);
@@ -132,26 +154,26 @@ export class AdminController {
 
   @Post('users/:id/sign-out')
   @HttpCode(200)
-  async signOut(@Param('id') id: string) {
+  async signOut(@Param('id', ID) id: string) {
     const user = await this.admin.signOutEverywhere(id);
     this.audit('user.sign-out', id);
     return userJson(user);
   }
 
   @Delete('users/:id')
-  async remove(@Param('id') id: string) {
+  async remove(@Param('id', ID) id: string) {
     const user = await this.admin.softDelete(id);
     this.audit('user.delete', id);
     return userJson(user);
   }
 
   @Get('users/:id/identities')
-  async identities(@Param('id') id: string) {
+  async identities(@Param('id', ID) id: string) {
     return { identities: await this.admin.identities(id) };
   }
 
   @Post('users/:id/identities')
-  async link(@Param('id') id: string, @Body() body: unknown) {
+  async link(@Param('id', ID) id: string, @Body(new ZodPipe(identityInput)) body: IdentityInput) {
     const identity = await this.admin.link(id, body);
     this.audit('identity.link', id);
     return identity;
@@ -159,14 +181,14 @@ export class AdminController {
 
   @Delete('users/:id/identities/:identityId')
   @HttpCode(204)
-  async unlink(@Param('id') id: string, @Param('identityId') identityId: string) {
+  async unlink(@Param('id', ID) id: string, @Param('identityId', ID) identityId: string) {
     await this.admin.unlink(id, identityId);
     this.audit('identity.unlink', id);
   }
 
   @Post('tokens/revoke')
   @HttpCode(200)
-  async revoke(@Body() body: unknown) {
+  async revoke(@Body(new ZodPipe(revokeInput)) body: RevokeInput) {
     const revoked = await this.admin.revoke(body);
     this.audit('token.revoke', undefined, { issuer: revoked.issuer });
     return revoked;

@@ -1,8 +1,29 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import type { ResolverConfig } from '@resolver/config';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { Clock, type ResolverConfig } from '@resolver/config';
+import { ChangeAnnouncer, IdentityTransactions, RevocationRepository } from '@resolver/identity';
+import { UserAdministration, UserImport } from '@resolver/provisioning';
 import { AdminCredentialGuard } from './admin-credential.guard';
 import { AdminDisabledController } from './admin-disabled.controller';
 import { AdminController } from './admin.controller';
+
+/** The admin use cases (plain classes in libs/provisioning) over the identity repositories. */
+const ADMIN_USE_CASES: Provider[] = [
+  {
+    provide: UserAdministration,
+    inject: [IdentityTransactions, RevocationRepository, ChangeAnnouncer, Clock],
+    useFactory: (
+      store: IdentityTransactions,
+      revocations: RevocationRepository,
+      announcer: ChangeAnnouncer,
+      clock: Clock,
+    ) => new UserAdministration(store, revocations, announcer, () => clock.now()),
+  },
+  {
+    provide: UserImport,
+    inject: [IdentityTransactions],
+    useFactory: (store: IdentityTransactions) => new UserImport(store),
+  },
+];
 
 /**
  * The admin API, served only with a configured credential; otherwise its disabled variant,
@@ -14,7 +35,7 @@ export class AdminModule {
     if (!config.admin) return { module: AdminModule, controllers: [AdminDisabledController] };
     return {
       module: AdminModule,
-      providers: [AdminCredentialGuard],
+      providers: [AdminCredentialGuard, ...ADMIN_USE_CASES],
       controllers: [AdminController],
     };
   }

@@ -1,4 +1,4 @@
-import { IMPORT_MAX_ROWS, listUsersInput } from '@resolver/identity';
+import { IMPORT_MAX_ROWS, listUsersInput } from '@resolver/provisioning';
 import {
   ADMIN,
   ADMIN_ERRORS,

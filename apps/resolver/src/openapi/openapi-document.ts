@@ -4,7 +4,7 @@ import {
   importRowInput,
   revokeInput,
   updateUserInput,
-} from '@resolver/identity';
+} from '@resolver/provisioning';
 import { jsonSchemaOf, resolutionBody } from '../resolve/resolution-schema';
 import { ADMIN_PATHS } from './openapi-admin-paths';
 import { ADMIN, body, json, type Json, op, problem, REFUSALS, ref } from './openapi-parts';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { withStoreRetry } from '../store-errors';
 import type { LookupKey, UserRecord } from '../user';
-import { toUserRecord, USER_COLUMNS, type UserRow } from '../user-row';
+import { toUserRecord, USER_COLUMNS, type UserRow } from '../users/user-row';
 
 /** Why a user almost matched a lookup key that found nothing. */
 export type NearMissKind =

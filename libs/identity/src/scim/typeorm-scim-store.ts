@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { isUniqueViolation, withStoreRetry } from '../store-errors';
+import { TypeOrmUserTable } from '../users/typeorm-user-table';
 import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
 import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
 import {
@@ -81,12 +83,16 @@ class Tx implements ScimTransaction {
     user: ScimUserColumns,
     active: boolean,
   ): Promise<string> {
-    const [row] = await this.q<{ id: string }>(
-      `INSERT INTO users (tenant, kind, email, username, display_name, status, provenance)
-       VALUES ($1, 'user', $2, $3, $4, $5, 'scim') RETURNING id`,
-      [scope.tenant, user.email, user.userName, user.displayName, active ? 'active' : 'disabled'],
-    );
-    const id = (row as { id: string }).id;
+    // The users row is inserted by the users table code, like every other writer's.
+    const { id } = await new TypeOrmUserTable(this.m).insert({
+      tenant: scope.tenant,
+      kind: 'user',
+      email: user.email,
+      username: user.userName,
+      displayName: user.displayName,
+      status: active ? 'active' : 'disabled',
+      provenance: 'scim',
+    });
     await this.q(
       `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
@@ -154,10 +160,11 @@ class Tx implements ScimTransaction {
       if (!held.deleted_at) throw new ScimConflict('subject');
       await this.q(`UPDATE external_identities SET user_id = $2 WHERE id = $1`, [held.id, userId]);
     } else if (!held) {
-      await this.q(
-        `INSERT INTO external_identities (issuer, tenant, subject, user_id) VALUES ($1, $2, $3, $4)`,
-        [scope.issuer, scope.tenant, subject, userId],
-      );
+      await new TypeOrmExternalIdentityTable(this.m).insert(userId, {
+        issuer: scope.issuer,
+        tenant: scope.tenant,
+        subject,
+      });
     }
     await this.q(
       `DELETE FROM external_identities WHERE user_id = $1 AND issuer = $2 AND tenant = $3 AND subject <> $4`,

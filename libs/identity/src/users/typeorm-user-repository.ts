@@ -2,9 +2,12 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ResolutionError } from '@resolver/reasons';
-import { FOLD_EMAIL_SQL } from './canonical-identifier';
-import { isDataError, isUniqueViolation, withStoreRetry } from './store-errors';
-import type { LookupKey, NewUser, UserRecord } from './user';
+import { FOLD_EMAIL_SQL } from '../canonical-identifier';
+import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
+import { isDataError, isUniqueViolation, withStoreRetry } from '../store-errors';
+import { inTransaction } from '../transaction';
+import type { LookupKey, NewUser, UserRecord } from '../user';
+import { TypeOrmUserTable } from './typeorm-user-table';
 import { type Provisioned, UserRepository } from './user-repository';
 import { toUserRecord, USER_COLUMNS, type UserRow } from './user-row';
 
@@ -32,10 +35,11 @@ const LOOKUPS = Object.fromEntries(
   ]),
 ) as Readonly<Record<LookupKey['strategy'], { readonly name: string; readonly text: string }>>;
 
-const INSERT_USER = `INSERT INTO users AS u (tenant, kind, email, username, display_name, roles, attributes, status, provenance)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${USER_COLUMNS}`;
-
-/** {@link UserRepository} on Postgres through TypeORM. */
+/**
+ * {@link UserRepository} on Postgres through TypeORM. The lookup is raw SQL on TypeORM's driver
+ * (see {@link findByKey}); provisioning writes through the same table code as every other
+ * writer ({@link TypeOrmUserTable}, {@link TypeOrmExternalIdentityTable}).
+ */
 export class TypeOrmUserRepository extends UserRepository {
   constructor(
     private readonly dataSource: DataSource,
@@ -47,7 +51,9 @@ export class TypeOrmUserRepository extends UserRepository {
   /**
    * The lookup of every cache miss, as a named prepared statement on TypeORM's own pool (same
    * connections, same statement timeout): Postgres parses and plans it once per connection,
-   * and TypeORM's per-query runner is skipped. Both showed in the store scenario's profile.
+   * and TypeORM's per-query runner is skipped. Both showed in the store scenario's profile:
+   * this is the measured hot path of every cache miss, so it stays one prepared statement
+   * instead of an entity query.
    */
   async findByKey(key: LookupKey): Promise<UserRecord | null> {
     const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
@@ -62,6 +68,10 @@ export class TypeOrmUserRepository extends UserRepository {
     return rows.length ? toUserRecord(rows[0] as UserRow) : null;
   }
 
+  /**
+   * JIT is the first request of each user, not the hot path: one entity transaction (user, then
+   * link), rolled back for a dry run so the store makes every check and keeps nothing.
+   */
   async provision(
     key: LookupKey,
     user: NewUser,
@@ -69,14 +79,11 @@ export class TypeOrmUserRepository extends UserRepository {
   ): Promise<Provisioned> {
     return withStoreRetry(async () => {
       try {
-        const created = await this.dataSource.transaction(async (m) => {
-          const inserted = await this.insertFor(m, key, user);
-          if (options.dryRun && inserted) throw new DryRun(inserted);
-          return inserted;
+        const created = await inTransaction(this.dataSource, (m) => insertFor(m, key, user), {
+          rollback: options.dryRun,
         });
-        if (created) return { user: created, created: true };
+        return { user: created, created: true };
       } catch (error) {
-        if (error instanceof DryRun) return { user: error.user, created: true };
         // A concurrent first request won the race on a unique index: theirs is the user.
         if (isDataError(error) && !isUniqueViolation(error)) {
           throw new ResolutionError(
@@ -98,74 +105,26 @@ export class TypeOrmUserRepository extends UserRepository {
     }, this.retry);
   }
 
-  /** Inserts the user (and link); returns null when the link already existed (rolled back). */
-  private async insertFor(
-    m: EntityManager,
-    key: LookupKey,
-    user: NewUser,
-  ): Promise<UserRecord | null> {
-    const [row] = await m.query<UserRow[]>(INSERT_USER, insertParams(user));
-    const created = toUserRecord(row as UserRow);
-    if (key.strategy === 'external') {
-      const linked = await m.query<unknown[]>(
-        `INSERT INTO external_identities (issuer, tenant, subject, user_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (issuer, tenant, subject) DO NOTHING RETURNING id`,
-        [key.issuer, key.tenant, key.subject, created.id],
-      );
-      if (linked.length === 0) throw new RaceLost();
-    }
-    return created;
-  }
-
-  async create(user: NewUser): Promise<UserRecord> {
-    const [row] = await withStoreRetry(
-      () => this.dataSource.query<UserRow[]>(INSERT_USER, insertParams(user)),
-      this.retry,
-    );
-    return toUserRecord(row as UserRow);
-  }
-
-  async link(
-    userId: string,
-    identity: { issuer: string; tenant: string; subject: string },
-  ): Promise<void> {
-    await withStoreRetry(
-      () =>
-        this.dataSource.query(
-          `INSERT INTO external_identities (issuer, tenant, subject, user_id) VALUES ($1, $2, $3, $4)`,
-          [identity.issuer, identity.tenant, identity.subject, userId],
-        ),
-      this.retry,
-    );
-  }
-
   async ping(): Promise<void> {
     await withStoreRetry(() => this.dataSource.query('SELECT 1'), { attempts: 0, backoffMs: 0 });
   }
 }
 
-/** Thrown inside a dry-run transaction to roll it back with what it would have created. */
-class DryRun extends Error {
-  constructor(readonly user: UserRecord) {
-    super('dry run');
-  }
+/**
+ * Inserts the user (and, for the `external` strategy, its link). A link that exists already
+ * means a concurrent request provisioned first: {@link RaceLost} rolls this user back.
+ */
+async function insertFor(m: EntityManager, key: LookupKey, user: NewUser): Promise<UserRecord> {
+  const created = await new TypeOrmUserTable(m).insert(user);
+  if (
+    key.strategy === 'external' &&
+    !(await new TypeOrmExternalIdentityTable(m).insertIfAbsent(created.id, key))
+  )
+    throw new RaceLost();
+  return created;
 }
 
 /** Thrown inside the JIT transaction to roll it back when the identity link already exists. */
 class RaceLost extends Error {
   readonly code = '23505';
-}
-
-function insertParams(user: NewUser): unknown[] {
-  return [
-    user.tenant,
-    user.kind,
-    user.email ?? null,
-    user.username ?? null,
-    user.displayName ?? null,
-    [...(user.roles ?? [])],
-    JSON.stringify(user.attributes ?? {}),
-    user.status ?? 'active',
-    user.provenance,
-  ];
 }

@@ -1,4 +1,5 @@
-import type { UserRecord } from './user';
+import type { UserEntity } from '../entities/user.entity';
+import type { UserRecord } from '../user';
 
 /** The columns every user query selects, in the shape {@link toUserRecord} reads. */
 export const USER_COLUMNS = `u.id, u.tenant, u.kind, u.email, u.username, u.display_name, u.roles,
@@ -37,5 +38,25 @@ export function toUserRecord(row: UserRow): UserRecord {
     provenance: row.provenance,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** The plain record of a loaded {@link UserEntity} (no ORM object leaves this lib). */
+export function entityToUserRecord(e: UserEntity): UserRecord {
+  return {
+    id: e.id,
+    tenant: e.tenant,
+    kind: e.kind,
+    email: e.email,
+    username: e.username,
+    displayName: e.displayName,
+    roles: e.roles ?? [],
+    attributes: e.attributes ?? {},
+    status: e.status,
+    deletedAt: e.deletedAt,
+    tokensValidAfter: e.tokensValidAfter,
+    provenance: e.provenance,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
   };
 }

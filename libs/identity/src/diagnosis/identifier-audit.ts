@@ -39,14 +39,29 @@ const SUSPECT = (column: string) => `(${column} !~ '^[!-~]([ -~]*[!-~])?$')`;
  * Lists stored identifiers (identity subjects and tenants, user tenants, emails, usernames) that
  * the resolver's canonical rules refuse in a token, so none silently becomes unreachable: since
  * subjects are validated instead of rewritten, a link stored as `"alice "` no longer matches
- * anything. Read-only. `nfcIssuers` names the issuers whose policy requires NFC (the default);
- * identity subjects of other issuers are only checked for the rest.
+ * anything. Read-only. Subjects of the issuers in `nfcExempt` (policy without NFC) are checked
+ * for everything but NFC. An abstract class so it can serve as the DI token.
  */
-export class IdentifierAudit {
+export abstract class IdentifierAudit {
+  /** At most `limit` findings of each table; `nfcExempt`: issuers whose policy skips NFC. */
+  abstract run(options: {
+    limit: number;
+    nfcExempt: ReadonlySet<string>;
+  }): Promise<IdentifierAuditReport>;
+}
+
+/**
+ * {@link IdentifierAudit} on Postgres: two bounded scans (`external_identities`, `users`) with
+ * the cheap ASCII test in SQL and the exact rules in JavaScript. Raw SQL because the test is a
+ * regular expression over several columns, which no entity query expresses more plainly.
+ */
+export class TypeOrmIdentifierAudit extends IdentifierAudit {
   constructor(
     private readonly dataSource: DataSource,
     private readonly retry: { attempts: number; backoffMs: number },
-  ) {}
+  ) {
+    super();
+  }
 
   async run(options: {
     limit: number;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeNonCanonical, findNonCanonical, foldEmail } from '../canonical-identifier';
+import { describeNonCanonical, findNonCanonical, foldEmail } from '@resolver/identity';
 import { AdminError } from './admin-error';
 
 /** Most rows one `POST /admin/v1/users/import` takes. */
@@ -10,6 +10,8 @@ export const IMPORT_MAX_ROWS = 1000;
  * under it, so only a single huge row can meet it.
  */
 export const IMPORT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 /**
@@ -31,6 +33,9 @@ const roles = z.array(text(128)).max(100);
 const attributes = z
   .record(z.string().min(1).max(64), z.unknown())
   .refine((a) => JSON.stringify(a).length <= 16_384, 'is larger than 16 KiB');
+
+/** A path parameter naming a user or an identity. */
+export const idParam = z.string().regex(UUID_PATTERN, 'must be a UUID');
 
 export const identityInput = z.strictObject({
   issuer: text(2048),
@@ -80,19 +85,59 @@ export const importRowInput = createUserInput.omit({ status: true }).extend({
   status: z.enum(['active', 'disabled', 'locked']).optional(),
 });
 
+/**
+ * One import row as the edge parsed it: the typed row, or why it is refused. A bad row is
+ * reported in the results, not a 400 for the whole request.
+ */
+export type ImportRowEntry =
+  | { readonly ok: true; readonly input: ImportRowInput }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * `POST /admin/v1/users/import`: up to {@link IMPORT_MAX_ROWS} rows, each parsed on its own;
+ * `dryRun` is on only when it is `true`. Other fields are ignored.
+ */
+export const importInput = z.object({
+  rows: z
+    .array(z.unknown(), { error: `must be an array of at most ${IMPORT_MAX_ROWS} users` })
+    .max(IMPORT_MAX_ROWS, { error: `must be an array of at most ${IMPORT_MAX_ROWS} users` })
+    .transform((rows) => rows.map(importRowEntry)),
+  dryRun: z
+    .unknown()
+    .optional()
+    .transform((v) => v === true),
+});
+
+function importRowEntry(row: unknown): ImportRowEntry {
+  try {
+    return { ok: true, input: parseInput(importRowInput, row) };
+  } catch (error) {
+    if (error instanceof AdminError) return { ok: false, error: error.message };
+    throw error;
+  }
+}
+
 export type CreateUserInput = z.output<typeof createUserInput>;
 export type UpdateUserInput = z.output<typeof updateUserInput>;
 export type ListUsersInput = z.output<typeof listUsersInput>;
 export type RevokeInput = z.output<typeof revokeInput>;
 export type IdentityInput = z.output<typeof identityInput>;
 export type ImportRowInput = z.output<typeof importRowInput>;
+export type ImportInput = z.output<typeof importInput>;
 
-/** Parses admin input or throws INVALID naming the first bad field (`roles[2]`, `email`). */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+/**
+ * Parses admin input or throws INVALID naming the first bad field (`roles[2]`, `email`).
+ * `prefix` names the input itself when it is one value (a path parameter: `id`).
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix?: string,
+): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
-  const path = issue.path.reduce<string>(
+  const path = [...(prefix ? [prefix] : []), ...issue.path].reduce<string>(
     (out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${String(p)}` : String(p)),
     '',
   );

@@ -1,4 +1,4 @@
-import type { LookupKey, NewUser, UserRecord } from './user';
+import type { LookupKey, NewUser, UserRecord } from '../user';
 
 /** The result of a JIT provisioning attempt. */
 export interface Provisioned {
@@ -8,8 +8,9 @@ export interface Provisioned {
 }
 
 /**
- * The user store, as the resolver needs it. An abstract class so it can serve as the DI token;
- * TypeORM stays behind it. Every method throws `USER_STORE_UNAVAILABLE` (after bounded retries)
+ * The user store, as the resolver needs it (lookup and JIT). An abstract class so it can serve
+ * as the DI token; TypeORM stays behind it. Writers from outside a token (admin, import) use
+ * `IdentityTransactions`; both go through the same `users` table code. Every method throws `USER_STORE_UNAVAILABLE` (after bounded retries)
  * when the store cannot answer, and returns `null` only when it answered "no such user".
  */
 export abstract class UserRepository {
@@ -31,15 +32,6 @@ export abstract class UserRepository {
     user: NewUser,
     options?: { readonly dryRun?: boolean },
   ): Promise<Provisioned>;
-
-  /** Creates a user directly (admin, import, tests). */
-  abstract create(user: NewUser): Promise<UserRecord>;
-
-  /** Links an external identity to an existing user. */
-  abstract link(
-    userId: string,
-    identity: { issuer: string; tenant: string; subject: string },
-  ): Promise<void>;
 
   /** True when the store answers a trivial query. */
   abstract ping(): Promise<void>;

@@ -1,0 +1,163 @@
+import type { EntityManager, UpdateQueryBuilder } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { FOLD_EMAIL_SQL } from '../canonical-identifier';
+import { UserEntity } from '../entities/user.entity';
+import type { NewUser, UserRecord } from '../user';
+import { entityToUserRecord, toUserRecord, type UserRow } from './user-row';
+import type { UserChanges, UserListFilter, UserListPage, UserMerge, UserTable } from './user-table';
+
+/**
+ * {@link UserTable} through TypeORM's `UserEntity` on one transaction's `EntityManager`. Every
+ * write of `users` outside the lookup (JIT, admin, import, SCIM) is one of these methods.
+ */
+export class TypeOrmUserTable implements UserTable {
+  constructor(private readonly m: EntityManager) {}
+
+  private get repository() {
+    return this.m.getRepository(UserEntity);
+  }
+
+  async insert(user: NewUser): Promise<UserRecord> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .insert()
+      .values({
+        tenant: user.tenant,
+        kind: user.kind,
+        email: user.email ?? null,
+        username: user.username ?? null,
+        displayName: user.displayName ?? null,
+        roles: [...(user.roles ?? [])],
+        attributes: jsonb(user.attributes ?? {}),
+        status: user.status ?? 'active',
+        provenance: user.provenance,
+      })
+      .returning('*')
+      .execute();
+    return toUserRecord((result.raw as UserRow[])[0] as UserRow);
+  }
+
+  async findById(id: string, options: { readonly lock?: boolean } = {}) {
+    const found = await this.repository.findOne({
+      where: { id },
+      ...(options.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    return found ? entityToUserRecord(found) : null;
+  }
+
+  async list(filter: UserListFilter): Promise<UserListPage> {
+    const q = this.repository
+      .createQueryBuilder('u')
+      .addSelect('(extract(epoch FROM u.created_at) * 1000000)::bigint', 'created_us')
+      .orderBy('u.created_at')
+      .addOrderBy('u.id')
+      .limit(filter.limit + 1);
+    if (filter.tenant !== undefined) q.andWhere('u.tenant = :tenant', { tenant: filter.tenant });
+    if (filter.status) q.andWhere('u.status = :status', { status: filter.status });
+    if (filter.email) q.andWhere('lower(u.email) = lower(:email)', { email: filter.email });
+    if (filter.provenance)
+      q.andWhere('u.provenance = :provenance', { provenance: filter.provenance });
+    if (filter.deleted === 'false') q.andWhere('u.deleted_at IS NULL');
+    if (filter.deleted === 'true') q.andWhere('u.deleted_at IS NOT NULL');
+    if (filter.after) {
+      q.andWhere(
+        `(u.created_at, u.id) > ('epoch'::timestamptz + CAST(:afterUs AS bigint) * interval '1 microsecond', :afterId)`,
+        { afterUs: filter.after.createdAtMicros, afterId: filter.after.id },
+      );
+    }
+    const { entities, raw } = await q.getRawAndEntities<{ created_us: string; u_id: string }>();
+    const users = entities.slice(0, filter.limit).map(entityToUserRecord);
+    const last = raw[filter.limit - 1];
+    return {
+      users,
+      next:
+        entities.length > filter.limit && last
+          ? { createdAtMicros: String(last.created_us), id: last.u_id }
+          : undefined,
+    };
+  }
+
+  update(id: string, changes: UserChanges) {
+    return this.change(id, (q) =>
+      q.set({
+        ...(changes.email !== undefined && { email: changes.email }),
+        ...(changes.username !== undefined && { username: changes.username }),
+        ...(changes.displayName !== undefined && { displayName: changes.displayName }),
+        ...(changes.roles !== undefined && { roles: [...changes.roles] }),
+        ...(changes.attributes !== undefined && { attributes: jsonb(changes.attributes) }),
+        ...(changes.status !== undefined && { status: changes.status }),
+      }),
+    );
+  }
+
+  softDelete(id: string) {
+    return this.change(id, (q) => q.set({ deletedAt: () => 'COALESCE(deleted_at, now())' }));
+  }
+
+  restore(id: string) {
+    return this.change(id, (q) => q.set({ deletedAt: null }));
+  }
+
+  signOutEverywhere(id: string) {
+    return this.change(id, (q) =>
+      q.set({ tokensValidAfter: () => `date_trunc('second', now()) + interval '1 second'` }),
+    );
+  }
+
+  async lockLive(tenant: string, by: { readonly email: string } | { readonly username: string }) {
+    const q = this.repository
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .where('u.tenant = :tenant', { tenant })
+      .andWhere('u.deleted_at IS NULL')
+      .setLock('pessimistic_write');
+    if ('email' in by) q.andWhere(`${FOLD_EMAIL_SQL('u.email')} = :email`, { email: by.email });
+    else q.andWhere('u.username = :username', { username: by.username });
+    const row = await q.getRawOne<{ id: string }>();
+    return row?.id ?? null;
+  }
+
+  async merge(id: string, fields: UserMerge): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({
+        email: () => 'COALESCE(:email, email)',
+        username: () => 'COALESCE(:username, username)',
+        displayName: () => 'COALESCE(:displayName, display_name)',
+        status: () => 'COALESCE(:status, status)',
+        roles: [...fields.roles],
+        attributes: () => 'attributes || CAST(:attributes AS jsonb)',
+      })
+      .where('id = :id', { id })
+      .setParameters({
+        email: fields.email ?? null,
+        username: fields.username ?? null,
+        displayName: fields.displayName ?? null,
+        status: fields.status ?? null,
+        attributes: JSON.stringify(fields.attributes),
+      })
+      .execute();
+  }
+
+  /** One UPDATE ... RETURNING of the user with this id; `null` when there is none. */
+  private async change(
+    id: string,
+    set: (q: UpdateQueryBuilder<UserEntity>) => UpdateQueryBuilder<UserEntity>,
+  ): Promise<UserRecord | null> {
+    const result = await set(this.repository.createQueryBuilder().update())
+      .where('id = :id', { id })
+      .returning('*')
+      .execute();
+    const [row] = result.raw as UserRow[];
+    return row ? toUserRecord(row) : null;
+  }
+}
+
+/**
+ * A jsonb value for a query builder. TypeORM types an object column as a deep partial of its
+ * properties, which `unknown` values cannot satisfy; the driver stores the object as JSON.
+ */
+function jsonb(value: Readonly<Record<string, unknown>>) {
+  return { ...value } as QueryDeepPartialEntity<UserEntity>['attributes'];
+}
