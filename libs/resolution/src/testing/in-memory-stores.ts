@@ -110,19 +110,6 @@ export class InMemoryUserRepository extends UserRepository {
     return { user: record, created: true };
   }
 
-  create(user: NewUser): Promise<UserRecord> {
-    this.check();
-    const record = this.seedShape(user);
-    this.users.set(record.id, record);
-    return Promise.resolve(record);
-  }
-
-  link(userId: string, identity: { issuer: string; tenant: string; subject: string }) {
-    this.check();
-    this.links.set(linkKey(identity.issuer, identity.tenant, identity.subject), userId);
-    return Promise.resolve();
-  }
-
   ping(): Promise<void> {
     this.check();
     return Promise.resolve();
