@@ -71,10 +71,6 @@ export class Report {
     });
   }
 
-  has(step: DiagnosisStepName): boolean {
-    return this.entries.has(step);
-  }
-
   /** The checklist; steps nobody wrote were not reached. */
   steps(): DiagnosisStep[] {
     return DIAGNOSIS_STEPS.map(
