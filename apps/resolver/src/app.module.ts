@@ -1,9 +1,9 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthImplementation } from 'grpc-health-check';
-import { Clock, ConfigModule, type ResolverConfig } from '@resolver/config';
+import { ConfigModule, type ResolverConfig } from '@resolver/config';
 import { IdentityModule } from '@resolver/identity';
-import { InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { Clock, InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import {
   CacheCoherence,
   DiagnoseSubject,

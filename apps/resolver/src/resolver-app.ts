@@ -11,11 +11,9 @@ import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import {
-  type Clock,
   ensureEmbeddedAdminToken,
   needsEmbeddedAdminToken,
   type ResolverConfig,
-  SystemClock,
 } from '@resolver/config';
 import {
   type EmbeddedDatabase,
@@ -23,6 +21,7 @@ import {
   startEmbeddedDatabase,
 } from '@resolver/identity';
 import {
+  type Clock,
   createLogger,
   InternalErrors,
   NestPinoLogger,
@@ -30,6 +29,7 @@ import {
   requestIdFrom,
   ResolverLogger,
   ResolverMetrics,
+  SystemClock,
 } from '@resolver/observability';
 import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer, TokenVerifier } from '@resolver/tokens';

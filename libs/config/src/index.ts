@@ -2,5 +2,4 @@ export * from './config.types';
 export * from './config-error';
 export * from './load-config';
 export * from './config.module';
-export * from './clock';
 export * from './embedded-admin-token';

@@ -1,6 +1,6 @@
 import { hash as digest, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import {
   type LookupKey,
   provisioningInput,
@@ -8,7 +8,7 @@ import {
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
-import { ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
+import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import { TokenVerifier, type VerifiedToken } from '@resolver/tokens';
 import { extractToken } from './bearer';

@@ -7,7 +7,8 @@ import {
   type JWTVerifyResult,
   type KeyLike,
 } from 'jose';
-import type { Clock, IssuerConfig } from '@resolver/config';
+import type { IssuerConfig } from '@resolver/config';
+import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import type { DecodedToken } from './compact-token';
 import { reasonForJoseError } from './jose-errors';

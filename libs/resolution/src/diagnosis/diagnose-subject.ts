@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, RESOLVER_CONFIG, type IssuerConfig, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type IssuerConfig, type ResolverConfig } from '@resolver/config';
+import { Clock } from '@resolver/observability';
 import {
   type LookupKey,
   type NearMiss,
