@@ -36,6 +36,8 @@ const port = set(
     .pipe(z.coerce.number<string>().max(65535, 'must be a port number (0-65535)')),
 );
 
+const WORKERS = { error: 'must be a whole number 0..256 or "auto"' };
+
 /**
  * The environment overrides, by variable name. Each one wins over its YAML field; unknown
  * variables are ignored. Secrets the YAML names by variable (HMAC secrets, admin and SCIM tokens)
@@ -72,9 +74,13 @@ export const envOverlaySchema = z.object({
   ),
   /** A count, or 0 / `auto` for one per core. */
   WORKERS: set(
-    z.union([z.literal('auto').transform(() => 0), z.coerce.number().int().min(0).max(256)], {
-      error: 'must be a whole number 0..256 or "auto"',
-    }),
+    z.union(
+      [
+        z.literal('auto').transform(() => 0),
+        z.coerce.number(WORKERS).int(WORKERS).min(0, WORKERS).max(256, WORKERS),
+      ],
+      WORKERS,
+    ),
   ),
   /** Where the CLI finds the admin API. */
   RESOLVER_URL: set(
