@@ -67,6 +67,8 @@ export function resolveSecrets(
   env: Environment,
   where: { source: string; baseDir: string },
 ): ResolverConfig {
+  // Reading goes on past a problem so that one boot reports them all. What a failed read leaves
+  // (an empty secret) is never returned: any problem throws before the config is built.
   const problems: string[] = [];
   const inFile = (field: string, message: string) =>
     problems.push(`${where.source}: ${field}: ${message}`);
