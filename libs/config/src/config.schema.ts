@@ -232,7 +232,9 @@ function adminSource(
   return { env: admin.tokenEnv };
 }
 
+/** The user store: URL (absent in embedded mode until its server is up), pool, timeouts, retries. */
 export type DatabaseConfig = Immutable<ValidatedConfig['database']>;
+/** Embedded mode's Postgres: data directory and port. */
 export type EmbeddedConfig = Immutable<ValidatedConfig['embedded']>;
 /** Cache bounds. Entries are also dropped on change notifications from the database. */
 export type CacheConfig = Immutable<ValidatedConfig['cache']>;
@@ -240,6 +242,7 @@ export type CacheConfig = Immutable<ValidatedConfig['cache']>;
 export type AuthzConfig = Immutable<ValidatedConfig['authz']>;
 /** The signed identity assertion added to allowed gateway answers. */
 export type AssertionConfig = AuthzConfig['assertion'];
+/** Level, whether subjects are logged in clear, and human-readable output. */
 export type LoggingConfig = Immutable<ValidatedConfig['logging']>;
 /** Deadlines and the shutdown sequence. */
 export type LifecycleConfig = Immutable<ValidatedConfig['lifecycle']>;

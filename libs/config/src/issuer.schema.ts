@@ -133,12 +133,15 @@ export const issuerSchema = z
     algorithms: z.array(algorithm).min(1, 'list the allowed algorithms explicitly'),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
     requiredClaims: z.array(z.string().min(1)).default(['exp', 'sub']),
+    /** Required `typ` header (compared as jose does: case-insensitive, `application/` optional). */
     typ: z
       .string()
       .min(1)
       .regex(/^[\x21-\x7e]+$/, 'must be a media type such as at+jwt')
       .optional(),
+    /** The RFC 9068 access-token profile: its required claims and typ at+jwt. */
     rfc9068: z.boolean().default(false),
+    /** Tokens whose `iat` is older than this are refused (TOKEN_EXPIRED); `iat` becomes required. */
     maxTokenAgeSeconds: z.number().int().min(1).max(31_536_000).optional(),
     jwks: jwksPolicySchema,
     subject: subjectPolicySchema,
