@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportSPKI, SignJWT } from 'jose';
 import type { Pool } from 'pg';
-import { FixedClock } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import { REASON_TABLE, type ReasonCode } from '@resolver/reasons';
 import { createTestDatabase, sqlPool } from './support/database';
 import { JwksServer } from './support/jwks-server';

@@ -1,4 +1,4 @@
-import { FixedClock } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import { JwksServer } from './support/jwks-server';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';

@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes, sign } from 'node:crypto';
 import { exportSPKI } from 'jose';
 import type { Pool } from 'pg';
-import { FixedClock } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import type { ReasonCode } from '@resolver/reasons';
 import { createTestDatabase, sqlPool } from '../support/database';
 import {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { FixedClock } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import { createTestDatabase, sqlPool } from '../support/database';
 import { eventually } from '../support/eventually';
 import { expectRefusedOnBothTransports, provisionedRows } from '../support/hostile';

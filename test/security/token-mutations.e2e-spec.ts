@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Pool } from 'pg';
-import { FixedClock } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import { isReasonCode } from '@resolver/reasons';
 import { createTestDatabase, sqlPool } from '../support/database';
 import { provisionedRows } from '../support/hostile';

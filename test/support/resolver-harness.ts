@@ -1,5 +1,5 @@
 import type { DestinationStream } from 'pino';
-import type { Clock } from '@resolver/config';
+import type { Clock } from '@resolver/observability';
 import { buildConfig, type Environment } from '@resolver/config';
 import { type RunningResolver, startResolver } from '../../apps/resolver/src/resolver-app';
 import { ResolverGrpcClient, type GrpcResult } from './grpc-client';

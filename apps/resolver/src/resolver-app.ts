@@ -5,20 +5,20 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import {
-  type Clock,
   ensureEmbeddedAdminToken,
   needsEmbeddedAdminToken,
   type ResolverConfig,
-  SystemClock,
 } from '@resolver/config';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
 import { IMPORT_MAX_BODY_BYTES } from '@resolver/provisioning';
 import {
+  type Clock,
   createLogger,
   NestPinoLogger,
   REQUEST_ID_HEADER,
   requestIdFrom,
   ResolverLogger,
+  SystemClock,
 } from '@resolver/observability';
 import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer } from '@resolver/tokens';

@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import type { ResolverConfig } from './config.types';
+import type { ResolverConfig } from './resolve-secrets';
 
 /** DI token of the validated {@link ResolverConfig}. */
 export const RESOLVER_CONFIG = Symbol('RESOLVER_CONFIG');

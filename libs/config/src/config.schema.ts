@@ -1,280 +1,15 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './config.types';
+import { LOG_LEVELS } from './algorithms';
+import type { Immutable } from './immutable';
+import { authzSchema } from './authz.schema';
+import { envOverlaySchema, postgresUrl } from './env.schema';
+import { issuerSchema } from './issuer.schema';
+import { scimSchema } from './scim.schema';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = (max: number) => z.number().int().min(1).max(max);
-const algorithm = z.enum([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS], {
-  error: (issue) =>
-    String(issue.input).toLowerCase() === 'none'
-      ? '"none" is never allowed: unsigned tokens are not tokens'
-      : `unsupported algorithm ${JSON.stringify(issue.input)}; allowed: ${[...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS].join(', ')}`,
-});
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const logLevel = z.enum(LOG_LEVELS);
-const jitTarget = z
-  .string()
-  .regex(
-    /^(email|username|displayName|roles|attributes\.[A-Za-z0-9_.-]{1,64})$/,
-    'must be one of email, username, displayName, roles or attributes.<name>',
-  );
-
-const issuerSchema = z
-  .strictObject({
-    issuer: z.string().min(1, 'must be the exact "iss" value of the issuer'),
-    discovery: z.boolean().optional(),
-    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
-    keys: z.array(z.string().min(1)).min(1).optional(),
-    hmacSecretEnv: z.string().min(1).optional(),
-    hmacSecretFile: z.string().min(1).optional(),
-    audiences: z.array(z.string().min(1)).min(1, 'list at least one accepted audience'),
-    algorithms: z.array(algorithm).min(1, 'list the allowed algorithms explicitly'),
-    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
-    requiredClaims: z.array(z.string().min(1)).default(['exp', 'sub']),
-    typ: z
-      .string()
-      .min(1)
-      .regex(/^[\x21-\x7e]+$/, 'must be a media type such as at+jwt')
-      .optional(),
-    rfc9068: z.boolean().default(false),
-    maxTokenAgeSeconds: z.number().int().min(1).max(31_536_000).optional(),
-    jwks: z
-      .strictObject({
-        timeoutMs: positiveMs(30_000).default(2_000),
-        cooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),
-        cacheMaxAgeMs: positiveMs(86_400_000).default(600_000),
-        // Stale-if-error bound: how long after the last successful fetch keys may still be used
-        // while the IdP cannot be reached.
-        maxStaleMs: positiveMs(604_800_000).default(86_400_000),
-      })
-      .prefault({}),
-    subject: z
-      .strictObject({
-        claim: z.string().min(1).default('sub'),
-        lookup: z.enum(['external', 'id', 'email', 'username']).default('external'),
-        normalize: z
-          .strictObject({
-            // Opt-in, ASCII spaces only: any other leading or trailing whitespace is refused.
-            trim: z.boolean().default(false),
-            // Require NFC (refuse otherwise); false compares non-NFC subjects exactly as sent.
-            nfc: z.boolean().default(true),
-            lowercase: z.boolean().default(false),
-          })
-          .prefault({}),
-        pattern: z
-          .string()
-          .refine((p) => {
-            try {
-              new RegExp(p, 'u');
-              return true;
-            } catch {
-              return false;
-            }
-          }, 'is not a valid regular expression')
-          .optional(),
-        maxLength: z.number().int().min(1).max(1024).default(255),
-      })
-      .prefault({}),
-    tenant: z
-      .strictObject({ claim: z.string().min(1), required: z.boolean().default(true) })
-      .optional(),
-    serviceAccounts: z
-      .strictObject({
-        when: z.strictObject({ claim: z.string().min(1), equals: z.string().min(1) }).optional(),
-        subEqualsClientId: z.boolean().default(false),
-        clientIdClaim: z.string().min(1).default('client_id'),
-        jit: z.boolean().default(false),
-      })
-      .refine((s) => (s.when !== undefined) !== s.subEqualsClientId, {
-        message: 'set exactly one rule: when {claim, equals} or subEqualsClientId: true',
-      })
-      .optional(),
-    jit: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        requiredClaims: z.array(z.string().min(1)).default([]),
-        map: z.record(z.string().min(1), jitTarget).default({}),
-        defaultRoles: z.array(z.string().min(1)).default([]),
-      })
-      .prefault({}),
-  })
-  .superRefine((issuer, ctx) => {
-    const sources = (
-      ['discovery', 'jwksUri', 'keys', 'hmacSecretEnv', 'hmacSecretFile'] as const
-    ).filter((k) => issuer[k] !== undefined && issuer[k] !== false);
-    if (sources.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: `set exactly one key source (discovery, jwksUri, keys, hmacSecretEnv, hmacSecretFile); found ${sources.length ? sources.join(', ') : 'none'}`,
-      });
-      return;
-    }
-    const hmac = sources[0] === 'hmacSecretEnv' || sources[0] === 'hmacSecretFile';
-    issuer.algorithms.forEach((alg, i) => {
-      const isHmac = (HMAC_ALGORITHMS as readonly string[]).includes(alg);
-      if (isHmac !== hmac) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['algorithms', i],
-          message: hmac
-            ? `${alg} needs an asymmetric key source; an HMAC issuer allows only HS256/HS384/HS512`
-            : `${alg} is an HMAC algorithm and is never allowed for an issuer with asymmetric keys (key confusion)`,
-        });
-      }
-    });
-    if (issuer.jwks.maxStaleMs < issuer.jwks.cacheMaxAgeMs) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['jwks', 'maxStaleMs'],
-        message: `must be at least jwks.cacheMaxAgeMs (${issuer.jwks.cacheMaxAgeMs})`,
-      });
-    }
-    if (
-      issuer.rfc9068 &&
-      issuer.typ !== undefined &&
-      issuer.typ.toLowerCase().replace(/^application\//, '') !== 'at+jwt'
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['typ'],
-        message: 'rfc9068 access tokens have typ at+jwt; remove typ or set it to at+jwt',
-      });
-    }
-    if (issuer.jit.enabled && issuer.subject.lookup === 'id') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['jit', 'enabled'],
-        message:
-          'JIT provisioning cannot create users for lookup "id": use external, email or username',
-      });
-    }
-  });
-
-/** A header name the gateways forward: lowercase token characters, not a reserved header. */
-const RESERVED_HEADERS = [
-  'authorization',
-  'host',
-  'connection',
-  'content-length',
-  'content-type',
-  'cookie',
-  'keep-alive',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'www-authenticate',
-];
-const headerName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a lowercase header name (a-z, 0-9, "-")')
-  .refine((h) => !RESERVED_HEADERS.includes(h), 'is a reserved HTTP header');
-
-const authzSchema = z
-  .strictObject({
-    headers: z
-      .strictObject({
-        userId: headerName.default('x-user-id'),
-        email: headerName.default('x-user-email'),
-        tenant: headerName.default('x-tenant-id'),
-        roles: headerName.default('x-user-roles'),
-        kind: headerName.default('x-principal-kind'),
-      })
-      .prefault({}),
-    exposeReasonHeader: z.boolean().default(false),
-    reasonHeader: headerName.default('x-auth-reason'),
-    assertion: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        header: headerName.default('x-identity-assertion'),
-        issuer: z.string().min(1).optional(),
-        audience: z.string().min(1).optional(),
-        ttlSeconds: z.number().int().min(5).max(3_600).default(60),
-        keyFile: z.string().min(1).optional(),
-      })
-      .prefault({}),
-  })
-  .superRefine((authz, ctx) => {
-    const named: [string[], string][] = [
-      ...Object.entries(authz.headers).map(([k, v]): [string[], string] => [['headers', k], v]),
-      [['reasonHeader'], authz.reasonHeader],
-      [['assertion', 'header'], authz.assertion.header],
-    ];
-    const seen = new Map<string, string>();
-    for (const [path, name] of named) {
-      const other = seen.get(name);
-      if (other !== undefined)
-        ctx.addIssue({ code: 'custom', path, message: `same header as ${other}: ${name}` });
-      else seen.set(name, path.join('.'));
-    }
-    if (authz.assertion.enabled && authz.assertion.audience === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['assertion', 'audience'],
-        message: 'required when the assertion is enabled: the audience backends check',
-      });
-    }
-  });
-
-/** One SCIM client (an IdP's provisioning connector): its credential, scope and mappings. */
-const scimClientSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a short name (letters, digits, . _ -)'),
-    /** sha256 of the bearer credential, hex: the credential itself is never stored. */
-    tokenSha256: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/, 'must be the 64-hex-digit sha256 of the bearer credential')
-      .optional(),
-    /** Or: the environment variable holding the credential (hashed at boot, not kept). */
-    tokenEnv: z.string().min(1).optional(),
-    issuer: z.string().min(1, 'must be the "iss" of the tokens these users present'),
-    tenant: z.string().max(255).default(''),
-    /** Which SCIM attribute carries the subject the issuer puts in its tokens. */
-    subjectAttribute: z
-      .string()
-      .regex(
-        /^(externalId|userName|urn:[A-Za-z0-9:._-]+:[A-Za-z][A-Za-z0-9_-]*)$/,
-        'must be externalId, userName, or an extension attribute (urn:...:attribute)',
-      )
-      .default('externalId'),
-    /** Group displayName or id -> roles its members get. */
-    groupRoles: z
-      .record(z.string().min(1).max(255), z.array(z.string().min(1).max(128)).max(100))
-      .default({}),
-  })
-  .refine((c) => (c.tokenSha256 === undefined) !== (c.tokenEnv === undefined), {
-    message: 'set exactly one of tokenSha256 or tokenEnv',
-  });
-
-const scimSchema = z
-  .strictObject({
-    /** Page size cap for list requests (RFC 7644 maxResults). */
-    maxResults: z.number().int().min(1).max(1_000).default(200),
-    /** Operations in one PATCH, and values in one multi-valued attribute. */
-    maxOperations: z.number().int().min(1).max(1_000).default(100),
-    maxMembersPerGroup: z.number().int().min(1).max(100_000).default(10_000),
-    clients: z.array(scimClientSchema).default([]),
-  })
-  .superRefine((scim, ctx) => {
-    const ids = new Set<string>();
-    const scopes = new Set<string>();
-    scim.clients.forEach((c, i) => {
-      if (ids.has(c.id))
-        ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: 'duplicate id' });
-      ids.add(c.id);
-      const scope = JSON.stringify([c.issuer, c.tenant]);
-      if (scopes.has(scope))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clients', i, 'tenant'],
-          message: 'another client already provisions this issuer and tenant',
-        });
-      scopes.add(scope);
-    });
-  });
 
 /** The YAML file's schema. Unknown fields are errors: a typo must not silently disable a check. */
 export const configFileSchema = z.strictObject({
@@ -283,6 +18,7 @@ export const configFileSchema = z.strictObject({
       httpPort: port.default(8080),
       grpcPort: port.default(50051),
       bindAddress: z.string().min(1).optional(),
+      /** `google.rpc.ErrorInfo.domain` of every error. */
       domain: z.string().min(1).default('subject-resolver'),
       bodyLimitBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
       workers: z.number().int().min(0).max(256).default(1),
@@ -296,13 +32,11 @@ export const configFileSchema = z.strictObject({
     .prefault({}),
   database: z
     .strictObject({
-      url: z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-        .optional(),
+      url: postgresUrl.optional(),
       poolSize: z.number().int().min(1).max(200).default(10),
       connectTimeoutMs: positiveMs(60_000).default(2_000),
       statementTimeoutMs: positiveMs(60_000).default(2_000),
+      /** Extra attempts after a failed store call, with `retryBackoffMs * 2^n` between them. */
       retryAttempts: z.number().int().min(0).max(5).default(2),
       retryBackoffMs: z.number().int().min(0).max(5_000).default(50),
       migrationsRun: z.boolean().default(true),
@@ -317,6 +51,7 @@ export const configFileSchema = z.strictObject({
   limits: z
     .strictObject({ maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192) })
     .prefault({}),
+  /** Cache bounds. Entries are also dropped on change notifications from the database. */
   cache: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -352,19 +87,162 @@ export const configFileSchema = z.strictObject({
       tokenFile: z.string().min(1).optional(),
     })
     .prefault({}),
-  authz: authzSchema.prefault({}),
+  authz: authzSchema,
   logging: z
     .strictObject({
-      level: logLevel.default('info'),
+      level: z.enum(LOG_LEVELS).default('info'),
       /** Log subjects in clear; by default they are logged as a truncated sha256. */
       logSubjects: z.boolean().default(false),
       /** Human-readable lines instead of JSON; default on in embedded mode only. */
       pretty: z.boolean().optional(),
     })
     .prefault({}),
-  issuers: z.array(issuerSchema).default([]),
-  scim: scimSchema.prefault({}),
+  issuers: z
+    .array(issuerSchema)
+    .default([])
+    .superRefine((issuers, ctx) => {
+      const seen = new Set<string>();
+      issuers.forEach(({ issuer }, i) => {
+        if (seen.has(issuer))
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'issuer'],
+            message: `duplicate issuer ${issuer}`,
+          });
+        seen.add(issuer);
+      });
+    }),
+  scim: scimSchema,
 });
 
-export type ConfigFile = z.infer<typeof configFileSchema>;
-export type IssuerFileEntry = z.infer<typeof issuerSchema>;
+/**
+ * The file and the environment together, validated as one: the output is the runtime
+ * configuration, except that secrets and files named by the config are still references that
+ * `resolveSecrets` reads. Issues under `file` name the YAML field; under `env`, the variable.
+ */
+export const resolverConfigSchema = z
+  .object({ file: configFileSchema, env: envOverlaySchema })
+  .superRefine(({ file, env }, ctx) => {
+    const external = (env.DATABASE_URL ?? file.database.url) !== undefined;
+    if (!external && workerCount(env.WORKERS ?? file.server.workers) > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['env', 'WORKERS'],
+        message: 'more than one worker needs DATABASE_URL (embedded mode is single-process)',
+      });
+    }
+  })
+  .transform(({ file, env }, ctx) => {
+    const databaseUrl = env.DATABASE_URL ?? file.database.url;
+    const mode: 'embedded' | 'external' = databaseUrl !== undefined ? 'external' : 'embedded';
+    const bindAddress =
+      env.BIND_ADDRESS ??
+      file.server.bindAddress ??
+      (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
+    const httpPort = env.HTTP_PORT ?? file.server.httpPort;
+    const issuers = file.issuers.map((issuer, i) => ({ ...issuer, origin: `issuers[${i}]` }));
+    return {
+      /** `embedded` = no database URL given: embedded Postgres and a development issuer. */
+      mode,
+      http: { port: httpPort, bindAddress, bodyLimitBytes: file.server.bodyLimitBytes },
+      grpc: { port: env.GRPC_PORT ?? file.server.grpcPort, bindAddress },
+      /** Processes serving HTTP and gRPC (`node:cluster`); 1 = no cluster. */
+      workers: workerCount(env.WORKERS ?? file.server.workers),
+      domain: file.server.domain,
+      database: {
+        ...file.database,
+        /** Absent in embedded mode until the embedded server is up. */
+        url: databaseUrl,
+        migrationsRun: env.MIGRATIONS_RUN ?? file.database.migrationsRun,
+      },
+      embedded: {
+        dataDir: resolve(env.DATA_DIR ?? file.embedded.dataDir),
+        port: env.EMBEDDED_PG_PORT ?? file.embedded.port,
+      },
+      limits: file.limits,
+      authz: {
+        ...file.authz,
+        assertion: {
+          ...file.authz.assertion,
+          issuer: file.authz.assertion.issuer ?? `urn:${file.server.domain}`,
+        },
+      },
+      lifecycle: {
+        requestTimeoutMs: file.server.requestTimeoutMs,
+        // Embedded mode is a developer's terminal: Ctrl-C should not wait for a load balancer.
+        shutdownDrainMs: file.server.shutdownDrainMs ?? (mode === 'embedded' ? 0 : 5_000),
+        shutdownGraceMs: file.server.shutdownGraceMs,
+      },
+      logging: {
+        level: env.LOG_LEVEL ?? file.logging.level,
+        logSubjects: file.logging.logSubjects,
+        pretty: file.logging.pretty ?? mode === 'embedded',
+      },
+      issuers,
+      cache: file.cache,
+      /** Where the admin credential is read from; absent = admin off (`resolveSecrets` reads it). */
+      admin: adminSource(file.admin, env.ADMIN_TOKEN_FILE),
+      adminEnabled: file.admin.enabled,
+      /** Where the CLI finds the admin API (`RESOLVER_URL`, default this config's HTTP address). */
+      adminUrl: env.RESOLVER_URL ?? localUrl(bindAddress, httpPort),
+      scim: {
+        ...file.scim,
+        clients: file.scim.clients.map((client, i) => {
+          // A client's subjects are normalised by its issuer's policy before they are linked.
+          const issuer = issuers.find((x) => x.issuer === client.issuer);
+          if (issuer) return { ...client, subject: issuer.subject };
+          ctx.addIssue({
+            code: 'custom',
+            path: ['file', 'scim', 'clients', i, 'issuer'],
+            message: `no issuer ${JSON.stringify(client.issuer)} in issuers[]: the users' tokens must verify`,
+            input: client.issuer,
+          });
+          return z.NEVER;
+        }),
+      },
+    };
+  });
+
+/** The validated configuration before `resolveSecrets`: secrets and files still references. */
+export type ValidatedConfig = z.output<typeof resolverConfigSchema>;
+
+function workerCount(n: number): number {
+  return n === 0 ? availableParallelism() : n;
+}
+
+function localUrl(bindAddress: string, port: number): string {
+  const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Where the admin credential comes from: `ADMIN_TOKEN_FILE` (env) or `admin.tokenFile` win over
+ * the token variable. `named` is the variable or YAML field a message about it names.
+ */
+function adminSource(
+  admin: { enabled: boolean; tokenEnv: string; tokenFile?: string | undefined },
+  envFile: string | undefined,
+):
+  | { readonly file: string; readonly named: 'ADMIN_TOKEN_FILE' | 'admin.tokenFile' }
+  | { readonly env: string }
+  | undefined {
+  if (!admin.enabled) return undefined;
+  if (envFile !== undefined) return { file: envFile, named: 'ADMIN_TOKEN_FILE' };
+  if (admin.tokenFile !== undefined) return { file: admin.tokenFile, named: 'admin.tokenFile' };
+  return { env: admin.tokenEnv };
+}
+
+/** The user store: URL (absent in embedded mode until its server is up), pool, timeouts, retries. */
+export type DatabaseConfig = Immutable<ValidatedConfig['database']>;
+/** Embedded mode's Postgres: data directory and port. */
+export type EmbeddedConfig = Immutable<ValidatedConfig['embedded']>;
+/** Cache bounds. Entries are also dropped on change notifications from the database. */
+export type CacheConfig = Immutable<ValidatedConfig['cache']>;
+/** The gateway-facing answers: forward-auth (`/v1/authz`) and Envoy ext_authz. */
+export type AuthzConfig = Immutable<ValidatedConfig['authz']>;
+/** The signed identity assertion added to allowed gateway answers. */
+export type AssertionConfig = AuthzConfig['assertion'];
+/** Level, whether subjects are logged in clear, and human-readable output. */
+export type LoggingConfig = Immutable<ValidatedConfig['logging']>;
+/** Deadlines and the shutdown sequence. */
+export type LifecycleConfig = Immutable<ValidatedConfig['lifecycle']>;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResolverConfig } from './config.types';
+import type { ResolverConfig } from './resolve-secrets';
 
 /** Where embedded mode keeps the admin credential it generated, under the data dir. */
 export const EMBEDDED_ADMIN_TOKEN_FILE = 'admin-token';

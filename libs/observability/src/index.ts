@@ -6,3 +6,4 @@ export * from './cluster-metrics';
 export * from './cluster-outcomes';
 export * from './recent-outcomes';
 export * from './internal-errors';
+export * from './clock';

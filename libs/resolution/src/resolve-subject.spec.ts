@@ -1,4 +1,5 @@
-import type { FixedClock, ResolverConfig } from '@resolver/config';
+import type { ResolverConfig } from '@resolver/config';
+import type { FixedClock } from '@resolver/observability';
 import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
 import { SubjectCaches } from './cache/subject-caches';
 import { ResolveSubject } from './resolve-subject';

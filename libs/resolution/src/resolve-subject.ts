@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { RevocationRepository, type UserRecord, UserRepository } from '@resolver/identity';
-import { ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
+import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
 import { deadlineExceeded, withDeadline } from './deadline';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { buildConfig, FixedClock } from '@resolver/config';
+import { buildConfig } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import { isResolutionError, type ReasonCode } from '@resolver/reasons';
 import { MAX_TIME_SECONDS, MIN_TIME_SECONDS } from './claim-checks';
 import { reasonForJoseError } from './jose-errors';

@@ -1,5 +1,6 @@
 import { compactVerify, importJWK, type JWK, type KeyLike } from 'jose';
-import type { Clock, IssuerConfig } from '@resolver/config';
+import type { IssuerConfig } from '@resolver/config';
+import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import type { DecodedToken } from './compact-token';
 import {

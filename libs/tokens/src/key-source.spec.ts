@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { JWK } from 'jose';
-import { FixedClock, type JwksPolicy } from '@resolver/config';
+import { type JwksPolicy } from '@resolver/config';
+import { FixedClock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { RemoteJwksSource, UNAVAILABLE_RETRY_MS } from './key-source';
 

@@ -1,7 +1,8 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
-import type { Clock, IssuerConfig, KeySourceConfig } from '@resolver/config';
+import type { IssuerConfig, KeySourceConfig } from '@resolver/config';
+import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { hasKid } from './key-selection';
 

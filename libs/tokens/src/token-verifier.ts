@@ -1,4 +1,5 @@
-import type { Clock, IssuerConfig, ResolverConfig } from '@resolver/config';
+import type { IssuerConfig, ResolverConfig } from '@resolver/config';
+import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { decodeCompactToken, type DecodedToken } from './compact-token';
 import { IssuerVerifier } from './issuer-verifier';

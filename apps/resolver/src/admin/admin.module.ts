@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { Clock, type ResolverConfig } from '@resolver/config';
+import type { ResolverConfig } from '@resolver/config';
+import { Clock } from '@resolver/observability';
 import { ChangeAnnouncer, IdentityTransactions, RevocationRepository } from '@resolver/identity';
 import { UserAdministration, UserImport } from '@resolver/provisioning';
 import { AdminCredentialGuard } from './admin-credential.guard';

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Clock, type ResolverConfig } from '@resolver/config';
+import type { ResolverConfig } from '@resolver/config';
+import { Clock } from '@resolver/observability';
 import { ResolveModule } from '../resolve/resolve.module';
 import { AssertionJwksController } from './assertion-jwks.controller';
 import { ExtAuthzGrpcController } from './ext-authz.grpc-controller';

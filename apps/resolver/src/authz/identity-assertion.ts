@@ -10,7 +10,8 @@ import {
   type KeyLike,
   SignJWT,
 } from 'jose';
-import type { AssertionConfig, Clock } from '@resolver/config';
+import type { AssertionConfig } from '@resolver/config';
+import type { Clock } from '@resolver/observability';
 import type { Resolution } from '@resolver/resolution';
 
 export const ASSERTION_ALG = 'ES256';

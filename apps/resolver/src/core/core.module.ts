@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthImplementation } from 'grpc-health-check';
-import { Clock, ConfigModule, RESOLVER_CONFIG } from '@resolver/config';
-import { InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { ConfigModule, RESOLVER_CONFIG } from '@resolver/config';
+import { Clock, InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import { TokenVerifier } from '@resolver/tokens';
 import { GRPC_HEALTH_SERVICES } from '../health/readiness';
 import type { BootConfig } from './boot-config';

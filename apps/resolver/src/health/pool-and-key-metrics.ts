@@ -2,8 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { Clock } from '@resolver/config';
-import { ResolverMetrics } from '@resolver/observability';
+import { Clock, ResolverMetrics } from '@resolver/observability';
 import { TokenVerifier } from '@resolver/tokens';
 
 /**

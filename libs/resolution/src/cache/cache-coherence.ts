@@ -5,7 +5,8 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { Clock } from '@resolver/observability';
 import { ChangeListener, type ListenerState, RevocationRepository } from '@resolver/identity';
 import { SubjectCaches } from './subject-caches';
 

@@ -1,6 +1,6 @@
-import { buildConfig, FixedClock } from '@resolver/config';
+import { buildConfig } from '@resolver/config';
 import type { LookupKey, UserRecord } from '@resolver/identity';
-import { ResolverMetrics } from '@resolver/observability';
+import { FixedClock, ResolverMetrics } from '@resolver/observability';
 import type { CachedToken } from './subject-caches';
 import { SubjectCaches, userCacheKey } from './subject-caches';
 

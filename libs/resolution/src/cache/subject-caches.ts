@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import type { ChangeEvent, LookupKey, UserRecord } from '@resolver/identity';
-import { ResolverMetrics } from '@resolver/observability';
+import { Clock, ResolverMetrics } from '@resolver/observability';
 import type { TokenInfo } from '../resolution';
 import { TtlCache } from './ttl-cache';
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { Clock } from '@resolver/observability';
 import {
   NearMissRepository,
   provisioningInput,

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from './config-error';
+import type { ValidatedConfig } from './config.schema';
+import type { Environment } from './env.schema';
+import type { Immutable } from './immutable';
+import type { SecretSource } from './issuer.schema';
+
+type ValidatedIssuer = ValidatedConfig['issuers'][number];
+type ValidatedScimClient = ValidatedConfig['scim']['clients'][number];
+
+/** Where an issuer's verification keys come from, with any secret read. */
+export type KeySourceConfig =
+  | Immutable<Exclude<ValidatedIssuer['keySource'], { kind: 'hmac' }>>
+  | { readonly kind: 'hmac'; readonly secret: Uint8Array }
+  /** Public JWKs held in memory: the embedded development issuer's, never from a file. */
+  | { readonly kind: 'jwks-inline'; readonly keys: readonly { readonly kty: string }[] };
+
+/** Everything the resolver trusts about one issuer. `origin` is `issuers[2]` or the dev issuer. */
+export type IssuerConfig = Immutable<Omit<ValidatedIssuer, 'keySource'>> & {
+  readonly keySource: KeySourceConfig;
+};
+
+/** One SCIM client: who it is, which users it owns, and how its data maps to resolution. */
+export type ScimClientConfig = Immutable<Omit<ValidatedScimClient, 'credential'>> & {
+  /** sha256 of the bearer credential (the credential is never kept). */
+  readonly tokenSha256: Uint8Array;
+};
+
+/** The SCIM 2.0 service provider (`/scim/v2`); off when no client is configured. */
+export type ScimConfig = Immutable<Omit<ValidatedConfig['scim'], 'clients'>> & {
+  readonly clients: readonly ScimClientConfig[];
+};
+
+/** The configuration the resolver runs with: built once at boot, read-only afterwards. */
+export type ResolverConfig = Immutable<
+  Omit<ValidatedConfig, 'issuers' | 'admin' | 'adminEnabled' | 'scim'>
+> & {
+  readonly issuers: readonly IssuerConfig[];
+  /**
+   * Present only when an admin credential is configured: the admin API is off otherwise. `file`
+   * names where embedded mode generated it (`<dataDir>/admin-token`).
+   */
+  readonly admin?: { readonly token: Uint8Array; readonly file?: string };
+  /**
+   * False when `admin.enabled: false` turns the admin API off whatever the credential; true
+   * otherwise (the API then exists once a credential is configured or generated).
+   */
+  readonly adminEnabled?: boolean;
+  readonly scim: ScimConfig;
+  /** The config file's path, or `defaults`. */
+  readonly source: string;
+};
+
+const MIN_HMAC_SECRET_BYTES = 32;
+const MIN_CREDENTIAL_BYTES = 24;
+
+/**
+ * The one step that reads what the validated config names: HMAC secrets (env or file), the
+ * admin credential, SCIM credentials (kept only as sha256), and the key files, which are made
+ * absolute against `baseDir` and checked readable so a typo fails at boot, not at the first
+ * token. Every problem is reported, each naming its YAML field or variable.
+ */
+export function resolveSecrets(
+  config: ValidatedConfig,
+  env: Environment,
+  where: { source: string; baseDir: string },
+): ResolverConfig {
+  // Reading goes on past a problem so that one boot reports them all. What a failed read leaves
+  // (an empty secret) is never returned: any problem throws before the config is built.
+  const problems: string[] = [];
+  const inFile = (field: string, message: string) =>
+    problems.push(`${where.source}: ${field}: ${message}`);
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(where.baseDir, p));
+  const readable = (p: string, field: string): string => {
+    const absolute = path(p);
+    const error = readError(() => readFileSync(absolute));
+    if (error !== undefined) inFile(field, `cannot read ${absolute}: ${error}`);
+    return absolute;
+  };
+
+  const issuers = config.issuers.map((issuer): IssuerConfig => {
+    const source = issuer.keySource;
+    if (source.kind === 'files') {
+      const paths = source.paths.map((p, i) => readable(p, `${issuer.origin}.keys[${i}]`));
+      return { ...issuer, keySource: { kind: 'files', paths } };
+    }
+    if (source.kind !== 'hmac') return { ...issuer, keySource: source };
+    const field = `${issuer.origin}.${source.secret.field}`;
+    const secret = readHmacSecret(source.secret, env, path, (m) => inFile(field, m));
+    if (secret !== undefined && secret.length < MIN_HMAC_SECRET_BYTES)
+      inFile(
+        field,
+        `HMAC secret is ${secret.length} bytes; at least ${MIN_HMAC_SECRET_BYTES} are required`,
+      );
+    return { ...issuer, keySource: { kind: 'hmac', secret: new Uint8Array(secret ?? []) } };
+  });
+
+  const { keyFile } = config.authz.assertion;
+  const authz = {
+    ...config.authz,
+    assertion: {
+      ...config.authz.assertion,
+      keyFile: keyFile === undefined ? undefined : readable(keyFile, 'authz.assertion.keyFile'),
+    },
+  };
+
+  const clients = config.scim.clients.map(({ credential, ...client }, i): ScimClientConfig => {
+    if (credential.kind === 'sha256') return { ...client, tokenSha256: credential.sha256 };
+    const field = `scim.clients[${i}].tokenEnv`;
+    const token = variable(env, credential.env);
+    if (token === undefined) inFile(field, `environment variable ${credential.env} is not set`);
+    else if (Buffer.byteLength(token) < MIN_CREDENTIAL_BYTES)
+      inFile(field, `the SCIM credential must be at least ${MIN_CREDENTIAL_BYTES} bytes`);
+    const hash = createHash('sha256')
+      .update(token ?? '', 'utf8')
+      .digest();
+    return { ...client, tokenSha256: new Uint8Array(hash) };
+  });
+
+  const admin = readAdminToken(config.admin, env, path, where.source, problems);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return {
+    ...config,
+    issuers,
+    authz,
+    admin: admin && { token: admin },
+    scim: { ...config.scim, clients },
+    source: where.source,
+  };
+}
+
+/** An environment variable's value; set but empty counts as unset. */
+function variable(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readHmacSecret(
+  source: SecretSource,
+  env: Environment,
+  path: (p: string) => string,
+  fail: (message: string) => void,
+): Buffer | undefined {
+  if ('env' in source) {
+    const value = variable(env, source.env);
+    if (value === undefined) fail(`environment variable ${source.env} is not set`);
+    return value === undefined ? undefined : Buffer.from(value, 'utf8');
+  }
+  const absolute = path(source.file);
+  let text: string | undefined;
+  const error = readError(() => (text = readFileSync(absolute, 'utf8')));
+  if (error !== undefined) fail(`cannot read ${absolute}: ${error}`);
+  // A trailing newline from `echo` is not part of the secret.
+  return text === undefined ? undefined : Buffer.from(text.replace(/\r?\n$/, ''), 'utf8');
+}
+
+/** The admin bearer secret, from its file or variable; undefined = admin off. */
+function readAdminToken(
+  source: ValidatedConfig['admin'],
+  env: Environment,
+  path: (p: string) => string,
+  configSource: string,
+  problems: string[],
+): Uint8Array | undefined {
+  if (source === undefined) return undefined;
+  let token: string | undefined;
+  let named: string;
+  if ('file' in source) {
+    named = source.named === 'ADMIN_TOKEN_FILE' ? source.named : `${configSource}: ${source.named}`;
+    const absolute = path(source.file);
+    const error = readError(() => (token = readFileSync(absolute, 'utf8').replace(/\r?\n$/, '')));
+    if (error !== undefined) problems.push(`${named}: cannot read ${absolute}: ${error}`);
+  } else {
+    named = source.env;
+    token = variable(env, source.env);
+  }
+  if (token === undefined) return undefined;
+  if (Buffer.byteLength(token) < MIN_CREDENTIAL_BYTES) {
+    problems.push(`${named}: the admin token must be at least ${MIN_CREDENTIAL_BYTES} bytes`);
+    return undefined;
+  }
+  return new Uint8Array(Buffer.from(token, 'utf8'));
+}
+
+/** Runs a read; its error message, or undefined when it worked. */
+function readError(read: () => unknown): string | undefined {
+  try {
+    read();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
