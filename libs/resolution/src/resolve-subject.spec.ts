@@ -1,5 +1,5 @@
 import type { ResolverConfig } from '@resolver/config';
-import type { FixedClock } from '@resolver/observability';
+import type { FixedClock, ResolverMetrics } from '@resolver/observability';
 import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
 import { SubjectCaches } from './cache/subject-caches';
 import { ResolveSubject } from './resolve-subject';
@@ -19,6 +19,7 @@ let users: InMemoryUserRepository;
 let revocations: InMemoryRevocationRepository;
 let resolver: ResolveSubject;
 let caches: SubjectCaches;
+let metrics: ResolverMetrics;
 const reached = new Set<ReasonCode>();
 const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
   fixture.hs(claims, header);
@@ -43,7 +44,7 @@ beforeAll(async () => {
 afterAll(() => fixture.cleanup());
 
 beforeEach(async () => {
-  ({ clock, users, revocations, caches, resolver } = await fixture.world());
+  ({ clock, users, revocations, caches, resolver, metrics } = await fixture.world());
 });
 
 describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', () => {
@@ -95,6 +96,11 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     const token = await es({});
     expect(await outcome(token)).toBe('OK:STORE');
     expect(await outcome(token)).toBe('OK:CACHE');
+    // Both answers are counted under the token's issuer, the warm one too.
+    const counted = (await metrics.registry.metrics())
+      .split('\n')
+      .find((l) => l.startsWith('resolver_resolutions_total{') && l.includes(`issuer="${ES}"`));
+    expect(counted?.endsWith(' 2')).toBe(true);
     users.seed({ status: 'disabled', link: { issuer: HS, subject: 'dis' } });
     users.seed({ status: 'locked', link: { issuer: HS, subject: 'loc' } });
     users.seed({ deletedAt: NOW, link: { issuer: HS, subject: 'del' } });

@@ -103,7 +103,7 @@ export class ResolveSubject {
         issuer,
         reason: error.reason,
         latencyMs: seconds * 1000,
-        subject: ctx?.token?.key.subject ?? ctx?.key?.subject,
+        subject: (ctx?.token ?? ctx?.cached)?.key.subject ?? ctx?.key?.subject,
         detail: error.message,
         context: boundedContext(request.context),
       });
@@ -122,9 +122,9 @@ export class ResolveSubject {
   }
 }
 
-/** The issuer label of a call: the token's issuer once known. */
+/** The issuer label of a call: the token's issuer once known (from the cache on the warm path). */
 function issuerOf(ctx: PipelineContext | undefined): string {
-  return ctx?.token?.issuer ?? ctx?.issuer?.config.issuer ?? UNKNOWN_ISSUER;
+  return ctx?.token?.issuer ?? ctx?.cached?.issuer ?? ctx?.issuer?.config.issuer ?? UNKNOWN_ISSUER;
 }
 
 const MAX_CONTEXT_FIELDS = 8;
