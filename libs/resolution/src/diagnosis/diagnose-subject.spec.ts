@@ -4,6 +4,7 @@ import {
   type NearMissQuery,
   ScimProvenanceRepository,
 } from '@resolver/identity';
+import fc from 'fast-check';
 import { isResolutionError } from '@resolver/reasons';
 import { unitIssuers, type UnitWorld, ES, HS, NOW, T } from '../testing/unit-fixture';
 import { DiagnoseSubject } from './diagnose-subject';
@@ -217,5 +218,44 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect(d.verdict).toMatchObject({ reason: 'OK', source: 'CACHE' });
     expect(step(d, 'store')?.status).toBe('fail');
     expect(await resolved(o, token)).toBe('OK:CACHE');
+  });
+
+  it('any signed claims at all: never a crash, and the verdict is the answer (1,000 runs)', async () => {
+    w.users.seed({ email: 'alice@x.test', link: { issuer: HS, subject: 'alice' } });
+    w.users.seed({ email: 'taken@x.test', username: 'taken' });
+    w.users.seed({ status: 'disabled', link: { issuer: HS, subject: 'dis' } });
+    const anything = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.string(),
+      fc.constantFrom(T, T - 3600, T + 3600, 1e308, -1e308, 0, 'alice', 'dis', ' alice', 'ALICE'),
+    );
+    const claims = fc.record(
+      {
+        iss: fc.oneof(fc.constant(HS), anything),
+        aud: fc.oneof(fc.constant('api://unit'), anything),
+        sub: anything,
+        exp: anything,
+        nbf: anything,
+        iat: anything,
+        tid: anything,
+        email: fc.oneof(fc.constantFrom('new@x.test', 'taken@x.test'), anything),
+        gty: fc.oneof(fc.constant('client'), anything),
+        client_id: anything,
+        jti: anything,
+      },
+      { requiredKeys: [] },
+    );
+    const header = fc.record(
+      { kid: anything, typ: anything, alg: fc.constantFrom('HS256', 'HS256', 'none', 'RS256') },
+      { requiredKeys: ['alg'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(claims, header, async (c, h) => {
+        const token = fixture.hs(c, h);
+        const verdict = predicted(await diagnoser.diagnose({ token }));
+        expect({ c, h, verdict }).toEqual({ c, h, verdict: await resolved(w, token) });
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
