@@ -49,6 +49,39 @@ export class TypeOrmExternalIdentityTable implements ExternalIdentityTable {
     return found?.userId ?? null;
   }
 
+  /**
+   * The identity linked at `key`, row-locked until the end of the transaction, so that a
+   * concurrent writer cannot re-point or remove it meanwhile; `null` if none.
+   */
+  async lockByKey(key: IdentityKey): Promise<{ id: string; userId: string } | null> {
+    const found = await this.repository.findOne({
+      select: { id: true, userId: true },
+      where: pick(key),
+      lock: { mode: 'pessimistic_write' },
+    });
+    return found ? { id: found.id, userId: found.userId } : null;
+  }
+
+  /** Points the identity at another user (the trigger announces both owners). */
+  async repoint(identityId: string, userId: string): Promise<void> {
+    await this.repository.update({ id: identityId }, { userId });
+  }
+
+  /**
+   * Removes the user's other subjects of `key`'s issuer and tenant: a provisioner that owns the
+   * user's subject in a scope (SCIM) keeps exactly one link there.
+   */
+  async deleteOthersInScope(userId: string, key: IdentityKey): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .delete()
+      .where('user_id = :userId', { userId })
+      .andWhere('issuer = :issuer AND tenant = :tenant AND subject <> :subject', {
+        ...pick(key),
+      })
+      .execute();
+  }
+
   private insertQuery(userId: string, key: IdentityKey) {
     return this.repository
       .createQueryBuilder()

@@ -2,7 +2,7 @@ import type { EntityManager, UpdateQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FOLD_EMAIL_SQL } from '../canonical-identifier';
 import { UserEntity } from '../entities/user.entity';
-import type { NewUser, UserRecord } from '../user';
+import type { NewUser, Provenance, UserRecord } from '../user';
 import { entityToUserRecord, toUserRecord, type UserRow } from './user-row';
 import type { UserChanges, UserListFilter, UserListPage, UserMerge, UserTable } from './user-table';
 
@@ -140,6 +140,42 @@ export class TypeOrmUserTable implements UserTable {
       .execute();
   }
 
+  /**
+   * Writes what an outside provisioner (SCIM) manages of a user: its projected columns and, with
+   * `provenance`, who manages it from now on (an adoption). `active: false` disables the user;
+   * `active: true` lifts only a disabled status, since locked is an operator's decision.
+   */
+  async project(id: string, projection: UserProjection): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({
+        email: projection.email,
+        username: projection.username,
+        displayName: projection.displayName,
+        ...(projection.provenance && { provenance: projection.provenance }),
+        status: () =>
+          `CASE WHEN NOT CAST(:active AS boolean) THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END`,
+      })
+      .where('id = :id', { id })
+      .setParameters({ active: projection.active })
+      .execute();
+  }
+
+  /**
+   * Replaces the user's roles, with no write (so no change announcement, no new `updated_at`)
+   * when they are already these: SCIM recomputes roles for every member of a changed group.
+   */
+  async setRoles(id: string, roles: readonly string[]): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({ roles: [...roles] })
+      .where('id = :id', { id })
+      .andWhere('roles IS DISTINCT FROM CAST(:roles AS text[])', { roles: [...roles] })
+      .execute();
+  }
+
   /** One UPDATE ... RETURNING of the user with this id; `null` when there is none. */
   private async change(
     id: string,
@@ -152,6 +188,16 @@ export class TypeOrmUserTable implements UserTable {
     const [row] = result.raw as UserRow[];
     return row ? toUserRecord(row) : null;
   }
+}
+
+/** The `users` columns an outside provisioner (SCIM) sets; see {@link TypeOrmUserTable.project}. */
+export interface UserProjection {
+  readonly email: string | null;
+  readonly username: string;
+  readonly displayName: string | null;
+  readonly active: boolean;
+  /** Present when the provisioner takes the user over from its previous writer. */
+  readonly provenance?: Provenance;
 }
 
 /**
