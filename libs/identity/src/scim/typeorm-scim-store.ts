@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { isUniqueViolation, withStoreRetry } from '../store-errors';
-import { TypeOrmUserTable } from '../users/typeorm-user-table';
+import { TypeOrmUserTable, type UserProjection } from '../users/typeorm-user-table';
 import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
 import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
 import {
@@ -29,6 +29,11 @@ const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {
   external_identities_key: 'subject',
 };
 
+/*
+ * The SCIM reads join `users` for what it decides (status, names): a list filters and sorts on
+ * `active` (u.status) in the statement that pages it, and a locked read takes the users row
+ * with the SCIM row. Every write of `users` and `external_identities` is the table code's.
+ */
 const USER_FROM = 'FROM scim_users s JOIN users u ON u.id = s.user_id';
 const USER_SELECT = `SELECT s.user_id, s.client_id, s.user_name, s.external_id, s.resource, s.version,
   u.status, s.created_at, s.updated_at ${USER_FROM}`;
@@ -70,8 +75,18 @@ export class TypeOrmScimStore extends ScimStore {
   }
 }
 
+/**
+ * One SCIM request's transaction. The `users` and `external_identities` statements are the
+ * table code's, on this same EntityManager; only the SCIM tables' SQL is written here.
+ */
 class Tx implements ScimTransaction {
-  constructor(private readonly m: EntityManager) {}
+  private readonly users: TypeOrmUserTable;
+  private readonly identities: TypeOrmExternalIdentityTable;
+
+  constructor(private readonly m: EntityManager) {
+    this.users = new TypeOrmUserTable(m);
+    this.identities = new TypeOrmExternalIdentityTable(m);
+  }
 
   private async q<T>(sql: string, params: unknown[]): Promise<T[]> {
     return rowsOf<T>(await this.m.query(sql, params));
@@ -83,8 +98,7 @@ class Tx implements ScimTransaction {
     user: ScimUserColumns,
     active: boolean,
   ): Promise<string> {
-    // The users row is inserted by the users table code, like every other writer's.
-    const { id } = await new TypeOrmUserTable(this.m).insert({
+    const { id } = await this.users.insert({
       tenant: scope.tenant,
       kind: 'user',
       email: user.email,
@@ -125,13 +139,7 @@ class Tx implements ScimTransaction {
     user: ScimUserColumns,
     active: boolean,
   ): Promise<void> {
-    // Locked is an operator's decision: SCIM's active=true lifts only its own deactivation.
-    await this.q(
-      `UPDATE users SET email = $2, username = $3, display_name = $4,
-         status = CASE WHEN NOT $5::boolean THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END
-       WHERE id = $1`,
-      [id, user.email, user.userName, user.displayName, active],
-    );
+    await this.users.project(id, projection(user, active));
     await this.q(
       `UPDATE scim_users SET client_id = $2, user_name = $3, external_id = $4, resource = $5,
          version = version + 1, updated_at = now(),
@@ -142,7 +150,7 @@ class Tx implements ScimTransaction {
   }
 
   async deleteUser(id: string, clientId: string): Promise<void> {
-    await this.q(`UPDATE users SET deleted_at = COALESCE(deleted_at, now()) WHERE id = $1`, [id]);
+    await this.users.softDelete(id);
     await this.q(
       `UPDATE scim_users SET deleted_at = now(), client_id = $2, version = version + 1 WHERE user_id = $1`,
       [id, clientId],
@@ -151,39 +159,32 @@ class Tx implements ScimTransaction {
   }
 
   async linkSubject(scope: ScimScope, userId: string, subject: string): Promise<void> {
-    const [held] = await this.q<{ id: string; user_id: string; deleted_at: Date | null }>(
-      `SELECT e.id, e.user_id, u.deleted_at FROM external_identities e JOIN users u ON u.id = e.user_id
-       WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 FOR UPDATE OF e`,
-      [scope.issuer, scope.tenant, subject],
-    );
-    if (held && held.user_id !== userId) {
-      if (!held.deleted_at) throw new ScimConflict('subject');
-      await this.q(`UPDATE external_identities SET user_id = $2 WHERE id = $1`, [held.id, userId]);
+    const key = { issuer: scope.issuer, tenant: scope.tenant, subject };
+    const held = await this.identities.lockByKey(key);
+    if (held && held.userId !== userId) {
+      const holder = await this.users.findById(held.userId);
+      if (holder && !holder.deletedAt) throw new ScimConflict('subject');
+      await this.identities.repoint(held.id, userId);
     } else if (!held) {
-      await new TypeOrmExternalIdentityTable(this.m).insert(userId, {
-        issuer: scope.issuer,
-        tenant: scope.tenant,
-        subject,
-      });
+      await this.identities.insert(userId, key);
     }
-    await this.q(
-      `DELETE FROM external_identities WHERE user_id = $1 AND issuer = $2 AND tenant = $3 AND subject <> $4`,
-      [userId, scope.issuer, scope.tenant, subject],
-    );
+    await this.identities.deleteOthersInScope(userId, key);
   }
 
   async findLinked(
     scope: ScimScope,
     subject: string,
   ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null> {
-    const [row] = await this.q<{ user_id: string; kind: 'user' | 'service'; scim: boolean }>(
-      `SELECT e.user_id, u.kind, EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id) AS scim
-       FROM external_identities e JOIN users u ON u.id = e.user_id
-       WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 AND u.deleted_at IS NULL
-       FOR UPDATE OF u`,
-      [scope.issuer, scope.tenant, subject],
+    const userId = await this.identities.findUserId({ ...scope, subject });
+    if (!userId) return null;
+    // Locked so that an adoption decided on this row still holds when it is written.
+    const user = await this.users.findById(userId, { lock: true });
+    if (!user || user.deletedAt) return null;
+    const [row] = await this.q<{ scim: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM scim_users WHERE user_id = $1) AS scim`,
+      [user.id],
     );
-    return row ? { userId: row.user_id, kind: row.kind, scim: row.scim } : null;
+    return { userId: user.id, kind: user.kind, scim: row?.scim ?? false };
   }
 
   async adoptUser(
@@ -193,12 +194,7 @@ class Tx implements ScimTransaction {
     user: ScimUserColumns,
     active: boolean,
   ): Promise<void> {
-    await this.q(
-      `UPDATE users SET email = $2, username = $3, display_name = $4, provenance = 'scim',
-         status = CASE WHEN NOT $5::boolean THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END
-       WHERE id = $1`,
-      [userId, user.email, user.userName, user.displayName, active],
-    );
+    await this.users.project(userId, { ...projection(user, active), provenance: 'scim' });
     await this.q(
       `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
@@ -281,10 +277,7 @@ class Tx implements ScimTransaction {
   }
 
   async setRoles(userId: string, roles: readonly string[]): Promise<void> {
-    await this.q(
-      `UPDATE users SET roles = $2::text[] WHERE id = $1 AND roles IS DISTINCT FROM $2::text[]`,
-      [userId, roles],
-    );
+    await this.users.setRoles(userId, roles);
   }
 
   async insertGroup(
@@ -369,4 +362,14 @@ class Tx implements ScimTransaction {
       [groupId, userIds],
     );
   }
+}
+
+/** The `users` columns a SCIM user is projected onto. */
+function projection(user: ScimUserColumns, active: boolean): UserProjection {
+  return {
+    email: user.email,
+    username: user.userName,
+    displayName: user.displayName,
+    active,
+  };
 }
