@@ -107,20 +107,7 @@ class Tx implements ScimTransaction {
       status: active ? 'active' : 'disabled',
       provenance: 'scim',
     });
-    await this.q(
-      `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
-      [
-        id,
-        clientId,
-        scope.issuer,
-        scope.tenant,
-        user.userName,
-        user.externalId,
-        JSON.stringify(user.resource),
-        active,
-      ],
-    );
+    await this.insertScimRow(scope, clientId, id, user, active);
     return id;
   }
 
@@ -195,6 +182,17 @@ class Tx implements ScimTransaction {
     active: boolean,
   ): Promise<void> {
     await this.users.project(userId, { ...projection(user, active), provenance: 'scim' });
+    await this.insertScimRow(scope, clientId, userId, user, active);
+  }
+
+  /** The SCIM row of a user that SCIM creates or adopts. */
+  private async insertScimRow(
+    scope: ScimScope,
+    clientId: string,
+    userId: string,
+    user: ScimUserColumns,
+    active: boolean,
+  ): Promise<void> {
     await this.q(
       `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
@@ -364,7 +362,7 @@ class Tx implements ScimTransaction {
   }
 }
 
-/** The `users` columns a SCIM user is projected onto. */
+/** What SCIM sets on the user's `users` row. */
 function projection(user: ScimUserColumns, active: boolean): UserProjection {
   return {
     email: user.email,
