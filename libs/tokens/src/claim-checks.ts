@@ -107,8 +107,8 @@ export function checkClaims(
 /**
  * Time step, part two: the validity window. `nbf` after now (plus tolerance) is
  * TOKEN_NOT_YET_VALID; `exp` at or before now (minus tolerance) is TOKEN_EXPIRED, and so is an
- * `iat` older than `maxTokenAgeSeconds`. Runs after {@link checkTimeClaimsAreDates}, so every
- * time claim present is a number.
+ * `iat` older than `maxTokenAgeSeconds`. In the pipeline it runs after
+ * {@link checkTimeClaimsAreDates}, so every time claim present is a number.
  */
 export function checkTimeWindow(
   policy: Pick<IssuerConfig, 'clockToleranceSeconds'> & { readonly maxTokenAgeSeconds?: number },
@@ -117,12 +117,14 @@ export function checkTimeWindow(
 ): void {
   const nowSeconds = epochSeconds(now);
   const tolerance = policy.clockToleranceSeconds;
-  const { nbf, exp, iat } = payload as { nbf?: number; exp?: number; iat?: number };
-  if (nbf !== undefined && nbf > nowSeconds + tolerance)
+  // Only numbers are compared: the diagnosis runs this step on claims the dates step refused,
+  // and comparing an object whose `toString` is not a function throws.
+  const { nbf, exp, iat } = payload;
+  if (typeof nbf === 'number' && nbf > nowSeconds + tolerance)
     refuse('TOKEN_NOT_YET_VALID', '"nbf" claim timestamp check failed');
-  if (exp !== undefined && exp <= nowSeconds - tolerance)
+  if (typeof exp === 'number' && exp <= nowSeconds - tolerance)
     refuse('TOKEN_EXPIRED', '"exp" claim timestamp check failed');
   const maxAge = policy.maxTokenAgeSeconds;
-  if (maxAge && iat !== undefined && nowSeconds - iat - tolerance > maxAge)
+  if (maxAge && typeof iat === 'number' && nowSeconds - iat - tolerance > maxAge)
     refuse('TOKEN_EXPIRED', '"iat" claim timestamp check failed (too far in the past)');
 }

@@ -220,7 +220,7 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect(await resolved(o, token)).toBe('OK:CACHE');
   });
 
-  it('any signed claims at all: never a crash, and the verdict is the answer (1,000 runs)', async () => {
+  it('any signed claims at all: never a crash, and the verdict is the answer (2,000 runs)', async () => {
     w.users.seed({ email: 'alice@x.test', link: { issuer: HS, subject: 'alice' } });
     w.users.seed({ email: 'taken@x.test', username: 'taken' });
     w.users.seed({ status: 'disabled', link: { issuer: HS, subject: 'dis' } });
@@ -255,7 +255,7 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
         const verdict = predicted(await diagnoser.diagnose({ token }));
         expect({ c, h, verdict }).toEqual({ c, h, verdict: await resolved(w, token) });
       }),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
     );
   });
 });
