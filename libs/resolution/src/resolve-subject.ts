@@ -103,7 +103,7 @@ export class ResolveSubject {
         issuer,
         reason: error.reason,
         latencyMs: seconds * 1000,
-        subject: (ctx?.token ?? ctx?.cached)?.key.subject ?? ctx?.key?.subject,
+        subject: ctx?.token?.key.subject ?? ctx?.key?.subject,
         detail: error.message,
         context: boundedContext(request.context),
       });
@@ -113,8 +113,7 @@ export class ResolveSubject {
 
   /** Every step after the verified-token cache, in order; the token steps only on a miss. */
   private async run(ctx: PipelineContext): Promise<Resolution> {
-    if (ctx.cached) ctx.token = ctx.cached;
-    else await runSteps(TOKEN_STEPS, ctx, this.env);
+    if (!ctx.cached) await runSteps(TOKEN_STEPS, ctx, this.env);
     await runSteps(USER_STEPS, ctx, this.env);
     const token = required(ctx.token);
     const user = required(ctx.user ?? undefined);
@@ -122,9 +121,9 @@ export class ResolveSubject {
   }
 }
 
-/** The issuer label of a call: the token's issuer once known (from the cache on the warm path). */
+/** The issuer label of a call: the token's issuer once known. */
 function issuerOf(ctx: PipelineContext | undefined): string {
-  return ctx?.token?.issuer ?? ctx?.cached?.issuer ?? ctx?.issuer?.config.issuer ?? UNKNOWN_ISSUER;
+  return ctx?.token?.issuer ?? ctx?.issuer?.config.issuer ?? UNKNOWN_ISSUER;
 }
 
 const MAX_CONTEXT_FIELDS = 8;

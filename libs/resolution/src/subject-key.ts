@@ -15,12 +15,24 @@ const MAX_TENANT_LENGTH = 255;
  * turns verified claims into the key the store is searched by.
  */
 export function lookupKeyFor(token: VerifiedToken): LookupKey {
-  const found = subjectFor(token.issuer, token.claims);
+  return lookupKeyOf(token.issuer, token.claims, subjectFor(token.issuer, token.claims));
+}
+
+/**
+ * The tenant step's decision and the key it builds: the tenant claim, validated, with the
+ * subject the subject step found. Service accounts are always looked up through the federated
+ * mapping.
+ */
+export function lookupKeyOf(
+  policy: Pick<IssuerConfig, 'issuer' | 'subject' | 'tenant'>,
+  claims: Readonly<Record<string, unknown>>,
+  found: { readonly value: string; readonly kind: LookupKey['kind'] },
+): LookupKey {
   return {
-    issuer: token.issuer.issuer,
-    tenant: tenantFor(token.claims, token.issuer.tenant),
+    issuer: policy.issuer,
+    tenant: tenantFor(claims, policy.tenant),
     subject: found.value,
-    strategy: found.kind === 'service' ? 'external' : token.issuer.subject.lookup,
+    strategy: found.kind === 'service' ? 'external' : policy.subject.lookup,
     kind: found.kind,
   };
 }

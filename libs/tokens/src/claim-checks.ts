@@ -24,7 +24,7 @@ function refuse(reason: ReasonCode, message: string): never {
 }
 
 /** Whole seconds since the epoch, as NumericDate comparisons use them. */
-export function epochSeconds(now: Date): number {
+function epochSeconds(now: Date): number {
   return Math.floor(now.getTime() / 1000);
 }
 
@@ -76,9 +76,10 @@ export function reasonForClaim(claim: string): ReasonCode {
  * decides its absence with its own reasons.
  */
 export function checkClaims(
-  policy: Pick<IssuerConfig, 'issuer' | 'audiences' | 'requiredClaims' | 'typ'> & {
-    readonly maxTokenAgeSeconds?: number;
-  },
+  policy: Pick<
+    IssuerConfig,
+    'issuer' | 'audiences' | 'requiredClaims' | 'typ' | 'maxTokenAgeSeconds'
+  >,
   header: Payload,
   payload: Payload,
 ): void {
@@ -111,7 +112,7 @@ export function checkClaims(
  * {@link checkTimeClaimsAreDates}, so every time claim present is a number.
  */
 export function checkTimeWindow(
-  policy: Pick<IssuerConfig, 'clockToleranceSeconds'> & { readonly maxTokenAgeSeconds?: number },
+  policy: Pick<IssuerConfig, 'clockToleranceSeconds' | 'maxTokenAgeSeconds'>,
   payload: Payload,
   now: Date,
 ): void {

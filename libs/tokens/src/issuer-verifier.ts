@@ -40,11 +40,6 @@ export class IssuerVerifier {
     this.checkSignaturePresent(decoded);
     const candidates = await this.candidateKeys(decoded);
     await this.checkSignature(token, decoded, candidates);
-    return this.checkVerifiedClaims(decoded);
-  }
-
-  /** The claim steps after a verified signature, and the verified token. */
-  checkVerifiedClaims(decoded: DecodedToken): VerifiedToken {
     const now = this.clock.now();
     this.checkTimeClaimsAreDates(decoded, now);
     this.checkClaims(decoded);

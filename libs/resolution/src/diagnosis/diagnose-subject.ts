@@ -12,7 +12,7 @@ import {
 import { isResolutionError, presentReason, ResolutionError } from '@resolver/reasons';
 import { selectKeys, TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches, userCacheKey } from '../cache/subject-caches';
-import type { PipelineContext } from '../pipeline/context';
+import { issuerPolicy, type PipelineContext } from '../pipeline/context';
 import {
   algorithm,
   claims,
@@ -128,13 +128,9 @@ export class DiagnoseSubject {
     const claimsFlag = { counts, unverified: !verified };
     if (await steps.run(subject, ctx, env, claimsFlag))
       await steps.run(tenant, ctx, env, claimsFlag);
-    if (ctx.cached) ctx.token = ctx.cached;
-    else if (ctx.key) {
-      // Not verified: the user steps still show what they would find for these claims,
-      // flagged as unverified (the verdict is already the verification's refusal).
-      if (!verified) ctx.verified = ctx.issuer?.verifiedToken(ctx.decoded!);
-      await steps.run(rememberToken, ctx, env, claimsFlag);
-    }
+    // Not verified: the user steps still show what they would find for these claims, flagged
+    // as unverified (the verdict is already the verification's refusal).
+    if (!ctx.cached && ctx.key) await steps.run(rememberToken, ctx, env, claimsFlag);
 
     await this.observeStore(env, seen);
     if (ctx.token) {
@@ -175,7 +171,6 @@ export class DiagnoseSubject {
     let ok = signed;
     for (const step of [timeClaimsAreDates, claims, timeWindow])
       ok = (await steps.run(step, ctx, env, { counts, unverified: !signed })) && ok;
-    if (!ok) ctx.verified = undefined;
     seen.keyState = ctx.issuer?.keys.state();
     return ok;
   }
@@ -240,7 +235,7 @@ export class DiagnoseSubject {
       seen.scim = await this.scimHistory(storeUser, new Date(env.nowMs()));
       return;
     }
-    const claimsSeen = ctx.verified?.claims ?? ctx.decoded?.payload ?? {};
+    const claimsSeen = ctx.decoded?.payload ?? {};
     if (storeUser === null) {
       const email = typeof claimsSeen.email === 'string' ? claimsSeen.email : undefined;
       try {
@@ -249,7 +244,7 @@ export class DiagnoseSubject {
         seen.nearMissError = messageOf(error);
       }
     }
-    const policy = this.verifier.issuer(key.issuer)?.config;
+    const policy = issuerPolicy(env, key.issuer);
     if (policy && jitAllowed(policy, key.kind)) {
       try {
         seen.jitInput = provisioningInput(key, claimsSeen, policy.jit);

@@ -23,6 +23,7 @@ export interface PipelineContext {
   decoded?: DecodedToken;
   issuer?: IssuerVerifier;
   candidates?: readonly JWK[];
+  /** Set once every token step passed (or by JIT, verifying a cached token again). */
   verified?: VerifiedToken;
   /** The subject step's answer: the subject as looked up, and the kind of principal. */
   subject?: { readonly value: string; readonly kind: LookupKey['kind'] };

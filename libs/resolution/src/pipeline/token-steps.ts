@@ -2,7 +2,7 @@ import { hash as digest } from 'node:crypto';
 import { extractToken } from '../bearer';
 import { userCacheKey } from '../cache/subject-caches';
 import type { TokenInfo } from '../resolution';
-import { subjectFor, tenantFor } from '../subject-key';
+import { lookupKeyOf, subjectFor } from '../subject-key';
 import type { PipelineContext, PipelineEnv } from './context';
 import { defineStep, required, type Step } from './step';
 
@@ -36,6 +36,7 @@ export const tokenCache = {
     const token = env.caches.getToken(ctx.hash);
     ctx.cached =
       token?.expiresAtMs !== undefined && token.expiresAtMs <= env.nowMs() ? undefined : token;
+    ctx.token = ctx.cached;
   },
 } as const satisfies Step;
 
@@ -84,44 +85,33 @@ export const claims = defineStep('claims', 'claims', (ctx) => {
   required(ctx.issuer).checkClaims(required(ctx.decoded));
 });
 
-/** Time claims, part two: `nbf`, `exp`, maximum age. Then the token is verified. */
+/** Time claims, part two: `nbf`, `exp`, maximum age. */
 export const timeWindow = defineStep('timeWindow', 'time', (ctx, env) => {
-  const issuerVerifier = required(ctx.issuer);
-  const decoded = required(ctx.decoded);
-  issuerVerifier.checkTimeWindow(decoded, new Date(env.nowMs()));
-  ctx.verified = issuerVerifier.verifiedToken(decoded);
+  required(ctx.issuer).checkTimeWindow(required(ctx.decoded), new Date(env.nowMs()));
 });
-
-/**
- * The claims the subject and tenant steps read: the verified ones. Only the diagnosis reaches
- * these steps without them, and then reads the unverified payload (and says so).
- */
-function claimsOf(ctx: PipelineContext): Readonly<Record<string, unknown>> {
-  return ctx.verified?.claims ?? required(ctx.decoded).payload;
-}
 
 /** Subject: the issuer's subject (or service-account client id) claim, validated. */
 export const subject = defineStep('subject', 'subject', (ctx) => {
-  ctx.subject = subjectFor(required(ctx.issuer).config, claimsOf(ctx));
+  ctx.subject = subjectFor(required(ctx.issuer).config, required(ctx.decoded).payload);
 });
 
 /** Tenant and lookup key: the tenant claim, validated, and the key the store is searched by. */
 export const tenant = defineStep('tenant', 'tenant', (ctx) => {
-  const policy = required(ctx.issuer).config;
-  const subjectFound = required(ctx.subject);
-  ctx.key = {
-    issuer: policy.issuer,
-    tenant: tenantFor(claimsOf(ctx), policy.tenant),
-    subject: subjectFound.value,
-    strategy: subjectFound.kind === 'service' ? 'external' : policy.subject.lookup,
-    kind: subjectFound.kind,
-  };
+  ctx.key = lookupKeyOf(
+    required(ctx.issuer).config,
+    required(ctx.decoded).payload,
+    required(ctx.subject),
+  );
 });
 
-/** The verified token becomes the pipeline's token, and is cached for the next request. */
+/**
+ * Every token step passed: the token is verified, becomes the pipeline's token, and is cached
+ * for the next request.
+ */
 export const rememberToken = defineStep('rememberToken', 'cache', (ctx, env) => {
-  const verified = required(ctx.verified);
+  const verified = required(ctx.issuer).verifiedToken(required(ctx.decoded));
   const key = required(ctx.key);
+  ctx.verified = verified;
   ctx.token = {
     issuer: verified.issuer.issuer,
     key,

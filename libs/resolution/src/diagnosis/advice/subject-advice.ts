@@ -25,7 +25,7 @@ export function writeSubjectAndTenant(report: Report, input: ReportInput): void 
   const subjectOutcome = steps.outcome('subject');
   if (!issuer || !decoded || !subjectOutcome) return;
   const policy = issuer.config;
-  const claims = ctx.verified?.claims ?? decoded.payload;
+  const claims = decoded.payload;
   const unverified = subjectOutcome.unverified;
   const label = unverified ? ' (from UNVERIFIED claims)' : '';
   const service =

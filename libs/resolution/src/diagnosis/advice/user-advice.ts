@@ -53,8 +53,7 @@ export function writeUser(report: Report, input: ReportInput): void {
 
 /** When the token was issued, for "created after the token" remarks. */
 function issuedAt(input: ReportInput): Date | undefined {
-  const ctx = input.ctx;
-  return ctx?.verified?.issuedAt ?? numericDate(ctx?.decoded?.payload.iat);
+  return numericDate(input.ctx?.decoded?.payload.iat);
 }
 
 function userFound(
