@@ -2,7 +2,8 @@ import type { IssuerConfig } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
 import { describeNonCanonical, findNonCanonical, foldEmail } from './canonical-identifier';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID in its text form (RFC 9562), any letter case: user ids and the `id` lookup. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Applies an issuer's subject policy to a raw claim value; throws SUBJECT_MISSING /

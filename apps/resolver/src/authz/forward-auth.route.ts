@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors } from '@resolver/observability';
+import { HTTP_METHODS } from '../transport/http-problem.filter';
 import { sendFailure } from '../transport/problem';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
@@ -20,7 +21,6 @@ const CONTEXT_HEADERS = {
 } as const;
 
 /** Every method a gateway may forward (Nest's `@All` registered these). */
-const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -50,7 +50,7 @@ export class ForwardAuthRoute implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     for (const url of ['/v1/authz', '/v1/authz/*']) {
       fastify.route({
-        method: METHODS,
+        method: HTTP_METHODS,
         url,
         handler: (request, reply) => this.authz(request, reply),
         errorHandler: (error, request, reply) =>

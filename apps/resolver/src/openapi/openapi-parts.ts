@@ -1,16 +1,16 @@
 /** Building blocks of the OpenAPI document: references, problem answers, admin security, parameters. */
 import type { z } from 'zod';
 import { jsonSchemaOf } from '../resolve/resolution-schema';
+import { PROBLEM_CONTENT_TYPE } from '../transport/problem';
 
 /** A JSON object of the document. */
 export type Json = Record<string, unknown>;
 
-export const PROBLEM = 'application/problem+json';
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export const json = (schema: Json) => ({ 'application/json': { schema } });
 export const problem = (description: string) => ({
   description,
-  content: { [PROBLEM]: { schema: ref('Problem') } },
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
 });
 
 /** The refusals every token-taking route can answer, from the reason table. */

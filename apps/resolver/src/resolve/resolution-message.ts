@@ -1,5 +1,5 @@
+import type { Immutable } from '@resolver/config';
 import type { Resolution } from '@resolver/resolution';
-import type { ReadonlyMessage } from '../transport/readonly-message';
 import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
 
 /**
@@ -17,7 +17,7 @@ function timestamp(date: Date | undefined): { seconds: number; nanos: number } |
  * passed as they are, not copied: the encoder only reads them, and on a warm call they are the
  * cached entry's own objects.
  */
-export function toResolveSubjectResponse(r: Resolution): ReadonlyMessage<ResolveSubjectResponse> {
+export function toResolveSubjectResponse(r: Resolution): Immutable<ResolveSubjectResponse> {
   const t = r.token;
   return {
     principal: r.principal,

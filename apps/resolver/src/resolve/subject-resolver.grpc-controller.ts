@@ -1,10 +1,10 @@
+import type { Immutable } from '@resolver/config';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
 import type { ResolveSubjectRequest__Output as ResolveSubjectRequest } from '../transport/grpc-types/identity/v1/ResolveSubjectRequest';
-import type { ReadonlyMessage } from '../transport/readonly-message';
 import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
 import { toResolveSubjectResponse } from './resolution-message';
 
@@ -17,7 +17,7 @@ export class SubjectResolverGrpcController {
   async resolveSubject(
     request: ResolveSubjectRequest,
     metadata: Metadata,
-  ): Promise<ReadonlyMessage<ResolveSubjectResponse>> {
+  ): Promise<Immutable<ResolveSubjectResponse>> {
     const [authorization] = metadata.get('authorization');
     const resolution = await this.resolver.resolve({
       token: request.token,

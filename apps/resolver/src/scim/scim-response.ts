@@ -1,5 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_SCHEMA, project, type ScimCaller, type ScimError } from '@resolver/provisioning';
+import {
+  ERROR_SCHEMA,
+  project,
+  type ScimCaller,
+  type ScimError,
+  type ScimWritten,
+} from '@resolver/provisioning';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
@@ -49,12 +55,6 @@ export function callerOf(request: ScimRequest): ScimCaller {
 }
 
 /** What a use case answers for one resource. */
-interface Written {
-  readonly id: string;
-  readonly etag: string;
-  readonly resource: Record<string, unknown>;
-}
-
 /**
  * One resource, projected by the request's `attributes`/`excludedAttributes`, with its ETag
  * (and, for a create, its Location).
@@ -62,7 +62,7 @@ interface Written {
 export function sendResource(
   reply: FastifyReply,
   status: 200 | 201,
-  out: Written,
+  out: ScimWritten,
   q: Record<string, string | undefined>,
 ): void {
   const location =
@@ -79,7 +79,7 @@ export function sendResource(
 /** A GET answer: 304 when `If-None-Match` names the current version, else the resource. */
 export function sendFetched(
   reply: FastifyReply,
-  out: Written,
+  out: ScimWritten,
   q: Record<string, string | undefined>,
   ifNoneMatch: string | undefined,
 ): void {

@@ -14,7 +14,16 @@ import { httpSurface } from './error-surface';
 import { sendFailure, sendProblem } from './problem';
 
 /** The methods a 405's `Allow` may list, in the order it lists them. */
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** Every method a route can answer, in the order a 405's `Allow` lists them. */
+export const HTTP_METHODS: HTTPMethods[] = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+];
 
 /**
  * Every HTTP failure of the Nest-routed surface becomes `application/problem+json`: resolution
@@ -58,6 +67,6 @@ export class HttpProblemFilter implements ExceptionFilter {
   private methodsFor(url: string): HTTPMethods[] {
     const path = url.split('?', 1)[0] ?? url;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    return METHODS.filter((method) => fastify.hasRoute({ url: path, method }));
+    return HTTP_METHODS.filter((method) => fastify.hasRoute({ url: path, method }));
   }
 }

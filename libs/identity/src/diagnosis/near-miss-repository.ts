@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { UUID } from '../subject-policy';
 import { withStoreRetry } from '../store-errors';
 import type { LookupKey, UserRecord } from '../user';
 import { toUserRecord, USER_COLUMNS, type UserRow } from '../users/user-row';
@@ -46,7 +47,6 @@ export abstract class NearMissRepository {
 }
 
 const LIMIT = 5;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type LinkedRow = UserRow & { e_issuer: string; e_tenant: string; e_subject: string };
 

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { UUID } from '../subject-policy';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { isUniqueViolation, withStoreRetry } from '../store-errors';
 import { TypeOrmUserTable, type UserProjection } from '../users/typeorm-user-table';
@@ -16,8 +17,6 @@ import {
   type ScimUserColumns,
   type ScimUserRow,
 } from './scim-store';
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Which SCIM attribute each unique index protects, for 409 uniqueness answers. */
 const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {

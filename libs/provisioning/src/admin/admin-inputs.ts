@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeNonCanonical, findNonCanonical, foldEmail } from '@resolver/identity';
+import { describeNonCanonical, findNonCanonical, foldEmail, UUID } from '@resolver/identity';
 import { AdminError } from './admin-error';
 
 /** Most rows one `POST /admin/v1/users/import` takes. */
@@ -10,8 +10,6 @@ export const IMPORT_MAX_ROWS = 1000;
  * under it, so only a single huge row can meet it.
  */
 export const IMPORT_MAX_BODY_BYTES = 8 * 1024 * 1024;
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 /**
@@ -35,7 +33,7 @@ const attributes = z
   .refine((a) => JSON.stringify(a).length <= 16_384, 'is larger than 16 KiB');
 
 /** A path parameter naming a user or an identity. */
-export const idParam = z.string().regex(UUID_PATTERN, 'must be a UUID');
+export const idParam = z.string().regex(UUID, 'must be a UUID');
 
 export const identityInput = z.strictObject({
   issuer: text(2048),

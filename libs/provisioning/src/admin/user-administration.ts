@@ -9,6 +9,7 @@ import {
   type UserRecord,
   type UserStatus,
   type UserTable,
+  UUID,
 } from '@resolver/identity';
 import { AdminError } from './admin-error';
 import type {
@@ -140,8 +141,6 @@ function found(user: UserRecord | null, id: string): UserRecord {
   if (!user) throw new AdminError('NOT_FOUND', `no user ${id}`);
   return user;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function encodeCursor(cursor: UserCursor): string {
   return Buffer.from(`${cursor.createdAtMicros}|${cursor.id}`).toString('base64url');

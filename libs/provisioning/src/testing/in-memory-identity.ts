@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ChangeAnnouncer,
   type ExternalIdentity,
+  type ExternalIdentityTable,
   foldEmail,
   type IdentityKey,
   type IdentityTables,
@@ -211,7 +212,7 @@ class Users implements UserTable {
   }
 }
 
-class Identities {
+class Identities implements ExternalIdentityTable {
   constructor(
     private readonly rows: Rows,
     private readonly now: () => Date,
