@@ -16,7 +16,6 @@ import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { IdentifierAudit, type UserRecord } from '@resolver/identity';
 import { ResolverLogger } from '@resolver/observability';
 import {
-  AdminError,
   type CreateUserInput,
   createUserInput,
   idParam,
@@ -25,6 +24,8 @@ import {
   type ImportInput,
   importInput,
   type ListUsersInput,
+  auditIdentifiersInput,
+  type AuditIdentifiersInput,
   listUsersInput,
   type RevokeInput,
   revokeInput,
@@ -55,13 +56,20 @@ function userJson(u: UserRecord) {
 @UseGuards(AdminCredentialGuard)
 @UseFilters(AdminProblemFilter)
 export class AdminController {
+  /** Issuers that compare non-NFC subjects as sent: the audit does not flag theirs. */
+  private readonly nfcExempt: ReadonlySet<string>;
+
   constructor(
     private readonly admin: UserAdministration,
     private readonly importer: UserImport,
     private readonly identifierAudit: IdentifierAudit,
     private readonly log: ResolverLogger,
-    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
-  ) {}
+    @Inject(RESOLVER_CONFIG) config: ResolverConfig,
+  ) {
+    this.nfcExempt = new Set(
+      config.issuers.filter((i) => !i.subject.normalize.nfc).map((i) => i.issuer),
+    );
+  }
 
   /** The structured admin-change line (one per change), through the shared logger. */
   private audit(action: string, userId?: string, detail?: Record<string, string | number>): void {
@@ -196,16 +204,10 @@ export class AdminController {
 
   /** Stored identifiers the canonical rules refuse in a token (README "Security model"). */
   @Get('audit/identifiers')
-  async auditIdentifiers(@Query('limit') limit?: string) {
-    const n = limit === undefined ? 1000 : Number(limit);
-    if (!Number.isInteger(n) || n < 1 || n > 10_000)
-      throw new AdminError('INVALID', 'limit: must be an integer from 1 to 10000', 'limit');
-    return this.identifierAudit.run({
-      limit: n,
-      nfcExempt: new Set(
-        this.config.issuers.filter((i) => !i.subject.normalize.nfc).map((i) => i.issuer),
-      ),
-    });
+  async auditIdentifiers(
+    @Query(new ZodPipe(auditIdentifiersInput)) { limit }: AuditIdentifiersInput,
+  ) {
+    return this.identifierAudit.run({ limit, nfcExempt: this.nfcExempt });
   }
 
   @Post('caches/flush')

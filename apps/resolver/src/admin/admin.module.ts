@@ -3,7 +3,7 @@ import type { ResolverConfig } from '@resolver/config';
 import { Clock } from '@resolver/observability';
 import { ChangeAnnouncer, IdentityTransactions, RevocationRepository } from '@resolver/identity';
 import { UserAdministration, UserImport } from '@resolver/provisioning';
-import { AdminCredentialGuard } from './admin-credential.guard';
+import { AdminCredentialModule } from './admin-credential.module';
 import { AdminDisabledController } from './admin-disabled.controller';
 import { AdminController } from './admin.controller';
 
@@ -36,7 +36,8 @@ export class AdminModule {
     if (!config.admin) return { module: AdminModule, controllers: [AdminDisabledController] };
     return {
       module: AdminModule,
-      providers: [AdminCredentialGuard, ...ADMIN_USE_CASES],
+      imports: [AdminCredentialModule],
+      providers: ADMIN_USE_CASES,
       controllers: [AdminController],
     };
   }

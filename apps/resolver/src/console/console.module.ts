@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AdminCredentialGuard } from '../admin/admin-credential.guard';
+import { AdminCredentialModule } from '../admin/admin-credential.module';
 import { ConsoleApiController } from './console-api.controller';
 import { builtConsoleDir, ConsoleAssets } from './console-assets';
 import { ConsoleController } from './console.controller';
@@ -10,10 +10,8 @@ import { ConsoleController } from './console.controller';
  * JSON the page needs beyond the admin API.
  */
 @Module({
-  providers: [
-    AdminCredentialGuard,
-    { provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) },
-  ],
+  imports: [AdminCredentialModule],
+  providers: [{ provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) }],
   controllers: [ConsoleController, ConsoleApiController],
 })
 export class ConsoleModule {}

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { ResolverConfig } from '@resolver/config';
 import { DiagnoseSubject } from '@resolver/resolution';
-import { AdminCredentialGuard } from '../admin/admin-credential.guard';
+import { AdminCredentialModule } from '../admin/admin-credential.module';
 import { ResolveModule } from '../resolve/resolve.module';
 import { DiagnoseDisabledGrpcController } from './diagnose-disabled.grpc-controller';
 import { DiagnoseController } from './diagnose.controller';
@@ -19,8 +19,8 @@ export class DiagnoseModule {
       return { module: DiagnoseModule, controllers: [DiagnoseDisabledGrpcController] };
     return {
       module: DiagnoseModule,
-      imports: [ResolveModule],
-      providers: [DiagnoseSubject, AdminCredentialGuard],
+      imports: [ResolveModule, AdminCredentialModule],
+      providers: [DiagnoseSubject],
       controllers: [DiagnoseController, DiagnoseGrpcController],
     };
   }

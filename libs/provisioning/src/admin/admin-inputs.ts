@@ -73,6 +73,17 @@ export const listUsersInput = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
+const AUDIT_LIMIT = 'must be an integer from 1 to 10000';
+/** `GET /admin/v1/audit/identifiers?limit=`: how many findings at most. */
+export const auditIdentifiersInput = z.object({
+  limit: z.coerce
+    .number({ error: AUDIT_LIMIT })
+    .int(AUDIT_LIMIT)
+    .min(1, AUDIT_LIMIT)
+    .max(10_000, AUDIT_LIMIT)
+    .default(1000),
+});
+
 export const revokeInput = z.strictObject({
   issuer: text(2048),
   jti: text(512),
@@ -119,6 +130,7 @@ export type CreateUserInput = z.output<typeof createUserInput>;
 export type UpdateUserInput = z.output<typeof updateUserInput>;
 export type ListUsersInput = z.output<typeof listUsersInput>;
 export type RevokeInput = z.output<typeof revokeInput>;
+export type AuditIdentifiersInput = z.output<typeof auditIdentifiersInput>;
 export type IdentityInput = z.output<typeof identityInput>;
 export type ImportRowInput = z.output<typeof importRowInput>;
 export type ImportInput = z.output<typeof importInput>;
