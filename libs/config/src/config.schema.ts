@@ -122,19 +122,17 @@ export const configFileSchema = z.strictObject({
  */
 export const resolverConfigSchema = z
   .object({ file: configFileSchema, env: envOverlaySchema })
-  .superRefine(({ file, env }, ctx) => {
-    const external = (env.DATABASE_URL ?? file.database.url) !== undefined;
-    if (!external && workerCount(env.WORKERS ?? file.server.workers) > 1) {
+  .transform(({ file, env }, ctx) => {
+    const databaseUrl = env.DATABASE_URL ?? file.database.url;
+    const mode: 'embedded' | 'external' = databaseUrl !== undefined ? 'external' : 'embedded';
+    const workers = workerCount(env.WORKERS ?? file.server.workers);
+    if (mode === 'embedded' && workers > 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['env', 'WORKERS'],
         message: 'more than one worker needs DATABASE_URL (embedded mode is single-process)',
       });
     }
-  })
-  .transform(({ file, env }, ctx) => {
-    const databaseUrl = env.DATABASE_URL ?? file.database.url;
-    const mode: 'embedded' | 'external' = databaseUrl !== undefined ? 'external' : 'embedded';
     const bindAddress =
       env.BIND_ADDRESS ??
       file.server.bindAddress ??
@@ -147,7 +145,7 @@ export const resolverConfigSchema = z
       http: { port: httpPort, bindAddress, bodyLimitBytes: file.server.bodyLimitBytes },
       grpc: { port: env.GRPC_PORT ?? file.server.grpcPort, bindAddress },
       /** Processes serving HTTP and gRPC (`node:cluster`); 1 = no cluster. */
-      workers: workerCount(env.WORKERS ?? file.server.workers),
+      workers,
       domain: file.server.domain,
       database: {
         ...file.database,
