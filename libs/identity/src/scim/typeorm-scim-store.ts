@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { UUID } from '../subject-policy';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
-import { isUniqueViolation, withStoreRetry } from '../store-errors';
+import { refusalOf, withStoreRetry } from '../store-errors';
 import { TypeOrmUserTable, type UserProjection } from '../users/typeorm-user-table';
 import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
 import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
@@ -62,12 +62,9 @@ export class TypeOrmScimStore extends ScimStore {
       try {
         return await this.dataSource.transaction((m) => work(new Tx(m)));
       } catch (error) {
-        if (isUniqueViolation(error)) {
-          const constraint =
-            (error as { constraint?: string }).constraint ??
-            (error as { driverError?: { constraint?: string } }).driverError?.constraint;
-          throw new ScimConflict((constraint && CONSTRAINT_ATTRIBUTES[constraint]) || 'value');
-        }
+        const refusal = refusalOf(error);
+        if (refusal?.kind === 'unique')
+          throw new ScimConflict(CONSTRAINT_ATTRIBUTES[refusal.constraint ?? ''] || 'value');
         throw error;
       }
     }, this.retry);
