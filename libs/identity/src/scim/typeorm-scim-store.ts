@@ -158,16 +158,16 @@ class Tx implements ScimTransaction {
     scope: ScimScope,
     subject: string,
   ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null> {
-    const userId = await this.identities.findUserId({ ...scope, subject });
-    if (!userId) return null;
-    // Locked so that an adoption decided on this row still holds when it is written.
-    const user = await this.users.findById(userId, { lock: true });
-    if (!user || user.deletedAt) return null;
-    const [row] = await this.q<{ scim: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM scim_users WHERE user_id = $1) AS scim`,
-      [user.id],
+    // A read, like findUser and listUsers: one statement joining the link to its live user,
+    // locked so that an adoption decided on this row still holds when it is written.
+    const [row] = await this.q<{ user_id: string; kind: 'user' | 'service'; scim: boolean }>(
+      `SELECT e.user_id, u.kind, EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id) AS scim
+       FROM external_identities e JOIN users u ON u.id = e.user_id
+       WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 AND u.deleted_at IS NULL
+       FOR UPDATE OF u`,
+      [scope.issuer, scope.tenant, subject],
     );
-    return { userId: user.id, kind: user.kind, scim: row?.scim ?? false };
+    return row ? { userId: row.user_id, kind: row.kind, scim: row.scim } : null;
   }
 
   async adoptUser(
