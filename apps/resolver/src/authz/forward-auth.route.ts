@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors } from '@resolver/observability';
 import { HTTP_METHODS } from '../transport/http-problem.filter';
-import { sendFailure } from '../transport/problem';
+import { routeErrorHandler } from '../transport/problem';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
@@ -53,10 +53,7 @@ export class ForwardAuthRoute implements OnModuleInit {
         method: HTTP_METHODS,
         url,
         handler: (request, reply) => this.authz(request, reply),
-        errorHandler: (error, request, reply) =>
-          sendFailure(reply, error, this.config.domain, (e) =>
-            this.internalErrors.report('forward_auth', e, request.id),
-          ),
+        errorHandler: routeErrorHandler('forward_auth', this.config.domain, this.internalErrors),
       });
     }
   }

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { InternalErrors } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
-import { sendFailure } from '../transport/problem';
+import { routeErrorHandler } from '../transport/problem';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
 import { toResolutionJson } from './resolution-json';
 
@@ -33,12 +33,7 @@ export class ResolveRoute implements OnModuleInit {
       url: '/v1/resolve',
       schema: RESOLUTION_RESPONSE_SCHEMA,
       handler: (request) => this.resolve(request),
-      // Also sees the body parser's errors (malformed JSON, wrong content type, too large).
-      // Also where a failure to translate the answer lands, so it is counted as well.
-      errorHandler: (error, request, reply) =>
-        sendFailure(reply, error, this.config.domain, (e) =>
-          this.internalErrors.report('http', e, request.id),
-        ),
+      errorHandler: routeErrorHandler('http', this.config.domain, this.internalErrors),
     });
   }
 

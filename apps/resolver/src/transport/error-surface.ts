@@ -2,11 +2,11 @@ import type { ErrorSurface } from '@resolver/observability';
 
 /**
  * Which surface an HTTP route belongs to, for the shared error handlers (one filter serves the
- * admin API and diagnose; the route says which). Unknown routes count as `http`.
+ * admin API and diagnose; the route says which). Unknown routes count as `http`; the direct
+ * Fastify routes (/v1/resolve, /v1/authz) name their surface themselves (`routeErrorHandler`).
  */
 export function httpSurface(routeUrl: string | undefined): ErrorSurface {
   if (!routeUrl) return 'http';
-  if (routeUrl.startsWith('/v1/authz')) return 'forward_auth';
   if (routeUrl === '/v1/diagnose') return 'diagnose';
   if (routeUrl.startsWith('/admin/')) return 'admin';
   return 'http';

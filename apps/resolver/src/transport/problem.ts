@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorSurface, InternalErrors } from '@resolver/observability';
 import { isResolutionError, presentReason, type ReasonCode } from '@resolver/reasons';
 
 /** RFC 9457 problem document with the resolver's `reason` extension. */
@@ -118,4 +119,18 @@ export function sendFrameworkProblem(
   }
   onUnexpected(exception);
   sendProblem(reply, 500, { title: 'Internal error' });
+}
+
+/**
+ * The error handler of a route registered on Fastify directly (the measured hot paths): it also
+ * sees the body parser's errors and a failure to translate the answer, and counts a bug once,
+ * on the route's own surface.
+ */
+export function routeErrorHandler(
+  surface: ErrorSurface,
+  realm: string,
+  internalErrors: InternalErrors,
+): (error: unknown, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) =>
+    sendFailure(reply, error, realm, (e) => internalErrors.report(surface, e, request.id));
 }
