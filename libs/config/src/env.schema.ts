@@ -91,8 +91,6 @@ export const envOverlaySchema = z.object({
   ),
   ADMIN_TOKEN_FILE: set(z.string()),
 });
-/** The overrides read from the environment, typed; absent = not set. */
-export type EnvOverlay = z.output<typeof envOverlaySchema>;
 
 /** Variables whose bad values are quoted back in the message: none of them can hold a secret. */
 export const ECHOED_VARIABLES: ReadonlySet<string> = new Set([

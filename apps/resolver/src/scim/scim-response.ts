@@ -42,7 +42,7 @@ export function sendScimError(reply: FastifyReply, error: ScimError): void {
 }
 
 /** `attributes=a,b` / `excludedAttributes=c` as lists. */
-export function attributeList(value: unknown): string[] | undefined {
+function attributeList(value: unknown): string[] | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   return value
     .split(',')

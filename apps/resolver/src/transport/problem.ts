@@ -61,7 +61,7 @@ export function sendProblem(
 }
 
 /** The HTTP status phrase (RFC 9110) as a problem title. */
-export function statusTitle(status: number): string {
+function statusTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
 
