@@ -5,6 +5,10 @@ import type { LookupKey, NewUser } from './user';
 
 const MAX_FIELD_LENGTH = 320;
 
+/** A claim as an own property only: an inherited property is never a claim. */
+const own = (claims: Readonly<Record<string, unknown>>, name: string): unknown =>
+  Object.hasOwn(claims, name) ? claims[name] : undefined;
+
 /**
  * Builds the user a token would provision under an issuer's JIT policy, or throws
  * `PROVISIONING_REJECTED` naming the claim that stops it. Pure: no store access.
@@ -25,7 +29,7 @@ export function provisioningInput(
     };
   }
   for (const claim of policy.requiredClaims) {
-    const value = claims[claim];
+    const value = own(claims, claim);
     if (value === undefined || value === null || value === '') {
       throw new ResolutionError('PROVISIONING_REJECTED', `JIT requires claim "${claim}"`);
     }
@@ -39,7 +43,7 @@ export function provisioningInput(
   } = { roles: [...policy.defaultRoles], attributes: {} };
 
   for (const [claim, target] of Object.entries(policy.map)) {
-    const value = claims[claim];
+    const value = own(claims, claim);
     if (value === undefined || value === null) continue;
     if (target === 'roles') {
       const roles = Array.isArray(value)

@@ -6,7 +6,7 @@ import {
   normaliseSubject,
 } from '@resolver/identity';
 import { ResolutionError } from '@resolver/reasons';
-import type { VerifiedToken } from '@resolver/tokens';
+import { own, type VerifiedToken } from '@resolver/tokens';
 
 const MAX_TENANT_LENGTH = 255;
 
@@ -51,10 +51,10 @@ export function subjectFor(
   if (serviceAccounts && isServiceToken(claims, serviceAccounts)) {
     const claim = serviceAccounts.clientIdClaim;
     const clientIdPolicy = { ...subject, claim, lookup: 'external' as const, pattern: undefined };
-    return { value: normaliseSubject(claims[claim], clientIdPolicy), kind: 'service', claim };
+    return { value: normaliseSubject(own(claims, claim), clientIdPolicy), kind: 'service', claim };
   }
   return {
-    value: normaliseSubject(claims[subject.claim], subject),
+    value: normaliseSubject(own(claims, subject.claim), subject),
     kind: 'user',
     claim: subject.claim,
   };
@@ -65,13 +65,13 @@ export function isServiceToken(
   claims: Readonly<Record<string, unknown>>,
   rule: NonNullable<IssuerConfig['serviceAccounts']>,
 ): boolean {
-  if (rule.when) return claims[rule.when.claim] === rule.when.equals;
-  const clientId = claims[rule.clientIdClaim];
+  if (rule.when) return own(claims, rule.when.claim) === rule.when.equals;
+  const clientId = own(claims, rule.clientIdClaim);
   return (
     rule.subEqualsClientId &&
     typeof clientId === 'string' &&
     clientId !== '' &&
-    claims.sub === clientId
+    own(claims, 'sub') === clientId
   );
 }
 
@@ -85,7 +85,7 @@ export function tenantFor(
   policy: IssuerConfig['tenant'],
 ): string {
   if (!policy) return '';
-  const raw = claims[policy.claim];
+  const raw = own(claims, policy.claim);
   if (raw === undefined || raw === null || raw === '') {
     if (policy.required)
       throw new ResolutionError('TENANT_MISSING', `claim "${policy.claim}" is absent`);

@@ -1,5 +1,6 @@
 import type { IssuerConfig } from '@resolver/config';
 import { ResolutionError, type ReasonCode } from '@resolver/reasons';
+import { own } from './compact-token';
 
 /**
  * The claim checks of verification, as three steps that run after the signature in this order:
@@ -36,7 +37,7 @@ function epochSeconds(now: Date): number {
  */
 export function checkTimeClaimsAreDates(payload: Payload, now: Date, toleranceSeconds: number) {
   for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    const value = payload[claim];
+    const value = own(payload, claim);
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value))
       refuse('CLAIM_INVALID', `"${claim}" claim must be a finite number`);

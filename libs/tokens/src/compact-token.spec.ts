@@ -1,5 +1,5 @@
 import { ResolutionError } from '@resolver/reasons';
-import { decodeCompactToken, MAX_JSON_DEPTH } from './compact-token';
+import { decodeCompactToken, MAX_JSON_DEPTH, own } from './compact-token';
 
 const seg = (v: unknown) =>
   Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -95,5 +95,22 @@ describe('decodeCompactToken', () => {
     expect(reasonOf(`${seg({ alg: 'RS256' })}.${seg({ s: 'é'.repeat(40) })}.c2ln`, 100)).toBe(
       'TOKEN_TOO_LARGE',
     );
+  });
+
+  it('decodes header and claims into objects without a prototype, at every depth', () => {
+    const payload = '{"__proto__":{"tid":"acme"},"cnf":{"jkt":"x"},"list":[{"a":1}]}';
+    const decoded = decodeCompactToken(`${seg({ alg: 'RS256' })}.${seg(payload)}.c2ln`, 8192);
+    for (const object of [
+      decoded.header,
+      decoded.payload,
+      decoded.payload.cnf as object,
+      (decoded.payload.list as object[])[0] as object,
+    ])
+      expect(Object.getPrototypeOf(object)).toBeNull();
+    // `__proto__` is a claim like any other: own data, never the object's prototype.
+    expect(Object.hasOwn(decoded.payload, '__proto__')).toBe(true);
+    expect((decoded.payload as Record<string, unknown>).tid).toBeUndefined();
+    expect(own(decoded.payload, 'cnf')).toEqual(Object.assign(Object.create(null), { jkt: 'x' }));
+    expect(own({}, 'toString')).toBeUndefined();
   });
 });

@@ -109,7 +109,28 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ResolutionError('TOKEN_MALFORMED', `${what} is not a JSON object`);
   }
-  return value as Record<string, unknown>;
+  return ownData(value) as Record<string, unknown>;
+}
+
+/**
+ * A copy of parsed JSON whose every object has no prototype, so a claim the token does not carry
+ * reads as `undefined` even if something has written onto `Object.prototype` (a polluted `tid`
+ * must never become every token's tenant). Member names, `__proto__` included, stay plain own data.
+ */
+export function ownData(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(ownData);
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) out[key] = ownData((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+/**
+ * A claim (or any member) of untrusted JSON as an own property only: inherited properties are
+ * never read as claims, whatever object the claims arrived in.
+ */
+export function own(object: object, name: string): unknown {
+  return Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
 }
 
 interface Frame {

@@ -2,7 +2,7 @@ import { compactVerify, importJWK, type JWK, type KeyLike } from 'jose';
 import type { IssuerConfig } from '@resolver/config';
 import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
-import type { DecodedToken } from './compact-token';
+import { type DecodedToken, own } from './compact-token';
 import {
   checkClaims,
   checkTimeClaimsAreDates,
@@ -194,7 +194,7 @@ function toVerifiedToken(
     issuer,
     header,
     claims: payload,
-    subject: (payload as Record<string, unknown>)[issuer.subject.claim],
+    subject: own(payload, issuer.subject.claim),
     audience: aud.filter((a): a is string => typeof a === 'string'),
     expiresAt: seconds(payload.exp),
     issuedAt: seconds(payload.iat),

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import { own } from './compact-token';
 
 const EC_CURVES: Readonly<Record<string, string>> = {
   ES256: 'P-256',
@@ -9,7 +10,7 @@ const EC_CURVES: Readonly<Record<string, string>> = {
 /** The key type a JWS algorithm needs. */
 export function keyTypeFor(alg: string): string | undefined {
   if (/^(RS|PS)(256|384|512)$/.test(alg)) return 'RSA';
-  if (alg in EC_CURVES) return 'EC';
+  if (Object.hasOwn(EC_CURVES, alg)) return 'EC';
   if (alg === 'EdDSA') return 'OKP';
   if (/^HS(256|384|512)$/.test(alg)) return 'oct';
   return undefined;
@@ -23,21 +24,30 @@ export function keyTypeFor(alg: string): string | undefined {
  */
 export function selectKeys(keys: readonly JWK[], alg: string, kid: string | undefined): JWK[] {
   const kty = keyTypeFor(alg);
-  const usable = keys.filter((jwk) => {
-    if (jwk.kty !== kty) return false;
-    if (typeof jwk.alg === 'string' && jwk.alg !== alg) return false;
-    if (typeof jwk.use === 'string' && jwk.use !== 'sig') return false;
-    if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) return false;
-    if (kty === 'EC' && jwk.crv !== EC_CURVES[alg]) return false;
-    if (kty === 'OKP' && jwk.crv !== 'Ed25519' && jwk.crv !== 'Ed448') return false;
-    return kid === undefined || jwk.kid === undefined || jwk.kid === kid;
+  // A JWK's members are read as own properties only: a key set is JSON from the network, and an
+  // inherited `alg` or `kid` must never decide which key verifies.
+  const usable = keys.filter((key) => {
+    const jwk = (name: string) => own(key, name);
+    if (jwk('kty') !== kty) return false;
+    const keyAlg = jwk('alg');
+    if (typeof keyAlg === 'string' && keyAlg !== alg) return false;
+    const use = jwk('use');
+    if (typeof use === 'string' && use !== 'sig') return false;
+    const ops = jwk('key_ops');
+    if (Array.isArray(ops) && !ops.includes('verify')) return false;
+    const crv = jwk('crv');
+    if (kty === 'EC' && crv !== EC_CURVES[alg]) return false;
+    if (kty === 'OKP' && crv !== 'Ed25519' && crv !== 'Ed448') return false;
+    const keyKid = jwk('kid');
+    return kid === undefined || keyKid === undefined || keyKid === kid;
   });
+  const kidOf = (key: JWK) => own(key, 'kid');
   return kid === undefined
     ? usable
-    : [...usable.filter((k) => k.kid === kid), ...usable.filter((k) => k.kid !== kid)];
+    : [...usable.filter((k) => kidOf(k) === kid), ...usable.filter((k) => kidOf(k) !== kid)];
 }
 
 /** True when some key carries exactly this `kid`: used to decide whether a refetch could help. */
 export function hasKid(keys: readonly JWK[], kid: string | undefined): boolean {
-  return kid === undefined || keys.some((k) => k.kid === kid);
+  return kid === undefined || keys.some((k) => own(k, 'kid') === kid);
 }

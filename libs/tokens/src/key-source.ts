@@ -5,6 +5,7 @@ import type { IssuerConfig, KeySourceConfig } from '@resolver/config';
 import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { hasKid } from './key-selection';
+import { ownData } from './compact-token';
 
 /**
  * How an issuer's keys stand:
@@ -259,7 +260,8 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   const text = await response.text();
   if (text.length > 1_048_576) throw new Error(`GET ${url}: document larger than 1 MiB`);
-  return JSON.parse(text) as unknown;
+  // Own data only: a member the IdP did not send never reads through to Object.prototype.
+  return ownData(JSON.parse(text));
 }
 
 /**

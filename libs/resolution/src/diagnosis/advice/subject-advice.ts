@@ -1,4 +1,5 @@
 import type { LookupKey } from '@resolver/identity';
+import { own } from '@resolver/tokens';
 import { isServiceToken } from '../../subject-key';
 import type { Report, ReportInput } from '../report';
 
@@ -33,7 +34,7 @@ export function writeSubjectAndTenant(report: Report, input: ReportInput): void 
     (!ctx.subject && !!policy.serviceAccounts && isServiceToken(claims, policy.serviceAccounts));
   const claim =
     service && policy.serviceAccounts ? policy.serviceAccounts.clientIdClaim : policy.subject.claim;
-  const raw = claims[claim];
+  const raw = own(claims, claim);
   const details: Record<string, unknown> = {
     claim,
     present: raw !== undefined,
@@ -77,7 +78,7 @@ export function writeSubjectAndTenant(report: Report, input: ReportInput): void 
       `${tenantError.reason}: ${tenantError.message}${label}`,
       {
         tenantClaim: policy.tenant?.claim,
-        value: policy.tenant ? claims[policy.tenant.claim] : undefined,
+        value: policy.tenant ? own(claims, policy.tenant.claim) : undefined,
       },
       {
         unverified,
