@@ -11,6 +11,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const { existsSync, readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
+const { prodNodeFlags } = require('./node-flags');
 
 const ROOT = process.cwd();
 const INSTALL_INPUTS = ['package.json', 'package-lock.json'];
@@ -92,7 +93,12 @@ function main() {
     npm(['run', 'build']);
     writeFileSync(join(ROOT, BUILD_STAMP), `${sources}\n`);
   }
-  const child = spawn(process.execPath, [join(ROOT, MAIN)], { cwd: ROOT, stdio: 'inherit' });
+  // With start:prod's node flags (--disable-proto=delete among them): the dev start runs the
+  // service as production does.
+  const child = spawn(process.execPath, [...prodNodeFlags(ROOT), join(ROOT, MAIN)], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   // Ctrl-C reaches the whole process group; a signal sent to npm alone is passed on. The
   // resolver's own handler shuts down gracefully and ignores a repeat.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

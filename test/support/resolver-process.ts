@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './ports';
+import { prodNodeFlags } from '../../scripts/node-flags';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'resolver', 'src', 'main.js');
 
@@ -35,7 +36,8 @@ export class ResolverProcess {
       file,
       stringify({ ...config, server: { httpPort, grpcPort, bindAddress: '127.0.0.1' } }),
     );
-    const child = spawn(process.execPath, [MAIN], {
+    // Started as production starts it: start:prod's node flags (--disable-proto=delete among them).
+    const child = spawn(process.execPath, [...prodNodeFlags(), MAIN], {
       env: { PATH: process.env.PATH, RESOLVER_CONFIG: file, DATABASE_URL: databaseUrl, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,3 +1,4 @@
+import './process-hardening';
 import './v8-flags';
 import 'reflect-metadata';
 import cluster from 'node:cluster';
