@@ -17,5 +17,6 @@ export * from './revocations/revocation-repository';
 export * from './diagnosis/identifier-audit';
 export * from './diagnosis/near-miss-repository';
 export * from './canonical-identifier';
+export * from './storable';
 export * from './subject-policy';
 export * from './scim';

@@ -36,7 +36,10 @@ export async function withStoreRetry<T>(
     } catch (error) {
       // Domain answers and unique violations (a duplicate) are for the caller, not failures.
       if (isDomainError(error) || isUniqueViolation(error)) throw error;
-      // Other data errors will not go away on retry; they are still not "not found".
+      // The store refused the data itself: not an outage (a 503 would be retried forever), and
+      // not "not found". Each writer answers it as a 400; elsewhere it is a bug to count.
+      const refusal = refusalOf(error);
+      if (refusal) throw refusal;
       if (attempt >= policy.attempts || isDataError(error)) {
         throw new ResolutionError(
           'USER_STORE_UNAVAILABLE',
@@ -91,7 +94,12 @@ export class StoreRefusal extends Error {
 
 /** The {@link StoreRefusal} a driver error stands for, or undefined for any other error. */
 export function refusalOf(error: unknown): StoreRefusal | undefined {
-  const kind = REFUSALS[sqlState(error) ?? ''];
+  if (error instanceof StoreRefusal) return error;
+  const state = sqlState(error) ?? '';
+  // Every data exception (class 22: a value out of range, a bad date, U+0000, an encoding the
+  // server cannot hold) and a value past a size the store can index (54000) is the input's fault.
+  const kind =
+    REFUSALS[state] ?? (state.startsWith('22') || state === '54000' ? 'invalid' : undefined);
   if (!kind) return undefined;
   const constraint =
     (error as { constraint?: string }).constraint ??
@@ -102,8 +110,8 @@ export function refusalOf(error: unknown): StoreRefusal | undefined {
 const REFUSALS: Readonly<Record<string, StoreRefusalKind>> = {
   '23505': 'unique',
   '23503': 'reference',
+  '23502': 'invalid',
   '23514': 'invalid',
-  '22001': 'invalid',
 };
 
 function describe(error: unknown): string {

@@ -9,6 +9,9 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 
+/** The admin credential's `WWW-Authenticate` challenge, on every surface behind it. */
+export const ADMIN_CHALLENGE = 'Bearer realm="resolver-admin"';
+
 /**
  * The admin bearer credential, compared in constant time (both sides hashed first so lengths
  * leak nothing either). Routes guarded by it exist only when a credential is configured.

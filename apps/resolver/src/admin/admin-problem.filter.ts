@@ -5,6 +5,7 @@ import { InternalErrors } from '@resolver/observability';
 import { isResolutionError, presentReason } from '@resolver/reasons';
 import { httpSurface } from '../transport/error-surface';
 import { sendFrameworkProblem, sendProblem } from '../transport/problem';
+import { ADMIN_CHALLENGE } from './admin-credential.guard';
 
 const STATUS = { INVALID: 400, NOT_FOUND: 404, CONFLICT: 409 } as const;
 
@@ -32,7 +33,7 @@ export class AdminProblemFilter implements ExceptionFilter {
       exception,
       (error) =>
         this.internalErrors.report(httpSurface(request.routeOptions?.url), error, request.id),
-      'Bearer realm="resolver-admin"',
+      ADMIN_CHALLENGE,
     );
   }
 }

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   type CallHandler,
   type ExecutionContext,
   Inject,
@@ -8,16 +9,24 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { catchError, type Observable, tap, throwError } from 'rxjs';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ResolverMetrics } from '@resolver/observability';
-import { authenticateClient } from '@resolver/provisioning';
+import { findUnstorable, PROTOTYPE_KEYS } from '@resolver/identity';
+import { authenticateClient, ScimError } from '@resolver/provisioning';
 import { toScimError } from './scim-error.filter';
 import type { ScimRequest } from './scim-response';
 
 const OPERATION = 'scim:operation';
-/** Names a SCIM route for `resolver_scim_requests_total{operation}` (e.g. `users.create`). */
-export const ScimOperation = (name: string) => SetMetadata(OPERATION, name);
+/** The Fastify route config member with the operation (read before Nest runs: see ScimModule). */
+export const SCIM_OPERATION = 'scimOperation';
+/**
+ * Names a SCIM route for `resolver_scim_requests_total{operation}` (e.g. `users.create`), for
+ * the interceptor and, as Fastify route config, for the credential check that runs before it.
+ */
+export const ScimOperation = (name: string) =>
+  applyDecorators(SetMetadata(OPERATION, name), RouteConfig({ [SCIM_OPERATION]: name }));
 
 /**
  * Authenticates the SCIM client (its own bearer credential, not the admin one) before the
@@ -51,6 +60,18 @@ export class ScimClientInterceptor implements NestInterceptor {
       };
     } catch (error) {
       count('unauthorized');
+      return throwError(() => error);
+    }
+    // What the store cannot hold is refused before any use case sees it, naming where it is.
+    const unstorable =
+      findUnstorable(request.body) ?? findUnstorable(request.query, 'query');
+    if (unstorable) {
+      const name = unstorable.path.split(/[.[]/).pop() ?? '';
+      const error = ScimError.invalid(
+        PROTOTYPE_KEYS.has(name) ? 'invalidSyntax' : 'invalidValue',
+        `${unstorable.path || 'body'}: ${unstorable.problem}`,
+      );
+      count(error.scimType ?? '400');
       return throwError(() => error);
     }
     return next.handle().pipe(

@@ -6,7 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ScimConflict } from '@resolver/identity';
+import { ScimConflict, StoreRefusal } from '@resolver/identity';
 import { ScimError } from '@resolver/provisioning';
 import { isResolutionError } from '@resolver/reasons';
 import { sendScimError } from './scim-response';
@@ -33,6 +33,9 @@ export function toScimError(exception: unknown, logger: Logger): ScimError {
   if (exception instanceof ScimError) return exception;
   if (exception instanceof ScimConflict)
     return new ScimError(409, 'uniqueness', `${exception.attribute}: already in use`);
+  // The store refused the value itself: the request can never succeed, so 400, not an outage.
+  if (exception instanceof StoreRefusal)
+    return ScimError.invalid('invalidValue', 'a value cannot be stored (out of range or too long)');
   if (isResolutionError(exception))
     return new ScimError(503, undefined, 'the user store is unavailable');
   if (exception instanceof HttpException) {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { describeNonCanonical, findNonCanonical, foldEmail, UUID } from '@resolver/identity';
+import {
+  describeNonCanonical,
+  findNonCanonical,
+  findUnstorable,
+  foldEmail,
+  MAX_JTI_LENGTH,
+  parseDateTime,
+  UUID,
+} from '@resolver/identity';
 import { AdminError } from './admin-error';
 
 /** Most rows one `POST /admin/v1/users/import` takes. */
@@ -32,11 +40,22 @@ const attributes = z
   .record(z.string().min(1).max(64), z.unknown())
   .refine((a) => JSON.stringify(a).length <= 16_384, 'is larger than 16 KiB');
 
+/**
+ * Inputs whose parts are parsed on their own (the import's rows: a bad row is reported in the
+ * results, not a 400 for the whole request), so {@link parseInput} leaves the store rule to them.
+ */
+const PARTS_PARSED_APART = new WeakSet<z.ZodType>();
+function partsParsedApart<S extends z.ZodType>(schema: S): S {
+  PARTS_PARSED_APART.add(schema);
+  return schema;
+}
+
 /** A path parameter naming a user or an identity. */
 export const idParam = z.string().regex(UUID, 'must be a UUID');
 
 export const identityInput = z.strictObject({
-  issuer: text(2048),
+  // As tokens carry it: issuers compare byte for byte, so never trimmed.
+  issuer: identifier(2048),
   tenant,
   subject: identifier(1024),
 });
@@ -85,9 +104,21 @@ export const auditIdentifiersInput = z.object({
 });
 
 export const revokeInput = z.strictObject({
-  issuer: text(2048),
-  jti: text(512),
-  expiresAt: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  // As tokens carry it: issuers compare byte for byte, so never trimmed.
+  issuer: identifier(2048),
+  // As the token carries it: a trimmed jti would be one no token has.
+  jti: z.string().min(1).max(MAX_JTI_LENGTH),
+  // RFC 3339 within years 1 to 9999: a date the deny-list can store (`+275760-…` parses in
+  // JavaScript, not in Postgres).
+  expiresAt: z.string().transform((s, ctx) => {
+    const at = parseDateTime(s);
+    if (!at)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an RFC 3339 date-time with a zone, in the years 1 to 9999',
+      });
+    return at ?? new Date(NaN);
+  }),
 });
 
 export const importRowInput = createUserInput.omit({ status: true }).extend({
@@ -106,16 +137,18 @@ export type ImportRowEntry =
  * `POST /admin/v1/users/import`: up to {@link IMPORT_MAX_ROWS} rows, each parsed on its own;
  * `dryRun` is on only when it is `true`. Other fields are ignored.
  */
-export const importInput = z.object({
-  rows: z
-    .array(z.unknown(), { error: `must be an array of at most ${IMPORT_MAX_ROWS} users` })
-    .max(IMPORT_MAX_ROWS, { error: `must be an array of at most ${IMPORT_MAX_ROWS} users` })
-    .transform((rows) => rows.map(importRowEntry)),
-  dryRun: z
-    .unknown()
-    .optional()
-    .transform((v) => v === true),
-});
+export const importInput = partsParsedApart(
+  z.object({
+    rows: z
+      .array(z.unknown(), { error: `must be an array of at most ${IMPORT_MAX_ROWS} users` })
+      .max(IMPORT_MAX_ROWS, { error: `must be an array of at most ${IMPORT_MAX_ROWS} users` })
+      .transform((rows) => rows.map(importRowEntry)),
+    dryRun: z
+      .unknown()
+      .optional()
+      .transform((v) => v === true),
+  }),
+);
 
 function importRowEntry(row: unknown): ImportRowEntry {
   try {
@@ -144,6 +177,17 @@ export function parseInput<S extends z.ZodType>(
   value: unknown,
   prefix?: string,
 ): z.output<S> {
+  // What the store cannot hold is refused first, with its path, whatever the schema (one rule for
+  // every writer: libs/identity storable.ts).
+  const unstorable = PARTS_PARSED_APART.has(schema) ? undefined : findUnstorable(value, prefix);
+  if (unstorable) {
+    const field = unstorable.path || undefined;
+    throw new AdminError(
+      'INVALID',
+      field ? `${field}: ${unstorable.problem}` : unstorable.problem,
+      field,
+    );
+  }
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;

@@ -5,6 +5,7 @@ import {
   IdentityTransactions,
   type RevokedToken,
   RevocationRepository,
+  StoreRefusal,
   type UserCursor,
   type UserRecord,
   type UserStatus,
@@ -115,7 +116,14 @@ export class UserAdministration {
         `expiresAt: ${input.expiresAt.toISOString()} is in the past; give the token's exp (a token past its exp is already refused as TOKEN_EXPIRED)`,
         'expiresAt',
       );
-    await this.revocations.revoke(input);
+    try {
+      await this.revocations.revoke(input);
+    } catch (error) {
+      // The edge refuses what the deny-list cannot hold; should the store still refuse a value,
+      // that is the input's fault (400), not an outage.
+      if (error instanceof StoreRefusal) throw new AdminError('INVALID', 'a value is out of range');
+      throw error;
+    }
     return input;
   }
 

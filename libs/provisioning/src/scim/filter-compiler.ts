@@ -1,4 +1,10 @@
-import type { ScimOperand, ScimPredicate, ScimSort, ScimValueType } from '@resolver/identity';
+import {
+  parseDateTime,
+  type ScimOperand,
+  type ScimPredicate,
+  type ScimSort,
+  type ScimValueType,
+} from '@resolver/identity';
 import { type CompValue, type Comparator, type FilterNode, parseFilter } from './filter-parser';
 import { ScimError } from './scim-error';
 import {
@@ -132,15 +138,17 @@ function compare(
 ): ScimPredicate {
   if (comparator === 'pr') return { op: 'present', target };
   if (value !== null) {
+    // A date Postgres and JavaScript read alike, or 400: `"2020"` and `"+275760-…"` parse in
+    // JavaScript, not in Postgres (which would answer an error that reads as an outage).
+    if (target.type === 'dateTime' && typeof value === 'string' && !parseDateTime(value))
+      fail(`${JSON.stringify(value)} is not an RFC 3339 date-time within the years 1 to 9999`);
     const ok =
       target.type === 'boolean'
         ? typeof value === 'boolean' && (comparator === 'eq' || comparator === 'ne')
         : target.type === 'number'
           ? typeof value === 'number' && !['co', 'sw', 'ew'].includes(comparator)
           : target.type === 'dateTime'
-            ? typeof value === 'string' &&
-              !Number.isNaN(Date.parse(value)) &&
-              !['co', 'sw', 'ew'].includes(comparator)
+            ? typeof value === 'string' && !['co', 'sw', 'ew'].includes(comparator)
             : typeof value === 'string';
     if (!ok)
       fail(`${comparator} ${JSON.stringify(value)} does not apply to a ${target.type} attribute`);

@@ -1,5 +1,11 @@
 import type { IssuerConfig } from '@resolver/config';
-import { type LookupKey, provisioningInput, type UserRecord } from '@resolver/identity';
+import {
+  type LookupKey,
+  MAX_JTI_LENGTH,
+  provisioningInput,
+  unstorableText,
+  type UserRecord,
+} from '@resolver/identity';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
 import { assertUsable } from '../user-status';
@@ -11,8 +17,18 @@ import { defineStep, required } from './step';
  * revocation step's answer without waiting on anything (the warm path asks only this).
  */
 export function jtiClearInMemory(caches: PipelineCaches, token: CachedToken): boolean {
-  const jti = token.info.jti;
+  const jti = revocableJti(token);
   return !jti || caches.isRevoked(token.issuer, jti) === false;
+}
+
+/**
+ * The token's `jti` when the deny-list could hold it. One it could not (longer than an operator
+ * may revoke, U+0000, a lone surrogate) is on no deny-list: the store is not asked a question it
+ * cannot answer (which would read as an outage).
+ */
+function revocableJti(token: CachedToken): string | undefined {
+  const jti = token.info.jti;
+  return jti && jti.length <= MAX_JTI_LENGTH && !unstorableText(jti) ? jti : undefined;
 }
 
 /**
@@ -22,7 +38,7 @@ export function jtiClearInMemory(caches: PipelineCaches, token: CachedToken): bo
 export const revocation = defineStep('revocation', 'revocation', async (ctx, env) => {
   ctx.phase = 'store';
   const token = required(ctx.token);
-  const jti = token.info.jti;
+  const jti = revocableJti(token);
   if (!jti) return;
   const revoked =
     env.caches.isRevoked(token.issuer, jti) ??
