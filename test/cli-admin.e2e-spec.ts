@@ -116,6 +116,32 @@ describe('CLI admin verbs and import', () => {
     expect(fromJsonl.stderr).toContain('rejected line 2: ');
   });
 
+  it('never rewrites a CSV value: a subject the server would fold is refused by the server, by line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
+    const csv = join(dir, 'raw.csv');
+    // Issue #22: U+00A0 + "trimsub" + U+3000 was linked as "trimsub" (String.prototype.trim).
+    await writeFile(
+      csv,
+      'tenant,username,roles,issuer,subject\n' +
+        'raw,plain,a,https://idp,plainsub\n' +
+        'raw,nbsp,a,https://idp,\u00a0trimsub\u3000\n' +
+        'raw, lead,a,https://idp,leadsub\n' +
+        'raw,kelvin,\u212aelvin,https://idp,kelvinsub\n' +
+        'raw,role, admin,https://idp,rolesub\n',
+    );
+    const result = await cli('import', csv);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('created 1, updated 0, rejected 4');
+    expect(result.stderr).toMatch(
+      /rejected line 3: identities\[0\]\.subject: is not canonical: U\+00A0/,
+    );
+    expect(result.stderr).toMatch(/rejected line 4: username: is not canonical: U\+0020/);
+    expect(result.stderr).toMatch(/rejected line 5: roles\[0\]: is not canonical: U\+212A/);
+    expect(result.stderr).toMatch(/rejected line 6: roles\[0\]: is not canonical: U\+0020/);
+    const users = JSON.parse((await cli('users', 'list', '--tenant', 'raw')).stdout).users;
+    expect(users.map((u: any) => u.username)).toEqual(['plain']);
+  });
+
   it('refuses a CSV row with too few (or too many) columns, by line, and imports the rest', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cli-import-'));
     const csv = join(dir, 'short.csv');

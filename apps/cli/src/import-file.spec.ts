@@ -37,6 +37,23 @@ describe('import files', () => {
     ]);
   });
 
+  it('sends every CSV value exactly as the file holds it: no trim, no fold, no normalisation', async () => {
+    const subject = '\u00a0trimsub\u3000';
+    const { rows, errors } = await read(
+      'raw.csv',
+      `tenant, email, username, roles, issuer, subject\n` +
+        ` t ,A@Example.COM , K\u212aelvin,admin; ops;;,https://idp.test/ ,${subject}\n`,
+    );
+    expect(errors).toEqual([]);
+    expect(rows[0]?.row).toEqual({
+      tenant: ' t ',
+      email: 'A@Example.COM ',
+      username: ' K\u212aelvin',
+      roles: ['admin', ' ops'],
+      identities: [{ issuer: 'https://idp.test/ ', subject, tenant: ' t ' }],
+    });
+  });
+
   it('names unknown header columns on line 1', async () => {
     const { rows, errors } = await read('b.csv', 'tenant,mail\nt,x\n');
     expect(rows).toEqual([]);

@@ -53,6 +53,7 @@ const CSV_COLUMNS = [
 
 function parseCsv(text: string): { rows: NumberedRow[]; errors: string[] } {
   const records = csvRecords(text);
+  // Column names (not values) may carry spaces after the commas, as many files are written.
   const header = (records.shift()?.fields ?? []).map((h) => h.trim());
   const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
   if (unknown.length)
@@ -65,7 +66,7 @@ function parseCsv(text: string): { rows: NumberedRow[]; errors: string[] } {
   const rows: NumberedRow[] = [];
   const errors: string[] = [];
   for (const { line, fields } of records) {
-    if (fields.every((v) => v.trim() === '')) continue;
+    if (fields.every((v) => v.trim() === '')) continue; // a blank line, not a row
     // A short row would silently import its missing columns as empty (a shifted file, a lost
     // quote): refuse it, and a long one too.
     if (fields.length !== header.length) {
@@ -74,15 +75,15 @@ function parseCsv(text: string): { rows: NumberedRow[]; errors: string[] } {
       );
       continue;
     }
-    const v = Object.fromEntries(header.map((h, i) => [h, (fields[i] ?? '').trim()]));
+    // Every value is sent exactly as the file holds it: no trim, no case fold, no normalisation.
+    // A value the server's rules refuse (a subject wrapped in U+00A0, say) comes back as that
+    // row's rejection; a client that rewrote it would link someone the IdP does not know.
+    const v = Object.fromEntries(header.map((h, i) => [h, fields[i] ?? '']));
     const row: ImportRow = {};
     for (const key of ['tenant', 'email', 'username', 'displayName', 'status', 'kind'])
       if (v[key]) row[key] = v[key];
-    if (v.roles)
-      row.roles = v.roles
-        .split(';')
-        .map((r) => r.trim())
-        .filter(Boolean);
+    // Roles are `;`-separated; an empty entry (`a;;b`, a trailing `;`) names no role.
+    if (v.roles) row.roles = v.roles.split(';').filter((r) => r !== '');
     if (v.issuer || v.subject)
       row.identities = [{ issuer: v.issuer, subject: v.subject, tenant: v.tenant ?? '' }];
     rows.push({ line, row });

@@ -35,7 +35,8 @@ const tenant = canonical(z.string().max(255)).default('');
 const email = canonical(z.string().max(320))
   .regex(/^[^@\p{White_Space}]+@[^@\p{White_Space}]+$/u, 'must be an email address')
   .transform(foldEmail);
-const roles = z.array(text(128)).max(100);
+// Role names are identifiers too: stored as sent or refused, never trimmed into another role.
+const roles = z.array(identifier(128)).max(100);
 const attributes = z
   .record(z.string().min(1).max(64), z.unknown())
   .refine((a) => JSON.stringify(a).length <= 16_384, 'is larger than 16 KiB');
