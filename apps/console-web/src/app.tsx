@@ -1,25 +1,11 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, credentialAccepted } from './api';
 import { PageTitle } from './page-title';
+import { type Route, routeOf } from './route';
 import { DiagnosePage } from './pages/diagnose';
 import { OverviewPage } from './pages/overview';
 import { UserPage } from './pages/user';
 import { UsersPage } from './pages/users';
-
-/** The page the location hash names; the hash never carries a token or a credential. */
-export type Route =
-  | { readonly page: 'overview' }
-  | { readonly page: 'diagnose' }
-  | { readonly page: 'users' }
-  | { readonly page: 'user'; readonly id: string };
-
-function routeOf(hash: string): Route {
-  const [page, id] = hash.replace(/^#\/?/, '').split('/');
-  if (page === 'users' && id) return { page: 'user', id: decodeURIComponent(id) };
-  if (page === 'users') return { page: 'users' };
-  if (page === 'diagnose') return { page: 'diagnose' };
-  return { page: 'overview' };
-}
 
 function useRoute(): Route {
   const [hash, setHash] = useState(location.hash);
