@@ -114,7 +114,7 @@ export class ScimUsers {
       checkIfMatch(ifMatch, userEtag(row));
       const current = userResource(row, [], caller.baseUrl);
       delete current.groups;
-      const patched = applyPatch(current, ops);
+      const patched = applyPatch(current, ops, 'User');
       return this.save(tx, caller, row, this.validate(patched));
     });
   }
