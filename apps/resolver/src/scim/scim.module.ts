@@ -11,13 +11,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ScimStore } from '@resolver/identity';
-import { ScimDiscovery, ScimError, ScimGroups, ScimUsers } from '@resolver/provisioning';
+import { ScimDiscovery, ScimGroups, ScimUsers } from '@resolver/provisioning';
 import { ScimClientInterceptor } from './scim-client.interceptor';
 import { toScimError } from './scim-error.filter';
 import { sendScimError } from './scim-response';
 import { ScimDiscoveryController } from './scim-discovery.controller';
 import { ScimGroupsController } from './scim-groups.controller';
 import { ScimUsersController } from './scim-users.controller';
+import { answerUnrouted, SCIM_PREFIX } from './scim-routes';
 
 /**
  * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644), on the main HTTP port. Imported by
@@ -64,18 +65,17 @@ export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
       if (!request.url.startsWith('/scim/v2')) return previous.call(this, error, request, reply);
       sendScimError(reply, toScimError(error, logger));
     });
-    // Unknown paths under /scim/v2 get a SCIM 404 too (a prefixed context has its own handler).
+    // Unknown paths under /scim/v2 get a SCIM 404 too, and a known endpoint asked with another
+    // method a 405 with Allow (a prefixed context has its own not-found handler).
+    const clients = this.config.scim.clients;
     void fastify.register(
       (scoped, _options, done) => {
         scoped.setNotFoundHandler((request, reply) =>
-          sendScimError(
-            reply,
-            ScimError.notFound(`no endpoint ${request.method} ${request.url.split('?')[0]}`),
-          ),
+          answerUnrouted(fastify, clients, request, reply),
         );
         done();
       },
-      { prefix: '/scim/v2' },
+      { prefix: SCIM_PREFIX },
     );
   }
 
