@@ -260,7 +260,7 @@ describe('SCIM Groups, role mapping and discovery', () => {
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
     );
     const schemas = await f.scim('GET', '/Schemas');
-    expect(schemas.body.totalResults).toBe(3);
+    expect(schemas.body.totalResults).toBe(6);
     const user = await f.scim('GET', `/Schemas/${USER}`);
     expect(user.body.attributes.find((a: { name: string }) => a.name === 'userName')).toMatchObject(
       { required: true, uniqueness: 'server' },

@@ -301,8 +301,13 @@ describe('SCIM Users (Okta and Entra ID request sequences)', () => {
       'invalidValue',
     ],
     [
-      'missing subject attribute',
-      () => f.scim('POST', '/Users', { schemas: [USER], userName: 'nosub@example.com' }),
+      'a subject the issuer policy refuses',
+      () =>
+        f.scim('POST', '/Users', {
+          schemas: [USER],
+          userName: 'badsub@example.com',
+          externalId: 7,
+        }),
       400,
       'invalidValue',
     ],

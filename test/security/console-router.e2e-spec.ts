@@ -47,14 +47,14 @@ describe('console router (browser): any hash', () => {
   ];
 
   it.each(hostile)('%s: the page shows the refusal and keeps following the hash', async (hash) => {
-    await page.evaluate((h) => (location.hash = h), hash);
+    await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
     await page
       .getByRole('heading', { name: /^User / })
       .or(page.getByRole('heading', { name: 'Overview' }))
       .waitFor();
     expect(await page.locator('img').count()).toBe(0);
     // Still routed: the next navigation renders its page.
-    await page.evaluate(() => (location.hash = '#/diagnose'));
+    await page.evaluate("location.hash = '#/diagnose'");
     await page.getByRole('heading', { name: 'Diagnose a token' }).waitFor();
     expect(pageErrors).toEqual([]);
   });

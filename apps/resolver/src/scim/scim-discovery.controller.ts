@@ -1,6 +1,15 @@
-import { Controller, Get, Param, Req, Res, UseFilters, UseInterceptors } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+  UseInterceptors,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ScimDiscovery } from '@resolver/provisioning';
+import { ScimDiscovery, ScimError } from '@resolver/provisioning';
 import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
 import { ScimErrorFilter } from './scim-error.filter';
 import { callerOf, type ScimRequest, sendScim } from './scim-response';
@@ -11,6 +20,22 @@ import { callerOf, type ScimRequest, sendScim } from './scim-response';
 @UseFilters(ScimErrorFilter)
 export class ScimDiscoveryController {
   constructor(private readonly discovery: ScimDiscovery) {}
+
+  /**
+   * A query at the server root (RFC 7644 §3.4.2, §3.4.3: optional) would page Users and Groups
+   * as one list; this service provider does not, and says so with 501 (RFC 7644 §3.12).
+   */
+  @Get()
+  @ScimOperation('root.query')
+  rootQuery(): never {
+    throw rootUnsupported('GET /scim/v2');
+  }
+
+  @Post('.search')
+  @ScimOperation('root.search')
+  rootSearch(): never {
+    throw rootUnsupported('POST /scim/v2/.search');
+  }
 
   @Get('ServiceProviderConfig')
   @ScimOperation('discovery.serviceProviderConfig')
@@ -42,3 +67,10 @@ export class ScimDiscoveryController {
     sendScim(reply, 200, this.discovery.schema(id, callerOf(req).baseUrl));
   }
 }
+
+const rootUnsupported = (what: string) =>
+  new ScimError(
+    501,
+    undefined,
+    `${what}: searching across resource types at the root is not supported; query /Users or /Groups (GET with filter=, or POST /Users/.search, /Groups/.search)`,
+  );

@@ -25,6 +25,7 @@ import { sendScimError } from './scim-response';
 import { ScimDiscoveryController } from './scim-discovery.controller';
 import { ScimGroupsController } from './scim-groups.controller';
 import { ScimUsersController } from './scim-users.controller';
+import { answerUnrouted, SCIM_PREFIX } from './scim-routes';
 
 const logger = new Logger('Scim');
 /** The SCIM service provider's paths. */
@@ -101,18 +102,17 @@ export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
       if (!request.url.startsWith('/scim/v2')) return previous.call(this, error, request, reply);
       sendScimError(reply, toScimError(error, logger));
     });
-    // Unknown paths under /scim/v2 get a SCIM 404 too (a prefixed context has its own handler).
+    // Unknown paths under /scim/v2 get a SCIM 404 too, and a known endpoint asked with another
+    // method a 405 with Allow (a prefixed context has its own not-found handler).
+    const clients = this.config.scim.clients;
     void fastify.register(
       (scoped, _options, done) => {
         scoped.setNotFoundHandler((request, reply) =>
-          sendScimError(
-            reply,
-            ScimError.notFound(`no endpoint ${request.method} ${request.url.split('?')[0]}`),
-          ),
+          answerUnrouted(fastify, clients, request, reply),
         );
         done();
       },
-      { prefix: '/scim/v2' },
+      { prefix: SCIM_PREFIX },
     );
   }
 

@@ -17,7 +17,12 @@ export type NearMissKind =
   /** A soft-deleted user matches the subject or the token's email. */
   | 'deleted'
   /** A live user has the token's email but no link to this issuer and subject. */
-  | 'email';
+  | 'email'
+  /**
+   * A live SCIM user of this issuer and tenant whose userName or email is the token's subject or
+   * email, that has no subject yet: its client never sent the attribute that carries it.
+   */
+  | 'unlinked';
 
 export interface NearMiss {
   readonly kind: NearMissKind;
@@ -143,6 +148,21 @@ export class TypeOrmNearMissRepository extends NearMissRepository {
         [tenant, emails.map((e) => e.toLowerCase())],
       );
 
+    // A SCIM user of this scope with no subject at all (its client sent no externalId): the
+    // token may well be that user's, and this says why it does not reach it.
+    if (strategy === 'external') {
+      const rows = await this.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM scim_users s JOIN users u ON u.id = s.user_id
+         WHERE s.issuer = $1 AND s.tenant = $2 AND s.deleted_at IS NULL AND u.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM external_identities x
+                           WHERE x.user_id = u.id AND x.issuer = $1 AND x.tenant = $2)
+           AND (lower(s.user_name) IN (lower($3), lower($4)) OR lower(u.email) IN (lower($3), lower($4)))
+         ORDER BY u.created_at LIMIT ${LIMIT}`,
+        [issuer, tenant, subject, email ?? null],
+      );
+      for (const r of rows) found.push({ kind: 'unlinked', user: toUserRecord(r) });
+    }
+
     // A live user with the token's email but no link to this issuer and subject.
     if (email && strategy === 'external')
       await users(
@@ -152,7 +172,9 @@ export class TypeOrmNearMissRepository extends NearMissRepository {
            SELECT 1 FROM external_identities x WHERE x.user_id = u.id AND x.issuer = $3 AND x.tenant = $1 AND x.subject = $4)`,
         [tenant, email, issuer, subject],
       );
-    return found;
+    // One finding per user: a user without a subject is that, not also an email near miss.
+    const unlinked = new Set(found.filter((m) => m.kind === 'unlinked').map((m) => m.user.id));
+    return found.filter((m) => m.kind !== 'email' || !unlinked.has(m.user.id));
   }
 }
 

@@ -1,4 +1,10 @@
 import type { ScimConfig } from '@resolver/config';
+import {
+  DISCOVERY_SCHEMAS,
+  RESOURCE_TYPE_SCHEMA,
+  SCHEMA_SCHEMA,
+  SPC_SCHEMA,
+} from './discovery-schemas';
 import { ScimError } from './scim-error';
 import {
   COMMON_ATTRIBUTES,
@@ -9,9 +15,8 @@ import {
   USER_SCHEMA,
 } from './scim-schemas';
 
-const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
-const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
-const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+/** Every schema `/Schemas` serves: the resources' and the discovery resources' own (RFC 7643 §7, §8.7.2). */
+const SERVED = [...SCHEMAS, ...DISCOVERY_SCHEMAS];
 
 const list = (resources: unknown[]) => ({
   schemas: [LIST_SCHEMA],
@@ -78,14 +83,17 @@ export class ScimDiscovery {
   }
 
   schemas(baseUrl: string): Record<string, unknown> {
-    return list(SCHEMAS.map((s) => this.schema(s.id, baseUrl)));
+    return list(SERVED.map((s) => this.schema(s.id, baseUrl)));
   }
 
   schema(id: string, baseUrl: string): Record<string, unknown> {
-    const s = SCHEMAS.find((x) => x.id.toLowerCase() === id.toLowerCase());
+    const s = SERVED.find((x) => x.id.toLowerCase() === id.toLowerCase());
     if (!s) throw ScimError.notFound(`no Schema ${id}`);
+    // externalId is the resources' own common attribute (RFC 7643 §3.1), listed where a client writes it.
     const common =
-      s.id === ENTERPRISE_SCHEMA ? [] : COMMON_ATTRIBUTES.filter((a) => a.name === 'externalId');
+      s.id === USER_SCHEMA || s.id === GROUP_SCHEMA
+        ? COMMON_ATTRIBUTES.filter((a) => a.name === 'externalId')
+        : [];
     return {
       schemas: [SCHEMA_SCHEMA],
       id: s.id,

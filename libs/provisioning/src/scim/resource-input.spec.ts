@@ -119,3 +119,18 @@ describe('attributes / excludedAttributes', () => {
     });
   });
 });
+
+describe('SCIM resource validation: keys that name a prototype', () => {
+  it.each([
+    `{"schemas":["${USER_SCHEMA}"],"userName":"u","__proto__":{"tid":"x"}}`,
+    `{"schemas":["${USER_SCHEMA}"],"userName":"u","${USER_SCHEMA}:__proto__":{"tid":"x"}}`,
+    `{"schemas":["${USER_SCHEMA}"],"userName":"u","constructor":{"prototype":{"tid":"x"}}}`,
+    `{"schemas":["${USER_SCHEMA}"],"userName":"u","name":{"__proto__":{"tid":"x"}}}`,
+    `{"schemas":["${USER_SCHEMA}"],"userName":"u","${ENTERPRISE_SCHEMA}":{"__proto__":{"tid":"x"}}}`,
+  ])('%s is refused as the unknown attribute it is, never dropped or followed', (text) => {
+    expect(refusal(() => validateResource(JSON.parse(text), 'User', limits))).toMatch(
+      /^invalidSyntax: .*unknown attribute$/,
+    );
+    expect(({} as Record<string, unknown>).tid).toBeUndefined();
+  });
+});

@@ -145,7 +145,9 @@ export function validateResource(
     if (typeof s !== 'string' || !allowed.some((a) => a.toLowerCase() === s.toLowerCase()))
       throw ScimError.invalid('invalidSyntax', `schemas: unknown schema ${JSON.stringify(s)}`);
   }
-  const coreInput: Record<string, unknown> = {};
+  // Null-prototype: a key such as "__proto__" stays an own key here, and is refused below as
+  // the unknown attribute it is, instead of setting this object's prototype.
+  const coreInput = Object.create(null) as Record<string, unknown>;
   let enterprise: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(input)) {
     const lower = key.toLowerCase();

@@ -76,7 +76,7 @@ export class ScimGroups {
       const members = (await tx.members([row.id])).get(row.id) ?? [];
       const current = groupResource(row, members, caller.baseUrl);
       current.members = members.map((m) => ({ value: m.userId }));
-      return this.save(tx, caller, row, this.validate(applyPatch(current, ops)));
+      return this.save(tx, caller, row, this.validate(applyPatch(current, ops, 'Group')));
     });
   }
 

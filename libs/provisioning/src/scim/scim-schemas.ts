@@ -33,34 +33,40 @@ export interface SchemaDef {
   readonly attributes: readonly AttributeDef[];
 }
 
-type Options = Partial<Omit<AttributeDef, 'name' | 'type' | 'subAttributes'>>;
-const attr = (name: string, type: AttributeType, o: Options = {}): AttributeDef => ({
+export type AttributeOptions = Partial<Omit<AttributeDef, 'name' | 'type' | 'subAttributes'>>;
+type Options = AttributeOptions;
+/** An attribute with RFC 7643 §7's defaults; a reference is case exact (RFC 7643 §2.3.7). */
+export const attr = (name: string, type: AttributeType, o: Options = {}): AttributeDef => ({
   name,
   type,
   multiValued: false,
   description: name,
   required: false,
-  caseExact: false,
+  caseExact: type === 'reference',
   mutability: 'readWrite',
   returned: 'default',
   uniqueness: 'none',
   ...o,
 });
-const complex = (name: string, subs: AttributeDef[], o: Options = {}): AttributeDef => ({
+export const complex = (name: string, subs: AttributeDef[], o: Options = {}): AttributeDef => ({
   ...attr(name, 'complex', o),
   subAttributes: subs,
 });
 /** A multi-valued attribute of the usual value/display/type/primary shape. */
-const plural = (name: string, valueType: AttributeType = 'string', o: Options = {}): AttributeDef =>
+const plural = (
+  name: string,
+  valueType: AttributeType = 'string',
+  value: Options = {},
+): AttributeDef =>
   complex(
     name,
     [
-      attr('value', valueType),
+      attr('value', valueType, value),
       attr('display', 'string'),
       attr('type', 'string'),
       attr('primary', 'boolean'),
     ],
-    { multiValued: true, ...o },
+    { multiValued: true },
   );
 
 export const USER_ATTRIBUTES: readonly AttributeDef[] = [
@@ -86,7 +92,7 @@ export const USER_ATTRIBUTES: readonly AttributeDef[] = [
   plural('emails'),
   plural('phoneNumbers'),
   plural('ims'),
-  plural('photos', 'reference'),
+  plural('photos', 'reference', { referenceTypes: ['external'] }),
   complex(
     'addresses',
     [
@@ -105,9 +111,9 @@ export const USER_ATTRIBUTES: readonly AttributeDef[] = [
     'groups',
     [
       attr('value', 'string', { mutability: 'readOnly' }),
-      attr('$ref', 'reference', { mutability: 'readOnly' }),
+      attr('$ref', 'reference', { mutability: 'readOnly', referenceTypes: ['User', 'Group'] }),
       attr('display', 'string', { mutability: 'readOnly' }),
-      attr('type', 'string', { mutability: 'readOnly' }),
+      attr('type', 'string', { mutability: 'readOnly', canonicalValues: ['direct', 'indirect'] }),
     ],
     { multiValued: true, mutability: 'readOnly' },
   ),
@@ -124,7 +130,7 @@ export const ENTERPRISE_ATTRIBUTES: readonly AttributeDef[] = [
   attr('department', 'string'),
   complex('manager', [
     attr('value', 'string'),
-    attr('$ref', 'reference'),
+    attr('$ref', 'reference', { referenceTypes: ['User'] }),
     attr('displayName', 'string', { mutability: 'readOnly' }),
   ]),
 ];
@@ -135,7 +141,7 @@ export const GROUP_ATTRIBUTES: readonly AttributeDef[] = [
     'members',
     [
       attr('value', 'string', { mutability: 'immutable' }),
-      attr('$ref', 'reference', { mutability: 'immutable' }),
+      attr('$ref', 'reference', { mutability: 'immutable', referenceTypes: ['User', 'Group'] }),
       attr('display', 'string', { mutability: 'readOnly' }),
       attr('type', 'string', { mutability: 'immutable', canonicalValues: ['User'] }),
     ],
@@ -153,7 +159,7 @@ export const COMMON_ATTRIBUTES: readonly AttributeDef[] = [
       attr('resourceType', 'string', { mutability: 'readOnly' }),
       attr('created', 'dateTime', { mutability: 'readOnly' }),
       attr('lastModified', 'dateTime', { mutability: 'readOnly' }),
-      attr('location', 'reference', { mutability: 'readOnly' }),
+      attr('location', 'reference', { mutability: 'readOnly', referenceTypes: ['uri'] }),
       attr('version', 'string', { mutability: 'readOnly' }),
     ],
     { mutability: 'readOnly' },

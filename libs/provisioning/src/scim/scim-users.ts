@@ -83,13 +83,13 @@ export class ScimUsers {
       const { client } = caller;
       // A user JIT (or an operator) created for this subject before SCIM was switched on is
       // taken over rather than refused: the link already says it is this IdP's user.
-      const held = await tx.findLinked(client, subject);
+      const held = subject === undefined ? null : await tx.findLinked(client, subject);
       if (held && !held.scim && held.kind === 'user') {
         await tx.adoptUser(client, client.id, held.userId, columns(input), input.active ?? true);
         return this.written(tx, caller, held.userId);
       }
       const id = await tx.insertUser(client, client.id, columns(input), input.active ?? true);
-      await this.link(tx, caller, id, subject);
+      if (subject !== undefined) await this.link(tx, caller, id, subject);
       return this.written(tx, caller, id);
     });
   }
@@ -114,7 +114,7 @@ export class ScimUsers {
       checkIfMatch(ifMatch, userEtag(row));
       const current = userResource(row, [], caller.baseUrl);
       delete current.groups;
-      const patched = applyPatch(current, ops);
+      const patched = applyPatch(current, ops, 'User');
       return this.save(tx, caller, row, this.validate(patched));
     });
   }
@@ -149,21 +149,15 @@ export class ScimUsers {
     return validateResource(body, 'User', { maxValues: this.config.maxOperations });
   }
 
-  private subject(caller: ScimCaller, input: ValidatedResource): string {
+  /**
+   * The subject this client's tokens will carry for the user, or undefined while the user has
+   * none: externalId is optional (RFC 7643 §3.1), and such a user is stored without a link, so
+   * no token reaches it until a PUT or PATCH gives it one.
+   */
+  private subject(caller: ScimCaller, input: ValidatedResource): string | undefined {
     const attribute = caller.client.subjectAttribute;
-    let raw: unknown;
-    if (attribute === 'externalId' || attribute === 'userName') raw = input.attributes[attribute];
-    else {
-      const cut = attribute.lastIndexOf(':');
-      const schema = attribute.slice(0, cut);
-      const name = attribute.slice(cut + 1).toLowerCase();
-      const ext =
-        schema.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase()
-          ? (input.attributes[ENTERPRISE_SCHEMA] as Record<string, unknown> | undefined)
-          : undefined;
-      raw = ext && Object.entries(ext).find(([k]) => k.toLowerCase() === name)?.[1];
-    }
-    return subjectFor(raw, attribute, caller.client.subject);
+    const raw = subjectValue(attribute, input.attributes);
+    return raw === undefined ? undefined : subjectFor(raw, attribute, caller.client.subject);
   }
 
   private async locked(tx: ScimTransaction, caller: ScimCaller, id: string): Promise<ScimUserRow> {
@@ -178,10 +172,18 @@ export class ScimUsers {
     row: ScimUserRow,
     input: ValidatedResource,
   ): Promise<ScimWritten> {
+    const subject = this.subject(caller, input);
+    const attribute = caller.client.subjectAttribute;
+    // A linked user keeps a subject: unlinking it silently would strand its tokens unexplained.
+    if (subject === undefined && subjectValue(attribute, storedAttributes(row)) !== undefined)
+      throw ScimError.invalid(
+        'mutability',
+        `${attribute}: this user's tokens resolve by it; it can be changed, not removed (DELETE the user to cut its tokens off)`,
+      );
     // A PUT that does not mention `active` leaves the status as it is.
     const active = input.active ?? row.status !== 'disabled';
     await tx.updateUser(row.userId, caller.client.id, columns(input), active);
-    await this.link(tx, caller, row.userId, this.subject(caller, input));
+    if (subject !== undefined) await this.link(tx, caller, row.userId, subject);
     return this.written(tx, caller, row.userId);
   }
 
@@ -215,6 +217,23 @@ export class ScimUsers {
       resource: userResource(row, groups.get(row.userId) ?? [], caller.baseUrl),
     };
   }
+}
+
+/** The value of the client's subject attribute in a user's attributes; undefined when absent. */
+function subjectValue(attribute: string, attributes: Readonly<Record<string, unknown>>): unknown {
+  if (attribute === 'externalId' || attribute === 'userName')
+    return attributes[attribute] ?? undefined;
+  const cut = attribute.lastIndexOf(':');
+  if (attribute.slice(0, cut).toLowerCase() !== ENTERPRISE_SCHEMA.toLowerCase()) return undefined;
+  const name = attribute.slice(cut + 1).toLowerCase();
+  const ext = attributes[ENTERPRISE_SCHEMA];
+  if (typeof ext !== 'object' || ext === null) return undefined;
+  return Object.entries(ext).find(([k]) => k.toLowerCase() === name)?.[1] ?? undefined;
+}
+
+/** A stored user's attributes as validated input holds them (the subject attribute included). */
+function storedAttributes(row: ScimUserRow): Record<string, unknown> {
+  return { ...row.resource, userName: row.userName, externalId: row.externalId ?? undefined };
 }
 
 /** What the `users` row holds of a SCIM user: the fields resolution answers with. */

@@ -174,6 +174,16 @@ function describeMiss(input: ReportInput, m: NearMiss, key: LookupKey) {
       text = `${who}${deleted} has the token's email${u.deletedAt ? `, deleted ${relativeTime(u.deletedAt, now)}` : ''}`;
       fix = `a matching user was deleted: restore it (cli users restore ${u.id}) and link it, if that deletion was a mistake`;
       break;
+    case 'unlinked': {
+      const client = input.config.scim.clients.find(
+        (c) => c.issuer === key.issuer && c.tenant === key.tenant,
+      );
+      const by = client ? `SCIM client ${client.id}` : 'SCIM';
+      const attribute = client?.subjectAttribute ?? 'externalId';
+      text = `${who} was provisioned by ${by} with no subject yet (no ${attribute}), so no token of ${key.issuer} reaches it`;
+      fix = `the IdP must send the user's ${attribute} = ${JSON.stringify(key.subject)} (a SCIM PUT or PATCH that adds it links the user at once): map the IdP attribute that carries the token's subject to ${attribute}`;
+      break;
+    }
     case 'email':
       text = `${who} has the token's email but no link to ${key.issuer} / ${JSON.stringify(key.subject)}`;
       fix = `link the identity: cli identities link ${u.id} --issuer ${key.issuer} --subject ${key.subject}${key.tenant ? ` --tenant ${key.tenant}` : ''} (JIT never links by email)`;
