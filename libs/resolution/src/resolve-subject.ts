@@ -7,13 +7,13 @@ import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
 import { deadlineExceeded, withDeadline } from './deadline';
 import { type CachedToken, SubjectCaches } from './cache/subject-caches';
-import { SingleFlight } from './cache/single-flight';
-import type { PipelineContext, PipelineEnv } from './pipeline/context';
-import { required, runSteps } from './pipeline/step';
-import { extract, TOKEN_STEPS, tokenCache } from './pipeline/token-steps';
-import { checkKind, checkSignedOut, jtiClearInMemory, USER_STEPS } from './pipeline/user-steps';
+import type { PipelineContext } from './pipeline/context';
+import { LiveEnv } from './pipeline/live-env';
+import { checkWarm, runPipeline } from './pipeline/pipeline';
+import { required } from './pipeline/step';
+import { extract, tokenCache } from './pipeline/token-steps';
+import { jtiClearInMemory } from './pipeline/user-steps';
 import type { Principal, Resolution, ResolutionSource, ResolveRequest } from './resolution';
-import { assertUsable } from './user-status';
 
 /**
  * The ResolveSubject use case: one pipeline for every transport. It runs the pipeline's named
@@ -28,8 +28,7 @@ import { assertUsable } from './user-status';
  */
 @Injectable()
 export class ResolveSubject {
-  private readonly lookups = new SingleFlight<UserRecord | null>();
-  private readonly env: PipelineEnv;
+  private readonly env: LiveEnv;
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
@@ -41,22 +40,15 @@ export class ResolveSubject {
     clock: Clock,
     private readonly log: ResolverLogger,
   ) {
-    this.env = {
+    this.env = new LiveEnv(
       verifier,
       caches,
-      maxTokenBytes: config.limits.maxTokenBytes,
-      nowMs: () => clock.nowMs(),
-      findUser: (key, userKey) =>
-        this.lookups.run(userKey, async () => {
-          const user = await users.findByKey(key);
-          if (user) caches.putUser(userKey, user);
-          else caches.putMissing(userKey);
-          return user;
-        }),
-      isRevoked: (issuer, jti) => revocations.isRevoked(issuer, jti),
-      provision: (key, user) => users.provision(key, user),
-      countJit: (issuer, outcome) => metrics.jit.labels(issuer, outcome).inc(),
-    };
+      users,
+      revocations,
+      metrics,
+      clock,
+      config.limits.maxTokenBytes,
+    );
   }
 
   /** Resolves the caller behind a token, or throws a {@link ResolutionError}. */
@@ -111,10 +103,9 @@ export class ResolveSubject {
     }
   }
 
-  /** Every step after the verified-token cache, in order; the token steps only on a miss. */
+  /** The pipeline after the verified-token cache, fail-fast, and the answer it reached. */
   private async run(ctx: PipelineContext): Promise<Resolution> {
-    if (!ctx.cached) await runSteps(TOKEN_STEPS, ctx, this.env);
-    await runSteps(USER_STEPS, ctx, this.env);
+    await runPipeline(ctx, this.env);
     const token = required(ctx.token);
     const user = required(ctx.user ?? undefined);
     return resolutionOf(token, user, required(ctx.source));
@@ -142,11 +133,9 @@ function boundedContext(context: ResolveRequest['context']): Record<string, stri
   return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
-/** The warm path's answer: the same kind, sign-out and status checks as the user steps. */
+/** The warm path's answer: the pipeline's own checks of a token and its user, then the answer. */
 function answer(token: CachedToken, user: UserRecord, source: ResolutionSource): Resolution {
-  checkKind(token, user);
-  checkSignedOut(token, user);
-  assertUsable(user);
+  checkWarm(token, user);
   return resolutionOf(token, user, source);
 }
 

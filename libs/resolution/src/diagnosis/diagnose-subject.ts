@@ -13,31 +13,9 @@ import { isResolutionError, presentReason, ResolutionError } from '@resolver/rea
 import { selectKeys, TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches, userCacheKey } from '../cache/subject-caches';
 import { issuerPolicy, type PipelineContext } from '../pipeline/context';
-import {
-  algorithm,
-  claims,
-  decode,
-  extract,
-  issuer,
-  keys,
-  rememberToken,
-  signature,
-  signaturePresent,
-  subject,
-  tenant,
-  timeClaimsAreDates,
-  timeWindow,
-  tokenCache,
-} from '../pipeline/token-steps';
-import {
-  jit,
-  jitAllowed,
-  kind,
-  lookup,
-  revocation,
-  signedOut,
-  status,
-} from '../pipeline/user-steps';
+import { PIPELINE } from '../pipeline/pipeline';
+import { extract, tokenCache } from '../pipeline/token-steps';
+import { checkKind, jitAllowed } from '../pipeline/user-steps';
 import { assertUsable } from '../user-status';
 import { writeCache } from './advice/cache-advice';
 import { writeSubjectAndTenant } from './advice/subject-advice';
@@ -102,7 +80,13 @@ export class DiagnoseSubject {
     return report({ now, config: this.config, ctx, steps, seen });
   }
 
-  /** The pipeline's steps in its order; `undefined` when not even a token could be extracted. */
+  /**
+   * The pipeline's steps, as declared ({@link PIPELINE}), one by one: unlike ResolveSubject it
+   * goes on past a refusal wherever a later step can still say something, marking what later
+   * steps find as read from unverified claims; a token the cache answers still has its token
+   * steps run (their refusals do not count: ResolveSubject would not run them). `undefined` when
+   * not even a token could be extracted.
+   */
   private async run(
     request: DiagnoseRequest,
     env: PeekEnv,
@@ -117,62 +101,44 @@ export class DiagnoseSubject {
       steps.fail('extract', error, true);
       return undefined;
     }
-    if (!(await steps.run(decode, ctx, env, { counts: true }))) return ctx;
     tokenCache.run(ctx, env);
-    // A cached token is answered without the token steps: their refusals do not count then.
-    const counts = !ctx.cached;
-    seen.configuredIssuers = this.verifier.issuers().map((i) => i.config.issuer);
-    if (!(await steps.run(issuer, ctx, env, { counts }))) return ctx;
-
-    const verified = await this.verification(ctx, env, steps, seen, counts);
-    const claimsFlag = { counts, unverified: !verified };
-    if (await steps.run(subject, ctx, env, claimsFlag))
-      await steps.run(tenant, ctx, env, claimsFlag);
-    // Not verified: the user steps still show what they would find for these claims, flagged
-    // as unverified (the verdict is already the verification's refusal).
-    if (!ctx.cached && ctx.key) await steps.run(rememberToken, ctx, env, claimsFlag);
-
-    await this.observeStore(env, seen);
-    if (ctx.token) {
-      const flags = { counts: true, unverified: !ctx.cached && !verified };
-      await steps.run(revocation, ctx, env, flags);
-      await steps.run(lookup, ctx, env, flags);
-      if (ctx.user === null) await steps.run(jit, ctx, env, flags);
-      if (ctx.user) {
-        await steps.run(kind, ctx, env, flags);
-        await steps.run(signedOut, ctx, env, flags);
-        await steps.run(status, ctx, env, flags);
+    const passed = new Set<string>();
+    let signatureDoubt = false; // some signature step did not pass
+    let verificationDoubt = false; // some verification step did not pass
+    let storeObserved = false;
+    for (const step of PIPELINE) {
+      if (step.name === 'issuer')
+        seen.configuredIssuers = this.verifier.issuers().map((i) => i.config.issuer);
+      if (step.store && !storeObserved) {
+        storeObserved = true;
+        await this.observeStore(env, seen);
       }
+      const reached = (step.after ?? []).every((name) => passed.has(name));
+      const applies = reached && (!step.when || step.when(ctx));
+      let ok = false;
+      if (applies) {
+        const unverified =
+          step.verifies === 'signature'
+            ? false
+            : step.verifies === 'claims'
+              ? signatureDoubt
+              : step.stage === 'token' || !ctx.cached
+                ? verificationDoubt
+                : false;
+        const counts = step.stage === 'user' || !ctx.cached;
+        ok = await steps.run(step, ctx, env, { counts, unverified });
+        if (ok) passed.add(step.name);
+        else if (step.stopsDiagnosis) return ctx;
+        if (step.name === 'keys') await this.observeKeys(ctx, seen);
+      }
+      if (step.verifies && !ok) {
+        verificationDoubt = true;
+        if (step.verifies === 'signature') signatureDoubt = true;
+      }
+      if (step.verifies) seen.keyState = ctx.issuer?.keys.state();
     }
     await this.observeUser(ctx, env, seen);
     return ctx;
-  }
-
-  /**
-   * The verification steps. After a refusal the claim checks still run, on claims whose
-   * signature was not established (flagged), so a second problem shows up with the first.
-   * True when every step passed.
-   */
-  private async verification(
-    ctx: PipelineContext,
-    env: PeekEnv,
-    steps: StepRecorder,
-    seen: Observations,
-    counts: boolean,
-  ): Promise<boolean> {
-    let signed = false;
-    if (await steps.run(algorithm, ctx, env, { counts })) {
-      const present = await steps.run(signaturePresent, ctx, env, { counts });
-      // The keys are looked up even without a signature: the key step shows what matches.
-      const found = await steps.run(keys, ctx, env, { counts });
-      await this.observeKeys(ctx, seen);
-      if (present && found) signed = await steps.run(signature, ctx, env, { counts });
-    }
-    let ok = signed;
-    for (const step of [timeClaimsAreDates, claims, timeWindow])
-      ok = (await steps.run(step, ctx, env, { counts, unverified: !signed })) && ok;
-    seen.keyState = ctx.issuer?.keys.state();
-    return ok;
   }
 
   private async observeKeys(ctx: PipelineContext, seen: Observations): Promise<void> {
@@ -226,12 +192,9 @@ export class DiagnoseSubject {
     }
     seen.storeUser = storeUser;
     if (storeUser) {
-      try {
-        assertUsable(storeUser);
-      } catch (error) {
-        if (!isResolutionError(error)) throw error;
-        seen.storeUserBarred = error.reason;
-      }
+      // The steps' own rules decide what the report says of the store's user.
+      seen.storeUserWrongKind = refusal(() => checkKind({ key }, storeUser)) !== undefined;
+      seen.storeUserBarred = refusal(() => assertUsable(storeUser))?.reason;
       seen.scim = await this.scimHistory(storeUser, new Date(env.nowMs()));
       return;
     }
@@ -279,6 +242,17 @@ export class DiagnoseSubject {
         deletedAt: p.deletedAt?.toISOString() ?? null,
       },
     };
+  }
+}
+
+/** The refusal a rule makes, or undefined when it passes; anything else is a bug and propagates. */
+function refusal(rule: () => void): ResolutionError | undefined {
+  try {
+    rule();
+    return undefined;
+  } catch (error) {
+    if (!isResolutionError(error)) throw error;
+    return error;
   }
 }
 

@@ -35,6 +35,8 @@ export interface Observations {
   jtiRevoked?: boolean;
   /** The store's user refused by the status step's rule (what the user step shows). */
   storeUserBarred?: ReasonCode;
+  /** The store's user refused by the kind step's rule: a person for a service token, or back. */
+  storeUserWrongKind?: boolean;
   /** What JIT would create from these claims, or why the claims cannot make a user. */
   jitInput?: NewUser;
   jitInputError?: ResolutionError;

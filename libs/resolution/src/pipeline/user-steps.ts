@@ -10,7 +10,7 @@ import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
 import { assertUsable } from '../user-status';
 import { issuerPolicy, type PipelineCaches } from './context';
-import { defineStep, required } from './step';
+import { defineStep, required, type Step } from './step';
 
 /**
  * True when the in-memory deny-list is trusted and does not list the token's `jti`: the
@@ -35,52 +35,63 @@ function revocableJti(token: CachedToken): string | undefined {
  * Revocation by `jti`: the in-memory deny-list, else the store; in outage mode the deny-list as
  * last known (within the staleness bound), else the store's error. TOKEN_REVOKED.
  */
-export const revocation = defineStep('revocation', 'revocation', async (ctx, env) => {
-  ctx.phase = 'store';
-  const token = required(ctx.token);
-  const jti = revocableJti(token);
-  if (!jti) return;
-  const revoked =
-    env.caches.isRevoked(token.issuer, jti) ??
-    (await env.isRevoked(token.issuer, jti).catch((error: unknown) => {
-      const stale = env.caches.staleRevoked(token.issuer, jti);
-      if (stale === undefined) throw error;
-      return stale;
-    }));
-  if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
-});
+export const revocation = defineStep(
+  'revocation',
+  'revocation',
+  async (ctx, env) => {
+    ctx.phase = 'store';
+    const token = required(ctx.token);
+    const jti = revocableJti(token);
+    if (!jti) return;
+    const revoked =
+      env.caches.isRevoked(token.issuer, jti) ??
+      (await env.isRevoked(token.issuer, jti).catch((error: unknown) => {
+        const stale = env.caches.staleRevoked(token.issuer, jti);
+        if (stale === undefined) throw error;
+        return stale;
+      }));
+    if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
+  },
+  // The user steps need the token (cached, or built by rememberToken from its claims).
+  { stage: 'user', store: true, when: (ctx) => ctx.token !== undefined },
+);
 
 /**
  * Store lookup: the user cache, the negative cache, then the store, whose answer (found or not)
  * is cached. A store that cannot answer is USER_STORE_UNAVAILABLE — never "not found" — except in
  * outage mode, where the user known a moment before the store went away answers (source CACHE).
  */
-export const lookup = defineStep('lookup', 'user', async (ctx, env) => {
-  const { key, userKey } = required(ctx.token);
-  const cachedUser = ctx.userCacheAsked ? undefined : env.caches.getUser(userKey);
-  if (cachedUser) {
-    ctx.user = cachedUser;
-    ctx.source = 'CACHE';
-    return;
-  }
-  if (env.caches.isKnownMissing(userKey)) {
-    ctx.user = null;
-    ctx.source = 'CACHE';
-    return;
-  }
-  try {
-    ctx.user = await env.findUser(key, userKey);
-    ctx.source = 'STORE';
-  } catch (error) {
-    const stale =
-      isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
-        ? env.caches.staleUser(userKey)
-        : undefined;
-    if (!stale) throw error;
-    ctx.user = stale;
-    ctx.source = 'CACHE';
-  }
-});
+export const lookup = defineStep(
+  'lookup',
+  'user',
+  async (ctx, env) => {
+    const { key, userKey } = required(ctx.token);
+    const cachedUser = ctx.userCacheAsked ? undefined : env.caches.getUser(userKey);
+    if (cachedUser) {
+      ctx.user = cachedUser;
+      ctx.source = 'CACHE';
+      return;
+    }
+    if (env.caches.isKnownMissing(userKey)) {
+      ctx.user = null;
+      ctx.source = 'CACHE';
+      return;
+    }
+    try {
+      ctx.user = await env.findUser(key, userKey);
+      ctx.source = 'STORE';
+    } catch (error) {
+      const stale =
+        isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
+          ? env.caches.staleUser(userKey)
+          : undefined;
+      if (!stale) throw error;
+      ctx.user = stale;
+      ctx.source = 'CACHE';
+    }
+  },
+  { stage: 'user', store: true, when: (ctx) => ctx.token !== undefined },
+);
 
 /** The issuer's JIT policy for a kind of principal. */
 export function jitAllowed(policy: IssuerConfig | undefined, kind: LookupKey['kind']): boolean {
@@ -93,40 +104,44 @@ export function jitAllowed(policy: IssuerConfig | undefined, kind: LookupKey['ki
  * accept the user (PROVISIONING_REJECTED otherwise: a live user holds its email or username).
  * The peek-only environment makes the same checks in a rolled-back transaction.
  */
-export const jit = defineStep('jit', 'jit', async (ctx, env) => {
-  if (ctx.user !== null) return;
-  const token = required(ctx.token);
-  if (!jitAllowed(issuerPolicy(env, token.issuer), token.key.kind))
-    throw new ResolutionError(
-      'USER_NOT_FOUND',
-      `no ${token.key.kind} for this subject and JIT is off`,
-    );
-  // JIT needs the claims: a cached token (rare here: it was answered before) is verified again.
-  if (!ctx.verified) {
-    ctx.phase = 'keys';
-    ctx.verified = await env.verifier.verify(ctx.raw);
-    ctx.phase = 'store';
-  }
-  const verified = ctx.verified;
-  const issuerName = verified.issuer.issuer;
-  try {
-    const provisioned = await env.provision(
-      token.key,
-      provisioningInput(token.key, verified.claims, verified.issuer.jit),
-    );
-    env.countJit(issuerName, provisioned.created ? 'created' : 'existing');
-    env.caches.putUser(token.userKey, provisioned.user);
-    ctx.user = provisioned.user;
-    ctx.source = 'PROVISIONED';
-  } catch (error) {
-    const rejected = isResolutionError(error) && error.reason === 'PROVISIONING_REJECTED';
-    env.countJit(issuerName, rejected ? 'rejected' : 'error');
-    throw error;
-  }
-});
+export const jit = defineStep(
+  'jit',
+  'jit',
+  async (ctx, env) => {
+    const token = required(ctx.token);
+    if (!jitAllowed(issuerPolicy(env, token.issuer), token.key.kind))
+      throw new ResolutionError(
+        'USER_NOT_FOUND',
+        `no ${token.key.kind} for this subject and JIT is off`,
+      );
+    // JIT needs the claims: a cached token (rare here: it was answered before) is verified again.
+    if (!ctx.verified) {
+      ctx.phase = 'keys';
+      ctx.verified = await env.verifier.verify(ctx.raw);
+      ctx.phase = 'store';
+    }
+    const verified = ctx.verified;
+    const issuerName = verified.issuer.issuer;
+    try {
+      const provisioned = await env.provision(
+        token.key,
+        provisioningInput(token.key, verified.claims, verified.issuer.jit),
+      );
+      env.countJit(issuerName, provisioned.created ? 'created' : 'existing');
+      env.caches.putUser(token.userKey, provisioned.user);
+      ctx.user = provisioned.user;
+      ctx.source = 'PROVISIONED';
+    } catch (error) {
+      const rejected = isResolutionError(error) && error.reason === 'PROVISIONING_REJECTED';
+      env.countJit(issuerName, rejected ? 'rejected' : 'error');
+      throw error;
+    }
+  },
+  { stage: 'user', store: true, when: (ctx) => ctx.user === null },
+);
 
 /** Kind: the principal found is of the token's kind (a person's token never a service's). */
-export function checkKind(token: CachedToken, user: UserRecord): void {
+export function checkKind(token: Pick<CachedToken, 'key'>, user: UserRecord): void {
   if (user.kind !== token.key.kind) {
     throw new ResolutionError(
       'USER_NOT_FOUND',
@@ -148,18 +163,28 @@ export function checkSignedOut(token: CachedToken, user: UserRecord): void {
   }
 }
 
-export const kind = defineStep('kind', 'user', (ctx) => {
-  checkKind(required(ctx.token), required(ctx.user ?? undefined));
-});
+/**
+ * A decision about the user found, which needs nothing else: a step of the pipeline, and what the
+ * warm path asks of a cached token and user without building a context (`WARM_CHECKS`).
+ */
+function userCheck(
+  name: string,
+  reports: Step['reports'],
+  check: (token: CachedToken, user: UserRecord) => void,
+): Step {
+  return defineStep(
+    name,
+    reports,
+    (ctx) => check(required(ctx.token), required(ctx.user ?? undefined)),
+    {
+      stage: 'user',
+      when: (ctx) => !!ctx.user,
+      check,
+    },
+  );
+}
 
-export const signedOut = defineStep('signedOut', 'revocation', (ctx) => {
-  checkSignedOut(required(ctx.token), required(ctx.user ?? undefined));
-});
-
+export const kind = userCheck('kind', 'user', checkKind);
+export const signedOut = userCheck('signedOut', 'revocation', checkSignedOut);
 /** Status: deleted, disabled and locked users are refused with their own reasons. */
-export const status = defineStep('status', 'user', (ctx) => {
-  assertUsable(required(ctx.user ?? undefined));
-});
-
-/** The user steps in pipeline order, after the token steps (or the verified-token cache). */
-export const USER_STEPS = [revocation, lookup, jit, kind, signedOut, status] as const;
+export const status = userCheck('status', 'user', (_token, user) => assertUsable(user));

@@ -1,5 +1,5 @@
 import type { UserRecord } from '@resolver/identity';
-import { TOKEN_STEPS } from '../../pipeline/token-steps';
+import { PIPELINE } from '../../pipeline/pipeline';
 import { humanTime } from '../human-time';
 import { type Report, type ReportInput, summary } from '../report';
 
@@ -30,8 +30,11 @@ const VERIFICATION = new Set(['issuer', 'key', 'signature', 'time', 'claims']);
 
 /** The first refusal of the verification steps. */
 function verificationFailure(input: ReportInput) {
-  for (const step of TOKEN_STEPS) {
-    const error = VERIFICATION.has(step.reports) ? input.steps.error(step.name) : undefined;
+  for (const step of PIPELINE) {
+    const error =
+      step.stage === 'token' && VERIFICATION.has(step.reports)
+        ? input.steps.error(step.name)
+        : undefined;
     if (error) return error;
   }
   return undefined;

@@ -66,7 +66,7 @@ function userFound(
   const { now, seen } = input;
   const scim = seen.scim;
   const details = { user: summary(user, now), ...(scim ? { scim: scim.details } : {}) };
-  if (user.kind !== key.kind) {
+  if (seen.storeUserWrongKind) {
     report.set(
       'user',
       'fail',

@@ -1,0 +1,42 @@
+import { PIPELINE, WARM_CHECKS } from './pipeline';
+import { checkKind, checkSignedOut } from './user-steps';
+
+/** The declaration itself: what both runners rely on without checking it each time. */
+describe('the pipeline, declared once', () => {
+  it('names every step once, token steps before user steps', () => {
+    const names = PIPELINE.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    const firstUser = PIPELINE.findIndex((s) => s.stage === 'user');
+    expect(PIPELINE.slice(firstUser).every((s) => s.stage === 'user')).toBe(true);
+  });
+
+  it('depends only on earlier steps, and verification is one run of steps, signature first', () => {
+    PIPELINE.forEach((step, i) => {
+      const earlier = PIPELINE.slice(0, i).map((s) => s.name);
+      for (const name of step.after ?? []) expect(earlier).toContain(name);
+    });
+    const verifies = PIPELINE.map((s) => s.verifies ?? '-').join(' ');
+    expect(verifies).toMatch(/^(- )*(signature )+(claims )+(- )*-$/);
+    // Nothing is stopped at after a step that reads a store: only the shape and issuer stop it.
+    expect(PIPELINE.filter((s) => s.stopsDiagnosis).map((s) => s.name)).toEqual([
+      'decode',
+      'issuer',
+    ]);
+    expect(PIPELINE.filter((s) => s.store).map((s) => s.name)).toEqual([
+      'revocation',
+      'lookup',
+      'jit',
+    ]);
+  });
+
+  it('the warm path asks the user steps’ own checks, in the pipeline’s order', () => {
+    expect(WARM_CHECKS).toHaveLength(3);
+    expect(WARM_CHECKS[0]).toBe(checkKind);
+    expect(WARM_CHECKS[1]).toBe(checkSignedOut);
+    expect(PIPELINE.filter((s) => s.check).map((s) => s.name)).toEqual([
+      'kind',
+      'signedOut',
+      'status',
+    ]);
+  });
+});
