@@ -47,6 +47,13 @@ describe('operator console (browser)', () => {
   const requested: string[] = [];
   const credentialSentTo: string[] = [];
   const cspViolations: string[] = [];
+  /** Every error the page's console shows (a failed load, an uncaught exception), with where. */
+  const consoleErrors: string[] = [];
+  /** Every load that failed or answered 4xx/5xx, as `status METHOD path`. */
+  const failedLoads: string[] = [];
+  /** The failures a test provokes on purpose (a wrong credential, a conflicting link). */
+  const provoked: string[] = [];
+  const pathOf = (url: string) => (url ? new URL(url).pathname : '(page)');
   const now = () => Math.floor(Date.now() / 1000);
   let aliceToken: string;
   let aliceHash: string;
@@ -139,7 +146,32 @@ describe('operator console (browser)', () => {
     });
     page.on('console', (m) => {
       if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+      if (m.type() === 'error') consoleErrors.push(`${m.text()} @ ${pathOf(m.location().url)}`);
     });
+    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400)
+        failedLoads.push(`${r.status()} ${r.request().method()} ${pathOf(r.url())}`);
+    });
+    page.on('requestfailed', (r) =>
+      failedLoads.push(`${r.failure()?.errorText ?? 'failed'} ${r.method()} ${pathOf(r.url())}`),
+    );
+  });
+
+  // Every page loads without a console error or a failed request (the favicon included), but
+  // for the refusals a test asks for; each of those shows as exactly one failed load.
+  afterEach(() => {
+    expect(failedLoads).toEqual(provoked);
+    expect(consoleErrors).toEqual(
+      provoked.map((p) => {
+        const [status, , path] = p.split(' ');
+        return expect.stringMatching(
+          new RegExp(
+            `^Failed to load resource: the server responded with a status of ${status} .* @ ${path}$`,
+          ),
+        );
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -165,6 +197,11 @@ describe('operator console (browser)', () => {
     const html = index.body as string;
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
     expect(html).not.toMatch(/https?:\/\//); // no CDN, no remote font
+    // The icon is inline, so the browser never asks for /favicon.ico; the CSP lets it in.
+    expect(html).toMatch(
+      /<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml;base64,/,
+    );
+    expect(csp).toContain("img-src 'self' data:");
     const assets = [...html.matchAll(/\/console\/assets\/([\w-]+\.(?:js|css))/g)].map((m) => m[0]);
     expect(assets).toHaveLength(2);
     for (const asset of assets) {
@@ -188,6 +225,7 @@ describe('operator console (browser)', () => {
     await page.keyboard.type('not-the-admin-credential');
     await page.keyboard.press('Enter');
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Refused');
+    provoked.push('401 GET /admin/v1/users');
 
     await page.getByLabel('Admin credential').fill('');
     await page.getByLabel('Admin credential').focus();
@@ -249,6 +287,8 @@ describe('operator console (browser)', () => {
     await page.getByRole('button', { name: 'Link identity' }).click();
     await dialog.getByRole('button', { name: 'Link' }).click();
     await page.getByRole('heading', { name: 'Link: the admin API answered 409' }).waitFor();
+    const aliceId = /[0-9a-f-]{36}/.exec(aliceHash)?.[0];
+    provoked.push(`409 POST /admin/v1/users/${aliceId}/identities`);
     expect(await page.getByLabel('Admin API answer', { exact: true }).textContent()).toContain(
       'identities',
     );

@@ -1,9 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '@resolver/config';
+import { dataSourceOptions, runningEmbeddedDatabase } from '@resolver/identity';
 import { freePort } from './support/ports';
 import { ResolverGrpcClient } from './support/grpc-client';
 
@@ -21,18 +24,24 @@ type Run = { code: number; stdout: string; stderr: string };
  * the resolver process in embedded mode, then every command the README and the banner give a
  * new user — tokens (refusal examples included), `cli resolve` over HTTP and gRPC, a reflection
  * client nobody here wrote, the admin verbs with the generated credential, and `migrate` or a
- * second start while the first one runs.
+ * second start while the first one runs. The CLI runs as from another terminal: with the data
+ * dir but without the server's (non-default) ports.
  */
 describe('quickstart (built service and CLI as separate processes)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
+  /**
+   * Another terminal in the same directory: it has the data dir (./.data there) but none of the
+   * server's ports, which the CLI finds under the data dir.
+   */
+  let terminal: NodeJS.ProcessEnv;
   let service: ChildProcess | undefined;
   let output = '';
 
   const cli = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> => {
     try {
       const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-        env: { ...env, ...extraEnv },
+        env: { ...terminal, ...extraEnv },
       });
       return { code: 0, stdout, stderr };
     } catch (error) {
@@ -41,6 +50,28 @@ describe('quickstart (built service and CLI as separate processes)', () => {
     }
   };
   const token = async (...args: string[]) => (await cli(['token', ...args])).stdout.trim();
+  /** `npm start`'s last step, in the foreground terminal: up once the banner is out. */
+  const startService = async (serviceEnv: NodeJS.ProcessEnv) => {
+    output = '';
+    const child = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: serviceEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    service = child;
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    const deadline = Date.now() + 45_000;
+    while (!output.includes('Try it') && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  };
+  const stopService = async () => {
+    const exited = new Promise<number | null>((r) => service?.once('exit', (code) => r(code)));
+    service?.kill('SIGTERM');
+    return exited;
+  };
 
   beforeAll(async () => {
     if (!existsSync(MAIN))
@@ -53,30 +84,16 @@ describe('quickstart (built service and CLI as separate processes)', () => {
       HTTP_PORT: String(await freePort()),
       GRPC_PORT: String(await freePort()),
     };
+    terminal = { PATH: process.env.PATH, DATA_DIR: dataDir };
   });
 
   afterAll(async () => {
-    if (service && service.exitCode === null) {
-      const exited = new Promise((r) => service?.once('exit', r));
-      service.kill('SIGTERM');
-      await exited;
-    }
+    if (service && service.exitCode === null) await stopService();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('starts and prints how to try it: resolve --grpc, grpcurl as the alternative, the admin credential', async () => {
-    service = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    service.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    service.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const deadline = Date.now() + 45_000;
-    while (!output.includes('Try it') && Date.now() < deadline && service.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 200));
+    await startService(env);
     expect(output).toContain('EMBEDDED DEVELOPMENT MODE');
     expect(output).toContain('npm run -s token -- --sub alice');
     expect(output).toContain('npm run -s cli -- resolve "$TOKEN" --grpc');
@@ -254,15 +271,67 @@ describe('quickstart (built service and CLI as separate processes)', () => {
     expect((await cli(['resolve', minted.stdout.trim()])).code).toBe(0);
   });
 
-  it('migrate while the server runs says the data directory is held, and what to do', async () => {
-    const migrate = await cli(['migrate']);
-    expect(migrate.code).toBe(1);
-    expect(migrate.stderr).toContain(
-      `the embedded database under ${join(dataDir, 'pg')} is in use`,
+  it('migrate while the server runs uses its embedded Postgres: applies what is pending, exit 0', async () => {
+    const upToDate = await cli(['migrate']);
+    expect(upToDate).toMatchObject({ code: 0, stdout: 'up to date: no pending migrations\n' });
+    expect(upToDate.stderr).toContain(`held by a running resolver (Postgres pid `);
+    expect(upToDate.stderr).toContain('migrating it there');
+
+    // Something pending: the last migration undone behind the running resolver's back.
+    const running = await runningEmbeddedDatabase(loadConfig(env).embedded);
+    const db = new DataSource(
+      dataSourceOptions({ ...loadConfig(env).database, url: running!.url }),
     );
-    expect(migrate.stderr).toContain('applies pending migrations when it starts');
-    expect(migrate.stderr).toContain('stop the resolver first');
-    expect(migrate.stderr).not.toContain('is the port in use');
+    await db.initialize();
+    try {
+      const [{ name: last }] = await db.query(
+        'SELECT name FROM migrations ORDER BY id DESC LIMIT 1',
+      );
+      await db.undoLastMigration({ transaction: 'each' });
+      expect(await db.showMigrations()).toBe(true);
+      const applied = await cli(['migrate']);
+      expect(applied).toMatchObject({ code: 0, stdout: `applied: ${last}\n` });
+      expect(await db.showMigrations()).toBe(false);
+    } finally {
+      await db.destroy();
+    }
+    expect(service?.exitCode).toBeNull();
+  });
+
+  it('every CLI verb finds the running server on its non-default ports from DATA_DIR alone', async () => {
+    const frank = await token('--sub', 'frank', '--email', 'frank@example.com');
+    expect(await cli(['resolve', frank])).toMatchObject({ code: 0 });
+    expect(await cli(['resolve', frank, '--grpc'])).toMatchObject({ code: 0 });
+    const diagnosis = await cli(['diagnose', frank, '--json']);
+    expect(JSON.parse(diagnosis.stdout).verdict.reason).toBe('OK');
+    expect((await cli(['users', 'list', '--email', 'frank@example.com'])).code).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'quickstart-import-'));
+    try {
+      const file = join(dir, 'users.csv');
+      await writeFile(file, 'tenant,email,username\n,grace@example.com,grace\n');
+      const imported = await cli(['import', file]);
+      expect(imported).toMatchObject({ code: 0, stdout: expect.stringContaining('created 1') });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect((await cli(['audit'])).code).toBe(0);
+    expect((await cli(['flush'])).code).toBe(0);
+  });
+
+  it('explicit settings win over the running server the CLI found', async () => {
+    const frank = await token('--sub', 'frank');
+    const elsewhere = String(await freePort());
+    const grpc = await cli(['resolve', frank, '--grpc'], { GRPC_PORT: elsewhere });
+    expect(grpc).toMatchObject({ code: 1, stderr: expect.stringContaining(`:${elsewhere}:`) });
+    const address = await cli(['resolve', frank, '--grpc', '--address', `127.0.0.1:${elsewhere}`]);
+    expect(address).toMatchObject({ code: 1, stderr: expect.stringContaining('UNREACHABLE') });
+    const http = await cli(['resolve', frank], { HTTP_PORT: elsewhere });
+    expect(http).toMatchObject({ code: 1, stderr: expect.stringContaining(`:${elsewhere}`) });
+    const admin = await cli(['users', 'list'], { RESOLVER_URL: `http://127.0.0.1:${elsewhere}` });
+    expect(admin).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach') });
+    // A credential given explicitly is the one sent: a wrong one is refused, not replaced.
+    const wrong = await cli(['users', 'list'], { ADMIN_TOKEN: 'x'.repeat(32) });
+    expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining('401') });
   });
 
   it('a second start on the same DATA_DIR says so instead of blaming a port', async () => {
@@ -277,10 +346,45 @@ describe('quickstart (built service and CLI as separate processes)', () => {
     expect(second.stderr).toContain('another DATA_DIR');
   });
 
-  it('SIGTERM exits 0', async () => {
-    const exited = new Promise<number | null>((r) => service?.once('exit', (code) => r(code)));
-    service?.kill('SIGTERM');
-    expect(await exited).toBe(0);
+  it('SIGTERM exits 0 and removes the record the CLI finds the server by', async () => {
+    expect(existsSync(join(dataDir, 'server.json'))).toBe(true);
+    expect(await stopService()).toBe(0);
+    expect(existsSync(join(dataDir, 'server.json'))).toBe(false);
+  });
+
+  it('migrate with no resolver running starts the embedded Postgres itself, and stops it', async () => {
+    const migrate = await cli(['migrate'], { EMBEDDED_PG_PORT: env.EMBEDDED_PG_PORT });
+    expect(migrate).toMatchObject({ code: 0, stdout: 'up to date: no pending migrations\n' });
+    expect(migrate.stderr).toBe('');
+    expect(await runningEmbeddedDatabase(loadConfig(env).embedded)).toBeUndefined();
+  });
+
+  it('started with ADMIN_TOKEN, the banner shows diagnose and the admin verbs, and they work as shown', async () => {
+    const credential = 'a-configured-admin-credential-for-the-banner';
+    await startService({ ...env, ADMIN_TOKEN: credential });
+    try {
+      expect(output).toContain('Admin:       on, with the credential in ADMIN_TOKEN');
+      expect(output).toContain('\n    npm run -s cli -- users list\n');
+      expect(output).toContain('\n    npm run -s cli -- diagnose "$TOKEN"\n');
+      expect(output).toContain(
+        `curl -s http://127.0.0.1:${env.HTTP_PORT}/admin/v1/users -H "Authorization: Bearer $ADMIN_TOKEN"`,
+      );
+      expect(output).not.toContain(credential);
+      // As the banner says: ADMIN_TOKEN in the other terminal too.
+      const withIt = { ADMIN_TOKEN: credential };
+      expect((await cli(['users', 'list', '--limit', '1'], withIt)).code).toBe(0);
+      const alice = await token('--sub', 'alice');
+      const diagnosis = await cli(['diagnose', alice, '--json'], withIt);
+      expect(JSON.parse(diagnosis.stdout).verdict.reason).toBe('OK');
+      // Without it, the CLI says what to set; the generated file is not this server's credential.
+      const without = await cli(['users', 'list']);
+      expect(without).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('set ADMIN_TOKEN'),
+      });
+    } finally {
+      expect(await stopService()).toBe(0);
+    }
   });
 
   it('the CLI refuses bad input with a clear message', async () => {

@@ -1,7 +1,7 @@
 // Bundles the operator console (Preact + TSX) into dist/console: content-hashed assets that the
 // resolver serves with year-long cache headers, and an index page naming them. No CDN, no
 // remote font: everything the page loads comes from this build.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -34,6 +34,12 @@ const named = (ext) => {
   return `/console/assets/${basename(found[0])}`;
 };
 
+// The icon is declared inline (img-src allows data:), so the browser never asks for
+// /favicon.ico: that request would be a 404 and an error in the console on every load.
+const icon = `data:image/svg+xml;base64,${(
+  await readFile(join(root, 'apps', 'console-web', 'src', 'icon.svg'))
+).toString('base64')}`;
+
 // No inline script or style anywhere: the page's CSP (script-src 'self') would refuse them.
 const html = `<!doctype html>
 <html lang="en">
@@ -42,6 +48,7 @@ const html = `<!doctype html>
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="referrer" content="no-referrer" />
     <title>Subject resolver console</title>
+    <link rel="icon" type="image/svg+xml" href="${icon}" />
     <link rel="stylesheet" href="${named('.css')}" />
     <script type="module" src="${named('.js')}"></script>
   </head>

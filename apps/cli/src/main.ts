@@ -1,11 +1,5 @@
 import 'reflect-metadata';
-import {
-  ConfigError,
-  loadConfig,
-  needsEmbeddedAdminToken,
-  readEmbeddedAdminToken,
-  type ResolverConfig,
-} from '@resolver/config';
+import { ConfigError, loadConfig } from '@resolver/config';
 import { AdminCallError } from './admin-client';
 import {
   ADMIN_USAGE,
@@ -19,6 +13,7 @@ import {
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.command';
 import { migrateCommand } from './migrate.command';
 import { RESOLVE_USAGE, resolveCommand } from './resolve.command';
+import { discoverServer } from './server-discovery';
 import { TOKEN_USAGE, tokenCommand } from './token.command';
 
 const USAGE = `subject resolver CLI
@@ -31,6 +26,9 @@ commands:
   diagnose  explain why a token is refused (admin API)
   users, identities, revoke, flush, import, audit   operate users through the admin API
 
+Every command finds a running embedded resolver (its ports, its admin credential) under DATA_DIR
+(./.data); RESOLVER_URL, HTTP_PORT, GRPC_PORT, ADMIN_TOKEN(_FILE) and --address win over that.
+
 ${TOKEN_USAGE}
 
 ${RESOLVE_USAGE}
@@ -39,23 +37,13 @@ ${ADMIN_USAGE}
 
 ${DIAGNOSE_USAGE}`;
 
-/**
- * Embedded mode without ADMIN_TOKEN: the credential the resolver generated under the data dir,
- * the way `token` finds the dev issuer there.
- */
-async function withEmbeddedAdminToken(config: ResolverConfig): Promise<ResolverConfig> {
-  if (!needsEmbeddedAdminToken(config)) return config;
-  const admin = await readEmbeddedAdminToken(config.embedded.dataDir);
-  return admin ? { ...config, admin } : config;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  const config = await withEmbeddedAdminToken(loadConfig());
+  const config = await discoverServer(loadConfig());
   switch (command) {
     case 'token':
       return tokenCommand(args, config);

@@ -12,7 +12,8 @@ export const RESOLVE_USAGE = `resolve (asks the resolver what ResolveSubject ans
   resolve <token|-> [--grpc] [--address HOST:PORT]
       prints the answer (principal, token, source) as JSON on stdout, or the reason on stderr.
       HTTP POST /v1/resolve at RESOLVER_URL by default; --grpc calls
-      identity.v1.SubjectResolver/ResolveSubject at 127.0.0.1:GRPC_PORT (or --address).
+      identity.v1.SubjectResolver/ResolveSubject at 127.0.0.1:GRPC_PORT (or --address); both
+      default to the running embedded resolver's ports.
       "-" reads the token from stdin. Exit status: 0 resolved, 1 refused or unreachable, 2 usage.`;
 
 type Outcome = { ok: true; answer: unknown } | { ok: false; reason: string; detail: string };

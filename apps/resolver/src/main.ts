@@ -3,45 +3,15 @@ import './v8-flags';
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
-import { adminOffReason, ConfigError, loadConfig, type ResolverConfig } from '@resolver/config';
+import { ConfigError, loadConfig, type ResolverConfig } from '@resolver/config';
 import { EmbeddedDatabaseInUseError } from '@resolver/identity';
 import { joinClusterMetrics, joinClusterOutcomes, ResolverMetrics } from '@resolver/observability';
 import { runClusterPrimary } from './cluster-primary';
-import { type RunningResolver, startResolver } from './resolver-app';
+import { embeddedBanner } from './embedded-banner';
+import { startResolver } from './resolver-app';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
 const EXIT_CONFIG = 78;
-
-function printEmbeddedHelp(resolver: RunningResolver): void {
-  const { httpUrl, grpcAddress, config } = resolver;
-  const admin = config.admin?.file
-    ? `    Admin:       credential in ${config.admin.file} (mode 0600; the CLI reads it by itself)`
-    : config.admin
-      ? '    Admin:       on, with the configured ADMIN_TOKEN / ADMIN_TOKEN_FILE'
-      : `    Admin:       off (${adminOffReason(config) ?? ''})`;
-  const adminTry = config.admin?.file
-    ? `
-    npm run -s cli -- users list
-    npm run -s cli -- diagnose "$TOKEN"
-    curl -s ${httpUrl}/admin/v1/users -H "Authorization: Bearer $(cat ${config.admin.file})"`
-    : '';
-  process.stdout.write(`
-  Subject resolver is up — EMBEDDED DEVELOPMENT MODE (not for production)
-    Postgres:    embedded, data under ${config.embedded.dataDir}
-    Dev issuer:  ${resolver.devIssuer?.issuer}  (JWKS at ${httpUrl}/dev/jwks.json)
-    HTTP:        ${httpUrl}        gRPC: ${grpcAddress}
-${admin}
-
-  Try it (in another terminal):
-    TOKEN=$(npm run -s token -- --sub alice --email alice@example.com)
-    curl -s -X POST ${httpUrl}/v1/resolve -H "Authorization: Bearer $TOKEN"
-    npm run -s cli -- resolve "$TOKEN" --grpc
-    curl -s ${httpUrl}/metrics | grep '^resolver_resolutions_total' | grep -v ' 0$'${adminTry}
-  With grpcurl installed (reflection is on):
-    grpcurl -plaintext -d "{\\"token\\":\\"$TOKEN\\"}" ${grpcAddress} identity.v1.SubjectResolver/ResolveSubject
-
-`);
-}
 
 async function main(): Promise<void> {
   let config: ResolverConfig;
@@ -60,7 +30,8 @@ async function main(): Promise<void> {
   joinClusterOutcomes(resolver.app.get(ResolverMetrics).recent);
   const log = new Logger('Main');
   log.log(`listening: HTTP ${resolver.httpUrl}, gRPC ${resolver.grpcAddress}`);
-  if (config.mode === 'embedded') printEmbeddedHelp(resolver);
+  if (config.mode === 'embedded')
+    process.stdout.write(embeddedBanner({ ...resolver, devIssuer: resolver.devIssuer?.issuer }));
 
   let stopping = false;
   const stop = (signal: string) => {

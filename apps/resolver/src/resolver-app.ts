@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import {
   ensureEmbeddedAdminToken,
   needsEmbeddedAdminToken,
+  recordEmbeddedServer,
   type ResolverConfig,
 } from '@resolver/config';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '@resolver/identity';
@@ -178,6 +179,26 @@ export async function startResolver(
     }
     const address = app.getHttpServer().address();
     const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+    // The CLI in another terminal finds this server (its ports) from the data dir, as it finds
+    // the dev issuer and the admin credential there. Best effort: without the record the CLI
+    // falls back to the configured ports.
+    const unrecord =
+      config.mode === 'embedded'
+        ? await recordEmbeddedServer(config.embedded.dataDir, {
+            pid: process.pid,
+            host: publicHost,
+            httpPort,
+            grpcPort: config.grpc.port,
+            admin: !admin
+              ? 'off'
+              : 'file' in admin.from && admin.from.named === 'generated'
+                ? 'generated'
+                : 'configured',
+          }).catch((error: unknown) => {
+            log.warn(`cannot record where this server listens for the CLI: ${String(error)}`);
+            return () => Promise.resolve();
+          })
+        : () => Promise.resolve();
     return {
       app,
       config: fullConfig,
@@ -186,6 +207,7 @@ export async function startResolver(
       devIssuer,
       logger,
       close: async () => {
+        await unrecord();
         await app.close();
         await embedded?.stop();
       },
@@ -196,6 +218,7 @@ export async function startResolver(
         log.log(`shutting down: not ready; draining for ${drainMs} ms before closing listeners`);
         await new Promise((r) => setTimeout(r, drainMs));
         // HTTP finishes in-flight requests, gRPC shuts down gracefully, then the pool closes.
+        await unrecord();
         await app.close();
         await embedded?.stop();
         log.log('shutdown complete');

@@ -183,6 +183,15 @@ export const resolverConfigSchema = z
       adminEnabled: file.admin.enabled,
       /** Where the CLI finds the admin API (`RESOLVER_URL`, default this config's HTTP address). */
       adminUrl: env.RESOLVER_URL ?? localUrl(bindAddress, httpPort),
+      /**
+       * Whether the environment named the HTTP (`RESOLVER_URL`, `HTTP_PORT`) and gRPC
+       * (`GRPC_PORT`) addresses: the CLI then uses them even where a running embedded server
+       * recorded others.
+       */
+      addressesGiven: {
+        http: env.RESOLVER_URL !== undefined || env.HTTP_PORT !== undefined,
+        grpc: env.GRPC_PORT !== undefined,
+      },
       scim: {
         ...file.scim,
         clients: file.scim.clients.map((client, i) => {

@@ -16,11 +16,11 @@ describe('embedded admin credential', () => {
   it('is generated once (0600, 32 random bytes) and read back by the CLI', async () => {
     expect(await readEmbeddedAdminToken(dir)).toBeUndefined();
     const first = await ensureEmbeddedAdminToken(join(dir, 'data'));
-    expect(first.file).toBe(join(dir, 'data', 'admin-token'));
-    expect((await stat(first.file)).mode & 0o777).toBe(0o600);
+    expect(first.from.file).toBe(join(dir, 'data', 'admin-token'));
+    expect((await stat(first.from.file)).mode & 0o777).toBe(0o600);
     const text = Buffer.from(first.token).toString();
     expect(text).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await readFile(first.file, 'utf8')).toBe(`${text}\n`);
+    expect(await readFile(first.from.file, 'utf8')).toBe(`${text}\n`);
     const again = await ensureEmbeddedAdminToken(join(dir, 'data'));
     expect(Buffer.from(again.token).toString()).toBe(text);
     expect(Buffer.from((await readEmbeddedAdminToken(join(dir, 'data')))!.token).toString()).toBe(
@@ -36,7 +36,7 @@ describe('embedded admin credential', () => {
   });
 
   it('is only for embedded mode without a configured credential, and not when disabled', () => {
-    const token = { token: new Uint8Array(24) };
+    const token = { token: new Uint8Array(24), from: { env: 'ADMIN_TOKEN' } };
     expect(needsEmbeddedAdminToken({ mode: 'embedded', adminEnabled: true })).toBe(true);
     expect(needsEmbeddedAdminToken({ mode: 'embedded', admin: token, adminEnabled: true })).toBe(
       false,
@@ -53,7 +53,11 @@ describe('embedded admin credential', () => {
       'admin.enabled: false in r.yaml',
     );
     expect(
-      adminOffReason({ mode: 'external', admin: { token: new Uint8Array() }, source: 'r.yaml' }),
+      adminOffReason({
+        mode: 'external',
+        admin: { token: new Uint8Array(), from: { env: 'ADMIN_TOKEN' } },
+        source: 'r.yaml',
+      }),
     ).toBeUndefined();
   });
 });

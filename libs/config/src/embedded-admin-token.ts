@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResolverConfig } from './resolve-secrets';
+import type { AdminCredentialSource, ResolverConfig } from './resolve-secrets';
+
+/** The credential embedded mode generated, and its file. */
+export interface EmbeddedAdminToken {
+  readonly token: Uint8Array;
+  readonly from: AdminCredentialSource & { readonly file: string; readonly named: 'generated' };
+}
 
 /** Where embedded mode keeps the admin credential it generated, under the data dir. */
 export const EMBEDDED_ADMIN_TOKEN_FILE = 'admin-token';
@@ -22,9 +28,7 @@ export function adminOffReason(
  * developer then has admin and diagnose without configuring anything; the CLI reads the same
  * file ({@link readEmbeddedAdminToken}).
  */
-export async function ensureEmbeddedAdminToken(
-  dataDir: string,
-): Promise<{ token: Uint8Array; file: string }> {
+export async function ensureEmbeddedAdminToken(dataDir: string): Promise<EmbeddedAdminToken> {
   const file = join(dataDir, EMBEDDED_ADMIN_TOKEN_FILE);
   const existing = await readEmbeddedAdminToken(dataDir);
   if (existing) {
@@ -38,13 +42,13 @@ export async function ensureEmbeddedAdminToken(
   await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   });
-  return (await readEmbeddedAdminToken(dataDir)) as { token: Uint8Array; file: string };
+  return (await readEmbeddedAdminToken(dataDir)) as EmbeddedAdminToken;
 }
 
 /** The generated credential under `dataDir`, or undefined when there is none (yet). */
 export async function readEmbeddedAdminToken(
   dataDir: string,
-): Promise<{ token: Uint8Array; file: string } | undefined> {
+): Promise<EmbeddedAdminToken | undefined> {
   const file = join(dataDir, EMBEDDED_ADMIN_TOKEN_FILE);
   let text: string;
   try {
@@ -53,7 +57,9 @@ export async function readEmbeddedAdminToken(
     return undefined;
   }
   const token = text.trim();
-  return token ? { token: new Uint8Array(Buffer.from(token, 'utf8')), file } : undefined;
+  return token
+    ? { token: new Uint8Array(Buffer.from(token, 'utf8')), from: { file, named: 'generated' } }
+    : undefined;
 }
 
 /**

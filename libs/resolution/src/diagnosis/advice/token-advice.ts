@@ -1,5 +1,6 @@
 import { humanTime, numericDate, relativeTime } from '../human-time';
 import { messageOf, type Report, type ReportInput } from '../report';
+import { isText, plain, shown } from './wording';
 
 /**
  * Operator text for the token steps (decode, issuer, key, signature, time, claims): what each
@@ -49,7 +50,7 @@ export function writeDecode(report: Report, input: ReportInput): void {
   report.set(
     'decode',
     'pass',
-    `${decoded.sizeBytes} bytes, alg ${String(decoded.header.alg)}${kid !== undefined ? `, kid ${JSON.stringify(kid)}` : ', no kid'}`,
+    `${decoded.sizeBytes} bytes, alg ${plain(decoded.header.alg)}${kid !== undefined ? `, kid ${shown(kid)}` : ', no kid'}`,
     {
       header: decoded.header,
       payload: decoded.payload,
@@ -77,12 +78,16 @@ export function writeIssuer(report: Report, input: ReportInput): void {
       'fail',
       iss === undefined
         ? 'the token has no "iss" claim'
-        : `iss ${JSON.stringify(iss)} is not a configured issuer${close ? ` (${JSON.stringify(close)} is, and differs only by case or a trailing slash)` : ''}`,
+        : isText(iss)
+          ? `iss ${JSON.stringify(iss)} is not a configured issuer${close ? ` (${JSON.stringify(close)} is, and differs only by case or a trailing slash)` : ''}`
+          : `the token's "iss" claim is ${shown(iss)}, not an issuer URL`,
       { iss, configured },
       {
         fix: close
           ? `issuers are compared byte for byte: set issuers[].issuer to exactly ${JSON.stringify(iss)} or make the IdP emit ${JSON.stringify(close)}`
-          : `add the issuer to the configuration (issuers[].issuer: ${JSON.stringify(iss)}) or send the token to the resolver that trusts it`,
+          : isText(iss)
+            ? `add the issuer to the configuration (issuers[].issuer: ${JSON.stringify(iss)}) or send the token to the resolver that trusts it`
+            : `the IdP must put its issuer URL in "iss" (the configured issuers: ${configured.join(', ') || 'none'}); a token without one cannot be matched to an issuer`,
       },
     );
     return;
@@ -118,7 +123,7 @@ export function writeKey(report: Report, input: ReportInput): void {
   const decoded = ctx?.decoded;
   const issuer = ctx?.issuer;
   if (!decoded || !issuer) return;
-  const alg = String(decoded.header.alg);
+  const alg = plain(decoded.header.alg);
   const kid = decoded.header.kid;
   const allowed = [...issuer.config.algorithms];
   const details: Record<string, unknown> = { alg, kid, allowedAlgorithms: allowed };
@@ -130,7 +135,9 @@ export function writeKey(report: Report, input: ReportInput): void {
       `alg ${alg} is not allowed for this issuer (allowed: ${allowed.join(', ')})`,
       details,
       {
-        fix: `have the IdP sign with one of ${allowed.join(', ')}, or add ${alg} to issuers[].algorithms if it is really used ("none" never is)`,
+        fix: isText(decoded.header.alg)
+          ? `have the IdP sign with one of ${allowed.join(', ')}, or add ${alg} to issuers[].algorithms if it is really used ("none" never is)`
+          : `the "alg" header must name the algorithm, one of ${allowed.join(', ')}`,
       },
     );
     return;
@@ -162,7 +169,7 @@ export function writeKey(report: Report, input: ReportInput): void {
     report.set(
       'key',
       'fail',
-      `no trusted ${alg} key${typeof kid === 'string' ? ` with kid ${JSON.stringify(kid)}` : ''}; the issuer publishes ${available.length ? available.join(', ') : 'no keys'}`,
+      `no trusted ${alg} key${isText(kid) ? ` with kid ${JSON.stringify(kid)}` : ''}; the issuer publishes ${available.length ? available.join(', ') : 'no keys'}`,
       details,
       {
         fix: `the token was signed by a key this issuer does not publish: check that the token comes from this IdP environment, or that the IdP has published its new key (the JWKS is refetched at most once per ${issuer.config.jwks.cooldownMs / 1000}s for an unknown kid)`,
@@ -250,7 +257,7 @@ export function writeClaims(report: Report, input: ReportInput): void {
     report.set(
       'claims',
       'pass',
-      `aud ${JSON.stringify(aud)} accepted; required claims ${policy.requiredClaims.join(', ') || '(none)'} present; typ ${JSON.stringify(decoded.header.typ ?? null)}`,
+      `aud ${shown(aud)} accepted; required claims ${policy.requiredClaims.join(', ') || '(none)'} present; ${decoded.header.typ === undefined ? 'no typ header' : `typ ${shown(decoded.header.typ)}`}`,
       details,
       { unverified: outcome.unverified },
     );
@@ -260,7 +267,7 @@ export function writeClaims(report: Report, input: ReportInput): void {
     unverified: outcome.unverified,
     fix:
       error.reason === 'AUDIENCE_MISMATCH'
-        ? `the token is for ${JSON.stringify(aud)}, this resolver accepts ${policy.audiences.join(', ')}: request the token for an accepted audience (scope/resource at the IdP), or add the audience to issuers[].audiences`
+        ? `${aud === undefined ? 'the token names no audience ("aud")' : `the token is for ${shown(aud)}`}, this resolver accepts ${policy.audiences.join(', ')}: request the token for an accepted audience (scope/resource at the IdP), or add the audience to issuers[].audiences`
         : policy.typ && messageOf(error).includes('"typ"')
           ? `the token's "typ" header must be ${JSON.stringify(policy.typ)} (issuers[].typ)`
           : `the token must carry ${policy.requiredClaims.join(', ') || 'the required claims'} (issuers[].requiredClaims) with valid values`,

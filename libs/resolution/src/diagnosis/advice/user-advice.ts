@@ -3,6 +3,7 @@ import type { ReasonCode } from '@resolver/reasons';
 import { jitAllowed } from '../../pipeline/user-steps';
 import { humanTime, numericDate, relativeTime } from '../human-time';
 import { messageOf, type Report, type ReportInput, summary } from '../report';
+import { inTenant, shown } from './wording';
 
 /** Operator text for the store, user, JIT and revocation steps. */
 
@@ -149,26 +150,26 @@ function describeMiss(input: ReportInput, m: NearMiss, key: LookupKey) {
       ? ` (created ${relativeTime(u.createdAt, now)}, after the token was issued)`
       : '';
   const deleted = u.deletedAt ? ' (soft-deleted)' : '';
-  const link = (i = m.identity) =>
-    i ? `${i.issuer} / tenant ${JSON.stringify(i.tenant)} / ${JSON.stringify(i.subject)}` : '';
+  const identity = m.identity;
+  const theirTenant = identity?.tenant ?? u.tenant;
   let text: string;
   let fix: string;
   switch (m.kind) {
     case 'case':
-      text = `${who} is linked as ${JSON.stringify(m.identity?.subject ?? u.username)}, which differs only in letter case`;
+      text = `${who} ${identity ? `is linked as ${shown(identity.subject)}` : `has username ${shown(u.username)}`}, which differs only in letter case`;
       fix = `subjects are compared exactly: fix the stored subject (identities unlink/link ${u.id}) to ${JSON.stringify(key.subject)}, or set issuers[].subject.normalize.lowercase: true and store subjects lowercase`;
       break;
     case 'issuer':
-      text = `${who} has this subject under another issuer: ${link()}`;
-      fix = `the user is linked to ${m.identity?.issuer}, not ${key.issuer}: link it to this issuer too (cli identities link ${u.id} --issuer ${key.issuer} --subject ${key.subject}) if both IdPs name the same person`;
+      text = `${who} has this subject under another issuer${identity ? `: ${identity.issuer} ${inTenant(identity.tenant)} as ${shown(identity.subject)}` : ''}`;
+      fix = `the user is linked to ${identity ? identity.issuer : 'another issuer'}, not ${key.issuer}: link it to this issuer too (cli identities link ${u.id} --issuer ${key.issuer} --subject ${key.subject}) if both IdPs name the same person`;
       break;
     case 'tenant':
-      text = `${who} has this subject in tenant ${JSON.stringify(m.identity?.tenant ?? u.tenant)}, the token says ${JSON.stringify(key.tenant)}`;
-      fix = `tenant mismatch: the token's tenant claim is ${JSON.stringify(key.tenant)} but the user lives in ${JSON.stringify(m.identity?.tenant ?? u.tenant)}; fix the tenant the IdP emits, or link the user in tenant ${JSON.stringify(key.tenant)}`;
+      text = `${who} has this subject ${inTenant(theirTenant)}, the token's key is ${inTenant(key.tenant)}`;
+      fix = `tenant mismatch: the token's key is ${inTenant(key.tenant)} but the user is ${inTenant(theirTenant)}; fix the tenant the IdP emits, or link the user ${inTenant(key.tenant)}`;
       break;
     case 'column':
-      text = `${who} has ${m.column} = ${JSON.stringify(key.subject)}, but this issuer looks up by ${key.strategy}`;
-      fix = `wrong lookup column: the subject is the user's ${m.column}; set issuers[].subject.lookup: ${m.column}, or link the identity (cli identities link ${u.id} --issuer ${key.issuer} --subject ${key.subject})`;
+      text = `${who} has ${m.column ?? 'another column'} = ${JSON.stringify(key.subject)}, but this issuer looks up by ${key.strategy}`;
+      fix = `wrong lookup column: the subject is the user's ${m.column ?? 'value in another column'}; ${m.column ? `set issuers[].subject.lookup: ${m.column}, or ` : ''}link the identity (cli identities link ${u.id} --issuer ${key.issuer} --subject ${key.subject})`;
       break;
     case 'deleted':
       text = `${who}${deleted} has the token's email${u.deletedAt ? `, deleted ${relativeTime(u.deletedAt, now)}` : ''}`;
@@ -242,7 +243,7 @@ export function writeJit(report: Report, input: ReportInput): void {
       {
         unverified,
         fix: fromStore
-          ? `the store refuses this user: a live user in tenant ${JSON.stringify(key.tenant)} already holds its email or username (see the user step's near misses): link this identity to that user (cli identities link USER_ID --issuer ${key.issuer} --subject ${JSON.stringify(key.subject)}), or change the other user`
+          ? `the store refuses this user: a live user ${inTenant(key.tenant)} already holds its email or username (see the user step's near misses): link this identity to that user (cli identities link USER_ID --issuer ${key.issuer} --subject ${JSON.stringify(key.subject)}), or change the other user`
           : `the IdP must send the claims JIT needs (${policy.jit.requiredClaims.join(', ') || 'none'}, mapped by issuers[].jit.map), or create the user ahead of time`,
       },
     );
