@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { FOLD_EMAIL_SQL } from '../canonical-identifier';
 import { UUID } from '../subject-policy';
 import { withStoreRetry } from '../store-errors';
 import type { LookupKey, UserRecord } from '../user';
@@ -17,7 +18,12 @@ export type NearMissKind =
   /** A soft-deleted user matches the subject or the token's email. */
   | 'deleted'
   /** A live user has the token's email but no link to this issuer and subject. */
-  | 'email';
+  | 'email'
+  /**
+   * A user has the email or username looked up, in another issuer's namespace (its SCIM
+   * client's or JIT's): lookups of this issuer never reach it.
+   */
+  | 'namespace';
 
 export interface NearMiss {
   readonly kind: NearMissKind;
@@ -122,6 +128,15 @@ export class TypeOrmNearMissRepository extends NearMissRepository {
       if (byColumn)
         await users('tenant', strategy, `u.tenant <> $2 AND ${byColumn}`, [subject, tenant]);
     }
+
+    // Another issuer's namespace (email and username are compared as the lookup compares them).
+    if (strategy === 'email' || strategy === 'username')
+      await users(
+        'namespace',
+        strategy,
+        `u.tenant = $2 AND u.namespace NOT IN ($3, '') AND ${strategy === 'email' ? `${FOLD_EMAIL_SQL('u.email')} = $1` : 'u.username = $1'}`,
+        [subject, tenant, issuer],
+      );
 
     // The subject is another column's value (the wrong lookup column).
     for (const column of ['id', 'email', 'username'] as const) {

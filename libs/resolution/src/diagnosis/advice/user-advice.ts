@@ -125,7 +125,7 @@ function userMissing(report: Report, input: ReportInput, key: LookupKey, unverif
     `no ${key.kind} for ${key.strategy} ${JSON.stringify(key.subject)}${key.tenant ? ` in tenant ${JSON.stringify(key.tenant)}` : ''}` +
       (described.length
         ? `; near misses: ${described.map((d) => d.text).join('; ')}`
-        : '; no near misses (not a case, issuer, tenant, column, deletion or email mix-up)'),
+        : '; no near misses (not a case, issuer, tenant, namespace, column, deletion or email mix-up)'),
     {
       nearMisses: described.map((d) => ({
         kind: d.kind,
@@ -173,6 +173,10 @@ function describeMiss(input: ReportInput, m: NearMiss, key: LookupKey) {
     case 'deleted':
       text = `${who}${deleted} has the token's email${u.deletedAt ? `, deleted ${relativeTime(u.deletedAt, now)}` : ''}`;
       fix = `a matching user was deleted: restore it (cli users restore ${u.id}) and link it, if that deletion was a mistake`;
+      break;
+    case 'namespace':
+      text = `${who} has this ${key.strategy} in the namespace of ${u.namespace}, another issuer (its SCIM client's or JIT's users), which ${key.issuer}'s lookups never search`;
+      fix = `each issuer's users are its own: if both IdPs name the same person, create the user as an operator (cli users create, namespace ''), whose users every issuer's ${key.strategy} lookups find, or look this issuer up by subject (subject.lookup: external) and link it (cli identities link ${u.id} --issuer ${key.issuer} --subject …)`;
       break;
     case 'email':
       text = `${who} has the token's email but no link to ${key.issuer} / ${JSON.stringify(key.subject)}`;
