@@ -9,9 +9,10 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { catchError, type Observable, tap, throwError } from 'rxjs';
-import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig, type ScimClientConfig } from '@resolver/config';
 import { ResolverMetrics } from '@resolver/observability';
 import { authenticateClient } from '@resolver/provisioning';
+import { scimBaseUrl } from './scim-base-url';
 import { toScimError } from './scim-error.filter';
 import type { ScimRequest } from './scim-response';
 
@@ -21,7 +22,8 @@ export const ScimOperation = (name: string) => SetMetadata(OPERATION, name);
 
 /**
  * Authenticates the SCIM client (its own bearer credential, not the admin one) before the
- * handler runs, and counts every request by client, operation and result.
+ * handler runs, works out the base URL its resources live under (see {@link scimBaseUrl}), and
+ * counts every request by client, operation and result.
  */
 @Injectable()
 export class ScimClientInterceptor implements NestInterceptor {
@@ -39,19 +41,23 @@ export class ScimClientInterceptor implements NestInterceptor {
     let client = 'unauthenticated';
     const count = (result: string) =>
       this.metrics.scimRequests.labels(client, operation, result).inc();
+    let found: ScimClientConfig;
     try {
-      const found = authenticateClient(this.config.scim.clients, request.headers.authorization);
+      found = authenticateClient(this.config.scim.clients, request.headers.authorization);
       client = found.id;
-      const proto =
-        (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() ||
-        request.protocol;
-      request.scimCaller = {
-        client: found,
-        baseUrl: `${proto}://${request.headers.host ?? 'localhost'}/scim/v2`,
-      };
     } catch (error) {
       count('unauthorized');
       return throwError(() => error);
+    }
+    try {
+      request.scimCaller = {
+        client: found,
+        baseUrl: scimBaseUrl(this.config.scim.publicBaseUrl, request),
+      };
+    } catch (error) {
+      const scim = toScimError(error, this.logger);
+      count(scim.scimType ?? String(scim.status));
+      return throwError(() => scim);
     }
     return next.handle().pipe(
       tap(() => count('ok')),
