@@ -117,6 +117,30 @@ describe('SCIM isolation between issuers (real Postgres)', () => {
     expect(clash.body.field).toBe('email');
   });
 
+  it('concurrent writers of one address, operator and connector, never both win', async () => {
+    for (let i = 0; i < 10; i++) {
+      const email = `race${i}@corp.test`;
+      const [op, scim, jit] = await Promise.all([
+        f.admin('POST', '/users', { email }),
+        f.scim('a', 'POST', '/Users', scimUser(email, `a-race-${i}`)),
+        f.resolve(ISS.c, { sub: `c-race-${i}`, email }),
+      ]);
+      const { rows } = await db.query<{ namespace: string }>(
+        `SELECT namespace FROM users WHERE email = $1 AND deleted_at IS NULL`,
+        [email],
+      );
+      // Either the operator's user alone, or the issuers' users (one each) without it.
+      if (op.status === 201) {
+        expect([scim.status, jit.body.reason]).toEqual([409, 'PROVISIONING_REJECTED']);
+        expect(rows).toEqual([{ namespace: '' }]);
+      } else {
+        expect(op.status).toBe(409);
+        expect(rows.map((r) => r.namespace)).not.toContain('');
+        expect(rows.length).toBe(Number(scim.status === 201) + Number(jit.status === 200));
+      }
+    }
+  });
+
   it('every unique index and uniqueness trigger on the tables SCIM and admin write names its attribute', async () => {
     const { rows } = await db.query<{ name: string; tbl: string }>(
       `SELECT indexname AS name, tablename AS tbl FROM pg_indexes
