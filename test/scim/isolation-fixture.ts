@@ -104,12 +104,14 @@ export class IsolationFixture {
     });
   }
 
+  /** A token of `issuer` with these claims. */
+  token(issuer: string, claims: Record<string, unknown>): Promise<string> {
+    return this.keys.sign(claimsFor(issuer, AUD, Math.floor(Date.now() / 1000), claims));
+  }
+
   /** Resolves a token of `issuer` with these claims. */
   async resolve(issuer: string, claims: Record<string, unknown>): Promise<HttpResult> {
-    const token = await this.keys.sign(
-      claimsFor(issuer, AUD, Math.floor(Date.now() / 1000), claims),
-    );
-    return this.app.resolveHttp({ token });
+    return this.app.resolveHttp({ token: await this.token(issuer, claims) });
   }
 
   /** The database as a DBA sees it. */

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { SCIM_CONSTRAINT_ATTRIBUTES } from '@resolver/identity';
 import { ADMIN_CONSTRAINT_FIELDS } from '@resolver/provisioning';
+import { ADMIN_TOKEN } from './scim-fixture';
 import { IsolationFixture, ISS, PATCH_SCHEMA, scimUser } from './isolation-fixture';
 
 /**
@@ -72,6 +73,23 @@ describe('SCIM isolation between issuers (real Postgres)', () => {
       Operations: [{ op: 'replace', path: 'userName', value: 'victim3@corp.test' }],
     });
     expect(renamed.status).toBe(200);
+  });
+
+  it("diagnose names a user that sits in another issuer's namespace as a near miss", async () => {
+    const a = await f.scim('a', 'POST', '/Users', scimUser('a-only@corp.test', 'a-only'));
+    expect(a.status).toBe(201);
+    const res = await f.app.http('/v1/diagnose', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: await f.token(ISS.b, { email: 'a-only@corp.test' }) }),
+    });
+    const user = res.body.steps.find((s: { step: string }) => s.step === 'user');
+    expect(user.details.nearMisses).toEqual([
+      expect.objectContaining({
+        kind: 'namespace',
+        finding: expect.stringContaining(`in the namespace of ${ISS.a}`),
+      }),
+    ]);
   });
 
   it('a conflict inside one issuer is 409 uniqueness naming the attribute: userName or emails', async () => {

@@ -138,12 +138,19 @@ export class TypeOrmNearMissRepository extends NearMissRepository {
         [subject, tenant, issuer],
       );
 
-    // The subject is another column's value (the wrong lookup column).
+    // The subject is another column's value (the wrong lookup column). Email and username only
+    // where that lookup would search (this issuer's namespace and the operator's): switching
+    // the column would not reach another issuer's user.
     for (const column of ['id', 'email', 'username'] as const) {
       if (column === strategy) continue;
       const byColumn = columnMatch(column, subject);
       if (byColumn)
-        await users('column', column, `u.tenant = $2 AND ${byColumn}`, [subject, tenant]);
+        await users(
+          'column',
+          column,
+          `u.tenant = $2 AND ${byColumn}${column === 'id' ? '' : ` AND u.namespace IN ($3, '')`}`,
+          column === 'id' ? [subject, tenant] : [subject, tenant, issuer],
+        );
     }
 
     // Soft-deleted users with the subject or the token's email.
