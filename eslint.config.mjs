@@ -26,7 +26,7 @@ function layer(dir, forbidden) {
               },
               {
                 regex:
-                  '^(\\.\\./)+(\\.\\./)?(libs/)?(config|reasons|observability|tokens|identity|resolution|provisioning)/src',
+                  '^(\\.\\./)+(\\.\\./)?(libs/)?(config|reasons|policy|observability|tokens|identity|resolution|provisioning)/src',
                 message: 'Import another lib through its @resolver alias.',
               },
             ],
@@ -84,9 +84,29 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   // Dependencies point one way (DESIGN "Layout"): apps -> (resolution, provisioning) ->
-  // (tokens, identity) -> (config, observability, reasons). No lib imports an app, a lib above
-  // it or a neighbour on its floor, and libs reach each other only through their @resolver alias.
+  // (tokens, identity) -> (policy, config, observability) -> reasons. No lib imports an app, a
+  // lib above it or a neighbour on its floor, and libs reach each other only through their
+  // @resolver alias.
   ...layer('libs/reasons', [
+    'config',
+    'policy',
+    'observability',
+    'tokens',
+    'identity',
+    'resolution',
+    'provisioning',
+  ]),
+  ...layer('libs/config', [
+    'policy',
+    'observability',
+    'tokens',
+    'identity',
+    'resolution',
+    'provisioning',
+  ]),
+  ...layer('libs/observability', ['policy', 'tokens', 'identity', 'resolution', 'provisioning']),
+  // Pure rules every writer and the pipeline share: no I/O, nothing above reasons.
+  ...layer('libs/policy', [
     'config',
     'observability',
     'tokens',
@@ -94,8 +114,6 @@ export default tseslint.config(
     'resolution',
     'provisioning',
   ]),
-  ...layer('libs/config', ['observability', 'tokens', 'identity', 'resolution', 'provisioning']),
-  ...layer('libs/observability', ['tokens', 'identity', 'resolution', 'provisioning']),
   ...layer('libs/tokens', ['identity', 'resolution', 'provisioning']),
   ...layer('libs/identity', ['tokens', 'resolution', 'provisioning']),
   ...layer('libs/resolution', ['provisioning']),

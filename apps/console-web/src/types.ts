@@ -3,6 +3,8 @@
 export interface User {
   readonly id: string;
   readonly tenantId: string;
+  /** The issuer whose identifiers email and username are, or '' (the operator's). */
+  readonly namespace: string;
   readonly kind: string;
   readonly email: string | null;
   readonly username: string | null;
@@ -10,6 +12,8 @@ export interface User {
   readonly roles: readonly string[];
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly status: 'active' | 'disabled' | 'locked';
+  /** Which writer disabled or locked it (operator, import, scim, signals). */
+  readonly statusDecisions: Readonly<Record<string, string>>;
   readonly deletedAt: string | null;
   readonly tokensValidAfter: string | null;
   readonly provenance: string;

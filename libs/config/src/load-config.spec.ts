@@ -310,6 +310,13 @@ describe('scim config', () => {
     ).scim.clients;
     expect(e?.tokenSha256).toHaveLength(32);
   });
+  it('takes a public base URL for Location and meta.location, as the URL parser writes it', () => {
+    expect(build({}).scim.publicBaseUrl).toBeUndefined();
+    expect(
+      build({ scim: { publicBaseUrl: 'https://Resolver.Example.com:443/scim/v2/' } }).scim
+        .publicBaseUrl,
+    ).toBe('https://resolver.example.com/scim/v2');
+  });
   it.each([
     [
       { clients: [client({ tokenSha256: 'nothex' })] },
@@ -338,5 +345,19 @@ describe('scim config', () => {
     ],
   ])('names the field: %j', (scim, message) => {
     expect(failure(() => build({ issuers: [issuer()], scim }))).toContain(message);
+  });
+  it.each([
+    'javascript://evil.example/scim/v2',
+    'ftp://resolver.example.com/scim/v2',
+    'resolver.example.com/scim/v2',
+    '/scim/v2',
+    'https://user:pw@resolver.example.com/scim/v2',
+    'https://resolver.example.com/scim/v2?x=1',
+    'https://resolver.example.com/scim/v2#x',
+    42,
+  ])('refuses publicBaseUrl %j, naming the field', (publicBaseUrl) => {
+    expect(failure(() => build({ scim: { publicBaseUrl } }))).toContain(
+      'scim.publicBaseUrl: must be an absolute http(s) URL',
+    );
   });
 });

@@ -48,9 +48,42 @@ const scimClientSchema = z
           },
   }));
 
+const PUBLIC_BASE_URL =
+  'must be an absolute http(s) URL with no credentials, query or fragment: the SCIM base URL as IdPs reach it, e.g. https://resolver.example.com/scim/v2';
+
+/**
+ * The SCIM base URL as IdPs reach it: `Location` and `meta.location` are built from it instead
+ * of from what a request's Host and X-Forwarded-Proto say.
+ */
+const publicBaseUrl = z
+  .string({ error: PUBLIC_BASE_URL })
+  .max(2_048, { error: PUBLIC_BASE_URL })
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: PUBLIC_BASE_URL });
+      return;
+    }
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.username ||
+      url.password ||
+      url.search ||
+      url.hash ||
+      value.includes('?') ||
+      value.includes('#')
+    )
+      ctx.addIssue({ code: 'custom', message: PUBLIC_BASE_URL });
+  })
+  // As the URL parser writes it (host in lower case, default port dropped), without the slash.
+  .transform((value) => new URL(value).href.replace(/\/$/, ''));
+
 /** The SCIM 2.0 service provider (`/scim/v2`); off when no client is configured. */
 export const scimSchema = z
   .strictObject({
+    publicBaseUrl: publicBaseUrl.optional(),
     /** Page size cap for list requests (RFC 7644 maxResults). */
     maxResults: z.number().int().min(1).max(1_000).default(200),
     /** Operations in one PATCH, and values in one multi-valued attribute. */

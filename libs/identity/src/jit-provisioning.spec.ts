@@ -36,6 +36,9 @@ describe('provisioningInput', () => {
       ),
     ).toEqual({
       tenant: 't',
+      // In the issuer's namespace, active with no decision of anyone's.
+      namespace: 'i',
+      status: { status: 'active', decisions: {} },
       kind: 'user',
       provenance: 'jit',
       email: 'a@b.c',

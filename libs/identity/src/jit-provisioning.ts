@@ -1,4 +1,5 @@
 import type { JitPolicy } from '@resolver/config';
+import { decideStatus } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
 import { describeNonCanonical, findNonCanonical, foldEmail } from './canonical-identifier';
 import type { LookupKey, NewUser } from './user';
@@ -22,9 +23,11 @@ export function provisioningInput(
     // A machine client carries no personal claims: it is named by its client id.
     return {
       tenant: key.tenant,
+      namespace: key.issuer,
       kind: 'service',
       displayName: key.subject,
       roles: [...policy.defaultRoles],
+      status: decideStatus(null, 'jit', 'active'),
       provenance: 'jit',
     };
   }
@@ -89,5 +92,13 @@ export function provisioningInput(
   // The lookup key itself is authoritative for the field it looks up by.
   if (key.strategy === 'email') user.email = key.subject;
   if (key.strategy === 'username') user.username = key.subject;
-  return { ...user, tenant: key.tenant, kind: key.kind, provenance: 'jit' };
+  // The issuer's namespace: its users' email and username never collide with another issuer's.
+  return {
+    ...user,
+    tenant: key.tenant,
+    namespace: key.issuer,
+    kind: key.kind,
+    status: decideStatus(null, 'jit', 'active'),
+    provenance: 'jit',
+  };
 }

@@ -13,3 +13,4 @@ export * from './admin/admin-error';
 export * from './admin/admin-inputs';
 export * from './admin/user-administration';
 export * from './admin/user-import';
+export * from './admin/admin-transaction';

@@ -122,11 +122,21 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(await outcome(hs({ sub: 'newbie', email: 'newbie@x.test' }))).toBe('OK:PROVISIONED');
     expect(users.writes).toBe(1);
     expect(await outcome(hs({ sub: 'no-email' }))).toBe('PROVISIONING_REJECTED');
-    users.seed({ email: 'taken@x.test' });
+    // A user of the issuer's own namespace holds the email: JIT would make a second one.
+    users.seed({ email: 'taken@x.test', namespace: HS });
     expect(await outcome(hs({ sub: 'taker', email: 'taken@x.test' }))).toBe(
       'PROVISIONING_REJECTED',
     );
     expect(users.writes).toBe(1);
+    // ...and so does an operator's user (its email is its own in every namespace)...
+    users.seed({ email: 'operator@x.test', namespace: '' });
+    expect(await outcome(hs({ sub: 't3', email: 'operator@x.test' }))).toBe(
+      'PROVISIONING_REJECTED',
+    );
+    // ...but another issuer's user lives in another namespace: it never blocks this one's JIT.
+    users.seed({ email: 'elsewhere@x.test', namespace: ES });
+    expect(await outcome(hs({ sub: 't2', email: 'elsewhere@x.test' }))).toBe('OK:PROVISIONED');
+    expect(users.writes).toBe(2);
   });
 
   it('the store down is USER_STORE_UNAVAILABLE, never USER_NOT_FOUND', async () => {

@@ -12,13 +12,23 @@ const LIFECYCLE: readonly { action: string; label: string; detail: string }[] = 
     label: 'Disable',
     detail: 'Every token of this user is refused with USER_DISABLED until it is enabled.',
   },
-  { action: 'enable', label: 'Enable', detail: 'The user resolves again (status active).' },
+  {
+    action: 'enable',
+    label: 'Enable',
+    detail:
+      'The user resolves again (status active), overriding every deactivation, SCIM’s and the import’s included.',
+  },
   {
     action: 'lock',
     label: 'Lock',
     detail: 'Every token of this user is refused with USER_LOCKED until it is unlocked.',
   },
-  { action: 'unlock', label: 'Unlock', detail: 'The user resolves again (status active).' },
+  {
+    action: 'unlock',
+    label: 'Unlock',
+    detail:
+      'Lifts every lock. The user resolves again, unless SCIM or the import deactivated it meanwhile: then it stays disabled (Enable overrides that).',
+  },
   {
     action: 'delete',
     label: 'Delete',
@@ -36,6 +46,7 @@ function Facts({ user }: { user: User }) {
   const rows: [string, preact.ComponentChildren][] = [
     ['Id', <code>{user.id}</code>],
     ['Tenant', user.tenantId || '— (none)'],
+    ['Namespace', user.namespace || 'the operator’s'],
     ['Kind', user.kind],
     ['Email', user.email ?? '—'],
     ['Username', user.username ?? '—'],
@@ -43,6 +54,12 @@ function Facts({ user }: { user: User }) {
     [
       'Status',
       <span class={`badge ${user.status === 'active' ? 'pass' : 'warn'}`}>{user.status}</span>,
+    ],
+    [
+      'Decided by',
+      Object.entries(user.statusDecisions ?? {})
+        .map(([writer, decision]) => `${decision} by ${writer}`)
+        .join('; ') || '—',
     ],
     ['Deleted', user.deletedAt ? <span class="badge fail">{when(user.deletedAt)}</span> : 'no'],
     ['Provenance', user.provenance],

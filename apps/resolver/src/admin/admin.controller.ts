@@ -139,7 +139,7 @@ export class AdminController {
   @Post('users/:id/unlock')
   @HttpCode(200)
   async unlock(@Param('id', ID) id: string) {
-    const user = await this.admin.setStatus(id, 'active');
+    const user = await this.admin.setStatus(id, 'unlocked');
     this.audit('user.unlock', id);
     return userJson(user);
   }

@@ -91,9 +91,15 @@ export const ADMIN_PATHS: Record<string, Json> = {
     }),
   },
   '/admin/v1/users/{id}/disable': lifecycle('Disable', 'Disable a user (USER_DISABLED)'),
-  '/admin/v1/users/{id}/enable': lifecycle('Enable', 'Enable a user'),
+  '/admin/v1/users/{id}/enable': lifecycle(
+    'Enable',
+    "Enable a user: status active, overriding every writer's decision (SCIM's, the import's)",
+  ),
   '/admin/v1/users/{id}/lock': lifecycle('Lock', 'Lock a user (USER_LOCKED)'),
-  '/admin/v1/users/{id}/unlock': lifecycle('Unlock', 'Unlock a user'),
+  '/admin/v1/users/{id}/unlock': lifecycle(
+    'Unlock',
+    'Lift every lock; a deactivation that stands (SCIM, import) keeps the user disabled',
+  ),
   '/admin/v1/users/{id}/delete': lifecycle('SoftDelete', 'Soft-delete a user (USER_DELETED)'),
   '/admin/v1/users/{id}/restore': lifecycle('Restore', 'Restore a soft-deleted user'),
   '/admin/v1/users/{id}/sign-out': lifecycle(

@@ -22,6 +22,11 @@ const isoTime = z.string().describe('RFC 3339');
 export const userBody = z.object({
   id: z.string(),
   tenantId: z.string(),
+  namespace: z
+    .string()
+    .describe(
+      "whose identifiers email and username are: an issuer (its SCIM client's and JIT's users) or '' (the operator's)",
+    ),
   kind: z.enum(['user', 'service']),
   email: z.string().nullable(),
   username: z.string().nullable(),
@@ -29,6 +34,12 @@ export const userBody = z.object({
   roles: z.array(z.string()),
   attributes: z.record(z.string(), z.unknown()),
   status: z.enum(['active', 'disabled', 'locked']),
+  statusDecisions: z
+    .partialRecord(
+      z.enum(['operator', 'import', 'scim', 'jit', 'signals']),
+      z.enum(['disabled', 'locked']),
+    )
+    .describe('the restrictions that stand, by writer: status is the strictest of them'),
   deletedAt: isoTime.nullable(),
   tokensValidAfter: isoTime.nullable(),
   provenance: z.enum(['admin', 'jit', 'scim', 'import']),

@@ -11,10 +11,11 @@ import {
 import { Reflector } from '@nestjs/core';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { catchError, type Observable, tap, throwError } from 'rxjs';
-import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
+import { RESOLVER_CONFIG, type ResolverConfig, type ScimClientConfig } from '@resolver/config';
 import { ResolverMetrics } from '@resolver/observability';
 import { findUnstorable, PROTOTYPE_KEYS } from '@resolver/identity';
 import { authenticateClient, ScimError } from '@resolver/provisioning';
+import { scimBaseUrl } from './scim-base-url';
 import { toScimError } from './scim-error.filter';
 import type { ScimRequest } from './scim-response';
 
@@ -30,7 +31,8 @@ export const ScimOperation = (name: string) =>
 
 /**
  * Authenticates the SCIM client (its own bearer credential, not the admin one) before the
- * handler runs, and counts every request by client, operation and result.
+ * handler runs, works out the base URL its resources live under (see {@link scimBaseUrl}), and
+ * counts every request by client, operation and result.
  */
 @Injectable()
 export class ScimClientInterceptor implements NestInterceptor {
@@ -48,23 +50,16 @@ export class ScimClientInterceptor implements NestInterceptor {
     let client = 'unauthenticated';
     const count = (result: string) =>
       this.metrics.scimRequests.labels(client, operation, result).inc();
+    let found: ScimClientConfig;
     try {
-      const found = authenticateClient(this.config.scim.clients, request.headers.authorization);
+      found = authenticateClient(this.config.scim.clients, request.headers.authorization);
       client = found.id;
-      const proto =
-        (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() ||
-        request.protocol;
-      request.scimCaller = {
-        client: found,
-        baseUrl: `${proto}://${request.headers.host ?? 'localhost'}/scim/v2`,
-      };
     } catch (error) {
       count('unauthorized');
       return throwError(() => error);
     }
     // What the store cannot hold is refused before any use case sees it, naming where it is.
-    const unstorable =
-      findUnstorable(request.body) ?? findUnstorable(request.query, 'query');
+    const unstorable = findUnstorable(request.body) ?? findUnstorable(request.query, 'query');
     if (unstorable) {
       const name = unstorable.path.split(/[.[]/).pop() ?? '';
       const error = ScimError.invalid(
@@ -73,6 +68,16 @@ export class ScimClientInterceptor implements NestInterceptor {
       );
       count(error.scimType ?? '400');
       return throwError(() => error);
+    }
+    try {
+      request.scimCaller = {
+        client: found,
+        baseUrl: scimBaseUrl(this.config.scim.publicBaseUrl, request),
+      };
+    } catch (error) {
+      const scim = toScimError(error, this.logger);
+      count(scim.scimType ?? String(scim.status));
+      return throwError(() => scim);
     }
     return next.handle().pipe(
       tap(() => count('ok')),

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { FOLD_EMAIL_SQL } from '../canonical-identifier';
 import { UUID } from '../subject-policy';
 import { withStoreRetry } from '../store-errors';
 import type { LookupKey, UserRecord } from '../user';
@@ -22,7 +23,12 @@ export type NearMissKind =
    * A live SCIM user of this issuer and tenant whose userName or email is the token's subject or
    * email, that has no subject yet: its client never sent the attribute that carries it.
    */
-  | 'unlinked';
+  | 'unlinked'
+  /**
+   * A user has the email or username looked up, in another issuer's namespace (its SCIM
+   * client's or JIT's): lookups of this issuer never reach it.
+   */
+  | 'namespace';
 
 export interface NearMiss {
   readonly kind: NearMissKind;
@@ -128,12 +134,28 @@ export class TypeOrmNearMissRepository extends NearMissRepository {
         await users('tenant', strategy, `u.tenant <> $2 AND ${byColumn}`, [subject, tenant]);
     }
 
-    // The subject is another column's value (the wrong lookup column).
+    // Another issuer's namespace (email and username are compared as the lookup compares them).
+    if (strategy === 'email' || strategy === 'username')
+      await users(
+        'namespace',
+        strategy,
+        `u.tenant = $2 AND u.namespace NOT IN ($3, '') AND ${strategy === 'email' ? `${FOLD_EMAIL_SQL('u.email')} = $1` : 'u.username = $1'}`,
+        [subject, tenant, issuer],
+      );
+
+    // The subject is another column's value (the wrong lookup column). Email and username only
+    // where that lookup would search (this issuer's namespace and the operator's): switching
+    // the column would not reach another issuer's user.
     for (const column of ['id', 'email', 'username'] as const) {
       if (column === strategy) continue;
       const byColumn = columnMatch(column, subject);
       if (byColumn)
-        await users('column', column, `u.tenant = $2 AND ${byColumn}`, [subject, tenant]);
+        await users(
+          'column',
+          column,
+          `u.tenant = $2 AND ${byColumn}${column === 'id' ? '' : ` AND u.namespace IN ($3, '')`}`,
+          column === 'id' ? [subject, tenant] : [subject, tenant, issuer],
+        );
     }
 
     // Soft-deleted users with the subject or the token's email.

@@ -5,13 +5,14 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import type { PrincipalKind, Provenance, UserStatus } from '../user';
+import type { PrincipalKind, Provenance, StatusDecisions, UserStatus } from '../user';
 
 /** `users`: the application's own record of a principal. Schema lives in the migrations. */
 @Entity({ name: 'users' })
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column({ type: 'text', default: '' }) tenant!: string;
+  @Column({ type: 'text', default: '' }) namespace!: string;
   @Column({ type: 'text', default: 'user' }) kind!: PrincipalKind;
   @Column({ type: 'text', nullable: true }) email!: string | null;
   @Column({ type: 'text', nullable: true }) username!: string | null;
@@ -19,6 +20,8 @@ export class UserEntity {
   @Column({ type: 'text', array: true, default: '{}' }) roles!: string[];
   @Column({ type: 'jsonb', default: {} }) attributes!: Record<string, unknown>;
   @Column({ type: 'text', default: 'active' }) status!: UserStatus;
+  @Column({ name: 'status_decisions', type: 'jsonb', default: {} })
+  statusDecisions!: StatusDecisions;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
   tokensValidAfter!: Date | null;

@@ -3,3 +3,4 @@ export * from './scim-store';
 export * from './render-predicate';
 export * from './typeorm-scim-store';
 export * from './typeorm-scim-provenance';
+export * from './scim-constraints';

@@ -1,3 +1,4 @@
+import { readDecisions } from '@resolver/policy';
 import type { UserStatus } from '../user';
 import type { ScimGroupRow, ScimUserRow } from './scim-store';
 
@@ -10,6 +11,7 @@ export interface UserRowSql {
   resource: Record<string, unknown>;
   version: number;
   status: UserStatus;
+  status_decisions: unknown;
   created_at: Date;
   updated_at: Date;
 }
@@ -31,6 +33,7 @@ export const toUser = (r: UserRowSql): ScimUserRow => ({
   resource: r.resource ?? {},
   version: r.version,
   status: r.status,
+  statusDecisions: readDecisions(r.status_decisions),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

@@ -1,4 +1,4 @@
-import type { UserStatus } from '../user';
+import type { StatusDecisions, StatusState, UserStatus } from '../user';
 import type { ScimPredicate, ScimSort } from './scim-predicate';
 
 /** A SCIM client's scope: the users and groups it owns. */
@@ -17,8 +17,24 @@ export interface ScimUserRow {
   readonly resource: Readonly<Record<string, unknown>>;
   readonly version: number;
   readonly status: UserStatus;
+  /** Which writers' decisions `status` is made of (see `decideStatus`). */
+  readonly statusDecisions: StatusDecisions;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+}
+
+/** A live user that holds a subject of a client's scope (see {@link ScimTransaction.findLinked}). */
+export interface ScimLinkedUser {
+  readonly userId: string;
+  readonly kind: 'user' | 'service';
+  /** A SCIM client manages it already. */
+  readonly scim: boolean;
+  /**
+   * It belongs to someone else as well: it is linked to a subject outside the scope (another
+   * issuer or tenant), or its identifiers live in another issuer's namespace.
+   */
+  readonly foreign: boolean;
+  readonly status: StatusState;
 }
 
 /** The `users` columns a SCIM user is projected onto. */
@@ -64,16 +80,25 @@ export interface ScimListQuery {
  * {@link ScimConflict}; a filter the store cannot render as {@link UnrenderablePredicate}.
  */
 export interface ScimTransaction {
+  /** Inserts a user in the scope's issuer's namespace, with the status SCIM was decided to give it. */
   insertUser(
     scope: ScimScope,
     clientId: string,
     user: ScimUserColumns,
-    active: boolean,
+    status: StatusState,
   ): Promise<string>;
   /** A live (not deleted) user of the scope; `lock` takes a row lock for the rest of the transaction. */
   findUser(scope: ScimScope, id: string, lock: boolean): Promise<ScimUserRow | null>;
-  /** Replaces the SCIM data and the projected columns; `active` turns status to disabled, or back from disabled. */
-  updateUser(id: string, clientId: string, user: ScimUserColumns, active: boolean): Promise<void>;
+  /**
+   * Replaces the SCIM data and the projected columns, and writes `status` as decided (absent:
+   * the status stays). `deactivated_at` says whether SCIM's own deactivation stands.
+   */
+  updateUser(
+    id: string,
+    clientId: string,
+    user: ScimUserColumns,
+    status: StatusState | undefined,
+  ): Promise<void>;
   /** Soft-deletes the user (and its SCIM row); its group memberships go. Returns the groups it was in. */
   deleteUser(id: string, clientId: string): Promise<void>;
   /**
@@ -81,21 +106,19 @@ export interface ScimTransaction {
    * scope. A link held by a deleted user moves; one held by a live user is a conflict.
    */
   linkSubject(scope: ScimScope, userId: string, subject: string): Promise<void>;
-  /** The live user holding (issuer, tenant, subject): its kind, and whether SCIM manages it. */
-  findLinked(
-    scope: ScimScope,
-    subject: string,
-  ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null>;
+  /** The live user holding (issuer, tenant, subject), row-locked; `null` if none. */
+  findLinked(scope: ScimScope, subject: string): Promise<ScimLinkedUser | null>;
   /**
    * Takes over a live user created otherwise (JIT, admin, import) that already holds the link:
-   * its `users` row gets the SCIM data and provenance `scim`, and a SCIM row is added.
+   * its `users` row gets the SCIM data, provenance `scim` and the scope's issuer's namespace, its
+   * status as decided (absent: unchanged), and a SCIM row is added.
    */
   adoptUser(
     scope: ScimScope,
     clientId: string,
     userId: string,
     user: ScimUserColumns,
-    active: boolean,
+    status: StatusState | undefined,
   ): Promise<void>;
   listUsers(scope: ScimScope, query: ScimListQuery): Promise<ScimPage<ScimUserRow>>;
   /** Groups each user is in (id + displayName), for the readOnly `groups` attribute and roles. */

@@ -1,13 +1,17 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { readDecisions } from '@resolver/policy';
+import type { StatusState } from '../user';
 import { UUID } from '../subject-policy';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { refusalOf, withStoreRetry } from '../store-errors';
 import { TypeOrmUserTable, type UserProjection } from '../users/typeorm-user-table';
 import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
+import { SCIM_CONSTRAINT_ATTRIBUTES } from './scim-constraints';
 import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
 import {
   ScimConflict,
   type ScimGroupRow,
+  type ScimLinkedUser,
   type ScimListQuery,
   type ScimMember,
   type ScimPage,
@@ -18,16 +22,6 @@ import {
   type ScimUserRow,
 } from './scim-store';
 
-/** Which SCIM attribute each unique index protects, for 409 uniqueness answers. */
-const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {
-  users_tenant_username_live_key: 'userName',
-  scim_users_user_name_live_key: 'userName',
-  users_tenant_email_live_key: 'emails',
-  scim_groups_display_name_key: 'displayName',
-  scim_group_members_pkey: 'members',
-  external_identities_key: 'subject',
-};
-
 /*
  * The SCIM reads join `users` for what it decides (status, names): a list filters and sorts on
  * `active` (u.status) in the statement that pages it, and a locked read takes the users row
@@ -35,7 +29,7 @@ const CONSTRAINT_ATTRIBUTES: Readonly<Record<string, string>> = {
  */
 const USER_FROM = 'FROM scim_users s JOIN users u ON u.id = s.user_id';
 const USER_SELECT = `SELECT s.user_id, s.client_id, s.user_name, s.external_id, s.resource, s.version,
-  u.status, s.created_at, s.updated_at ${USER_FROM}`;
+  u.status, u.status_decisions, s.created_at, s.updated_at ${USER_FROM}`;
 const GROUP_FROM = 'FROM scim_groups g';
 const GROUP_SELECT = `SELECT g.id, g.client_id, g.display_name, g.external_id, g.version, g.created_at,
   g.updated_at ${GROUP_FROM}`;
@@ -64,7 +58,7 @@ export class TypeOrmScimStore extends ScimStore {
       } catch (error) {
         const refusal = refusalOf(error);
         if (refusal?.kind === 'unique')
-          throw new ScimConflict(CONSTRAINT_ATTRIBUTES[refusal.constraint ?? ''] || 'value');
+          throw new ScimConflict(SCIM_CONSTRAINT_ATTRIBUTES[refusal.constraint ?? ''] || 'value');
         throw error;
       }
     }, this.retry);
@@ -92,18 +86,19 @@ class Tx implements ScimTransaction {
     scope: ScimScope,
     clientId: string,
     user: ScimUserColumns,
-    active: boolean,
+    status: StatusState,
   ): Promise<string> {
     const { id } = await this.users.insert({
       tenant: scope.tenant,
+      namespace: scope.issuer,
       kind: 'user',
       email: user.email,
       username: user.userName,
       displayName: user.displayName,
-      status: active ? 'active' : 'disabled',
+      status,
       provenance: 'scim',
     });
-    await this.insertScimRow(scope, clientId, id, user, active);
+    await this.insertScimRow(scope, clientId, id, user, status);
     return id;
   }
 
@@ -120,15 +115,23 @@ class Tx implements ScimTransaction {
     id: string,
     clientId: string,
     user: ScimUserColumns,
-    active: boolean,
+    status: StatusState | undefined,
   ): Promise<void> {
-    await this.users.project(id, projection(user, active));
+    await this.users.project(id, projection(user, status));
     await this.q(
       `UPDATE scim_users SET client_id = $2, user_name = $3, external_id = $4, resource = $5,
          version = version + 1, updated_at = now(),
-         deactivated_at = CASE WHEN $6::boolean THEN NULL ELSE COALESCE(deactivated_at, now()) END
+         deactivated_at = CASE WHEN $6::boolean IS NULL THEN deactivated_at
+           WHEN $6::boolean THEN COALESCE(deactivated_at, now()) END
        WHERE user_id = $1`,
-      [id, clientId, user.userName, user.externalId, JSON.stringify(user.resource), active],
+      [
+        id,
+        clientId,
+        user.userName,
+        user.externalId,
+        JSON.stringify(user.resource),
+        scimDeactivated(status),
+      ],
     );
   }
 
@@ -154,20 +157,35 @@ class Tx implements ScimTransaction {
     await this.identities.deleteOthersInScope(userId, key);
   }
 
-  async findLinked(
-    scope: ScimScope,
-    subject: string,
-  ): Promise<{ userId: string; kind: 'user' | 'service'; scim: boolean } | null> {
+  async findLinked(scope: ScimScope, subject: string): Promise<ScimLinkedUser | null> {
     // A read, like findUser and listUsers: one statement joining the link to its live user,
     // locked so that an adoption decided on this row still holds when it is written.
-    const [row] = await this.q<{ user_id: string; kind: 'user' | 'service'; scim: boolean }>(
-      `SELECT e.user_id, u.kind, EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id) AS scim
+    const [row] = await this.q<{
+      user_id: string;
+      kind: 'user' | 'service';
+      scim: boolean;
+      foreign: boolean;
+      status: StatusState['status'];
+      status_decisions: unknown;
+    }>(
+      `SELECT e.user_id, u.kind, u.status, u.status_decisions,
+         EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id) AS scim,
+         u.namespace NOT IN ('', $1) OR EXISTS (SELECT 1 FROM external_identities x
+           WHERE x.user_id = u.id AND (x.issuer <> $1 OR x.tenant <> $2)) AS foreign
        FROM external_identities e JOIN users u ON u.id = e.user_id
        WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3 AND u.deleted_at IS NULL
        FOR UPDATE OF u`,
       [scope.issuer, scope.tenant, subject],
     );
-    return row ? { userId: row.user_id, kind: row.kind, scim: row.scim } : null;
+    return row
+      ? {
+          userId: row.user_id,
+          kind: row.kind,
+          scim: row.scim,
+          foreign: row.foreign,
+          status: { status: row.status, decisions: readDecisions(row.status_decisions) },
+        }
+      : null;
   }
 
   async adoptUser(
@@ -175,10 +193,13 @@ class Tx implements ScimTransaction {
     clientId: string,
     userId: string,
     user: ScimUserColumns,
-    active: boolean,
+    status: StatusState | undefined,
   ): Promise<void> {
-    await this.users.project(userId, { ...projection(user, active), provenance: 'scim' });
-    await this.insertScimRow(scope, clientId, userId, user, active);
+    await this.users.project(userId, {
+      ...projection(user, status),
+      takeOver: { provenance: 'scim', namespace: scope.issuer },
+    });
+    await this.insertScimRow(scope, clientId, userId, user, status);
   }
 
   /** The SCIM row of a user that SCIM creates or adopts. */
@@ -187,11 +208,11 @@ class Tx implements ScimTransaction {
     clientId: string,
     userId: string,
     user: ScimUserColumns,
-    active: boolean,
+    status: StatusState | undefined,
   ): Promise<void> {
     await this.q(
       `INSERT INTO scim_users (user_id, client_id, issuer, tenant, user_name, external_id, resource, deactivated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN now() END)`,
       [
         userId,
         clientId,
@@ -200,7 +221,7 @@ class Tx implements ScimTransaction {
         user.userName,
         user.externalId,
         JSON.stringify(user.resource),
-        active,
+        scimDeactivated(status) ?? false,
       ],
     );
   }
@@ -359,11 +380,16 @@ class Tx implements ScimTransaction {
 }
 
 /** What SCIM sets on the user's `users` row. */
-function projection(user: ScimUserColumns, active: boolean): UserProjection {
+function projection(user: ScimUserColumns, status: StatusState | undefined): UserProjection {
   return {
     email: user.email,
     username: user.userName,
     displayName: user.displayName,
-    active,
+    ...(status && { status }),
   };
+}
+
+/** Whether SCIM's own deactivation stands in `status` (`undefined`: no status was decided). */
+function scimDeactivated(status: StatusState | undefined): boolean | undefined {
+  return status && status.decisions.scim !== undefined;
 }

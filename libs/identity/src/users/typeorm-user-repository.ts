@@ -14,7 +14,9 @@ import { toUserRecord, USER_COLUMNS, type UserRow } from './user-row';
 /**
  * One parameterised statement per lookup strategy, each backed by its own index. Soft-deleted
  * users are returned (so the answer can be USER_DELETED rather than USER_NOT_FOUND); a live user
- * wins over a deleted one with the same email or username.
+ * wins over a deleted one with the same email or username. Email and username are searched in
+ * the token issuer's namespace and the operator's (`''`), the issuer's own user first: another
+ * issuer's users (its SCIM client's, its JIT's) are never found.
  */
 const LOOKUP_SQL: Readonly<Record<LookupKey['strategy'], string>> = {
   external: `SELECT ${USER_COLUMNS} FROM external_identities e JOIN users u ON u.id = e.user_id
@@ -22,9 +24,11 @@ const LOOKUP_SQL: Readonly<Record<LookupKey['strategy'], string>> = {
   id: `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $3::uuid AND u.tenant = $2 AND $1::text IS NOT NULL`,
   // $3 is already folded (foldEmail); the expression matches users_tenant_email_fold_idx.
   email: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND ${FOLD_EMAIL_SQL('u.email')} = $3
-    AND email IS NOT NULL AND $1::text IS NOT NULL ORDER BY (u.deleted_at IS NULL) DESC, u.created_at DESC LIMIT 1`,
+    AND email IS NOT NULL AND u.namespace IN ($1, '')
+    ORDER BY (u.deleted_at IS NULL) DESC, (u.namespace = $1) DESC, u.created_at DESC LIMIT 1`,
   username: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND u.username = $3
-    AND username IS NOT NULL AND $1::text IS NOT NULL ORDER BY (u.deleted_at IS NULL) DESC, u.created_at DESC LIMIT 1`,
+    AND username IS NOT NULL AND u.namespace IN ($1, '')
+    ORDER BY (u.deleted_at IS NULL) DESC, (u.namespace = $1) DESC, u.created_at DESC LIMIT 1`,
 };
 
 /** Each lookup as a named statement (the name is what lets pg prepare it once per connection). */
@@ -98,7 +102,7 @@ export class TypeOrmUserRepository extends UserRepository {
       if (!existing) {
         throw new ResolutionError(
           'PROVISIONING_REJECTED',
-          'a different user already holds this email or username; link the identity instead',
+          "a different user (this issuer's or an operator's) already holds this email or username; link the identity instead",
         );
       }
       return { user: existing, created: false };

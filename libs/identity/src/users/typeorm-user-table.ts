@@ -2,9 +2,16 @@ import type { EntityManager, UpdateQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FOLD_EMAIL_SQL } from '../canonical-identifier';
 import { UserEntity } from '../entities/user.entity';
-import type { NewUser, Provenance, UserRecord } from '../user';
+import type { NewUser, Provenance, StatusState, UserRecord } from '../user';
 import { entityToUserRecord, toUserRecord, type UserRow } from './user-row';
-import type { UserChanges, UserListFilter, UserListPage, UserMerge, UserTable } from './user-table';
+import type {
+  LiveHolder,
+  UserChanges,
+  UserListFilter,
+  UserListPage,
+  UserMerge,
+  UserTable,
+} from './user-table';
 
 /**
  * {@link UserTable} through TypeORM's `UserEntity` on one transaction's `EntityManager`. Every
@@ -23,13 +30,14 @@ export class TypeOrmUserTable implements UserTable {
       .insert()
       .values({
         tenant: user.tenant,
+        namespace: user.namespace ?? '',
         kind: user.kind,
         email: user.email ?? null,
         username: user.username ?? null,
         displayName: user.displayName ?? null,
         roles: [...(user.roles ?? [])],
         attributes: jsonb(user.attributes ?? {}),
-        status: user.status ?? 'active',
+        ...statusColumns(user.status ?? { status: 'active', decisions: {} }),
         provenance: user.provenance,
       })
       .returning('*')
@@ -85,9 +93,12 @@ export class TypeOrmUserTable implements UserTable {
         ...(changes.displayName !== undefined && { displayName: changes.displayName }),
         ...(changes.roles !== undefined && { roles: [...changes.roles] }),
         ...(changes.attributes !== undefined && { attributes: jsonb(changes.attributes) }),
-        ...(changes.status !== undefined && { status: changes.status }),
       }),
     );
+  }
+
+  setStatus(id: string, state: StatusState) {
+    return this.change(id, (q) => q.set(statusColumns(state)));
   }
 
   softDelete(id: string) {
@@ -104,17 +115,23 @@ export class TypeOrmUserTable implements UserTable {
     );
   }
 
-  async lockLive(tenant: string, by: { readonly email: string } | { readonly username: string }) {
+  async lockLive(
+    tenant: string,
+    by: { readonly email: string } | { readonly username: string },
+  ): Promise<LiveHolder[]> {
     const q = this.repository
       .createQueryBuilder('u')
       .select('u.id', 'id')
+      .addSelect('u.namespace', 'namespace')
       .where('u.tenant = :tenant', { tenant })
       .andWhere('u.deleted_at IS NULL')
+      .orderBy(`(u.namespace = '')`, 'DESC')
+      .addOrderBy('u.created_at')
+      .limit(2)
       .setLock('pessimistic_write');
     if ('email' in by) q.andWhere(`${FOLD_EMAIL_SQL('u.email')} = :email`, { email: by.email });
     else q.andWhere('u.username = :username', { username: by.username });
-    const row = await q.getRawOne<{ id: string }>();
-    return row?.id ?? null;
+    return q.getRawMany<LiveHolder>();
   }
 
   async merge(id: string, fields: UserMerge): Promise<void> {
@@ -125,7 +142,7 @@ export class TypeOrmUserTable implements UserTable {
         email: () => 'COALESCE(:email, email)',
         username: () => 'COALESCE(:username, username)',
         displayName: () => 'COALESCE(:displayName, display_name)',
-        status: () => 'COALESCE(:status, status)',
+        ...(fields.status && statusColumns(fields.status)),
         roles: [...fields.roles],
         attributes: () => 'attributes || CAST(:attributes AS jsonb)',
       })
@@ -134,16 +151,15 @@ export class TypeOrmUserTable implements UserTable {
         email: fields.email ?? null,
         username: fields.username ?? null,
         displayName: fields.displayName ?? null,
-        status: fields.status ?? null,
         attributes: JSON.stringify(fields.attributes),
       })
       .execute();
   }
 
   /**
-   * Writes what an outside provisioner (SCIM) manages of a user: its projected columns and, with
-   * `provenance`, who manages it from now on (an adoption). `active: false` disables the user;
-   * `active: true` lifts only a disabled status, since locked is an operator's decision.
+   * Writes what an outside provisioner (SCIM) manages of a user: its projected columns, the
+   * status it was decided to have (absent: unchanged), and, with `takeOver`, who manages it from
+   * now on and in whose namespace its identifiers live (an adoption).
    */
   async project(id: string, projection: UserProjection): Promise<void> {
     await this.repository
@@ -153,12 +169,10 @@ export class TypeOrmUserTable implements UserTable {
         email: projection.email,
         username: projection.username,
         displayName: projection.displayName,
-        ...(projection.provenance && { provenance: projection.provenance }),
-        status: () =>
-          `CASE WHEN NOT CAST(:active AS boolean) THEN 'disabled' WHEN status = 'disabled' THEN 'active' ELSE status END`,
+        ...(projection.takeOver && projection.takeOver),
+        ...(projection.status && statusColumns(projection.status)),
       })
       .where('id = :id', { id })
-      .setParameters({ active: projection.active })
       .execute();
   }
 
@@ -195,9 +209,20 @@ export interface UserProjection {
   readonly email: string | null;
   readonly username: string;
   readonly displayName: string | null;
-  readonly active: boolean;
+  /** As `decideStatus` decided it; absent: the status stays. */
+  readonly status?: StatusState;
   /** Present when the provisioner takes the user over from its previous writer. */
-  readonly provenance?: Provenance;
+  readonly takeOver?: { readonly provenance: Provenance; readonly namespace: string };
+}
+
+/** The status columns, always written together, as decided (see `decideStatus`). */
+function statusColumns(state: StatusState) {
+  return {
+    status: state.status,
+    statusDecisions: {
+      ...state.decisions,
+    } as QueryDeepPartialEntity<UserEntity>['statusDecisions'],
+  };
 }
 
 /**

@@ -1,13 +1,16 @@
+import { readDecisions } from '@resolver/policy';
 import type { UserEntity } from '../entities/user.entity';
 import type { UserRecord } from '../user';
 
 /** The columns every user query selects, in the shape {@link toUserRecord} reads. */
-export const USER_COLUMNS = `u.id, u.tenant, u.kind, u.email, u.username, u.display_name, u.roles,
-  u.attributes, u.status, u.deleted_at, u.tokens_valid_after, u.provenance, u.created_at, u.updated_at`;
+export const USER_COLUMNS = `u.id, u.tenant, u.namespace, u.kind, u.email, u.username, u.display_name,
+  u.roles, u.attributes, u.status, u.status_decisions, u.deleted_at, u.tokens_valid_after,
+  u.provenance, u.created_at, u.updated_at`;
 
 export interface UserRow {
   id: string;
   tenant: string;
+  namespace: string;
   kind: UserRecord['kind'];
   email: string | null;
   username: string | null;
@@ -15,6 +18,7 @@ export interface UserRow {
   roles: string[];
   attributes: Record<string, unknown>;
   status: UserRecord['status'];
+  status_decisions: unknown;
   deleted_at: Date | null;
   tokens_valid_after: Date | null;
   provenance: UserRecord['provenance'];
@@ -26,6 +30,7 @@ export function toUserRecord(row: UserRow): UserRecord {
   return {
     id: row.id,
     tenant: row.tenant,
+    namespace: row.namespace,
     kind: row.kind,
     email: row.email,
     username: row.username,
@@ -33,6 +38,7 @@ export function toUserRecord(row: UserRow): UserRecord {
     roles: row.roles ?? [],
     attributes: row.attributes ?? {},
     status: row.status,
+    statusDecisions: readDecisions(row.status_decisions),
     deletedAt: row.deleted_at,
     tokensValidAfter: row.tokens_valid_after,
     provenance: row.provenance,
@@ -46,6 +52,7 @@ export function entityToUserRecord(e: UserEntity): UserRecord {
   return {
     id: e.id,
     tenant: e.tenant,
+    namespace: e.namespace,
     kind: e.kind,
     email: e.email,
     username: e.username,
@@ -53,6 +60,7 @@ export function entityToUserRecord(e: UserEntity): UserRecord {
     roles: e.roles ?? [],
     attributes: e.attributes ?? {},
     status: e.status,
+    statusDecisions: readDecisions(e.statusDecisions),
     deletedAt: e.deletedAt,
     tokensValidAfter: e.tokensValidAfter,
     provenance: e.provenance,

@@ -1,4 +1,4 @@
-import type { NewUser, Provenance, UserRecord, UserStatus } from '../user';
+import type { NewUser, Provenance, StatusState, UserRecord, UserStatus } from '../user';
 
 /**
  * Where a page of users starts: the last row of the previous page. `createdAtMicros` is
@@ -23,6 +23,12 @@ export interface UserListFilter {
   readonly limit: number;
 }
 
+/** A live user holding an email or username, and the namespace it holds it in. */
+export interface LiveHolder {
+  readonly id: string;
+  readonly namespace: string;
+}
+
 /** One page of a {@link UserTable.list}. */
 export interface UserListPage {
   readonly users: UserRecord[];
@@ -37,7 +43,6 @@ export interface UserChanges {
   readonly displayName?: string | null;
   readonly roles?: readonly string[];
   readonly attributes?: Readonly<Record<string, unknown>>;
-  readonly status?: UserStatus;
 }
 
 /** What an import row merges into an existing user. */
@@ -46,7 +51,8 @@ export interface UserMerge {
   readonly email?: string;
   readonly username?: string;
   readonly displayName?: string;
-  readonly status?: UserStatus;
+  /** As `decideStatus` decided it for the import; absent: the status stays. */
+  readonly status?: StatusState;
   /** Replaces the stored roles. */
   readonly roles: readonly string[];
   /** Merged over the stored attributes (top-level keys replaced). */
@@ -65,6 +71,8 @@ export interface UserTable {
   findById(id: string, options?: { readonly lock?: boolean }): Promise<UserRecord | null>;
   list(filter: UserListFilter): Promise<UserListPage>;
   update(id: string, changes: UserChanges): Promise<UserRecord | null>;
+  /** Writes the status and its decisions, as `decideStatus` decided them. */
+  setStatus(id: string, state: StatusState): Promise<UserRecord | null>;
   /** Marks the user deleted (keeps the first deletion time). */
   softDelete(id: string): Promise<UserRecord | null>;
   restore(id: string): Promise<UserRecord | null>;
@@ -74,13 +82,14 @@ export interface UserTable {
    */
   signOutEverywhere(id: string): Promise<UserRecord | null>;
   /**
-   * The id of the live user of `tenant` with this email (already folded, see `foldEmail`) or
-   * username, row-locked until the end of the transaction; `null` if none.
+   * The live users of `tenant` with this email (already folded, see `foldEmail`) or username,
+   * row-locked until the end of the transaction: at most two, the operator's namespace first.
+   * (Each namespace holds at most one.)
    */
   lockLive(
     tenant: string,
     by: { readonly email: string } | { readonly username: string },
-  ): Promise<string | null>;
+  ): Promise<LiveHolder[]>;
   /** Merges an import row into the user with this id. */
   merge(id: string, fields: UserMerge): Promise<void>;
 }

@@ -1,12 +1,19 @@
 import { type IdentityTables, IdentityTransactions, StoreRefusal } from '@resolver/identity';
 import { AdminError } from './admin-error';
 
-/** Which admin field each unique index protects, for 409 messages. */
-const CONSTRAINT_FIELDS: Readonly<Record<string, string>> = {
-  users_tenant_email_live_key: 'email',
-  users_tenant_email_fold_live_key: 'email',
-  users_tenant_username_live_key: 'username',
+/**
+ * Which admin field each unique index an admin write can meet protects, for 409 messages (a
+ * spec holds it to what the migrations create). An operator's user keeps its email and username
+ * in the whole tenant, so it conflicts with a live user of any namespace that holds them.
+ */
+export const ADMIN_CONSTRAINT_FIELDS: Readonly<Record<string, string>> = {
+  users_namespace_email_live_key: 'email',
+  users_namespace_username_live_key: 'username',
+  users_operator_email_key: 'email',
+  users_operator_username_key: 'username',
   external_identities_key: 'identities',
+  users_pkey: 'id',
+  external_identities_pkey: 'id',
 };
 
 /**
@@ -25,7 +32,7 @@ export async function inAdminTransaction<T>(
     if (!(error instanceof StoreRefusal)) throw error;
     switch (error.kind) {
       case 'unique': {
-        const field = (error.constraint && CONSTRAINT_FIELDS[error.constraint]) || undefined;
+        const field = (error.constraint && ADMIN_CONSTRAINT_FIELDS[error.constraint]) || undefined;
         throw new AdminError('CONFLICT', `${field ?? 'value'}: already in use`, field);
       }
       case 'reference':

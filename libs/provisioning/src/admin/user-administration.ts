@@ -1,3 +1,4 @@
+import { decideStatus, type StatusRequest } from '@resolver/policy';
 import {
   ChangeAnnouncer,
   type ExternalIdentity,
@@ -7,8 +8,8 @@ import {
   RevocationRepository,
   StoreRefusal,
   type UserCursor,
+  statusStateOf,
   type UserRecord,
-  type UserStatus,
   type UserTable,
   UUID,
 } from '@resolver/identity';
@@ -42,11 +43,20 @@ export class UserAdministration {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Creates a user (provenance `admin`) with its identities, all or nothing. */
+  /**
+   * Creates a user (provenance `admin`) with its identities, all or nothing, in the operator's
+   * namespace (`''`): its email and username are unique among the operator's users, and email
+   * and username lookups of every issuer fall back to them.
+   */
   create(input: CreateUserInput): Promise<UserRecord> {
     return this.tx(async ({ users, identities }) => {
-      const { identities: links, ...fields } = input;
-      const user = await users.insert({ ...fields, provenance: 'admin' });
+      const { identities: links, status, ...fields } = input;
+      const user = await users.insert({
+        ...fields,
+        namespace: '',
+        status: decideStatus(null, 'operator', status),
+        provenance: 'admin',
+      });
       for (const link of links) await identities.insert(user.id, link);
       return user;
     });
@@ -68,8 +78,18 @@ export class UserAdministration {
     return this.change(id, (users) => users.update(id, input));
   }
 
-  setStatus(id: string, status: UserStatus): Promise<UserRecord> {
-    return this.change(id, (users) => users.update(id, { status }));
+  /**
+   * The operator's lifecycle verbs: `active` (enable), `disabled`, `locked` set exactly that
+   * status; `unlocked` lifts every lock, and a deactivation that stands (SCIM's, an import's)
+   * keeps the user disabled. The row is read locked, so the decision holds when it is written.
+   */
+  setStatus(id: string, request: StatusRequest): Promise<UserRecord> {
+    return this.change(id, async (users) => {
+      const current = await users.findById(id, { lock: true });
+      return (
+        current && users.setStatus(id, decideStatus(statusStateOf(current), 'operator', request))
+      );
+    });
   }
 
   softDelete(id: string): Promise<UserRecord> {

@@ -1,4 +1,5 @@
-import { type IdentityTables, IdentityTransactions } from '@resolver/identity';
+import { decideStatus } from '@resolver/policy';
+import { type IdentityTables, IdentityTransactions, statusStateOf } from '@resolver/identity';
 import { AdminError } from './admin-error';
 import type { ImportRowEntry, ImportRowInput } from './admin-inputs';
 import { inAdminTransaction } from './admin-transaction';
@@ -13,7 +14,11 @@ export type ImportResult = {
 
 /**
  * Bulk import for operators: upserts users by (tenant, email), else (tenant, username), else
- * their first identity. Each row is its own transaction, so a bad row is reported and the others
+ * their first identity. A new user lives in the operator's namespace (`''`); an existing one is
+ * matched in the operator's namespace first, else in the one issuer's namespace that holds the
+ * value (a row matching users of several issuers is refused: it cannot say which). The import
+ * is a writer of its own for the status (see `decideStatus`): it never lifts a lock or another
+ * writer's deactivation. Each row is its own transaction, so a bad row is reported and the others
  * still land. A dry run rolls every row's transaction back: the answer is what a real run would
  * do, every check of the store (conflicts included) made, nothing written.
  */
@@ -51,17 +56,25 @@ async function importRow(
   { users, identities }: IdentityTables,
   input: ImportRowInput,
 ): Promise<{ result: 'created' | 'updated'; id: string }> {
-  const { identities: links, ...fields } = input;
+  const { identities: links, status, ...fields } = input;
   const existing = await findExisting({ users, identities }, input);
   let id: string;
   let result: 'created' | 'updated';
   if (existing) {
-    await users.merge(existing, fields);
+    // Read locked: the status is decided on the row as it stands.
+    const current = status && (await users.findById(existing, { lock: true }));
+    await users.merge(existing, {
+      ...fields,
+      ...(status && {
+        status: decideStatus(current ? statusStateOf(current) : null, 'import', status),
+      }),
+    });
     [id, result] = [existing, 'updated'];
   } else {
     const user = await users.insert({
       ...fields,
-      status: fields.status ?? 'active',
+      namespace: '',
+      status: decideStatus(null, 'import', status ?? 'active'),
       provenance: 'import',
     });
     [id, result] = [user.id, 'created'];
@@ -71,12 +84,22 @@ async function importRow(
 }
 
 /** The user a row updates: the live one with its email, else its username, else its first link. */
-function findExisting(
+async function findExisting(
   { users, identities }: IdentityTables,
   input: ImportRowInput,
 ): Promise<string | null> {
-  if (input.email) return users.lockLive(input.tenant, { email: input.email });
-  if (input.username) return users.lockLive(input.tenant, { username: input.username });
+  const field = input.email ? 'email' : input.username ? 'username' : undefined;
+  if (field) {
+    const by =
+      field === 'email' ? { email: input.email as string } : { username: input.username as string };
+    const [first, second] = await users.lockLive(input.tenant, by);
+    if (!first || first.namespace === '' || !second) return first?.id ?? null;
+    throw new AdminError(
+      'CONFLICT',
+      `${field}: held by users of several issuers' namespaces in this tenant, so the row cannot say which to update; update them by id instead`,
+      field,
+    );
+  }
   const first = input.identities[0];
-  return first ? identities.findUserId(first) : Promise.resolve(null);
+  return first ? identities.findUserId(first) : null;
 }

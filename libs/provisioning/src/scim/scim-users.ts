@@ -1,4 +1,5 @@
 import type { ScimConfig } from '@resolver/config';
+import { decideStatus } from '@resolver/policy';
 import {
   describeNonCanonical,
   findNonCanonical,
@@ -6,6 +7,7 @@ import {
   ScimConflict,
   type ScimListQuery,
   ScimStore,
+  statusStateOf,
   type ScimTransaction,
   type ScimUserRow,
 } from '@resolver/identity';
@@ -82,13 +84,27 @@ export class ScimUsers {
     return this.store.transaction(async (tx) => {
       const { client } = caller;
       // A user JIT (or an operator) created for this subject before SCIM was switched on is
-      // taken over rather than refused: the link already says it is this IdP's user.
+      // taken over rather than refused: the link already says it is this IdP's user. Never one
+      // that is also someone else's (another issuer's link or namespace): managing it would
+      // reach past this client's users, so that is the operator's call (409).
       const held = subject === undefined ? null : await tx.findLinked(client, subject);
       if (held && !held.scim && held.kind === 'user') {
-        await tx.adoptUser(client, client.id, held.userId, columns(input), input.active ?? true);
+        if (held.foreign)
+          throw new ScimError(
+            409,
+            'uniqueness',
+            `${client.subjectAttribute}: the user holding this subject also belongs to another issuer or tenant; an operator must unlink it there before this client can manage it`,
+          );
+        // Its status is decided like any SCIM write: an operator's lock or deactivation stands.
+        const status =
+          input.active === undefined
+            ? undefined
+            : decideStatus(held.status, 'scim', activeRequest(input.active));
+        await tx.adoptUser(client, client.id, held.userId, columns(input), status);
         return this.written(tx, caller, held.userId);
       }
-      const id = await tx.insertUser(client, client.id, columns(input), input.active ?? true);
+      const status = decideStatus(null, 'scim', activeRequest(input.active ?? true));
+      const id = await tx.insertUser(client, client.id, columns(input), status);
       if (subject !== undefined) await this.link(tx, caller, id, subject);
       return this.written(tx, caller, id);
     });
@@ -114,6 +130,10 @@ export class ScimUsers {
       checkIfMatch(ifMatch, userEtag(row));
       const current = userResource(row, [], caller.baseUrl);
       delete current.groups;
+      // `active` as shown is the status, not SCIM's request: it stays out unless an operation
+      // sets it, so a PATCH of other attributes never turns an operator's lock into a SCIM
+      // deactivation.
+      delete current.active;
       const patched = applyPatch(current, ops, 'User');
       return this.save(tx, caller, row, this.validate(patched));
     });
@@ -180,9 +200,13 @@ export class ScimUsers {
         'mutability',
         `${attribute}: this user's tokens resolve by it; it can be changed, not removed (DELETE the user to cut its tokens off)`,
       );
-    // A PUT that does not mention `active` leaves the status as it is.
-    const active = input.active ?? row.status !== 'disabled';
-    await tx.updateUser(row.userId, caller.client.id, columns(input), active);
+    // A PUT that does not mention `active` leaves the status as it is; otherwise the status is
+    // decided on the locked row: SCIM lifts only its own deactivation.
+    const status =
+      input.active === undefined
+        ? undefined
+        : decideStatus(statusStateOf(row), 'scim', activeRequest(input.active));
+    await tx.updateUser(row.userId, caller.client.id, columns(input), status);
     if (subject !== undefined) await this.link(tx, caller, row.userId, subject);
     return this.written(tx, caller, row.userId);
   }
@@ -236,6 +260,9 @@ function storedAttributes(row: ScimUserRow): Record<string, unknown> {
   return { ...row.resource, userName: row.userName, externalId: row.externalId ?? undefined };
 }
 
+/** SCIM's `active`, as a status request. */
+const activeRequest = (active: boolean) => (active ? 'active' : 'disabled');
+
 /** What the `users` row holds of a SCIM user: the fields resolution answers with. */
 function columns(input: ValidatedResource) {
   const a = input.attributes;
@@ -246,7 +273,7 @@ function columns(input: ValidatedResource) {
   const composed = [name?.givenName, name?.familyName].filter(Boolean).join(' ');
   const { externalId, userName, ...resource } = a;
   return {
-    userName: userName as string,
+    userName: canonical('userName', userName as string),
     externalId: (externalId as string | undefined) ?? null,
     resource,
     // Stored as the resolver's email lookups compare it (ASCII case folded), never trimmed or
@@ -256,13 +283,22 @@ function columns(input: ValidatedResource) {
   };
 }
 
-/** The primary email as stored, or invalidValue naming the code point that makes it non-canonical. */
-function canonicalEmail(email: string): string {
-  const found = findNonCanonical(email);
+/**
+ * An identifier SCIM stores (the userName becomes `users.username`, which username lookups
+ * match), held to the rules of every stored identifier: as sent, or 400 invalidValue naming the
+ * attribute and the code point. Never trimmed or normalised into another user's.
+ */
+function canonical(attribute: string, value: string): string {
+  const found = findNonCanonical(value);
   if (found)
     throw ScimError.invalid(
       'invalidValue',
-      `emails: not canonical: ${describeNonCanonical(found)}`,
+      `${attribute}: not canonical: ${describeNonCanonical(found)}`,
     );
-  return foldEmail(email);
+  return value;
+}
+
+/** The primary email as stored (ASCII case folded), or invalidValue as {@link canonical}. */
+function canonicalEmail(email: string): string {
+  return foldEmail(canonical('emails', email));
 }

@@ -8,9 +8,11 @@ import {
   type IdentityKey,
   type IdentityTables,
   IdentityTransactions,
+  type LiveHolder,
   type NewUser,
   type RevokedToken,
   RevocationRepository,
+  type StatusState,
   StoreRefusal,
   type UserChanges,
   type UserListFilter,
@@ -30,7 +32,8 @@ interface Rows {
 
 /**
  * `users` and `external_identities` in memory, with the store's rules that the admin use cases
- * rely on: live email (ASCII-folded) and username unique per tenant, one user per identity key,
+ * rely on: live email (ASCII-folded) and username unique per namespace and tenant (the operator's
+ * namespace overlapping every other), one user per identity key,
  * an identity only for an existing user. A transaction works on a copy that replaces the rows
  * only on commit, so a failed or rolled-back one leaves nothing behind.
  */
@@ -87,13 +90,15 @@ class Users implements UserTable {
     const record: UserRecord = {
       id: randomUUID(),
       tenant: user.tenant,
+      namespace: user.namespace ?? '',
       kind: user.kind,
       email: user.email ?? null,
       username: user.username ?? null,
       displayName: user.displayName ?? null,
       roles: [...(user.roles ?? [])],
       attributes: { ...user.attributes },
-      status: user.status ?? 'active',
+      status: user.status?.status ?? 'active',
+      statusDecisions: user.status?.decisions ?? {},
       deletedAt: null,
       tokensValidAfter: null,
       provenance: user.provenance,
@@ -143,7 +148,14 @@ class Users implements UserTable {
       ...(changes.displayName !== undefined && { displayName: changes.displayName }),
       ...(changes.roles !== undefined && { roles: [...changes.roles] }),
       ...(changes.attributes !== undefined && { attributes: { ...changes.attributes } }),
-      ...(changes.status !== undefined && { status: changes.status }),
+    }));
+  }
+
+  setStatus(id: string, state: StatusState) {
+    return this.change(id, (u) => ({
+      ...u,
+      status: state.status,
+      statusDecisions: state.decisions,
     }));
   }
 
@@ -160,7 +172,11 @@ class Users implements UserTable {
     return this.change(id, (u) => ({ ...u, tokensValidAfter: new Date(next) }));
   }
 
-  async lockLive(tenant: string, by: { readonly email: string } | { readonly username: string }) {
+  async lockLive(
+    tenant: string,
+    by: { readonly email: string } | { readonly username: string },
+  ): Promise<LiveHolder[]> {
+    const holders: LiveHolder[] = [];
     for (const u of this.rows.users.values()) {
       if (u.tenant !== tenant || u.deletedAt) continue;
       if (
@@ -168,9 +184,11 @@ class Users implements UserTable {
           ? u.email !== null && foldEmail(u.email) === by.email
           : u.username === by.username
       )
-        return u.id;
+        holders.push({ id: u.id, namespace: u.namespace });
     }
-    return null;
+    return holders
+      .sort((a, b) => Number(b.namespace === '') - Number(a.namespace === ''))
+      .slice(0, 2);
   }
 
   async merge(id: string, fields: UserMerge): Promise<void> {
@@ -179,7 +197,10 @@ class Users implements UserTable {
       email: fields.email ?? u.email,
       username: fields.username ?? u.username,
       displayName: fields.displayName ?? u.displayName,
-      status: fields.status ?? u.status,
+      ...(fields.status && {
+        status: fields.status.status,
+        statusDecisions: fields.status.decisions,
+      }),
       roles: [...fields.roles],
       attributes: { ...u.attributes, ...fields.attributes },
     }));
@@ -192,19 +213,28 @@ class Users implements UserTable {
     return this.put({ ...next(user), updatedAt: this.now() }, micros);
   }
 
-  /** Stores the user unless a live user of its tenant holds its email or username. */
+  /** Stores the user unless a live user of an overlapping namespace and its tenant holds its email or username. */
   private put(user: UserRecord, micros: bigint): UserRecord {
     if (!user.deletedAt) {
       for (const other of this.rows.users.values()) {
         if (other.id === user.id || other.deletedAt || other.tenant !== user.tenant) continue;
+        // One namespace (a unique index), or the operator's and any other (a trigger).
+        const same = other.namespace === user.namespace;
+        if (!same && other.namespace !== '' && user.namespace !== '') continue;
         if (
           user.email !== null &&
           other.email !== null &&
           foldEmail(other.email) === foldEmail(user.email)
         )
-          throw new StoreRefusal('unique', 'users_tenant_email_fold_live_key');
+          throw new StoreRefusal(
+            'unique',
+            same ? 'users_namespace_email_live_key' : 'users_operator_email_key',
+          );
         if (user.username !== null && other.username === user.username)
-          throw new StoreRefusal('unique', 'users_tenant_username_live_key');
+          throw new StoreRefusal(
+            'unique',
+            same ? 'users_namespace_username_live_key' : 'users_operator_username_key',
+          );
       }
     }
     this.rows.users.set(user.id, { ...user, micros });

@@ -185,8 +185,8 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect(JSON.stringify(two.steps)).not.toMatch(/jose|typeorm|protobuf/i);
   });
 
-  it('JIT: a live user holding the email is the refusal provisioning would give', async () => {
-    w.users.seed({ email: 'taken@x.test' });
+  it("JIT: a live user of the issuer's namespace holding the email is the refusal provisioning would give", async () => {
+    w.users.seed({ email: 'taken@x.test', namespace: HS });
     const d = await diagnoser.diagnose({
       token: fixture.hs({ sub: 'taker', email: 'taken@x.test' }),
     });

@@ -13,8 +13,9 @@ import { ResolutionError } from '@resolver/reasons';
 
 /**
  * The user store in memory, for unit specs of the use cases: the same contract as the Postgres
- * repository (soft-deleted users are found, a live email or username is unique per tenant, a
- * store outage is USER_STORE_UNAVAILABLE), without a database.
+ * repository (soft-deleted users are found, a live email or username is unique per namespace and
+ * tenant, the operator's namespace overlapping every other, and is looked up in the issuer's
+ * namespace, then the operator's; a store outage is USER_STORE_UNAVAILABLE), without a database.
  */
 export class InMemoryUserRepository extends UserRepository {
   readonly users = new Map<string, UserRecord>();
@@ -35,6 +36,7 @@ export class InMemoryUserRepository extends UserRepository {
     const user: UserRecord = {
       id: randomUUID(),
       tenant: '',
+      namespace: '',
       kind: 'user',
       email: null,
       username: null,
@@ -42,6 +44,7 @@ export class InMemoryUserRepository extends UserRepository {
       roles: [],
       attributes: {},
       status: 'active',
+      statusDecisions: {},
       deletedAt: null,
       tokensValidAfter: null,
       provenance: 'admin',
@@ -57,6 +60,9 @@ export class InMemoryUserRepository extends UserRepository {
   findByKey(key: LookupKey): Promise<UserRecord | null> {
     this.check();
     const candidates = [...this.users.values()].filter((u) => u.tenant === key.tenant);
+    const visible = candidates
+      .filter((u) => u.namespace === key.issuer || u.namespace === '')
+      .sort((a, b) => Number(b.namespace === key.issuer) - Number(a.namespace === key.issuer));
     let found: UserRecord | undefined;
     switch (key.strategy) {
       case 'external': {
@@ -68,10 +74,10 @@ export class InMemoryUserRepository extends UserRepository {
         found = candidates.find((u) => u.id === key.subject);
         break;
       case 'email':
-        found = live(candidates.filter((u) => u.email && foldEmail(u.email) === key.subject));
+        found = live(visible.filter((u) => u.email && foldEmail(u.email) === key.subject));
         break;
       case 'username':
-        found = live(candidates.filter((u) => u.username === key.subject));
+        found = live(visible.filter((u) => u.username === key.subject));
         break;
     }
     return Promise.resolve(found ?? null);
@@ -88,6 +94,7 @@ export class InMemoryUserRepository extends UserRepository {
     const taken = [...this.users.values()].some(
       (u) =>
         u.tenant === user.tenant &&
+        overlap(u.namespace, user.namespace ?? '') &&
         u.deletedAt === null &&
         ((user.email && u.email && foldEmail(u.email) === foldEmail(user.email)) ||
           (user.username && u.username === user.username)),
@@ -95,7 +102,7 @@ export class InMemoryUserRepository extends UserRepository {
     if (taken) {
       throw new ResolutionError(
         'PROVISIONING_REJECTED',
-        'a different user already holds this email or username; link the identity instead',
+        "a different user (this issuer's or an operator's) already holds this email or username; link the identity instead",
       );
     }
     const record = {
@@ -120,13 +127,15 @@ export class InMemoryUserRepository extends UserRepository {
     return {
       id: randomUUID(),
       tenant: user.tenant,
+      namespace: user.namespace ?? '',
       kind: user.kind,
       email: user.email ?? null,
       username: user.username ?? null,
       displayName: user.displayName ?? null,
       roles: [...(user.roles ?? [])],
       attributes: { ...(user.attributes ?? {}) },
-      status: user.status ?? 'active',
+      status: user.status?.status ?? 'active',
+      statusDecisions: user.status?.decisions ?? {},
       deletedAt: null,
       tokensValidAfter: null,
       provenance: user.provenance,
@@ -166,6 +175,11 @@ function linkKey(issuer: string, tenant: string, subject: string): string {
 }
 
 /** A live user wins over a deleted one, as in the SQL lookup. */
+/** Namespaces whose users may not share an email or username: one, or the operator's and any. */
+function overlap(a: string, b: string): boolean {
+  return a === b || a === '' || b === '';
+}
+
 function live(users: UserRecord[]): UserRecord | undefined {
   return users.find((u) => u.deletedAt === null) ?? users[0];
 }

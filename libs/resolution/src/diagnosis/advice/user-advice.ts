@@ -126,7 +126,7 @@ function userMissing(report: Report, input: ReportInput, key: LookupKey, unverif
     `no ${key.kind} for ${key.strategy} ${JSON.stringify(key.subject)}${key.tenant ? ` in tenant ${JSON.stringify(key.tenant)}` : ''}` +
       (described.length
         ? `; near misses: ${described.map((d) => d.text).join('; ')}`
-        : '; no near misses (not a case, issuer, tenant, column, deletion or email mix-up)'),
+        : '; no near misses (not a case, issuer, tenant, namespace, column, deletion or email mix-up)'),
     {
       nearMisses: described.map((d) => ({
         kind: d.kind,
@@ -185,6 +185,10 @@ function describeMiss(input: ReportInput, m: NearMiss, key: LookupKey) {
       fix = `the IdP must send the user's ${attribute} = ${JSON.stringify(key.subject)} (a SCIM PUT or PATCH that adds it links the user at once): map the IdP attribute that carries the token's subject to ${attribute}`;
       break;
     }
+    case 'namespace':
+      text = `${who} has this ${key.strategy} in the namespace of ${u.namespace}, another issuer (its SCIM client's or JIT's users), which ${key.issuer}'s lookups never search`;
+      fix = `each issuer's users are its own: if both IdPs name the same person, create the user as an operator (cli users create, namespace ''), whose users every issuer's ${key.strategy} lookups find, or look this issuer up by subject (subject.lookup: external) and link it (cli identities link ${u.id} --issuer ${key.issuer} --subject …)`;
+      break;
     case 'email':
       text = `${who} has the token's email but no link to ${key.issuer} / ${JSON.stringify(key.subject)}`;
       fix = `link the identity: cli identities link ${u.id} --issuer ${key.issuer} --subject ${key.subject}${key.tenant ? ` --tenant ${key.tenant}` : ''} (JIT never links by email)`;
