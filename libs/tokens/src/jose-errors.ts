@@ -31,7 +31,9 @@ export function reasonForJoseError(error: unknown): ReasonCode {
   if (error instanceof errors.JOSENotSupported) return 'TOKEN_MALFORMED';
   if (error instanceof errors.JWKInvalid) return 'SIGNING_KEY_NOT_FOUND';
   // jose throws TypeError when a key cannot be used with the token's algorithm (wrong type,
-  // wrong curve, RSA key too short): no trusted key can verify this token.
-  if (error instanceof TypeError) return 'SIGNING_KEY_NOT_FOUND';
+  // wrong curve, RSA key too short), and node:crypto when a JWK is no key: no trusted key can
+  // verify this token. By name too: node:crypto's TypeError is another realm's under Jest.
+  if (error instanceof TypeError || (error as { name?: unknown } | null)?.name === 'TypeError')
+    return 'SIGNING_KEY_NOT_FOUND';
   return 'TOKEN_MALFORMED';
 }
