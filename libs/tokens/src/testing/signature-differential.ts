@@ -7,7 +7,9 @@ import {
   randomBytes,
   sign,
 } from 'node:crypto';
-import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
+import * as jose6 from 'jose';
+import type { JWK } from 'jose';
+import { CompactSign, compactVerify, importJWK } from 'jose-v5';
 import {
   ASYMMETRIC_ALGORITHMS,
   buildConfig,
@@ -21,9 +23,11 @@ import { reasonForJoseError } from '../jose-errors';
 import type { KeySource } from '../key-source';
 
 /**
- * The two verifiers the differential specs hold to one answer: jose 5's `compactVerify` on the
- * key jose imports (exactly what the signature step ran before it moved to `node:crypto`), and
- * the resolver's own step. Either says `valid` or the reason code it would refuse with.
+ * The verifiers the differential specs hold to one answer: jose 5.10's `compactVerify` on the key
+ * jose imports (exactly what the signature step ran before it moved to `node:crypto`; kept as
+ * the dev dependency `jose-v5` for this), the resolver's own step, and jose 6's `compactVerify`
+ * (the current major, WebCrypto underneath) where it implements the algorithm. Each says
+ * `valid` or the reason code it would refuse with.
  */
 export type Verdict = 'valid' | ReasonCode;
 
@@ -68,13 +72,26 @@ export function headerOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-/** What the signature step decided before: import the key as jose does, then `compactVerify`. */
+/** What the signature step decided before: import the key as jose 5 did, then `compactVerify`. */
 export async function joseVerdict(token: string, jwk: JWK): Promise<Verdict> {
   const alg = headerOf(token).alg as string;
   const issuer: IssuerConfig = verifierFor(alg).config;
   try {
-    const key = await importJWK({ ...jwk, alg }, alg);
+    // jose 5 types `kty` as required, jose 6 as optional; the JWK is the same either way.
+    const key = await importJWK({ ...jwk, alg } as Parameters<typeof importJWK>[0], alg);
     await compactVerify(token, key, { algorithms: [...issuer.algorithms] });
+    return 'valid';
+  } catch (error) {
+    return reasonForJoseError(error);
+  }
+}
+
+/** jose 6's answer (it has no Ed448: its EdDSA is Ed25519 only). */
+export async function jose6Verdict(token: string, jwk: JWK): Promise<Verdict> {
+  const alg = headerOf(token).alg as string;
+  try {
+    const key = await jose6.importJWK({ ...jwk, alg }, alg);
+    await jose6.compactVerify(token, key, { algorithms: [...verifierFor(alg).config.algorithms] });
     return 'valid';
   } catch (error) {
     return reasonForJoseError(error);
@@ -150,7 +167,18 @@ export function generateTestKeys(): TestKeys {
 /** The public half as a JWK (the HMAC secret as an `oct` JWK). */
 export function publicJwk(key: KeyObject): JWK {
   if (key.type === 'secret') return { kty: 'oct', k: key.export().toString('base64url') };
-  return key.export({ format: 'jwk' }) as JWK;
+  const {
+    d: _d,
+    p: _p,
+    q: _q,
+    dp: _dp,
+    dq: _dq,
+    qi: _qi,
+    ...members
+  } = key.export({
+    format: 'jwk',
+  });
+  return members;
 }
 
 /** The key each algorithm is tested with. */
