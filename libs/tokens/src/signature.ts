@@ -13,7 +13,7 @@ import type { Algorithm } from '@resolver/config';
 
 /**
  * How one JWS algorithm (RFC 7518 §3, RFC 8037 §3.1) is checked with `node:crypto`, with exactly
- * the parameters jose 5 passes to the same OpenSSL primitives, so the two give the same answer
+ * the parameters jose 5 passed to the same OpenSSL primitives, so the two give the same answer
  * on every signature (`signature.differential.spec.ts` holds them to it). The synchronous
  * `crypto.verify` on a `KeyObject` made once per key runs on the calling thread; jose's
  * `promisify(crypto.verify)` pays a hop to libuv's thread pool on every call, about 3× the cost.
@@ -88,7 +88,7 @@ export function keyObjectFor(jwk: JWK): KeyObject | undefined {
         ? createSecretKey(Buffer.from(jwk.k, 'base64url'))
         : undefined;
     }
-    if (jwk.kty === 'RSA' && (jwk as { oth?: unknown }).oth !== undefined) return undefined;
+    if (jwk.kty === 'RSA' && jwk.oth !== undefined) return undefined;
     if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return undefined;
     // Always a public key object, even from a JWK that also carries private members.
     return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
