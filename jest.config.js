@@ -6,7 +6,14 @@ const moduleNameMapper = {
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  // jose 6 is ESM only. Node (>= 20.19) require()s it as it is; Jest 29's module loader cannot,
+  // so its files are compiled to CommonJS like ours (and cached).
+  '/node_modules/jose/.+\\.js$': [
+    'ts-jest',
+    { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } },
+  ],
 };
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -21,6 +28,7 @@ module.exports = {
       ],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -29,6 +37,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
