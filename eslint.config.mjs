@@ -26,7 +26,7 @@ function layer(dir, forbidden) {
               },
               {
                 regex:
-                  '^(\\.\\./)+(\\.\\./)?(libs/)?(config|reasons|observability|tokens|identity|resolution|provisioning)/src',
+                  '^(\\.\\./)+(\\.\\./)?(libs/)?(config|contract|reasons|observability|tokens|identity|resolution|provisioning)/src',
                 message: 'Import another lib through its @resolver alias.',
               },
             ],
@@ -53,7 +53,7 @@ export default tseslint.config(
       'test/support/*.mjs',
       'scripts/**/*.js',
       // Generated from the protos by `npm run proto:types`; a spec keeps it in step.
-      'apps/resolver/src/transport/grpc-types/**',
+      'libs/contract/src/grpc-types/**',
     ],
   },
   js.configs.recommended,
@@ -84,18 +84,35 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   // Dependencies point one way (DESIGN "Layout"): apps -> (resolution, provisioning) ->
-  // (tokens, identity) -> (config, observability, reasons). No lib imports an app, a lib above
-  // it or a neighbour on its floor, and libs reach each other only through their @resolver alias.
+  // (tokens, identity) -> (config, contract, observability, reasons). No lib imports an app, a lib
+  // above it or a neighbour on its floor, and libs reach each other only through their alias.
   ...layer('libs/reasons', [
     'config',
+    'contract',
     'observability',
     'tokens',
     'identity',
     'resolution',
     'provisioning',
   ]),
-  ...layer('libs/config', ['observability', 'tokens', 'identity', 'resolution', 'provisioning']),
-  ...layer('libs/observability', ['tokens', 'identity', 'resolution', 'provisioning']),
+  ...layer('libs/contract', [
+    'config',
+    'reasons',
+    'observability',
+    'tokens',
+    'identity',
+    'resolution',
+    'provisioning',
+  ]),
+  ...layer('libs/config', [
+    'contract',
+    'observability',
+    'tokens',
+    'identity',
+    'resolution',
+    'provisioning',
+  ]),
+  ...layer('libs/observability', ['contract', 'tokens', 'identity', 'resolution', 'provisioning']),
   ...layer('libs/tokens', ['identity', 'resolution', 'provisioning']),
   ...layer('libs/identity', ['tokens', 'resolution', 'provisioning']),
   ...layer('libs/resolution', ['provisioning']),

@@ -3,8 +3,7 @@ import { credentials, loadPackageDefinition, Metadata, type ServiceError } from 
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { ResolverConfig } from '@resolver/config';
-import { decodeErrorInfo } from '../../resolver/src/transport/error-details';
-import { protoFiles, RESOLVER_GRPC } from '../../resolver/src/transport/grpc-options';
+import { decodeErrorInfo, protoFiles, RESOLVER_GRPC } from '@resolver/contract';
 import { resolutionBody } from '../../resolver/src/resolve/resolution-schema';
 import { readStdin } from './stdin';
 

@@ -1,0 +1,3 @@
+export * from './grpc-contract';
+export * from './error-info';
+export type * from './grpc-messages';
