@@ -70,7 +70,6 @@ export class ScimDiscoveryController {
 
 const rootUnsupported = (what: string) =>
   new ScimError(
-    501,
-    undefined,
+    'notImplemented',
     `${what}: searching across resource types at the root is not supported; query /Users or /Groups (GET with filter=, or POST /Users/.search, /Groups/.search)`,
   );

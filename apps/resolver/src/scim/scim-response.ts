@@ -4,6 +4,8 @@ import {
   project,
   type ScimCaller,
   type ScimError,
+  type ScimErrorCode,
+  type ScimType,
   type ScimWritten,
 } from '@resolver/provisioning';
 
@@ -25,8 +27,30 @@ export function sendScim(
   void reply.status(status).type(SCIM_CONTENT_TYPE).send(body);
 }
 
+/** What an RFC 7644 §3.12 error says: the HTTP status, its `scimType` and the detail. */
+export interface ScimAnswer {
+  readonly status: number;
+  readonly scimType?: ScimType;
+  readonly detail: string;
+}
+
+/** Each kind of SCIM refusal as its HTTP status (RFC 7644 §3.12). */
+const SCIM_STATUS: Readonly<Record<ScimErrorCode, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  notFound: 404,
+  conflict: 409,
+  preconditionFailed: 412,
+  notImplemented: 501,
+};
+
+/** A use case's refusal as its answer. */
+export function scimAnswer(error: ScimError): ScimAnswer {
+  return { status: SCIM_STATUS[error.code], scimType: error.scimType, detail: error.detail };
+}
+
 /** An RFC 7644 §3.12 error body. */
-export function sendScimError(reply: FastifyReply, error: ScimError): void {
+export function sendScimError(reply: FastifyReply, error: ScimAnswer): void {
   if (error.status === 401) void reply.header('www-authenticate', 'Bearer realm="scim"');
   // The IdP retries a provisioning call; tell it the outage is worth a retry soon.
   if (error.status === 503) void reply.header('retry-after', '1');

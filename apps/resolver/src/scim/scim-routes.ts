@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ScimClientConfig } from '@resolver/config';
 import { authenticateClient, ScimError } from '@resolver/provisioning';
-import { sendScimError } from './scim-response';
+import { scimAnswer, sendScimError } from './scim-response';
 
 export const SCIM_PREFIX = '/scim/v2';
 
@@ -54,18 +54,18 @@ export function answerUnrouted(
   const path = request.url.split('?')[0] ?? '';
   const allowed = allowedMethods(fastify, path);
   if (!allowed) {
-    sendScimError(reply, ScimError.notFound(`no endpoint ${request.method} ${path}`));
+    sendScimError(reply, scimAnswer(ScimError.notFound(`no endpoint ${request.method} ${path}`)));
     return;
   }
   try {
     authenticateClient(clients, request.headers.authorization);
   } catch (error) {
-    sendScimError(reply, error as ScimError);
+    sendScimError(reply, scimAnswer(error as ScimError));
     return;
   }
   void reply.header('allow', allowed.join(', '));
-  sendScimError(
-    reply,
-    new ScimError(405, undefined, `${request.method} ${path}: allowed ${allowed.join(', ')}`),
-  );
+  sendScimError(reply, {
+    status: 405,
+    detail: `${request.method} ${path}: allowed ${allowed.join(', ')}`,
+  });
 }

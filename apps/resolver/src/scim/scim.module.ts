@@ -21,7 +21,7 @@ import { ResolverMetrics } from '@resolver/observability';
 import { checkCredentialsFirst } from '../shared/credentials-first';
 import { SCIM_OPERATION, ScimClientInterceptor } from './scim-client.interceptor';
 import { toScimError } from './scim-error.filter';
-import { sendScimError } from './scim-response';
+import { scimAnswer, sendScimError } from './scim-response';
 import { ScimDiscoveryController } from './scim-discovery.controller';
 import { ScimGroupsController } from './scim-groups.controller';
 import { ScimUsersController } from './scim-users.controller';
@@ -83,7 +83,7 @@ export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
               'unauthorized',
             )
             .inc();
-          sendScimError(reply, error);
+          sendScimError(reply, scimAnswer(error));
           return reply;
         }
       },

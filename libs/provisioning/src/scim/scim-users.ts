@@ -33,12 +33,12 @@ export interface ScimWritten {
   readonly id: string;
 }
 
-/** Checks `If-Match` against the current version: 412 when it names another (`*` matches all). */
+/** Checks `If-Match` against the current version: refused when it names another (`*` matches all). */
 export function checkIfMatch(ifMatch: string | undefined, etag: string): void {
   if (ifMatch === undefined || ifMatch.trim() === '*') return;
   const strip = (t: string) => t.trim().replace(/^W\//, '');
   if (!ifMatch.split(',').some((t) => strip(t) === strip(etag)))
-    throw new ScimError(412, undefined, `If-Match: the resource is at version ${etag}`);
+    throw new ScimError('preconditionFailed', `If-Match: the resource is at version ${etag}`);
 }
 
 /** Paging and sorting for both resource types (RFC 7644 §3.4.2.4). */
@@ -198,9 +198,7 @@ export class ScimUsers {
       await tx.linkSubject(caller.client, userId, subject);
     } catch (error) {
       if (error instanceof ScimConflict && error.attribute === 'subject')
-        throw new ScimError(
-          409,
-          'uniqueness',
+        throw ScimError.uniqueness(
           `${caller.client.subjectAttribute}: another user already carries this subject`,
         );
       throw error;
