@@ -3,8 +3,7 @@ import { credentials, loadPackageDefinition, Metadata, type ServiceError } from 
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { ResolverConfig } from '@resolver/config';
-import { decodeErrorInfo, protoFiles, RESOLVER_GRPC } from '@resolver/contract';
-import { resolutionBody } from '../../resolver/src/resolve/resolution-schema';
+import { decodeErrorInfo, protoFiles, RESOLVER_GRPC, resolutionBody } from '@resolver/contract';
 import { readStdin } from './stdin';
 
 export const RESOLVE_USAGE = `resolve (asks the resolver what ResolveSubject answers; no admin credential needed):

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
 import { DiagnoseSubject } from '@resolver/resolution';
-import { AdminCredentialGuard } from '../admin/admin-credential.guard';
+import { AdminCredentialGuard } from '../shared/admin-credential.guard';
 import type {
   DiagnoseSubjectRequest__Output as DiagnoseSubjectRequest,
   DiagnoseSubjectResponse,

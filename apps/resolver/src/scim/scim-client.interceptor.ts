@@ -4,7 +4,6 @@ import {
   type ExecutionContext,
   Inject,
   Injectable,
-  Logger,
   type NestInterceptor,
   SetMetadata,
 } from '@nestjs/common';
@@ -15,7 +14,8 @@ import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ResolverMetrics } from '@resolver/observability';
 import { findUnstorable, PROTOTYPE_KEYS } from '@resolver/identity';
 import { authenticateClient, ScimError } from '@resolver/provisioning';
-import { toScimError } from './scim-error.filter';
+import { classify } from '../shared/errors/failure';
+import { scimResult } from '../shared/errors/scim-error-body';
 import type { ScimRequest } from './scim-response';
 
 const OPERATION = 'scim:operation';
@@ -34,8 +34,6 @@ export const ScimOperation = (name: string) =>
  */
 @Injectable()
 export class ScimClientInterceptor implements NestInterceptor {
-  private readonly logger = new Logger('Scim');
-
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly reflector: Reflector,
@@ -76,10 +74,10 @@ export class ScimClientInterceptor implements NestInterceptor {
     }
     return next.handle().pipe(
       tap(() => count('ok')),
+      // Counted by the answer it will get; the one error path renders it (and counts a bug).
       catchError((error: unknown) => {
-        const scim = toScimError(error, this.logger);
-        count(scim.scimType ?? String(scim.status));
-        return throwError(() => scim);
+        count(scimResult(classify(error)));
+        return throwError(() => error);
       }),
     );
   }

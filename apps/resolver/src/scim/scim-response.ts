@@ -1,15 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  ERROR_SCHEMA,
-  project,
-  type ScimCaller,
-  type ScimError,
-  type ScimErrorCode,
-  type ScimType,
-  type ScimWritten,
-} from '@resolver/provisioning';
-
-export const SCIM_CONTENT_TYPE = 'application/scim+json';
+import { project, type ScimCaller, type ScimWritten } from '@resolver/provisioning';
+import { SCIM_CONTENT_TYPE } from '../shared/errors/scim-error-body';
 
 /** The request, once the interceptor has authenticated its SCIM client. */
 export type ScimRequest = FastifyRequest & { scimCaller?: ScimCaller };
@@ -25,44 +16,6 @@ export function sendScim(
   if (etag) void reply.header('etag', etag);
   if (location) void reply.header('location', location);
   void reply.status(status).type(SCIM_CONTENT_TYPE).send(body);
-}
-
-/** What an RFC 7644 §3.12 error says: the HTTP status, its `scimType` and the detail. */
-export interface ScimAnswer {
-  readonly status: number;
-  readonly scimType?: ScimType;
-  readonly detail: string;
-}
-
-/** Each kind of SCIM refusal as its HTTP status (RFC 7644 §3.12). */
-const SCIM_STATUS: Readonly<Record<ScimErrorCode, number>> = {
-  invalid: 400,
-  unauthorized: 401,
-  notFound: 404,
-  conflict: 409,
-  preconditionFailed: 412,
-  notImplemented: 501,
-};
-
-/** A use case's refusal as its answer. */
-export function scimAnswer(error: ScimError): ScimAnswer {
-  return { status: SCIM_STATUS[error.code], scimType: error.scimType, detail: error.detail };
-}
-
-/** An RFC 7644 §3.12 error body. */
-export function sendScimError(reply: FastifyReply, error: ScimAnswer): void {
-  if (error.status === 401) void reply.header('www-authenticate', 'Bearer realm="scim"');
-  // The IdP retries a provisioning call; tell it the outage is worth a retry soon.
-  if (error.status === 503) void reply.header('retry-after', '1');
-  void reply
-    .status(error.status)
-    .type(SCIM_CONTENT_TYPE)
-    .send({
-      schemas: [ERROR_SCHEMA],
-      status: String(error.status),
-      ...(error.scimType ? { scimType: error.scimType } : {}),
-      detail: error.detail,
-    });
 }
 
 /** `attributes=a,b` / `excludedAttributes=c` as lists. */

@@ -1,4 +1,4 @@
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { encodeErrorInfo, STATUS_DETAILS_TRAILER } from '@resolver/contract';
 import { presentReason, type ResolutionError } from '@resolver/reasons';
 
@@ -7,7 +7,7 @@ export interface GrpcErrorObject {
   code: number;
   message: string;
   details: string;
-  metadata: Metadata;
+  metadata?: Metadata;
 }
 
 /**
@@ -24,4 +24,9 @@ export function grpcError(error: ResolutionError, domain: string): GrpcErrorObje
     encodeErrorInfo({ code: grpcStatus, message, reason: error.reason, domain }),
   );
   return { code: grpcStatus, message, details: message, metadata };
+}
+
+/** A status without details: `code` and the same text as message and details. */
+export function grpcStatus(code: status, message: string): GrpcErrorObject {
+  return { code, message, details: message };
 }
