@@ -40,7 +40,7 @@ export function challengeHeaders(reason: ReasonCode, realm: string): Record<stri
 }
 
 /** The problem document and headers for a reason. Titles are fixed text: no request data. */
-export function problemFor(
+function problemFor(
   reason: ReasonCode,
   realm: string,
 ): { problem: Problem; headers: Record<string, string> } {
@@ -53,7 +53,7 @@ export function problemFor(
 }
 
 /** Sends a problem document: `type` defaults to about:blank, `status` is filled in. */
-export function sendProblem(
+function sendProblem(
   reply: FastifyReply,
   status: number,
   body: Omit<Problem, 'type' | 'status'> & { type?: string; field?: string },

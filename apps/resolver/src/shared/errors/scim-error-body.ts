@@ -14,7 +14,7 @@ import type { Failure } from './failure';
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
 /** What an RFC 7644 §3.12 error says: the HTTP status, its `scimType` and the detail. */
-export interface ScimAnswer {
+interface ScimAnswer {
   readonly status: number;
   readonly scimType?: ScimType;
   readonly detail: string;
@@ -42,7 +42,7 @@ const INTERNAL: ScimAnswer = { status: 500, detail: 'internal error' };
  * Fastify's body errors (too large, not JSON, wrong content type) with their status — never SQL
  * or a stack trace. Also what labels `resolver_scim_requests_total{result}`.
  */
-export function scimAnswerFor(failure: Failure): ScimAnswer | undefined {
+function scimAnswerFor(failure: Failure): ScimAnswer | undefined {
   switch (failure.kind) {
     case 'refusal': {
       const error = failure.error;
@@ -83,7 +83,7 @@ export function scimResult(failure: Failure): string {
 }
 
 /** An RFC 7644 §3.12 error body. */
-export function sendScimError(reply: FastifyReply, error: ScimAnswer): void {
+function sendScimError(reply: FastifyReply, error: ScimAnswer): void {
   if (error.status === 401) void reply.header('www-authenticate', 'Bearer realm="scim"');
   // The IdP retries a provisioning call; tell it the outage is worth a retry soon.
   if (error.status === 503) void reply.header('retry-after', '1');
