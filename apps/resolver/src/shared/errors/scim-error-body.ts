@@ -18,6 +18,8 @@ interface ScimAnswer {
   readonly status: number;
   readonly scimType?: ScimType;
   readonly detail: string;
+  /** A 405's `Allow`. */
+  readonly allow?: string;
 }
 
 /** Each kind of SCIM refusal as its HTTP status (RFC 7644 §3.12): the one table. */
@@ -35,6 +37,13 @@ const SCIM_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const INTERNAL: ScimAnswer = { status: 500, detail: 'internal error' };
 
+/** A use case's refusal as its answer, by its kind. */
+const answerOf = (error: ScimError): ScimAnswer => ({
+  status: SCIM_STATUS[error.code],
+  scimType: error.scimType,
+  detail: error.detail,
+});
+
 /**
  * A SCIM request's failure as its answer, or undefined for a bug: the use cases' ScimError by
  * its kind, a unique index as 409 uniqueness, a value the store cannot hold or a filter it cannot
@@ -46,8 +55,7 @@ function scimAnswerFor(failure: Failure): ScimAnswer | undefined {
   switch (failure.kind) {
     case 'refusal': {
       const error = failure.error;
-      if (error instanceof ScimError)
-        return { status: SCIM_STATUS[error.code], scimType: error.scimType, detail: error.detail };
+      if (error instanceof ScimError) return answerOf(error);
       if (error instanceof ScimConflict)
         return { status: 409, scimType: 'uniqueness', detail: error.message };
       if (error instanceof StoreRefusal)
@@ -84,6 +92,7 @@ export function scimResult(failure: Failure): string {
 
 /** An RFC 7644 §3.12 error body. */
 function sendScimError(reply: FastifyReply, error: ScimAnswer): void {
+  if (error.allow) void reply.header('allow', error.allow);
   if (error.status === 401) void reply.header('www-authenticate', 'Bearer realm="scim"');
   // The IdP retries a provisioning call; tell it the outage is worth a retry soon.
   if (error.status === 503) void reply.header('retry-after', '1');
@@ -99,10 +108,29 @@ function sendScimError(reply: FastifyReply, error: ScimAnswer): void {
 }
 
 /**
- * Renders a failure under /scim/v2 as an RFC 7644 §3.12 error. A request no route took is a SCIM
- * 404, or — when its endpoint has other methods — a 405 with `Allow` (RFC 9110 §15.5.6), after
- * the client's credential like every SCIM answer. False for a refusal SCIM has no answer for:
- * the caller counts it as the bug it is.
+ * A request no route took: a SCIM 404, or — when its endpoint has other methods — a 405 with
+ * `Allow` (RFC 9110 §15.5.6), after the client's credential like every SCIM answer.
+ */
+function unroutedAnswer(
+  methods: readonly string[],
+  request: FastifyRequest,
+  clients: readonly ScimClientConfig[],
+): ScimAnswer {
+  const path = request.url.split('?', 1)[0] ?? '';
+  const allow = methods.filter((m) => SCIM_METHODS.has(m)).join(', ');
+  if (!allow) return answerOf(ScimError.notFound(`no endpoint ${request.method} ${path}`));
+  try {
+    authenticateClient(clients, request.headers.authorization);
+  } catch (error) {
+    if (!(error instanceof ScimError)) throw error;
+    return answerOf(error);
+  }
+  return { status: 405, detail: `${request.method} ${path}: allowed ${allow}`, allow };
+}
+
+/**
+ * Renders a failure under /scim/v2 as an RFC 7644 §3.12 error. False for a refusal SCIM has no
+ * answer for: the caller counts it as the bug it is.
  */
 export function renderScim(
   reply: FastifyReply,
@@ -110,33 +138,11 @@ export function renderScim(
   request: FastifyRequest,
   clients: readonly ScimClientConfig[],
 ): boolean {
-  if (failure.kind === 'unrouted') {
-    const path = request.url.split('?', 1)[0] ?? '';
-    const allow = failure.allow.filter((m) => SCIM_METHODS.has(m));
-    if (!allow.length)
-      return renderScim(
-        reply,
-        refusal(ScimError.notFound(`no endpoint ${request.method} ${path}`)),
-        request,
-        clients,
-      );
-    try {
-      authenticateClient(clients, request.headers.authorization);
-    } catch (error) {
-      if (!(error instanceof ScimError)) throw error;
-      return renderScim(reply, refusal(error), request, clients);
-    }
-    void reply.header('allow', allow.join(', '));
-    sendScimError(reply, {
-      status: 405,
-      detail: `${request.method} ${path}: allowed ${allow.join(', ')}`,
-    });
-    return true;
-  }
-  const answer = scimAnswerFor(failure);
+  const answer =
+    failure.kind === 'unrouted'
+      ? unroutedAnswer(failure.allow, request, clients)
+      : scimAnswerFor(failure);
   if (!answer) return false;
   sendScimError(reply, answer);
   return true;
 }
-
-const refusal = (error: ScimError): Failure => ({ kind: 'refusal', error });
