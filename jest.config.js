@@ -1,7 +1,7 @@
 // Two tiers: unit specs beside the code, and e2e suites in test/ that share one embedded
 // Postgres started by the global setup (each suite gets its own database).
 const moduleNameMapper = {
-  '^@resolver/(config|reasons|policy|tokens|identity|resolution|observability|provisioning)$':
+  '^@resolver/(config|contract|reasons|policy|tokens|identity|resolution|observability|provisioning)$':
     '<rootDir>/libs/$1/src',
 };
 const transform = {

@@ -5,7 +5,7 @@ import { loadSync } from '@grpc/proto-loader';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import { Pool } from 'pg';
-import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/transport/grpc-options';
+import { protoFiles, RESOLVER_GRPC } from '@resolver/contract';
 import { argMap, runBenchChild } from './stats';
 
 /** The same answer the resolver gives for a cached user: the bare servers return it verbatim. */
