@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from './scripts/eslint-boundaries.mjs';
 
-/** Each lib and the libs it may import: the floors of DESIGN "Layout", bottom first. */
+/** Each lib and the libs it may import: the floors of docs/architecture.md, bottom first. */
 const LIB_IMPORTS = {
   reasons: [],
   contract: [],
@@ -32,7 +32,7 @@ function layer(dir, forbidden) {
                 ? [
                     {
                       regex: `^@resolver/(${forbidden.join('|')})$`,
-                      message: `${dir} sits below these libs (DESIGN "Layout"): move the shared piece down instead.`,
+                      message: `${dir} sits below these libs (docs/architecture.md): move the shared piece down instead.`,
                     },
                   ]
                 : []),
@@ -99,7 +99,7 @@ export default tseslint.config(
     files: ['libs/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
-  // Dependencies point one way (DESIGN "Layout"): apps -> (resolution, provisioning) ->
+  // Dependencies point one way (docs/architecture.md): apps -> (resolution, provisioning) ->
   // (tokens, identity) -> (policy, config, contract, observability, reasons). No lib imports an app, a lib
   // above it or a neighbour on its floor, and libs reach each other only through their alias.
   ...Object.entries(LIB_IMPORTS).flatMap(([lib, may]) =>

@@ -15,7 +15,7 @@ const RESOLVER_FLOORS = {
   shared: ['shared', 'transport'],
   core: ['core', 'shared', 'transport'],
 };
-const SEE = 'see README "Layout"';
+const SEE = 'see docs/architecture.md';
 
 /** A repository path, `/`-separated. */
 const inRepo = (absolute) => relative(ROOT, absolute).split(sep).join('/');

@@ -36,7 +36,7 @@ async function refused(file: string, text: string): Promise<string[]> {
 }
 
 /**
- * The lint keeps the apps' boundaries (README "Layout"): a feature imports only shared/,
+ * The lint keeps the apps' boundaries (docs/architecture.md): a feature imports only shared/,
  * transport/ and libs; no app imports another app; the bench imports no app. The repository's
  * config turns the rule on for every app and bench file, and the rule refuses exactly the
  * crossing imports put into real files' paths.

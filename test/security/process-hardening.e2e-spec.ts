@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { prodNodeFlags } from '../../scripts/node-flags';
 
 /**
- * `--disable-proto=delete` (README "Security model"): every way the resolver starts runs without
+ * `--disable-proto=delete` (docs/security-model.md): every way the resolver starts runs without
  * the `Object.prototype.__proto__` accessor, so `x["__proto__"] = value` on an object built from
  * untrusted JSON creates an own property and never swaps a prototype. start:prod, `npm start`
  * and the image pass the flag; main.js's first import removes the accessor for any other start.

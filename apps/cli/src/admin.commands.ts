@@ -18,7 +18,7 @@ export const ADMIN_USAGE = `admin commands (talk to the admin API at RESOLVER_UR
   flush
   import FILE (.csv or .jsonl) [--dry-run] [--batch N]
   audit [--limit N]   stored subjects, tenants, emails, usernames that tokens can no longer reach
-                      (not canonical: see README "Security model"), each with its fix`;
+                      (not canonical: see docs/security-model.md), each with its fix`;
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const LIFECYCLE = ['disable', 'enable', 'lock', 'unlock', 'delete', 'restore', 'sign-out'];

@@ -8,7 +8,7 @@
  * built from untrusted JSON creates an own property instead of replacing the object's prototype,
  * and `obj.__proto__.x = …` cannot reach `Object.prototype`. The resolver's own code never uses
  * the accessor (it uses Object.getPrototypeOf / Object.create(null)); untrusted JSON is also
- * refused or copied by own keys where it enters (README "Security model"). This is the defence
+ * refused or copied by own keys where it enters (docs/security-model.md). This is the defence
  * behind those.
  */
 export function hardenProcess(): void {

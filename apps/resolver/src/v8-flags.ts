@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
  * the resolver's request path the decision is wrong: per-request objects (the resolution's
  * frames, the store row and its dates) went to old space, so a major GC ran every 2-3 s under
  * load and its marking stalled the event loop for up to 140 ms. Measured with
- * `npm run bench -- --scenarios store --transports http` (README, Performance): with the flag,
+ * `npm run bench -- --scenarios store --transports http` (docs/benchmarking.md): with the flag,
  * no major GC at all during the store runs; without it, one every 1-2 s.
  */
 setFlagsFromString('--no-allocation-site-pretenuring');

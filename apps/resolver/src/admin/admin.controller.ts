@@ -199,7 +199,7 @@ export class AdminController {
     return revoked;
   }
 
-  /** Stored identifiers the canonical rules refuse in a token (README "Security model"). */
+  /** Stored identifiers the canonical rules refuse in a token (docs/security-model.md). */
   @Get('audit/identifiers')
   async auditIdentifiers(
     @Query(new ZodPipe(auditIdentifiersInput)) { limit }: AuditIdentifiersInput,

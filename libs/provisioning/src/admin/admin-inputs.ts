@@ -22,7 +22,7 @@ export const IMPORT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 const text = (max: number) => z.string().trim().min(1).max(max);
 /**
  * An identifier (subject, tenant, email, username) is stored as given or refused, never trimmed
- * or normalised: a rewritten value would be one that no token carries (README "Security model").
+ * or normalised: a rewritten value would be one that no token carries (docs/security-model.md).
  */
 const canonical = (schema: z.ZodString) =>
   schema.superRefine((value, ctx) => {
