@@ -20,12 +20,7 @@ export type ScimType =
  * renderer maps each to its HTTP status, in one table.
  */
 export type ScimErrorCode =
-  | 'invalid'
-  | 'unauthorized'
-  | 'notFound'
-  | 'conflict'
-  | 'preconditionFailed'
-  | 'notImplemented';
+  'invalid' | 'unauthorized' | 'notFound' | 'conflict' | 'preconditionFailed' | 'notImplemented';
 
 /**
  * A refused SCIM request: its kind, its `scimType` (for invalid and conflict) and a detail that

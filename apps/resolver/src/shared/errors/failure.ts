@@ -23,8 +23,7 @@ export const BUG: Failure = { kind: 'bug' };
 
 /** Sorts what a handler, a hook or a body parser threw. */
 export function classify(exception: unknown): Failure {
-  if (exception instanceof DomainError)
-    return { kind: 'refusal', error: exception as DomainError };
+  if (exception instanceof DomainError) return { kind: 'refusal', error: exception as DomainError };
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
     const detail =
