@@ -10,7 +10,7 @@ const LIB_IMPORTS = {
   config: ['reasons'],
   observability: ['config', 'reasons'],
   // Pure rules every writer and the pipeline share: no I/O, nothing above reasons.
-  policy: ['reasons'],
+  policy: ['config', 'reasons'],
   tokens: ['policy', 'config', 'contract', 'observability', 'reasons'],
   identity: ['policy', 'config', 'contract', 'observability', 'reasons'],
   resolution: ['tokens', 'identity', 'policy', 'config', 'contract', 'observability', 'reasons'],

@@ -1,6 +1,5 @@
 export * from './data-source-options';
 export * from './identity.module';
-export * from './jit-provisioning';
 export * from './migration-runner';
 export * from './store-errors';
 export * from './user';
@@ -16,7 +15,5 @@ export * from './change-listener';
 export * from './revocations/revocation-repository';
 export * from './diagnosis/identifier-audit';
 export * from './diagnosis/near-miss-repository';
-export * from './canonical-identifier';
 export * from './storable';
-export * from './subject-policy';
 export * from './scim';

@@ -1,10 +1,21 @@
-import type { StatusDecisions, StatusState, UserStatus } from '@resolver/policy';
+import type {
+  PrincipalKind,
+  Provenance,
+  StatusDecisions,
+  StatusState,
+  UserStatus,
+} from '@resolver/policy';
 
-export type { StatusDecisions, StatusState, UserStatus } from '@resolver/policy';
-
-/** A principal's kind: a person, or a machine client (client-credentials tokens). */
-export type PrincipalKind = 'user' | 'service';
-export type Provenance = 'admin' | 'jit' | 'scim' | 'import';
+// Defined with the rules that decide them (libs/policy); the store's callers find them here too.
+export type {
+  LookupKey,
+  NewUser,
+  PrincipalKind,
+  Provenance,
+  StatusDecisions,
+  StatusState,
+  UserStatus,
+} from '@resolver/policy';
 
 /** A user as the resolver sees it: plain data, no ORM attached. */
 export interface UserRecord {
@@ -30,34 +41,6 @@ export interface UserRecord {
   readonly provenance: Provenance;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-}
-
-/** Fields for a new user; the store fills id and timestamps. */
-export interface NewUser {
-  readonly tenant: string;
-  /** `''` (the operator's) when absent. */
-  readonly namespace?: string;
-  readonly kind: PrincipalKind;
-  readonly email?: string | null;
-  readonly username?: string | null;
-  readonly displayName?: string | null;
-  readonly roles?: readonly string[];
-  readonly attributes?: Readonly<Record<string, unknown>>;
-  /** As `decideStatus` decided it for the creating writer; active with no decision when absent. */
-  readonly status?: StatusState;
-  readonly provenance: Provenance;
-}
-
-/**
- * What the resolver looks a user up by. `tenant` is `''` when the issuer has no tenant claim;
- * `subject` is already normalised by the issuer's subject policy.
- */
-export interface LookupKey {
-  readonly issuer: string;
-  readonly tenant: string;
-  readonly subject: string;
-  readonly strategy: 'external' | 'id' | 'email' | 'username';
-  readonly kind: PrincipalKind;
 }
 
 /** A stored user's status and the decisions behind it, as `decideStatus` takes them. */

@@ -1,6 +1,6 @@
+import { foldEmail } from '@resolver/policy';
 import fc from 'fast-check';
 import type { IssuerConfig } from '@resolver/config';
-import { foldEmail } from '@resolver/identity';
 import { isResolutionError } from '@resolver/reasons';
 import type { VerifiedToken } from '@resolver/tokens';
 import { lookupKeyFor } from './subject-key';

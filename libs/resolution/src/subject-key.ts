@@ -1,10 +1,6 @@
 import type { IssuerConfig } from '@resolver/config';
-import {
-  describeNonCanonical,
-  findNonCanonical,
-  type LookupKey,
-  normaliseSubject,
-} from '@resolver/identity';
+import { type LookupKey } from '@resolver/identity';
+import { describeNonCanonical, findNonCanonical, normaliseSubject } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
 import { own, type VerifiedToken } from '@resolver/tokens';
 

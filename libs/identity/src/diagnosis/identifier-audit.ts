@@ -4,7 +4,7 @@ import {
   findNonCanonical,
   foldEmail,
   type NonCanonical,
-} from '../canonical-identifier';
+} from '@resolver/policy';
 import { withStoreRetry } from '../store-errors';
 
 /** One stored identifier that the canonical-identifier rules would refuse, with its fix. */

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { FOLD_EMAIL_SQL } from '../canonical-identifier';
-import { UUID } from '../subject-policy';
+import { FOLD_EMAIL_SQL } from '@resolver/policy';
+import { UUID } from '@resolver/policy';
 import { withStoreRetry } from '../store-errors';
 import type { LookupKey, UserRecord } from '../user';
 import { toUserRecord, USER_COLUMNS, type UserRow } from '../users/user-row';

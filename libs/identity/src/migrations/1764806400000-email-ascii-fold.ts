@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { FOLD_EMAIL_SQL } from '../canonical-identifier';
+import { FOLD_EMAIL_SQL } from '@resolver/policy';
 
 /**
  * Emails are compared with ASCII letters folded and everything else exactly (see `foldEmail`),

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { FOLD_EMAIL_SQL } from '../canonical-identifier';
+import { FOLD_EMAIL_SQL } from '@resolver/policy';
 
 type Identifier = 'email' | 'username';
 

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { withStoreRetry } from '../store-errors';
 import { type ScimProvenance, ScimProvenanceRepository } from './scim-store';
-import { UUID } from '../subject-policy';
+import { UUID } from '@resolver/policy';
 
 /** Diagnose's view of a user's SCIM history (deleted rows included). */
 export class TypeOrmScimProvenanceRepository extends ScimProvenanceRepository {

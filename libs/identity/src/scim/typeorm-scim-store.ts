@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { readDecisions } from '@resolver/policy';
 import type { StatusState } from '../user';
-import { UUID } from '../subject-policy';
+import { UUID } from '@resolver/policy';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { refusalOf, withStoreRetry } from '../store-errors';
 import { TypeOrmUserTable, type UserProjection } from '../users/typeorm-user-table';

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ResolutionError } from '@resolver/reasons';
-import { FOLD_EMAIL_SQL } from '../canonical-identifier';
+import { FOLD_EMAIL_SQL } from '@resolver/policy';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { isDataError, isUniqueViolation, withStoreRetry } from '../store-errors';
 import { inTransaction } from '../transaction';

@@ -1,6 +1,6 @@
 import type { EntityManager, UpdateQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { FOLD_EMAIL_SQL } from '../canonical-identifier';
+import { FOLD_EMAIL_SQL } from '@resolver/policy';
 import { UserEntity } from '../entities/user.entity';
 import type { NewUser, Provenance, StatusState, UserRecord } from '../user';
 import { entityToUserRecord, toUserRecord, type UserRow } from './user-row';

@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import {
-  describeNonCanonical,
-  findNonCanonical,
-  findUnstorable,
-  foldEmail,
-  MAX_JTI_LENGTH,
-  parseDateTime,
-  UUID,
-} from '@resolver/identity';
+import { findUnstorable, MAX_JTI_LENGTH, parseDateTime } from '@resolver/identity';
+import { describeNonCanonical, findNonCanonical, foldEmail, UUID } from '@resolver/policy';
 import { AdminError } from './admin-error';
 
 /** Most rows one `POST /admin/v1/users/import` takes. */

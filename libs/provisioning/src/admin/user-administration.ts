@@ -1,4 +1,4 @@
-import { decideStatus, type StatusRequest } from '@resolver/policy';
+import { decideStatus, type StatusRequest, UUID } from '@resolver/policy';
 import {
   ChangeAnnouncer,
   type ExternalIdentity,
@@ -11,7 +11,6 @@ import {
   statusStateOf,
   type UserRecord,
   type UserTable,
-  UUID,
 } from '@resolver/identity';
 import { AdminError } from './admin-error';
 import type {

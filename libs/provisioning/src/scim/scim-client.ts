@@ -1,6 +1,6 @@
+import { normaliseSubject } from '@resolver/policy';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ScimClientConfig, SubjectPolicy } from '@resolver/config';
-import { normaliseSubject } from '@resolver/identity';
 import { isResolutionError } from '@resolver/reasons';
 import { ScimError } from './scim-error';
 

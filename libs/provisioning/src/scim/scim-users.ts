@@ -1,9 +1,6 @@
 import type { ScimConfig } from '@resolver/config';
-import { decideStatus } from '@resolver/policy';
+import { decideStatus, describeNonCanonical, findNonCanonical, foldEmail } from '@resolver/policy';
 import {
-  describeNonCanonical,
-  findNonCanonical,
-  foldEmail,
   ScimConflict,
   type ScimListQuery,
   ScimStore,

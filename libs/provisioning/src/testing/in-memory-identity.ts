@@ -4,7 +4,6 @@ import {
   ChangeAnnouncer,
   type ExternalIdentity,
   type ExternalIdentityTable,
-  foldEmail,
   type IdentityKey,
   type IdentityTables,
   IdentityTransactions,
@@ -21,6 +20,7 @@ import {
   type UserRecord,
   type UserTable,
 } from '@resolver/identity';
+import { foldEmail } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
 
 type StoredIdentity = ExternalIdentity & { readonly userId: string };

@@ -3,12 +3,12 @@ import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { Clock } from '@resolver/observability';
 import {
   NearMissRepository,
-  provisioningInput,
   RevocationRepository,
   ScimProvenanceRepository,
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
+import { provisioningInput } from '@resolver/policy';
 import { isResolutionError, presentReason, ResolutionError } from '@resolver/reasons';
 import { selectKeys, TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches, userCacheKey } from '../cache/subject-caches';

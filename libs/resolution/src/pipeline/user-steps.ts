@@ -2,10 +2,10 @@ import type { IssuerConfig } from '@resolver/config';
 import {
   type LookupKey,
   MAX_JTI_LENGTH,
-  provisioningInput,
   unstorableText,
   type UserRecord,
 } from '@resolver/identity';
+import { provisioningInput } from '@resolver/policy';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
 import { assertUsable } from '../user-status';

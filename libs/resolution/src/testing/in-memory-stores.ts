@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  foldEmail,
   type LookupKey,
   type NewUser,
   type Provisioned,
@@ -9,6 +8,7 @@ import {
   type UserRecord,
   UserRepository,
 } from '@resolver/identity';
+import { foldEmail } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
 
 /**

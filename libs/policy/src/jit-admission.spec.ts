@@ -1,7 +1,7 @@
 import type { JitPolicy } from '@resolver/config';
 import type { ResolutionError } from '@resolver/reasons';
-import { provisioningInput } from './jit-provisioning';
-import type { LookupKey } from './user';
+import { provisioningInput } from './jit-admission';
+import type { LookupKey } from './principal';
 
 const key: LookupKey = {
   issuer: 'i',

@@ -1,8 +1,8 @@
 import type { JitPolicy } from '@resolver/config';
-import { decideStatus } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
 import { describeNonCanonical, findNonCanonical, foldEmail } from './canonical-identifier';
-import type { LookupKey, NewUser } from './user';
+import { decideStatus } from './operator-decisions';
+import type { LookupKey, NewUser } from './principal';
 
 const MAX_FIELD_LENGTH = 320;
 
