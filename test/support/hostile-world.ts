@@ -6,6 +6,7 @@ import { expectRefusedOnBothTransports, provisionedRows, signWith } from './host
 import { JwksServer } from './jwks-server';
 import { ResolverHarness } from './resolver-harness';
 import { claimsFor, TokenFactory } from './token-factory';
+import { perSuite, type SuiteWorld } from './per-suite';
 
 /*
  * The world of the hostile-token suites (test/security/hostile-tokens/): every crafted token is
@@ -68,7 +69,7 @@ interface Parts {
  * The issuers, keys, servers and resolver every hostile suite attacks. Cases are declared
  * before the world starts, so they reach the keys through it when they are made.
  */
-export class HostileWorld {
+export class HostileWorld implements SuiteWorld {
   /** Filled in as `start` goes, so `close` stops whatever a failed start left running. */
   private readonly parts: Partial<Parts> = {};
 
@@ -180,13 +181,7 @@ export class HostileWorld {
   }
 }
 
-/** A world started before the calling suite's tests and stopped after them. */
-export function hostileWorld(name: string): HostileWorld {
-  const world = new HostileWorld();
-  beforeAll(() => world.start(name));
-  afterAll(() => world.close());
-  return world;
-}
+export const hostileWorld = (name: string): HostileWorld => perSuite(new HostileWorld(), name);
 
 /** One test per case: refused with its reason on both transports, and nothing provisioned. */
 export function itRefusesEach(world: HostileWorld, cases: readonly Case[]): void {
