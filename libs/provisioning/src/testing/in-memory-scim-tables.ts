@@ -75,29 +75,43 @@ export const memberKey = (groupId: string, userId: string) => `${groupId}\0${use
 /** Postgres compares uuids whatever their letter case; anything else is no id at all. */
 export const uuid = (id: string): string | null => (UUID.test(id) ? id.toLowerCase() : null);
 
-/** Stores the user unless a live user of an overlapping namespace and its tenant holds its email or username. */
-export function putUser(t: ScimTables, user: FakeUser): void {
-  if (!user.deletedAt) {
-    for (const other of t.users.values()) {
-      if (other.id === user.id || other.deletedAt || other.tenant !== user.tenant) continue;
-      const same = other.namespace === user.namespace;
-      if (!same && other.namespace !== '' && user.namespace !== '') continue;
-      if (
-        user.email !== null &&
-        other.email !== null &&
-        foldEmail(other.email) === foldEmail(user.email)
-      )
-        throw new StoreRefusal(
-          'unique',
-          same ? 'users_namespace_email_live_key' : 'users_operator_email_key',
-        );
-      if (user.username !== null && other.username === user.username)
-        throw new StoreRefusal(
-          'unique',
-          same ? 'users_namespace_username_live_key' : 'users_operator_username_key',
-        );
-    }
+/** The identifiers of a user that the users table holds unique. */
+type Identifiers = Pick<
+  FakeUser,
+  'id' | 'tenant' | 'namespace' | 'email' | 'username' | 'deletedAt'
+>;
+
+/**
+ * Refuses `user` (under the Postgres constraint's name) when a live user of an overlapping
+ * namespace and its tenant holds its email or username: one namespace is a unique index, the
+ * operator's ('') against any other is a trigger. Both in-memory user tables hold to it.
+ */
+export function refuseTakenIdentifiers(users: Iterable<Identifiers>, user: Identifiers): void {
+  if (user.deletedAt) return;
+  for (const other of users) {
+    if (other.id === user.id || other.deletedAt || other.tenant !== user.tenant) continue;
+    const same = other.namespace === user.namespace;
+    if (!same && other.namespace !== '' && user.namespace !== '') continue;
+    if (
+      user.email !== null &&
+      other.email !== null &&
+      foldEmail(other.email) === foldEmail(user.email)
+    )
+      throw new StoreRefusal(
+        'unique',
+        same ? 'users_namespace_email_live_key' : 'users_operator_email_key',
+      );
+    if (user.username !== null && other.username === user.username)
+      throw new StoreRefusal(
+        'unique',
+        same ? 'users_namespace_username_live_key' : 'users_operator_username_key',
+      );
   }
+}
+
+/** Stores the user unless refuseTakenIdentifiers refuses it. */
+export function putUser(t: ScimTables, user: FakeUser): void {
+  refuseTakenIdentifiers(t.users.values(), user);
   t.users.set(user.id, user);
 }
 
