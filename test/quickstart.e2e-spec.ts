@@ -1,3 +1,6 @@
+// About 400 lines on purpose: one built service process, started once, serves every command
+// of the README's quickstart in order (a second start and migrate while it runs included);
+// splitting it would start that embedded-Postgres process once per file.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';

@@ -1,3 +1,7 @@
+// Longer than the ~400 lines the tree keeps, on purpose: this is one world whose last tests
+// ("metrics and health") read what every earlier test left behind (ISSUER_UNKNOWN over gRPC,
+// KEYS_UNAVAILABLE, JIT created and rejected, no label for an unknown issuer), so splitting it
+// would either lose those assertions or repeat the requests that make them.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -13,6 +13,20 @@ export const ADMIN_TOKEN = 'admin-secret-for-tests-0123456789';
 export const SCIM = 'application/scim+json';
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** Okta's "Create User" request body (developer.okta.com, SCIM 2.0 provisioning guide). */
+export const oktaUser = (userName: string, externalId: string) => ({
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+  userName,
+  externalId,
+  name: { givenName: 'Test', familyName: 'User' },
+  emails: [{ primary: true, value: userName, type: 'work' }],
+  displayName: 'Test User',
+  locale: 'en-US',
+  groups: [],
+  password: 'never-stored-1!',
+  active: true,
+});
+
 /** Issuers and SCIM clients: Okta-style (externalId = sub) and Entra-style (tenant, oid). */
 export function scimConfig(jwksUri: string) {
   const base = { jwksUri, audiences: [AUD], algorithms: ['RS256'] };

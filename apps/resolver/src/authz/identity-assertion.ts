@@ -28,33 +28,15 @@ export const ASSERTION_JWKS_PATH = '/.well-known/resolver-jwks.json';
 export class IdentityAssertionSigner {
   private constructor(
     private readonly config: AssertionConfig,
-    private readonly key: CryptoKey | Uint8Array,
+    private readonly key: CryptoKey,
     private readonly publicJwk: JWK,
     private readonly clock: Clock,
   ) {}
 
   static async create(config: AssertionConfig, clock: Clock): Promise<IdentityAssertionSigner> {
-    let privateKey: CryptoKey | Uint8Array;
-    let publicJwk: JWK;
-    if (config.keyFile) {
-      const text = (await readFile(config.keyFile, 'utf8')).trim();
-      if (text.startsWith('{')) {
-        const jwk = JSON.parse(text) as JWK;
-        privateKey = await importJWK(jwk, ASSERTION_ALG);
-        const { d: _d, ...pub } = jwk;
-        publicJwk = pub;
-      } else {
-        privateKey = await importPKCS8(text, ASSERTION_ALG, { extractable: true });
-        const { d: _d, ...pub } = await exportJWK(privateKey);
-        publicJwk = pub;
-      }
-    } else {
-      const pair = await generateKeyPair(ASSERTION_ALG, { extractable: true });
-      privateKey = pair.privateKey;
-      publicJwk = await exportJWK(pair.publicKey);
-    }
-    if (publicJwk.kty !== 'EC' || publicJwk.crv !== 'P-256')
-      throw new Error('authz.assertion.keyFile: must be an EC P-256 private key (ES256)');
+    const { privateKey, publicJwk } = config.keyFile
+      ? await loadKey(config.keyFile)
+      : await generateKey();
     const kid = publicJwk.kid ?? (await calculateJwkThumbprint(publicJwk));
     return new IdentityAssertionSigner(
       config,
@@ -103,5 +85,47 @@ export class IdentityAssertionSigner {
       .setJti(randomUUID())
       .sign(this.key);
     return { header: this.config.header, value };
+  }
+}
+
+interface AssertionKey {
+  readonly privateKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+async function generateKey(): Promise<AssertionKey> {
+  const pair = await generateKeyPair(ASSERTION_ALG, { extractable: true });
+  return { privateKey: pair.privateKey, publicJwk: await exportJWK(pair.publicKey) };
+}
+
+/**
+ * The key in `authz.assertion.keyFile`: a P-256 private key as PKCS#8 PEM or as a JWK. Anything
+ * else (another curve or key type, a public key, text that is no key) stops the boot with a
+ * message naming the setting, rather than failing every allowed request later.
+ */
+async function loadKey(path: string): Promise<AssertionKey> {
+  const text = (await readFile(path, 'utf8')).trim();
+  try {
+    let key: AssertionKey;
+    if (text.startsWith('{')) {
+      const jwk = JSON.parse(text) as JWK;
+      const privateKey = typeof jwk.d === 'string' ? await importJWK(jwk, ASSERTION_ALG) : null;
+      // An "oct" JWK imports as bytes: a secret, not a signing key either.
+      if (privateKey === null || privateKey instanceof Uint8Array)
+        throw new Error('the JWK holds no private key ("d")');
+      const { d: _d, ...publicJwk } = jwk;
+      key = { privateKey, publicJwk };
+    } else {
+      const privateKey = await importPKCS8(text, ASSERTION_ALG, { extractable: true });
+      const { d: _d, ...publicJwk } = await exportJWK(privateKey);
+      key = { privateKey, publicJwk };
+    }
+    if (key.publicJwk.kty !== 'EC' || key.publicJwk.crv !== 'P-256')
+      throw new Error(`a ${key.publicJwk.kty} ${key.publicJwk.crv ?? ''} key`);
+    return key;
+  } catch (error) {
+    throw new Error(
+      `authz.assertion.keyFile: must be an EC P-256 private key (ES256), as PKCS#8 PEM or a private JWK: ${(error as Error).message}`,
+    );
   }
 }

@@ -22,6 +22,7 @@ import {
 } from '@resolver/identity';
 import { foldEmail } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
+import { refuseTakenIdentifiers } from './in-memory-scim-tables';
 
 type StoredIdentity = ExternalIdentity & { readonly userId: string };
 
@@ -215,28 +216,7 @@ class Users implements UserTable {
 
   /** Stores the user unless a live user of an overlapping namespace and its tenant holds its email or username. */
   private put(user: UserRecord, micros: bigint): UserRecord {
-    if (!user.deletedAt) {
-      for (const other of this.rows.users.values()) {
-        if (other.id === user.id || other.deletedAt || other.tenant !== user.tenant) continue;
-        // One namespace (a unique index), or the operator's and any other (a trigger).
-        const same = other.namespace === user.namespace;
-        if (!same && other.namespace !== '' && user.namespace !== '') continue;
-        if (
-          user.email !== null &&
-          other.email !== null &&
-          foldEmail(other.email) === foldEmail(user.email)
-        )
-          throw new StoreRefusal(
-            'unique',
-            same ? 'users_namespace_email_live_key' : 'users_operator_email_key',
-          );
-        if (user.username !== null && other.username === user.username)
-          throw new StoreRefusal(
-            'unique',
-            same ? 'users_namespace_username_live_key' : 'users_operator_username_key',
-          );
-      }
-    }
+    refuseTakenIdentifiers(this.rows.users.values(), user);
     this.rows.users.set(user.id, { ...user, micros });
     return user;
   }
