@@ -3,7 +3,10 @@ import type { FixedClock, ResolverMetrics } from '@resolver/observability';
 import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
 import { SubjectCaches } from './cache/subject-caches';
 import { ResolveSubject } from './resolve-subject';
-import { InMemoryRevocationRepository, InMemoryUserRepository } from './testing/in-memory-stores';
+import type {
+  InMemoryRevocationRepository,
+  InMemoryUserRepository,
+} from '@resolver/identity/testing';
 import { ES, HS, NOW, T, unitIssuers } from './testing/unit-fixture';
 
 /**
