@@ -20,3 +20,4 @@ export * from './canonical-identifier';
 export * from './storable';
 export * from './subject-policy';
 export * from './scim';
+export * from './pool-gate';

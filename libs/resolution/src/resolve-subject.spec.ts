@@ -144,6 +144,42 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(await outcome(hs({ sub: 'anyone', email: 'a@x.test' }))).toBe('USER_STORE_UNAVAILABLE');
   });
 
+  it('an overloaded store is USER_STORE_OVERLOADED (503), never USER_NOT_FOUND', async () => {
+    users.overloaded = true;
+    expect(await outcome(hs({ sub: 'anyone', email: 'a@x.test' }))).toBe('USER_STORE_OVERLOADED');
+    expect(await outcome(await es({ sub: 'someone' }))).toBe('USER_STORE_OVERLOADED');
+  });
+
+  it('JIT: concurrent first requests of one subject share one provisioning call, counted once', async () => {
+    let open!: () => void;
+    users.provisionGate = new Promise<void>((r) => (open = r));
+    const token = hs({ sub: 'crowd', email: 'crowd@x.test' });
+    const answers = Promise.all(Array.from({ length: 20 }, () => outcome(token)));
+    // Every request reaches the one call (held open) before the store answers it.
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    expect(new Set(await answers)).toEqual(new Set(['OK:PROVISIONED']));
+    expect(users.provisionCalls).toBe(1);
+    expect(users.writes).toBe(1);
+    const created = (await metrics.registry.metrics())
+      .split('\n')
+      .find((l) => l.startsWith(`resolver_jit_provisioning_total{issuer="${HS}",result="created"}`));
+    expect(created?.endsWith(' 1')).toBe(true);
+  });
+
+  it('JIT: tokens of one subject with different claims are not answered from each other', async () => {
+    let open!: () => void;
+    users.provisionGate = new Promise<void>((r) => (open = r));
+    // A user of the issuer's namespace holds one of the two emails: only that token is refused.
+    users.seed({ email: 'held@x.test', namespace: HS });
+    const refused = outcome(hs({ sub: 'twice', email: 'held@x.test' }));
+    const accepted = outcome(hs({ sub: 'twice', email: 'free@x.test' }));
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    expect(users.provisionCalls).toBe(2);
+    expect([await refused, await accepted]).toEqual(['PROVISIONING_REJECTED', 'OK:PROVISIONED']);
+  });
+
   it('reaches every reason code', () => {
     expect([...reached].sort()).toEqual([...REASON_CODES].sort());
   });

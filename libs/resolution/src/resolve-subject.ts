@@ -5,7 +5,7 @@ import { RevocationRepository, type UserRecord, UserRepository } from '@resolver
 import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
-import { deadlineExceeded, withDeadline } from './deadline';
+import { DEADLINE_GRANULARITY_MS, deadlineExceeded, withDeadline } from './deadline';
 import { type CachedToken, SubjectCaches } from './cache/subject-caches';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
@@ -69,6 +69,7 @@ export class ResolveSubject {
       else {
         const running = ctx;
         running.userCacheAsked = trusted;
+        running.storeDeadlineAt = Date.now() + timeoutMs - STORE_DEADLINE_MARGIN_MS;
         resolution = await withDeadline(this.run(running), timeoutMs, () =>
           deadlineExceeded(running.phase, timeoutMs),
         );
@@ -111,6 +112,13 @@ export class ResolveSubject {
     return resolutionOf(token, user, required(ctx.source));
   }
 }
+
+/**
+ * How long before the request's deadline the store gives up: a store call that could not get a
+ * connection fails (as overloaded, if it was) before the deadline sweep answers "did not
+ * answer in time", and nothing is started for a request that is about to be answered.
+ */
+const STORE_DEADLINE_MARGIN_MS = 2 * DEADLINE_GRANULARITY_MS;
 
 /** The issuer label of a call: the token's issuer once known. */
 function issuerOf(ctx: PipelineContext | undefined): string {

@@ -23,7 +23,13 @@ export class InMemoryUserRepository extends UserRepository {
   readonly links = new Map<string, string>();
   /** When set, every call fails as an unreachable store would. */
   down = false;
+  /** When set, every call fails as a store whose pool had no connection free in time. */
+  overloaded = false;
   writes = 0;
+  /** Calls of `provision` (dry runs included): what coalescing saves. */
+  provisionCalls = 0;
+  /** When set, `provision` waits for it first (so that concurrent calls overlap). */
+  provisionGate: Promise<void> | undefined;
 
   constructor(private readonly now: () => Date = () => new Date()) {
     super();
@@ -88,6 +94,8 @@ export class InMemoryUserRepository extends UserRepository {
     user: NewUser,
     options: { readonly dryRun?: boolean } = {},
   ): Promise<Provisioned> {
+    this.provisionCalls++;
+    await this.provisionGate;
     this.check();
     const existing = await this.findByKey(key);
     if (existing) return { user: existing, created: false };
@@ -146,6 +154,8 @@ export class InMemoryUserRepository extends UserRepository {
 
   private check(): void {
     if (this.down) throw new ResolutionError('USER_STORE_UNAVAILABLE', 'store is down (fake)');
+    if (this.overloaded)
+      throw new ResolutionError('USER_STORE_OVERLOADED', 'no pool connection in time (fake)');
   }
 }
 
