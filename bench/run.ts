@@ -35,6 +35,7 @@ import {
   stop,
   treeCpuSeconds,
 } from './processes';
+import { runBurst } from './burst';
 import { type Row, writeReport } from './report';
 import { buildTargets, type PerRound } from './targets';
 import {
@@ -50,7 +51,7 @@ import { mint, seed } from './tokens';
 
 const ROOT = join(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
-const SCENARIOS = ['warm', 'cold', 'store', 'fullmiss', 'hang', 'jit'] as const;
+const SCENARIOS = ['warm', 'cold', 'store', 'fullmiss', 'hang', 'jit', 'burst'] as const;
 
 const middle = (xs: readonly number[]) =>
   xs.length ? ([...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number) : NaN;
@@ -70,6 +71,9 @@ async function main(): Promise<void> {
       // 50,000 covers 5 s at 10k req/s.
       'cold-tokens': { type: 'string', default: '50000' },
       'jit-requests': { type: 'string', default: '4000' },
+      // The burst of first logins (bench/burst.ts): new subjects, and requests each, at once.
+      'burst-subjects': { type: 'string', default: '200' },
+      'burst-per-subject': { type: 'string', default: '10' },
       // Distinct users resolved at the end to fill the user cache (default: to its default
       // cap), so the RSS reported is that of full caches. 0 to skip.
       'fill-users': {
@@ -678,6 +682,24 @@ async function main(): Promise<void> {
       }
     }
 
+    const bursts = scenarios.has('burst')
+      ? await runBurst(ctx, {
+          subjects: Number(values['burst-subjects']),
+          perSubject: Number(values['burst-per-subject']),
+          rounds,
+          privateKey,
+        })
+      : [];
+    for (const b of bursts) {
+      (perRound['burst: answered 200, %'] ??= { values: [], bound: false }).values.push(
+        b.answered200Pct,
+      );
+      (perRound['burst: subjects provisioned exactly once, %'] ??= {
+        values: [],
+        bound: false,
+      }).values.push(b.provisionedOncePct);
+    }
+
     // 5. Report: the median round of every series, the ratios, the targets.
     const medianRow = (rs: readonly Row[], key: 'rps' | 'p99Ms') => {
       const sorted = [...rs].sort((x, y) => x[key] - y[key]);
@@ -692,6 +714,8 @@ async function main(): Promise<void> {
       rows.push(
         medianRow(rs, key.includes('open loop') || key.startsWith('IdP') ? 'p99Ms' : 'rps'),
       );
+    // Every burst round is its own row: its answers and rows are in its name.
+    rows.push(...bursts.map((b) => b.row));
     const peakRss = Math.max(
       rssMb(main?.child.pid, 'VmHWM') ?? 0,
       rssMb(store?.child.pid, 'VmHWM') ?? 0,

@@ -57,13 +57,15 @@ export async function startBaseline(ctx: ServerContext, kind: string): Promise<B
 
 /**
  * The resolver as deployed: the built service, WORKERS processes, its own config file (the
- * bench's issuers, `cache` overrides), started as `npm run start:prod` starts it (node flags
- * only from `nodeOptions`), ready once its caches listen for changes.
+ * bench's issuers, `cache` overrides, `database` settings: a pool of 20 unless given),
+ * started as `npm run start:prod` starts it (node flags only from `nodeOptions`), ready once
+ * its caches listen for changes.
  */
 export async function startResolver(
   ctx: ServerContext,
   name: string,
   cache: Record<string, unknown>,
+  database: Record<string, unknown> = { poolSize: 20 },
 ): Promise<ResolverServer> {
   const httpPort = await freePort();
   const grpcPort = await freePort();
@@ -79,7 +81,7 @@ export async function startResolver(
     config,
     stringify({
       server: { httpPort, grpcPort, bindAddress: '127.0.0.1', workers: ctx.workers },
-      database: { poolSize: 20 },
+      database,
       logging: { level: 'error' },
       cache,
       issuers: [

@@ -7,6 +7,9 @@ const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 /** SQLSTATEs that say the server gave up on the statement, not that it answered it. */
 const NOT_ANSWERED = new Set(['57014', '55P03', '57P01', '57P02', '57P03']);
 
+/** A timer this late says the process itself is saturated (its event loop is behind). */
+const EVENT_LOOP_BEHIND_MS = 200;
+
 /**
  * A wait for a pool connection that ended without one while no statement was answered: the
  * store is not answering (an outage), so the store call reports USER_STORE_UNAVAILABLE.
@@ -24,8 +27,9 @@ export class PoolWaitTimeout extends Error {
  * A wait that ends without a connection is told apart by what the store did meanwhile. When
  * some statement of this pool was answered while the caller waited, the store is up and the
  * pool is busier than it can serve: USER_STORE_OVERLOADED (same 503 as an outage, its own
- * reason, log detail and Retry-After). When none was, the store is not answering: an outage,
- * USER_STORE_UNAVAILABLE after the bounded retry. A wait is therefore bounded in time for every
+ * reason, log detail and Retry-After); so it is when the wait ended far later than its bound
+ * (this process was too busy to read the store's answers). Otherwise the store is not
+ * answering: an outage, USER_STORE_UNAVAILABLE after the bounded retry. A wait is therefore bounded in time for every
  * caller, which bounds the queue to what arrives within that time.
  */
 export class PoolGate {
@@ -42,9 +46,17 @@ export class PoolGate {
     return gate;
   }
 
+  /** Requests wait for a connection now, and a statement was answered since `sinceMs`. */
+  busySince(sinceMs: number): boolean {
+    return this.pool.waitingCount > 0 && this.lastAnsweredAt >= sinceMs;
+  }
+
   /** One statement on a pooled connection, started only before `deadlineAt` (epoch ms). */
   query<R extends object>(config: QueryConfig, deadlineAt?: number): Promise<QueryResult<R>> {
-    return this.withClient((client) => client.query<R & Record<string, unknown>>(config), deadlineAt);
+    return this.withClient(
+      (client) => client.query<R & Record<string, unknown>>(config),
+      deadlineAt,
+    );
   }
 
   /**
@@ -127,13 +139,24 @@ export class PoolGate {
 
   /** The error of a wait for a connection that ended without one (see the class comment). */
   private waitFailed(started: number, budget: number, cause?: unknown): Error {
-    const waited = `waited ${Date.now() - started} ms for a pool connection`;
+    const waitedMs = Date.now() - started;
+    const waited = `waited ${waitedMs} ms for a pool connection`;
     const bound = Math.min(budget, this.pool.options.connectionTimeoutMillis || Infinity);
     const limit = Number.isFinite(bound) ? ` (bound ${Math.round(bound)} ms)` : '';
+    const busy = `all ${this.pool.totalCount} were busy and ${this.pool.waitingCount} requests waiting`;
     if (this.lastAnsweredAt >= started)
       return new ResolutionError(
         'USER_STORE_OVERLOADED',
-        `overloaded: ${waited}${limit}; all ${this.pool.totalCount} were busy and ${this.pool.waitingCount} requests waiting, while the store kept answering`,
+        `overloaded: ${waited}${limit}; ${busy}, while the store kept answering`,
+        { cause },
+      );
+    // The timer fired well after the bound: this process is too busy to read the answers the
+    // store sends (which is why none was seen), not waiting on a store that does not answer.
+    const behindMs = waitedMs - bound;
+    if (behindMs > EVENT_LOOP_BEHIND_MS)
+      return new ResolutionError(
+        'USER_STORE_OVERLOADED',
+        `overloaded: ${waited}${limit}; ${busy}, and this process ran ${Math.round(behindMs)} ms behind`,
         { cause },
       );
     return new PoolWaitTimeout(

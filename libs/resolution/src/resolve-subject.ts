@@ -29,11 +29,16 @@ import type { Principal, Resolution, ResolutionSource, ResolveRequest } from './
 @Injectable()
 export class ResolveSubject {
   private readonly env: LiveEnv;
+  /**
+   * Token hash -> when the slow-path request in flight for it is answered (never failing). A
+   * null-prototype object, like `SingleFlight`'s, for the same reason (no `Map` churn).
+   */
+  private readonly inFlight = Object.create(null) as Record<string, Promise<void>>;
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     verifier: TokenVerifier,
-    users: UserRepository,
+    private readonly users: UserRepository,
     revocations: RevocationRepository,
     private readonly caches: SubjectCaches,
     private readonly metrics: ResolverMetrics,
@@ -70,9 +75,7 @@ export class ResolveSubject {
         const running = ctx;
         running.userCacheAsked = trusted;
         running.storeDeadlineAt = Date.now() + timeoutMs - STORE_DEADLINE_MARGIN_MS;
-        resolution = await withDeadline(this.run(running), timeoutMs, () =>
-          deadlineExceeded(running.phase, timeoutMs),
-        );
+        resolution = await this.resolveSlow(running, timeoutMs);
       }
       this.metrics.record(
         request.transport,
@@ -102,6 +105,43 @@ export class ResolveSubject {
       });
       throw error;
     }
+  }
+
+  /**
+   * The slow path, under the request's deadline, one token at a time: a request that brings a
+   * token while another request with it is being answered waits for that answer (never past
+   * its own deadline), then runs the pipeline itself, which now finds the token (and its user)
+   * cached, with every per-request check. A burst of first logins sends each new token several
+   * times at once: without this, each copy verified the token, and those that found it cached
+   * before its user was provisioned verified it again for JIT (three verifications per token
+   * and replica, measured). Whatever the first got, even a failure, each later one decides for
+   * itself; a first request answered at its deadline lets the others go on, even if its work
+   * has not ended.
+   */
+  private resolveSlow(ctx: PipelineContext, timeoutMs: number): Promise<Resolution> {
+    const first = this.inFlight[ctx.hash];
+    const work = first ? this.after(first, ctx) : this.run(ctx);
+    const startedAt = Date.now();
+    const answer = withDeadline(work, timeoutMs, () =>
+      deadlineExceeded(ctx.phase, timeoutMs, this.users.busySince(startedAt)),
+    );
+    if (!first) {
+      const answered = answer.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.inFlight[ctx.hash] = answered;
+      void answered.then(() => delete this.inFlight[ctx.hash]);
+    }
+    return answer;
+  }
+
+  /** Once `first` has been answered: this request's own pipeline, from the caches. */
+  private async after(first: Promise<void>, ctx: PipelineContext): Promise<Resolution> {
+    await first;
+    tokenCache.run(ctx, this.env);
+    ctx.userCacheAsked = false;
+    return this.run(ctx);
   }
 
   /** The pipeline after the verified-token cache, fail-fast, and the answer it reached. */

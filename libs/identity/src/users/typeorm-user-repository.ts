@@ -180,6 +180,10 @@ export class TypeOrmUserRepository extends UserRepository {
     }, deadlineAt);
   }
 
+  override busySince(sinceMs: number): boolean {
+    return this.gate.busySince(sinceMs);
+  }
+
   async ping(): Promise<void> {
     await withStoreRetry(() => this.dataSource.query('SELECT 1'), { attempts: 0, backoffMs: 0 });
   }

@@ -45,4 +45,13 @@ export abstract class UserRepository {
 
   /** True when the store answers a trivial query. */
   abstract ping(): Promise<void>;
+
+  /**
+   * True when requests are queued for a store connection now and the store has answered some
+   * statement since `sinceMs` (epoch ms): time lost since then went to the queue (overload),
+   * not to a store that does not answer. A store without a pool is never busy.
+   */
+  busySince(_sinceMs: number): boolean {
+    return false;
+  }
 }
