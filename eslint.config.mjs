@@ -1,6 +1,22 @@
 // Type-aware lint: floating promises and non-exhaustive switches over reason codes are bugs here.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './scripts/eslint-boundaries.mjs';
+
+/** Each lib and the libs it may import: the floors of DESIGN "Layout", bottom first. */
+const LIB_IMPORTS = {
+  reasons: [],
+  contract: [],
+  config: ['reasons'],
+  observability: ['config', 'reasons'],
+  // Pure rules every writer and the pipeline share: no I/O, nothing above reasons.
+  policy: ['reasons'],
+  tokens: ['policy', 'config', 'contract', 'observability', 'reasons'],
+  identity: ['policy', 'config', 'contract', 'observability', 'reasons'],
+  resolution: ['tokens', 'identity', 'policy', 'config', 'contract', 'observability', 'reasons'],
+  provisioning: ['tokens', 'identity', 'policy', 'config', 'contract', 'observability', 'reasons'],
+};
+const LIBS = Object.keys(LIB_IMPORTS);
 
 /** The import rule of one lib: none of `forbidden`, no app, no other lib by relative path. */
 function layer(dir, forbidden) {
@@ -25,8 +41,7 @@ function layer(dir, forbidden) {
                 message: 'A lib never imports an app.',
               },
               {
-                regex:
-                  '^(\\.\\./)+(\\.\\./)?(libs/)?(config|reasons|policy|observability|tokens|identity|resolution|provisioning)/src',
+                regex: `^(\\.\\./)+(\\.\\./)?(libs/)?(${LIBS.join('|')})/src`,
                 message: 'Import another lib through its @resolver alias.',
               },
             ],
@@ -52,8 +67,9 @@ export default tseslint.config(
       // Runs ESM-only validators outside Jest's CommonJS runtime (plain Node ESM).
       'test/support/*.mjs',
       'scripts/**/*.js',
+      'scripts/**/*.mjs',
       // Generated from the protos by `npm run proto:types`; a spec keeps it in step.
-      'apps/resolver/src/transport/grpc-types/**',
+      'libs/contract/src/grpc-types/**',
     ],
   },
   js.configs.recommended,
@@ -84,40 +100,19 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   // Dependencies point one way (DESIGN "Layout"): apps -> (resolution, provisioning) ->
-  // (tokens, identity) -> (policy, config, observability) -> reasons. No lib imports an app, a
-  // lib above it or a neighbour on its floor, and libs reach each other only through their
-  // @resolver alias.
-  ...layer('libs/reasons', [
-    'config',
-    'policy',
-    'observability',
-    'tokens',
-    'identity',
-    'resolution',
-    'provisioning',
-  ]),
-  ...layer('libs/config', [
-    'policy',
-    'observability',
-    'tokens',
-    'identity',
-    'resolution',
-    'provisioning',
-  ]),
-  ...layer('libs/observability', ['policy', 'tokens', 'identity', 'resolution', 'provisioning']),
-  // Pure rules every writer and the pipeline share: no I/O, nothing above reasons.
-  ...layer('libs/policy', [
-    'config',
-    'observability',
-    'tokens',
-    'identity',
-    'resolution',
-    'provisioning',
-  ]),
-  ...layer('libs/tokens', ['identity', 'resolution', 'provisioning']),
-  ...layer('libs/identity', ['tokens', 'resolution', 'provisioning']),
-  ...layer('libs/resolution', ['provisioning']),
-  ...layer('libs/provisioning', ['resolution']),
+  // (tokens, identity) -> (policy, config, contract, observability, reasons). No lib imports an app, a lib
+  // above it or a neighbour on its floor, and libs reach each other only through their alias.
+  ...Object.entries(LIB_IMPORTS).flatMap(([lib, may]) =>
+    layer(
+      `libs/${lib}`,
+      LIBS.filter((other) => other !== lib && !may.includes(other)),
+    ),
+  ),
+  {
+    files: ['apps/**/*.ts', 'apps/**/*.tsx', 'bench/**/*.ts'],
+    plugins: { boundaries },
+    rules: { 'boundaries/imports': 'error' },
+  },
   {
     // Tests poke at loosely typed wire responses (grpc-js dynamic clients, JSON bodies).
     files: ['test/**/*.ts', '**/*.spec.ts'],

@@ -1,12 +1,19 @@
 // Two tiers: unit specs beside the code, and e2e suites in test/ that share one embedded
 // Postgres started by the global setup (each suite gets its own database).
 const moduleNameMapper = {
-  '^@resolver/(config|reasons|policy|tokens|identity|resolution|observability|provisioning)$':
+  '^@resolver/(config|contract|reasons|policy|tokens|identity|resolution|observability|provisioning)$':
     '<rootDir>/libs/$1/src',
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  // jose 6 is ESM only. Node (>= 20.19) require()s it as it is; Jest 29's module loader cannot,
+  // so its files are compiled to CommonJS like ours (and cached).
+  '/node_modules/jose/.+\\.js$': [
+    'ts-jest',
+    { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } },
+  ],
 };
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -21,6 +28,7 @@ module.exports = {
       ],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -29,6 +37,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

@@ -1,11 +1,12 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, loadPackageDefinition, status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import { Pool } from 'pg';
-import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/transport/grpc-options';
+import { protoFiles, RESOLVER_GRPC } from '@resolver/contract';
+import type { PublicKeyEntry } from './issuers';
 import { argMap, runBenchChild } from './stats';
 
 /** The same answer the resolver gives for a cached user: the bare servers return it verbatim. */
@@ -44,31 +45,102 @@ const LOOKUP = {
 interface Claims {
   iss?: string;
   sub?: string;
+  aud?: string | string[];
   exp?: number;
+  nbf?: number;
   iat?: number;
 }
 
-/** What a bare handler does with a token: nothing, verify it (jose), look it up (pg), or both. */
-type Work = (token: string) => Promise<{ principal: typeof PRINCIPAL; claims: Claims }>;
+type Principal = typeof PRINCIPAL;
+/** What a bare handler does with a token: nothing, verify it, look it up (pg), or both. */
+type Work = (token: string) => Promise<{ principal: Principal; claims: Claims }>;
+
+const json = (segment: string | undefined) =>
+  JSON.parse(Buffer.from(segment ?? '', 'base64url').toString()) as Record<string, unknown>;
+
+interface KnownKey {
+  readonly key: KeyObject;
+  readonly alg: string;
+  /** The issuers that sign with it (the static and the JIT issuer share one key). */
+  readonly issuers: string[];
+}
+
+/** The bench's public keys by `kid`, as KeyObjects made once (bench/issuers.ts). */
+function keysByKid(file: string): Map<string, KnownKey> {
+  const keys = new Map<string, KnownKey>();
+  for (const e of JSON.parse(readFileSync(file, 'utf8')) as PublicKeyEntry[]) {
+    const known = keys.get(e.kid);
+    if (known) known.issuers.push(e.iss);
+    else keys.set(e.kid, { key: createPublicKey(e.pem), alg: e.alg, issuers: [e.iss] });
+  }
+  return keys;
+}
+
+/**
+ * The platform's verification: `node:crypto`'s synchronous `verify` on a cached KeyObject, and
+ * the checks every verifier makes (issuer of the key, audience, `exp`, `nbf`). What a token
+ * costs with no library in between: the ceiling of the resolver's cold path.
+ */
+function cryptoVerifier(keys: Map<string, KnownKey>, audience: string) {
+  return (token: string): Claims => {
+    const [h, p, s] = token.split('.');
+    const header = json(h);
+    const found = keys.get(String(header.kid));
+    if (!found || header.alg !== found.alg) throw new Error('key');
+    const input = Buffer.from(`${h}.${p}`);
+    const signature = Buffer.from(s ?? '', 'base64url');
+    const ok =
+      found.alg === 'RS256'
+        ? verify('sha256', input, found.key, signature)
+        : verify('sha256', input, { key: found.key, dsaEncoding: 'ieee-p1363' }, signature);
+    if (!ok) throw new Error('signature');
+    const claims = json(p) as Claims;
+    const now = Date.now() / 1000;
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!found.issuers.includes(claims.iss as string)) throw new Error('iss');
+    if (!aud.includes(audience)) throw new Error('aud');
+    if (typeof claims.exp !== 'number' || claims.exp <= now) throw new Error('exp');
+    if (typeof claims.nbf === 'number' && claims.nbf > now) throw new Error('nbf');
+    return claims;
+  };
+}
 
 function workFor(kind: string, a: Record<string, string>): Work {
-  const verify = kind.includes('jose');
   const lookup = kind.includes('pg');
-  const key: KeyObject | undefined = verify
-    ? createPublicKey(readFileSync(a.key as string, 'utf8'))
+  const keys = keysByKid(a.keys as string);
+  const audience = a.audience as string;
+  const byCrypto = kind.includes('crypto') ? cryptoVerifier(keys, audience) : undefined;
+  const byJose = kind.includes('jose')
+    ? async (token: string) =>
+        (
+          await jwtVerify(
+            token,
+            (header) => {
+              const found = keys.get(String(header.kid));
+              if (!found) throw new Error('key');
+              return found.key;
+            },
+            {
+              audience,
+              issuer: [...keys.values()].flatMap((k) => k.issuers),
+              algorithms: ['ES256', 'RS256'],
+            },
+          )
+        ).payload
     : undefined;
-  const options = { issuer: a.issuer, audience: a.audience, algorithms: ['ES256'] };
   const pool = lookup
     ? new Pool({ connectionString: a.database, max: Number(a.pool ?? 20) })
     : undefined;
   return async (token) => {
-    const claims: Claims = verify
-      ? (await jwtVerify(token, key as KeyObject, options)).payload
-      : lookup
-        ? // The store ceiling looks up without verifying (the resolver's store scenario
-          // answers its tokens from the verified-token cache): decode the payload only.
-          (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Claims)
-        : {};
+    const claims: Claims = byCrypto
+      ? byCrypto(token)
+      : byJose
+        ? await byJose(token)
+        : lookup
+          ? // The store ceiling looks up without verifying (the resolver's store scenario
+            // answers its tokens from the verified-token cache): decode the payload only.
+            json(token.split('.')[1])
+          : {};
     if (!pool) return { principal: PRINCIPAL, claims };
     const { rows } = await pool.query<{
       id: string;
@@ -104,89 +176,121 @@ const bearer = (h: string | undefined) => (h?.startsWith('Bearer ') ? h.slice(7)
 const iso = (seconds: number | undefined) =>
   new Date(seconds ? seconds * 1000 : Date.now()).toISOString();
 
+async function fastifyServer(port: number, work: Work): Promise<void> {
+  const app = Fastify();
+  app.post('/v1/resolve', async (request, reply) => {
+    try {
+      const { principal, claims } = await work(bearer(request.headers.authorization));
+      return {
+        principal,
+        token: { ...TOKEN, expiresAt: iso(claims.exp), issuedAt: iso(claims.iat) },
+        source: 'CACHE',
+      };
+    } catch {
+      return reply.code(401).send({ reason: 'REFUSED' });
+    }
+  });
+  app.get('/v1/authz', async (request, reply) => {
+    try {
+      const { principal } = await work(bearer(request.headers.authorization));
+      return reply
+        .headers({
+          'x-user-id': principal.id,
+          'x-user-email': principal.email,
+          'x-user-roles': principal.roles.join(','),
+          'x-tenant-id': principal.tenantId,
+        })
+        .send('');
+    } catch {
+      return reply.code(401).send('');
+    }
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+}
+
+type Callback = (err: { code: number } | null, res?: unknown) => void;
+
+async function grpcServer(port: number, work: Work): Promise<void> {
+  const definition = loadSync(protoFiles(), {
+    ...RESOLVER_GRPC.loader,
+    includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
+  });
+  const pkg = loadPackageDefinition(definition) as unknown as {
+    identity: { v1: { SubjectResolver: { service: never } } };
+    envoy: { service: { auth: { v3: { Authorization: { service: never } } } } };
+  };
+  const server = new Server();
+  const timestamp = (s: number | undefined) => ({
+    seconds: String(s ?? Math.floor(Date.now() / 1000)),
+    nanos: 0,
+  });
+  const option = (key: string, value: string) => ({
+    header: { key, value },
+    append: { value: false },
+  });
+  server.addService(pkg.identity.v1.SubjectResolver.service, {
+    ResolveSubject: (call: { request: { token?: string } }, callback: Callback) => {
+      work(call.request.token ?? '').then(
+        ({ principal, claims }) =>
+          callback(null, {
+            principal,
+            token: { ...TOKEN, expiresAt: timestamp(claims.exp), issuedAt: timestamp(claims.iat) },
+            source: 'CACHE',
+          }),
+        () => callback({ code: status.UNAUTHENTICATED }),
+      );
+    },
+  });
+  // Envoy's ext_authz Check, answered as the resolver answers it: OK with the identity headers
+  // set and the empty ones removed.
+  server.addService(pkg.envoy.service.auth.v3.Authorization.service, {
+    Check: (
+      call: {
+        request: { attributes?: { request?: { http?: { headers?: Record<string, string> } } } };
+      },
+      callback: Callback,
+    ) => {
+      const authorization = call.request.attributes?.request?.http?.headers?.authorization;
+      work(bearer(authorization)).then(
+        ({ principal }) =>
+          callback(null, {
+            status: { code: 0, message: '' },
+            okResponse: {
+              headers: [
+                option('x-user-id', principal.id),
+                option('x-user-email', principal.email),
+                option('x-principal-kind', principal.kind),
+              ],
+              headersToRemove: ['x-tenant-id', 'x-user-roles'],
+            },
+          }),
+        () => callback({ code: status.UNAUTHENTICATED }),
+      );
+    },
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+}
+
 /**
- * Bare servers measured in the same run, on the same core, with the same generators and
- * payloads as the resolver: what a hand-written handler costs on the same framework, with the
- * same work. `--kind` is `fastify` or `grpc`, optionally `-jose` (verify the token with jose's
- * jwtVerify, the same key and checks), `-pg` (the resolver's indexed lookup through `pg`) or
- * `-jose-pg`; `--port N`, and `--key --issuer --audience` / `--database` for the work.
- * Fastify answers `POST /v1/resolve` with the resolver's JSON and `GET /v1/authz` with its
- * identity headers; grpc-js answers `identity.v1.SubjectResolver/ResolveSubject`.
+ * Bare servers measured in the same run, on the same core, with the same generators, payloads
+ * and node flags as the resolver: what a hand-written handler costs on the same framework, with
+ * the same work. `--kind` is `fastify` or `grpc`, optionally `-jose` (verify the token with
+ * jose's jwtVerify) or `-crypto` (node:crypto's synchronous verify on a cached KeyObject: the
+ * platform's limit), and `-pg` (the resolver's indexed lookup through `pg`); `--port N`,
+ * `--keys` (bench/issuers.ts' public keys), `--audience`, `--database`. Fastify answers
+ * `POST /v1/resolve` with the resolver's JSON and `GET /v1/authz` with identity headers; grpc-js
+ * answers `identity.v1.SubjectResolver/ResolveSubject` and Envoy's `Authorization/Check`.
  */
 async function main(): Promise<void> {
   const a = argMap(process.argv.slice(2));
-  const port = Number(a.port);
   const kind = a.kind ?? 'fastify';
   const work = workFor(kind, a);
-  if (kind.startsWith('fastify')) {
-    const app = Fastify();
-    app.post('/v1/resolve', async (request, reply) => {
-      try {
-        const { principal, claims } = await work(bearer(request.headers.authorization));
-        return {
-          principal,
-          token: { ...TOKEN, expiresAt: iso(claims.exp), issuedAt: iso(claims.iat) },
-          source: 'CACHE',
-        };
-      } catch {
-        return reply.code(401).send({ reason: 'REFUSED' });
-      }
-    });
-    app.get('/v1/authz', async (request, reply) => {
-      try {
-        const { principal } = await work(bearer(request.headers.authorization));
-        return reply
-          .headers({
-            'x-user-id': principal.id,
-            'x-user-email': principal.email,
-            'x-user-roles': principal.roles.join(','),
-            'x-tenant-id': principal.tenantId,
-          })
-          .send('');
-      } catch {
-        return reply.code(401).send('');
-      }
-    });
-    await app.listen({ port, host: '127.0.0.1' });
-  } else {
-    const definition = loadSync(protoFiles(), {
-      ...RESOLVER_GRPC.loader,
-      includeDirs: [...RESOLVER_GRPC.loader.includeDirs],
-    });
-    const pkg = loadPackageDefinition(definition) as unknown as {
-      identity: { v1: { SubjectResolver: { service: never } } };
-    };
-    const server = new Server();
-    const timestamp = (s: number | undefined) => ({
-      seconds: String(s ?? Math.floor(Date.now() / 1000)),
-      nanos: 0,
-    });
-    server.addService(pkg.identity.v1.SubjectResolver.service, {
-      ResolveSubject: (
-        call: { request: { token?: string } },
-        callback: (err: { code: number } | null, res?: unknown) => void,
-      ) => {
-        work(call.request.token ?? '').then(
-          ({ principal, claims }) =>
-            callback(null, {
-              principal,
-              token: {
-                ...TOKEN,
-                expiresAt: timestamp(claims.exp),
-                issuedAt: timestamp(claims.iat),
-              },
-              source: 'CACHE',
-            }),
-          () => callback({ code: status.UNAUTHENTICATED }),
-        );
-      },
-    });
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-  }
+  if (kind.startsWith('fastify')) await fastifyServer(Number(a.port), work);
+  else await grpcServer(Number(a.port), work);
   process.stdout.write('READY\n');
 }
 

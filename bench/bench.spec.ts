@@ -1,5 +1,5 @@
 import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/transport/grpc-options';
+import { protoFiles, RESOLVER_GRPC } from '@resolver/contract';
 import { GENERATOR_BOUND_PCT, processCpuSeconds } from './generators';
 import { grpcFrame } from './grpc-frames';
 import { type Row, verdictOf, writeReport } from './report';

@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs';
-import { PROTO_ROOT, protoFiles } from '../apps/resolver/src/transport/grpc-options';
+import { PROTO_ROOT, protoFiles } from '@resolver/contract';
 
 /** The gRPC methods the bench calls, by HTTP/2 path. */
 export const GRPC_PATH = {

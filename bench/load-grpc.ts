@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../apps/resolver/src/transport/grpc-options';
+import { protoFiles, RESOLVER_GRPC } from '@resolver/contract';
 import { argMap, ownCpuSeconds, type RunResult, runBenchChild, summarize } from './stats';
 
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null) => void) => void;

@@ -2,19 +2,17 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { ISS, JIT_ISS, JWKS_ISS } from './issuers';
 import { freePort, listening, type Pinning, startProcess } from './processes';
 import { AUD } from './tokens';
-
-export const ISS = 'https://bench.idp.local';
-export const JIT_ISS = 'https://bench-jit.idp.local';
-/** Keys from a JWKS the bench serves and can hang (the "IdP hang" scenario). */
-export const JWKS_ISS = 'https://bench-jwks.idp.local';
 
 /** A started server: its process, HTTP base URL and gRPC address. */
 export interface BenchServer {
   readonly child: ChildProcess;
   readonly url: string;
   readonly address: string;
+  /** A resolver's /metrics (its V8 heap beside the RSS); none for a baseline. */
+  readonly metricsUrl?: string;
 }
 
 /** A resolver, counting the fresh tokens it was sent (the RSS target needs >= 200k). */
@@ -28,31 +26,54 @@ export interface ServerContext {
   readonly work: string;
   readonly dbUrl: string;
   readonly jwksUrl: string;
+  /** The static issuer's public key (PEM). */
+  readonly staticKey: string;
+  /** Every issuer's public keys, for the verifying baselines (JSON, bench/issuers.ts). */
+  readonly keysFile: string;
   readonly workers: number;
+  /** Node flags of every server: start:prod's unless told otherwise. */
   readonly nodeOptions: string;
   readonly profileDir?: string;
   readonly pinning?: Pinning;
   readonly children: ChildProcess[];
 }
 
-/** A bare baseline (bench/baselines.ts) of `kind`, on the server core. */
-export async function startBaseline(ctx: ServerContext, kind: string): Promise<BenchServer> {
+const flags = (nodeOptions: string) => nodeOptions.split(/\s+/).filter(Boolean);
+
+/** A Node server of the bench (`script` under dist/bench), started like the resolver. */
+async function startBenchServer(
+  ctx: ServerContext,
+  script: string,
+  args: readonly string[],
+  grpc: boolean,
+): Promise<BenchServer> {
   const port = await freePort();
   const child = await startProcess(
     [
-      join(ctx.dist, 'bench', 'baselines.js'),
-      ...['--kind', kind, '--port', String(port), '--key', join(ctx.work, 'issuer.pem')],
-      ...['--issuer', ISS, '--audience', AUD, '--database', ctx.dbUrl],
+      ...flags(ctx.nodeOptions),
+      join(ctx.dist, 'bench', script),
+      ...['--port', String(port), '--keys', ctx.keysFile, '--audience', AUD],
+      ...['--database', ctx.dbUrl, '--jwks', ctx.jwksUrl, ...args],
     ],
     process.env,
     async () =>
-      kind.startsWith('grpc')
+      grpc
         ? listening(port)
         : (await fetch(`http://127.0.0.1:${port}/v1/resolve`, { method: 'POST' })).status > 0,
     ctx.pinning?.server,
   );
   ctx.children.push(child);
   return { child, url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
+}
+
+/** A bare baseline (bench/baselines.ts) of `kind`, on the server core, with the servers' flags. */
+export function startBaseline(ctx: ServerContext, kind: string): Promise<BenchServer> {
+  return startBenchServer(ctx, 'baselines.js', ['--kind', kind], kind.startsWith('grpc'));
+}
+
+/** The usual recipe (bench/passport-recipe.ts): passport-jwt + jwks-rsa + TypeORM findOne. */
+export function startRecipe(ctx: ServerContext): Promise<BenchServer> {
+  return startBenchServer(ctx, 'passport-recipe.js', ['--issuer', JWKS_ISS], false);
 }
 
 /**
@@ -65,6 +86,7 @@ export async function startResolver(
   ctx: ServerContext,
   name: string,
   cache: Record<string, unknown>,
+  nodeOptions = ctx.nodeOptions,
   database: Record<string, unknown> = { poolSize: 20 },
 ): Promise<ResolverServer> {
   const httpPort = await freePort();
@@ -74,7 +96,7 @@ export async function startResolver(
     issuer: iss,
     audiences: [AUD],
     algorithms: ['ES256'],
-    keys: [join(ctx.work, 'issuer.pem')],
+    keys: [ctx.staticKey],
     ...extra,
   });
   await writeFile(
@@ -90,7 +112,7 @@ export async function startResolver(
         {
           issuer: JWKS_ISS,
           audiences: [AUD],
-          algorithms: ['ES256'],
+          algorithms: ['RS256', 'ES256'],
           jwksUri: ctx.jwksUrl,
           // Held out in the issue: keys stale after 2 s, a 500 ms fetch timeout; refetches
           // every second while the IdP hangs (the worst case for a request's latency).
@@ -103,7 +125,7 @@ export async function startResolver(
   const child = await startProcess(
     [
       ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : []),
-      ...ctx.nodeOptions.split(/\s+/).filter(Boolean),
+      ...flags(nodeOptions),
       join(ctx.dist, 'apps/resolver/src/main.js'),
     ],
     { PATH: process.env.PATH, RESOLVER_CONFIG: config, DATABASE_URL: ctx.dbUrl },
@@ -116,5 +138,11 @@ export async function startResolver(
     ctx.pinning?.server,
   );
   ctx.children.push(child);
-  return { child, url, address: `127.0.0.1:${grpcPort}`, uniqueTokens: 0 };
+  return {
+    child,
+    url,
+    address: `127.0.0.1:${grpcPort}`,
+    metricsUrl: `${url}/metrics`,
+    uniqueTokens: 0,
+  };
 }

@@ -1,5 +1,7 @@
-import { type KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { cpus } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
 import { log } from './processes';
 
@@ -56,35 +58,49 @@ export async function seed(
   log(`seeded ${users.toLocaleString()} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/** A signing key of the bench's IdP: its algorithm follows the key (RSA: RS256, P-256: ES256). */
+export interface SigningKey {
+  /** PKCS#8 PEM: it crosses into worker threads as text. */
+  readonly pem: string;
+  readonly kid: string;
+}
+
+/** One token file to mint: one token per subject, one a line. */
+export interface MintJob {
+  readonly key: SigningKey;
+  readonly iss: string;
+  readonly subjects: readonly string[];
+  readonly file: string;
+}
+
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-let serial = 0;
 
 /**
- * Writes one ES256 token per subject to `file` (one a line), each with its own `jti`, so no two
+ * Writes one token per subject to `job.file` (one a line), each with its own `jti`, so no two
  * are equal. Signed with node:crypto directly (a third of jose's cost per token, the same
- * compact JWS): a run mints a few hundred thousand before any load.
+ * compact JWS): a run mints a few hundred thousand before any load. `serial` keeps `jti`s apart
+ * between jobs minted in parallel.
  */
-export async function mint(
-  key: KeyObject,
-  iss: string,
-  subjects: readonly string[],
-  file: string,
-): Promise<void> {
+async function mintFile(job: MintJob, serial: number): Promise<void> {
+  const key: KeyObject = createPrivateKey(job.key.pem);
+  const rsa = key.asymmetricKeyType === 'rsa';
   const now = Math.floor(Date.now() / 1000);
-  const header = b64({ alg: 'ES256', kid: 'bench' });
-  const out = createWriteStream(file);
+  const header = b64({ alg: rsa ? 'RS256' : 'ES256', kid: job.key.kid });
+  const out = createWriteStream(job.file);
   let chunk: string[] = [];
-  for (const sub of subjects) {
+  for (const sub of job.subjects) {
     const input = `${header}.${b64({
       sub,
       email: `${sub}@bench.local`,
-      iss,
+      iss: job.iss,
       aud: AUD,
       iat: now - 5,
       exp: now + 3600,
       jti: `${sub}-${serial++}`,
     })}`;
-    const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    const signature = rsa
+      ? sign('sha256', Buffer.from(input), key)
+      : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
     chunk.push(`${input}.${signature.toString('base64url')}`);
     if (chunk.length === 2000) {
       if (!out.write(`${chunk.join('\n')}\n`))
@@ -97,4 +113,35 @@ export async function mint(
     out.once('error', reject);
     out.end(() => resolve());
   });
+}
+
+let nextSerial = 0;
+
+/**
+ * Mints every job, spread over one worker thread per core (an RS256 signature costs about a
+ * millisecond here: the full-miss slices alone are about 100,000 of them). Done before any load.
+ */
+export async function mintAll(jobs: readonly MintJob[]): Promise<void> {
+  const queue = jobs.map((job) => {
+    const serial = nextSerial;
+    nextSerial += job.subjects.length;
+    return { job, serial };
+  });
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { job, serial } = next;
+      await new Promise<void>((resolve, reject) => {
+        const w = new Worker(__filename, { workerData: { job, serial } });
+        w.once('message', () => resolve());
+        w.once('error', reject);
+        w.once('exit', (code) => (code ? reject(new Error(`mint worker exited ${code}`)) : null));
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, cpus().length) }, worker));
+}
+
+if (!isMainThread && (workerData as { job?: MintJob } | null)?.job) {
+  const { job, serial } = workerData as { job: MintJob; serial: number };
+  void mintFile(job, serial).then(() => parentPort?.postMessage('done'));
 }

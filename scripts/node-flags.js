@@ -9,7 +9,7 @@ const { join } = require('node:path');
 /** The flags between `node` and the script in `start:prod`, as argv entries. */
 function prodNodeFlags(root = join(__dirname, '..')) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const m = /^node\s+(.*?)\s*dist\//.exec(pkg.scripts['start:prod'] || '');
+  const m = /^node\s+(.*?)\s*dist\//.exec(pkg.scripts?.['start:prod'] ?? '');
   return m && m[1] ? m[1].split(/\s+/) : [];
 }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates apps/resolver/src/transport/grpc-types/, the TypeScript types of the gRPC messages
-# and services, from the served .proto files with proto-loader-gen-types (from @grpc/proto-loader,
-# with the loader options of RESOLVER_GRPC in apps/resolver/src/transport/grpc-options.ts, so the
-# types describe what the loader really hands over). Run after changing a .proto; `npm test`
-# fails while the committed types are stale (transport/grpc-types.spec.ts).
+# Regenerates libs/contract/src/grpc-types/, the TypeScript types of the gRPC messages and
+# services, from the served .proto files with proto-loader-gen-types (from @grpc/proto-loader,
+# with the loader options of RESOLVER_GRPC in libs/contract/src/grpc-contract.ts, so the types
+# describe what the loader really hands over). Run after changing a .proto; `npm test` fails
+# while the committed types are stale (libs/contract/src/grpc-types.spec.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${1:-apps/resolver/src/transport/grpc-types}"
+out="${1:-libs/contract/src/grpc-types}"
 rm -rf "$out"
 node_modules/.bin/proto-loader-gen-types \
   --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js \

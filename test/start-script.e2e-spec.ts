@@ -24,7 +24,13 @@ describe('npm start skips the install and the build when nothing changed', () =>
     await mkdir(join(root, 'bin'));
     await mkdir(join(root, 'apps/resolver/src'), { recursive: true });
     await mkdir(join(root, 'proto'));
-    await writeFile(join(root, 'package.json'), '{"name":"scratch"}\n');
+    await writeFile(
+      join(root, 'package.json'),
+      JSON.stringify({
+        name: 'scratch',
+        scripts: { 'start:prod': 'node --disable-proto=delete dist/apps/resolver/src/main.js' },
+      }),
+    );
     await writeFile(join(root, 'package-lock.json'), '{"lockfileVersion":3}\n');
     await writeFile(join(root, 'tsconfig.json'), '{}\n');
     await writeFile(join(root, 'apps/resolver/src/main.ts'), 'export {};\n');
@@ -37,7 +43,7 @@ echo "$*" >> "${join(root, 'npm.log')}"
 case "$1" in
   install) mkdir -p node_modules ;;
   run) rm -rf dist && mkdir -p dist/apps/resolver/src &&
-       echo 'console.log("resolver started")' > dist/apps/resolver/src/main.js ;;
+       echo 'console.log("resolver started"); require("fs").writeFileSync("flags", process.execArgv.join(" "))' > dist/apps/resolver/src/main.js ;;
 esac
 `,
     );
@@ -53,6 +59,8 @@ esac
     const { stdout } = await start();
     expect(stdout).toBe('resolver started\n');
     expect(await calls()).toEqual(['install --no-audit --no-fund', 'run build']);
+    // The service runs with start:prod's node flags, as production starts it.
+    expect(await readFile(join(root, 'flags'), 'utf8')).toBe('--disable-proto=delete');
   });
 
   it('a second start with nothing changed goes straight to the service', async () => {

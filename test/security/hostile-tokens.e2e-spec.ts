@@ -420,7 +420,7 @@ const CASES: Case[] = [
     reason: 'SIGNATURE_INVALID',
     make: () => {
       const input = `${b64(ecHeader())}.${b64(claims(ISS.a))}`;
-      const der = sign('sha256', Buffer.from(input), keys.ec.privateKey as never);
+      const der = sign('sha256', Buffer.from(input), keys.ec.privateKey);
       return `${input}.${der.toString('base64url')}`;
     },
   },

@@ -1,5 +1,5 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
-import type { SubjectResolverClient } from '../../apps/resolver/src/transport/grpc-types/identity/v1/SubjectResolver';
+import type { SubjectResolverClient } from '@resolver/contract';
 import { loadGrpcPackages } from './grpc-packages';
 
 export type DiagnoseResult =

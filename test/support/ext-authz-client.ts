@@ -1,6 +1,5 @@
 import { credentials } from '@grpc/grpc-js';
-import type { AuthorizationClient } from '../../apps/resolver/src/transport/grpc-types/envoy/service/auth/v3/Authorization';
-import type { CheckRequest } from '../../apps/resolver/src/transport/grpc-types/envoy/service/auth/v3/CheckRequest';
+import type { AuthorizationClient, CheckRequest } from '@resolver/contract';
 import { loadGrpcPackages } from './grpc-packages';
 
 /**

@@ -1,6 +1,5 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { decodeErrorInfo } from '../../apps/resolver/src/transport/error-details';
-import type { SubjectResolverClient } from '../../apps/resolver/src/transport/grpc-types/identity/v1/SubjectResolver';
+import { decodeErrorInfo, type SubjectResolverClient } from '@resolver/contract';
 import { loadGrpcPackages } from './grpc-packages';
 
 export type GrpcResult =

@@ -1,8 +1,11 @@
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { protoFiles, RESOLVER_GRPC } from '../../apps/resolver/src/transport/grpc-options';
-import type { ProtoGrpcType as ExtAuthzProto } from '../../apps/resolver/src/transport/grpc-types/external_auth';
-import type { ProtoGrpcType as ResolverProto } from '../../apps/resolver/src/transport/grpc-types/resolver';
+import {
+  protoFiles,
+  RESOLVER_GRPC,
+  type ExtAuthzProto,
+  type ResolverProto,
+} from '@resolver/contract';
 
 /**
  * The served packages loaded with the server's own options, typed by the types generated from

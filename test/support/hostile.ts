@@ -1,5 +1,4 @@
-import { createHmac, sign } from 'node:crypto';
-import type { KeyLike } from 'jose';
+import { createHmac, type KeyObject, sign } from 'node:crypto';
 import type { Pool } from 'pg';
 import { REASON_TABLE, type ReasonCode } from '@resolver/reasons';
 import type { ResolverHarness } from './resolver-harness';
@@ -18,7 +17,7 @@ export function b64(value: unknown): string {
  * a fixture key, the way an attacker holding that key would: RS256 (PKCS#1 v1.5) or ES256
  * (raw r||s). The header is used as given; its `alg` is not checked here.
  */
-export function signWith(key: SigningKey | KeyLike, header: unknown, payload: unknown): string {
+export function signWith(key: SigningKey | KeyObject, header: unknown, payload: unknown): string {
   const input = `${b64(header)}.${b64(payload)}`;
   const privateKey = 'privateKey' in (key as SigningKey) ? (key as SigningKey).privateKey : key;
   const isEc = (privateKey as { asymmetricKeyType?: string }).asymmetricKeyType === 'ec';

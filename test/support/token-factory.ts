@@ -1,10 +1,11 @@
-import { exportJWK, generateKeyPair, type JWK, type KeyLike, SignJWT } from 'jose';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { exportJWK, type JWK, SignJWT } from 'jose';
 
 export interface SigningKey {
   readonly alg: 'RS256' | 'ES256';
   readonly kid: string;
-  readonly privateKey: KeyLike;
-  readonly publicKey: KeyLike;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
   readonly publicJwk: JWK;
 }
 
@@ -45,7 +46,11 @@ export class TokenFactory {
 }
 
 export async function makeKey(alg: 'RS256' | 'ES256', kid: string): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  // KeyObjects, which node:crypto signs with directly (hostile.ts signs shapes jose will not).
+  const { privateKey, publicKey } =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   return { alg, kid, privateKey, publicKey, publicJwk };
 }

@@ -3,9 +3,7 @@ import { credentials, loadPackageDefinition, Metadata, type ServiceError } from 
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { ResolverConfig } from '@resolver/config';
-import { decodeErrorInfo } from '../../resolver/src/transport/error-details';
-import { protoFiles, RESOLVER_GRPC } from '../../resolver/src/transport/grpc-options';
-import { resolutionBody } from '../../resolver/src/resolve/resolution-schema';
+import { decodeErrorInfo, protoFiles, RESOLVER_GRPC, resolutionBody } from '@resolver/contract';
 import { readStdin } from './stdin';
 
 export const RESOLVE_USAGE = `resolve (asks the resolver what ResolveSubject answers; no admin credential needed):

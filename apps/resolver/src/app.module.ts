@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { OpenApiModule } from './openapi/openapi.module';
 import { ResolveModule } from './resolve/resolve.module';
 import { ScimModule } from './scim/scim.module';
+import { ErrorPathModule } from './shared/errors/error-path.module';
 import { TransportModule } from './transport/transport.module';
 
 /** What the bootstrap settles before Nest can start: see `startResolver`. */
@@ -34,6 +35,7 @@ export class AppModule {
         CoreModule.forRoot(config, parts),
         IdentityModule.forRoot(config.database),
         TransportModule,
+        ErrorPathModule,
         ResolveModule,
         AuthzModule.forRoot(config),
         DiagnoseModule.forRoot(config),

@@ -155,7 +155,7 @@ export async function startResolver(
       if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_MAX_BODY_BYTES;
     });
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
-    // The app's global filter (TransportModule's APP_FILTER) translates gRPC failures too.
+    // The app's global filter (ErrorPathModule's APP_FILTER) translates gRPC failures too.
     app.connectMicroservice({ strategy: app.get(ResolverGrpcServer) }, { inheritAppConfig: true });
     await app.init();
     await app.get(Readiness).refreshGrpcHealth();

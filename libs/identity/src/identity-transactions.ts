@@ -18,7 +18,7 @@ export interface IdentityTables {
  *
  * `run` retries the whole transaction on store failures and ends as `USER_STORE_UNAVAILABLE`
  * (never a false "not found"); a refused write (unique index, missing row, check) ends it as a
- * `StoreRefusal`; errors `work` throws with `notAStoreFailure` pass through untouched.
+ * `StoreRefusal`; the `DomainError`s `work` throws pass through untouched.
  * `rollback: true` rolls the transaction back after `work` succeeds and still returns its
  * answer: a dry run that makes every check the store makes and writes nothing.
  */

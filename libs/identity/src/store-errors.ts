@@ -1,4 +1,4 @@
-import { ResolutionError } from '@resolver/reasons';
+import { DomainError, ResolutionError } from '@resolver/reasons';
 
 /** SQLSTATE classes that say the data was refused, not that the store is unwell. */
 const DATA_CLASSES = new Set(['22', '23']);
@@ -38,8 +38,9 @@ export async function withStoreRetry<T>(
     try {
       return await operation();
     } catch (error) {
-      // Domain answers and unique violations (a duplicate) are for the caller, not failures.
-      if (isDomainError(error) || isUniqueViolation(error)) throw error;
+      // Refusals (every DomainError: a reason, an admin or SCIM answer, a store refusal) and
+      // unique violations (a duplicate) are for the caller, not failures.
+      if (error instanceof DomainError || isUniqueViolation(error)) throw error;
       // The store refused the data itself: not an outage (a 503 would be retried forever), and
       // not "not found". Each writer answers it as a 400; elsewhere it is a bug to count.
       const refusal = refusalOf(error);
@@ -60,18 +61,6 @@ export async function withStoreRetry<T>(
   }
 }
 
-/**
- * Errors our own code throws to say "no" (not store failures): never retried or converted. A
- * caller's error class opts in with `notAStoreFailure = true` (the admin and SCIM errors do), so
- * this lib need not know the classes of the libs above it.
- */
-function isDomainError(error: unknown): boolean {
-  return (
-    error instanceof ResolutionError ||
-    (error as { notAStoreFailure?: unknown } | null)?.notAStoreFailure === true
-  );
-}
-
 /** What kind of refusal a {@link StoreRefusal} is. */
 export type StoreRefusalKind =
   /** A unique index holds the value already (`constraint` names it). */
@@ -86,15 +75,23 @@ export type StoreRefusalKind =
  * index or constraint that refused it, so each caller can name the field in its own vocabulary
  * (the admin API says `email`, SCIM says `emails`). Never retried.
  */
-export class StoreRefusal extends Error {
+export class StoreRefusal extends DomainError<StoreRefusalKind> {
   override readonly name = 'StoreRefusal';
-  readonly notAStoreFailure = true;
   constructor(
-    readonly kind: StoreRefusalKind,
+    kind: StoreRefusalKind,
     readonly constraint: string | undefined,
     options?: { cause?: unknown },
   ) {
-    super(`the store refused the write (${kind}${constraint ? `: ${constraint}` : ''})`, options);
+    super(
+      kind,
+      `the store refused the write (${kind}${constraint ? `: ${constraint}` : ''})`,
+      options,
+    );
+  }
+
+  /** What kind of refusal it is: its {@link code}. */
+  get kind(): StoreRefusalKind {
+    return this.code;
   }
 }
 

@@ -1,3 +1,4 @@
+export * from './domain-error';
 export * from './reason-code';
 export * from './reason-table';
 export * from './resolution-error';

@@ -1,11 +1,12 @@
+import { DomainError } from './domain-error';
 import type { ReasonCode } from './reason-code';
 
 /**
- * The one domain error of the resolver. Like `jose`'s `JOSEError.code`, `reason` is stable and
- * machine-readable; `message` is for logs only and must never contain a token, key material or
- * SQL. Transports map it through {@link REASON_TABLE}; services never throw transport errors.
+ * The refusal of a resolution: `reason` (its `code`) is one of the closed reason codes, mapped to
+ * HTTP, gRPC and the metric label by {@link REASON_TABLE} alone; services never throw transport
+ * errors.
  */
-export class ResolutionError extends Error {
+export class ResolutionError extends DomainError<ReasonCode> {
   override readonly name = 'ResolutionError';
 
   constructor(
@@ -13,7 +14,7 @@ export class ResolutionError extends Error {
     message?: string,
     options?: { cause?: unknown },
   ) {
-    super(message ?? reason, options);
+    super(reason, message ?? reason, options);
   }
 }
 

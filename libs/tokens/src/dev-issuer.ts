@@ -61,7 +61,11 @@ export async function readDevIssuer(dataDir: string): Promise<DevIssuer> {
 export function devIssuerConfig(dev: DevIssuer): IssuerConfig {
   return {
     issuer: dev.issuer,
-    keySource: { kind: 'jwks-inline', keys: [dev.publicJwk] },
+    // The key file is the dev issuer's own ES256 key (jose types `kty` as optional).
+    keySource: {
+      kind: 'jwks-inline',
+      keys: [{ ...dev.publicJwk, kty: dev.publicJwk.kty ?? 'EC' }],
+    },
     audiences: [dev.audience],
     algorithms: ['ES256'],
     clockToleranceSeconds: 30,

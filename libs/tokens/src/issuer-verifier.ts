@@ -1,5 +1,6 @@
-import { compactVerify, importJWK, type JWK, type KeyLike } from 'jose';
-import type { IssuerConfig } from '@resolver/config';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { Algorithm, IssuerConfig } from '@resolver/config';
 import type { Clock } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { type DecodedToken, own } from './compact-token';
@@ -10,9 +11,9 @@ import {
   MAX_TIME_SECONDS,
   MIN_TIME_SECONDS,
 } from './claim-checks';
-import { reasonForJoseError } from './jose-errors';
 import { selectKeys } from './key-selection';
 import type { KeySource } from './key-source';
+import { keyFits, keyObjectFor, SIGNATURE_SCHEMES, verifySignature } from './signature';
 import type { VerifiedToken } from './verified-token';
 
 /** At most this many candidate keys are tried for one token (keys without a `kid` match any). */
@@ -26,7 +27,12 @@ const MAX_CANDIDATES = 4;
  * {@link checkClaims}, {@link checkTimeWindow}; {@link verify} runs them all.
  */
 export class IssuerVerifier {
-  private readonly imported = new WeakMap<JWK, Promise<KeyLike | Uint8Array>>();
+  /**
+   * Each trusted key as a `KeyObject` (or null: it cannot be one), made on first use. Keyed by
+   * the key source's own JWK objects, never by anything from a token: a rotated key set brings
+   * new objects, and the old entries go with the old objects.
+   */
+  private readonly keyObjects = new WeakMap<JWK, KeyObject | null>();
 
   constructor(
     readonly config: IssuerConfig,
@@ -93,37 +99,38 @@ export class IssuerVerifier {
   }
 
   /**
-   * Signature step: one of the candidate keys verifies the signature. Only a signature mismatch
-   * says another candidate might work; a key that cannot be used for the algorithm is skipped.
+   * Signature step: one of the candidate keys verifies the signature, checked with `node:crypto`
+   * (signature.ts). A key that cannot verify this algorithm (wrong type or curve, RSA under 2048
+   * bits, a JWK that is no key) is skipped; SIGNATURE_INVALID when some usable key was tried,
+   * SIGNING_KEY_NOT_FOUND when none was. The signature segment is decoded as jose decodes it;
+   * the decode step has already refused every segment that is not canonical base64url.
    */
+  // eslint-disable-next-line @typescript-eslint/require-await -- synchronous now; the pipeline and diagnosis await every key and signature step
   async checkSignature(
     token: string,
     decoded: DecodedToken,
     candidates: readonly JWK[],
   ): Promise<void> {
-    const alg = decoded.header.alg as string;
-    let lastError: unknown;
+    // The pipeline ran it already; again here, the step stands on its own (nothing but a
+    // configured algorithm, each of which has a scheme, reaches the crypto).
+    this.checkAlgorithm(decoded);
+    const scheme = SIGNATURE_SCHEMES[decoded.header.alg as Algorithm];
+    const dot = token.lastIndexOf('.');
+    const signingInput = Buffer.from(token.slice(0, dot));
+    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+    let triedAKey = false;
     for (const jwk of candidates) {
-      let key: KeyLike | Uint8Array;
-      try {
-        key = await this.importKey(jwk, alg);
-      } catch (error) {
-        lastError = error;
-        continue;
-      }
-      try {
-        await compactVerify(token, key, { algorithms: [...this.config.algorithms] });
-        return;
-      } catch (error) {
-        lastError = error;
-        if (reasonForJoseError(error) !== 'SIGNATURE_INVALID') break;
-      }
+      const key = this.keyObject(jwk);
+      if (!key || !keyFits(scheme, key)) continue;
+      if (verifySignature(scheme, key, signingInput, signature)) return;
+      triedAKey = true;
     }
-    throw new ResolutionError(
-      reasonForJoseError(lastError),
-      describeVerificationFailure(lastError),
-      { cause: lastError },
-    );
+    throw triedAKey
+      ? new ResolutionError('SIGNATURE_INVALID', 'signature verification failed')
+      : new ResolutionError(
+          'SIGNING_KEY_NOT_FOUND',
+          'no trusted key can verify a token of this algorithm',
+        );
   }
 
   /** Time step, part one (see {@link checkTimeClaimsAreDates} in claim-checks). */
@@ -146,28 +153,14 @@ export class IssuerVerifier {
     return toVerifiedToken(this.config, decoded.header, decoded.payload);
   }
 
-  private importKey(jwk: JWK, alg: string): Promise<KeyLike | Uint8Array> {
-    let key = this.imported.get(jwk);
-    if (!key) {
-      key = importJWK({ ...jwk, alg }, alg);
-      // A key that fails to import must not stay cached as a rejected promise forever.
-      key.catch(() => this.imported.delete(jwk));
-      this.imported.set(jwk, key);
+  private keyObject(jwk: JWK): KeyObject | undefined {
+    let key = this.keyObjects.get(jwk);
+    if (key === undefined) {
+      key = keyObjectFor(jwk) ?? null;
+      this.keyObjects.set(jwk, key);
     }
-    return key;
+    return key ?? undefined;
   }
-}
-
-/**
- * What an operator reads when the signature cannot be verified: the resolver's own words, never
- * the crypto library's name or internals.
- */
-function describeVerificationFailure(error: unknown): string {
-  const reason = reasonForJoseError(error);
-  if (reason === 'SIGNATURE_INVALID') return 'signature verification failed';
-  if (reason === 'SIGNING_KEY_NOT_FOUND')
-    return 'no trusted key can verify a token of this algorithm';
-  return `the token cannot be verified: ${error instanceof Error ? error.message : 'unknown failure'}`;
 }
 
 function toVerifiedToken(

@@ -299,7 +299,7 @@ export async function loadKeyFiles(paths: readonly string[], origin: string): Pr
         const key = text.includes('CERTIFICATE')
           ? new X509Certificate(text).publicKey
           : createPublicKey(text);
-        keys.push(key.export({ format: 'jwk' }) as JWK);
+        keys.push(key.export({ format: 'jwk' }));
       } else {
         const json = JSON.parse(text) as JWK | { keys: JWK[] };
         const list = 'keys' in json && Array.isArray(json.keys) ? json.keys : [json as JWK];

@@ -9,7 +9,6 @@ import {
   Patch,
   Post,
   Query,
-  UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
@@ -34,8 +33,7 @@ import {
   UserAdministration,
   UserImport,
 } from '@resolver/provisioning';
-import { AdminCredentialGuard } from './admin-credential.guard';
-import { AdminProblemFilter } from './admin-problem.filter';
+import { AdminCredentialGuard } from '../shared/admin-credential.guard';
 import { ZodPipe } from './zod.pipe';
 
 /** A user or identity id in the path, checked at the edge (400 naming the parameter). */
@@ -54,7 +52,6 @@ function userJson(u: UserRecord) {
  */
 @Controller('admin/v1')
 @UseGuards(AdminCredentialGuard)
-@UseFilters(AdminProblemFilter)
 export class AdminController {
   /** Issuers that compare non-NFC subjects as sent: the audit does not flag theirs. */
   private readonly nfcExempt: ReadonlySet<string>;

@@ -3,7 +3,7 @@ import type { ResolverConfig } from '@resolver/config';
 import { Clock } from '@resolver/observability';
 import { ChangeAnnouncer, IdentityTransactions, RevocationRepository } from '@resolver/identity';
 import { UserAdministration, UserImport } from '@resolver/provisioning';
-import { AdminCredentialModule } from './admin-credential.module';
+import { AdminCredentialModule } from '../shared/admin-credential.module';
 import { AdminDisabledController } from './admin-disabled.controller';
 import { AdminController } from './admin.controller';
 

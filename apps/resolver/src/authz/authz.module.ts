@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { ResolverConfig } from '@resolver/config';
 import { Clock } from '@resolver/observability';
-import { ResolveModule } from '../resolve/resolve.module';
+import { ResolutionModule } from '../shared/resolution.module';
 import { AssertionJwksController } from './assertion-jwks.controller';
 import { ExtAuthzGrpcController } from './ext-authz.grpc-controller';
 import { ForwardAuthRoute } from './forward-auth.route';
@@ -18,7 +18,7 @@ export class AuthzModule {
     const assertion = config.authz.assertion;
     return {
       module: AuthzModule,
-      imports: [ResolveModule],
+      imports: [ResolutionModule],
       providers: [
         GatewayAuthorizer,
         ForwardAuthRoute,

@@ -3,9 +3,11 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason } from '@resolver/reasons';
-import type { CheckRequest__Output as CheckRequest } from '../transport/grpc-types/envoy/service/auth/v3/CheckRequest';
-import type { CheckResponse } from '../transport/grpc-types/envoy/service/auth/v3/CheckResponse';
-import type { HeaderValueOption } from '../transport/grpc-types/envoy/config/core/v3/HeaderValueOption';
+import type {
+  CheckRequest__Output as CheckRequest,
+  CheckResponse,
+  HeaderValueOption,
+} from '@resolver/contract';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 const option = (key: string, value: string): HeaderValueOption => ({

@@ -1,10 +1,8 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { InternalErrors } from '@resolver/observability';
-import { HTTP_METHODS } from '../transport/http-problem.filter';
-import { routeErrorHandler } from '../transport/problem';
+import { HttpErrorPath } from '../shared/errors/http-error-path';
+import { HTTP_METHODS } from '../shared/http-methods';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
@@ -35,15 +33,14 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * Registered on Fastify directly, like `/v1/resolve` and for the same reason: every gateway
  * request passes here, and Nest's router cost more than the warm answer itself (the bench's warm
  * `/v1/authz` was 0.71 of bare Fastify as a Nest controller). Still a thin transport: it
- * translates, asks the {@link GatewayAuthorizer} once, and fails through the problem documents.
+ * translates, asks the {@link GatewayAuthorizer} once, and fails through the one error path.
  */
 @Injectable()
 export class ForwardAuthRoute implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly authorizer: GatewayAuthorizer,
-    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
-    private readonly internalErrors: InternalErrors,
+    private readonly errors: HttpErrorPath,
   ) {}
 
   onModuleInit(): void {
@@ -53,7 +50,7 @@ export class ForwardAuthRoute implements OnModuleInit {
         method: HTTP_METHODS,
         url,
         handler: (request, reply) => this.authz(request, reply),
-        errorHandler: routeErrorHandler('forward_auth', this.config.domain, this.internalErrors),
+        errorHandler: this.errors.forRoute('forward_auth'),
       });
     }
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason, isResolutionError, type ReasonCode } from '@resolver/reasons';
 import { ResolveSubject, type ResolveRequest } from '@resolver/resolution';
-import { challengeHeaders } from '../transport/problem';
+import { challengeHeaders } from '../shared/errors/problem';
 import { IdentityAssertionSigner } from './identity-assertion';
 import { identityHeaderNames, identityHeaders } from './identity-headers';
 

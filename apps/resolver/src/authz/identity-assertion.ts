@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import {
   calculateJwkThumbprint,
+  type CryptoKey,
   exportJWK,
   generateKeyPair,
   importJWK,
   importPKCS8,
   type JWK,
-  type KeyLike,
   SignJWT,
 } from 'jose';
 import type { AssertionConfig } from '@resolver/config';
@@ -28,13 +28,13 @@ export const ASSERTION_JWKS_PATH = '/.well-known/resolver-jwks.json';
 export class IdentityAssertionSigner {
   private constructor(
     private readonly config: AssertionConfig,
-    private readonly key: KeyLike | Uint8Array,
+    private readonly key: CryptoKey | Uint8Array,
     private readonly publicJwk: JWK,
     private readonly clock: Clock,
   ) {}
 
   static async create(config: AssertionConfig, clock: Clock): Promise<IdentityAssertionSigner> {
-    let privateKey: KeyLike | Uint8Array;
+    let privateKey: CryptoKey | Uint8Array;
     let publicJwk: JWK;
     if (config.keyFile) {
       const text = (await readFile(config.keyFile, 'utf8')).trim();

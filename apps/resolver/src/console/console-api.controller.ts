@@ -1,9 +1,8 @@
-import { Controller, Get, Header, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { recentOutcomes, ResolverMetrics } from '@resolver/observability';
 import { REASON_CODES, REASON_TABLE } from '@resolver/reasons';
-import { AdminCredentialGuard } from '../admin/admin-credential.guard';
-import { AdminProblemFilter } from '../admin/admin-problem.filter';
+import { AdminCredentialGuard } from '../shared/admin-credential.guard';
 
 /**
  * The JSON the console needs beyond the admin API, behind the same credential: the reason table
@@ -13,7 +12,6 @@ import { AdminProblemFilter } from '../admin/admin-problem.filter';
  */
 @Controller('console/api')
 @UseGuards(AdminCredentialGuard)
-@UseFilters(AdminProblemFilter)
 export class ConsoleApiController {
   constructor(private readonly metrics: ResolverMetrics) {}
 

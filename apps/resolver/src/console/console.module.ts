@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AdminCredentialModule } from '../admin/admin-credential.module';
+import { AdminCredentialModule } from '../shared/admin-credential.module';
 import { ConsoleApiController } from './console-api.controller';
 import { builtConsoleDir, ConsoleAssets } from './console-assets';
 import { ConsoleController } from './console.controller';

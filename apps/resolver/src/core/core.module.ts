@@ -3,7 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ConfigModule, RESOLVER_CONFIG } from '@resolver/config';
 import { Clock, InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
 import { TokenVerifier } from '@resolver/tokens';
-import { GRPC_HEALTH_SERVICES } from '../health/readiness';
+import { GRPC_HEALTH_SERVICES } from '../transport/grpc-options';
 import type { BootConfig } from './boot-config';
 
 /** What only the bootstrap can hand in: the clock it was given and the logger Nest logs through. */

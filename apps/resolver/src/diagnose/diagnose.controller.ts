@@ -1,7 +1,6 @@
-import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { DiagnoseSubject } from '@resolver/resolution';
-import { AdminCredentialGuard } from '../admin/admin-credential.guard';
-import { AdminProblemFilter } from '../admin/admin-problem.filter';
+import { AdminCredentialGuard } from '../shared/admin-credential.guard';
 import { toDiagnosisJson } from './diagnosis-json';
 
 /**
@@ -11,7 +10,6 @@ import { toDiagnosisJson } from './diagnosis-json';
  */
 @Controller('v1')
 @UseGuards(AdminCredentialGuard)
-@UseFilters(AdminProblemFilter)
 export class DiagnoseController {
   constructor(private readonly diagnosis: DiagnoseSubject) {}
 

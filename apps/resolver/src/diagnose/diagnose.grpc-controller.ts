@@ -2,9 +2,11 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
 import { DiagnoseSubject } from '@resolver/resolution';
-import { AdminCredentialGuard } from '../admin/admin-credential.guard';
-import type { DiagnoseSubjectRequest__Output as DiagnoseSubjectRequest } from '../transport/grpc-types/identity/v1/DiagnoseSubjectRequest';
-import type { DiagnoseSubjectResponse } from '../transport/grpc-types/identity/v1/DiagnoseSubjectResponse';
+import { AdminCredentialGuard } from '../shared/admin-credential.guard';
+import type {
+  DiagnoseSubjectRequest__Output as DiagnoseSubjectRequest,
+  DiagnoseSubjectResponse,
+} from '@resolver/contract';
 import { toDiagnoseSubjectResponse } from './diagnosis-json';
 
 /**

@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { ResolverConfig } from '@resolver/config';
 import { DiagnoseSubject } from '@resolver/resolution';
-import { AdminCredentialModule } from '../admin/admin-credential.module';
-import { ResolveModule } from '../resolve/resolve.module';
+import { AdminCredentialModule } from '../shared/admin-credential.module';
+import { ResolutionModule } from '../shared/resolution.module';
 import { DiagnoseDisabledGrpcController } from './diagnose-disabled.grpc-controller';
 import { DiagnoseController } from './diagnose.controller';
 import { DiagnoseGrpcController } from './diagnose.grpc-controller';
@@ -19,7 +19,7 @@ export class DiagnoseModule {
       return { module: DiagnoseModule, controllers: [DiagnoseDisabledGrpcController] };
     return {
       module: DiagnoseModule,
-      imports: [ResolveModule, AdminCredentialModule],
+      imports: [ResolutionModule, AdminCredentialModule],
       providers: [DiagnoseSubject],
       controllers: [DiagnoseController, DiagnoseGrpcController],
     };

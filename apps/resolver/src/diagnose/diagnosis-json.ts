@@ -1,5 +1,5 @@
 import type { Diagnosis } from '@resolver/resolution';
-import type { DiagnoseSubjectResponse } from '../transport/grpc-types/identity/v1/DiagnoseSubjectResponse';
+import type { DiagnoseSubjectResponse } from '@resolver/contract';
 
 /** Diagnosis -> the JSON body of POST /v1/diagnose (times as RFC 3339). */
 export function toDiagnosisJson(d: Diagnosis) {

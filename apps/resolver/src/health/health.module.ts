@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ResolveModule } from '../resolve/resolve.module';
+import { ResolutionModule } from '../shared/resolution.module';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 import { MigrateOnBoot } from './migrate-on-boot';
@@ -12,7 +12,7 @@ import { Readiness } from './readiness';
  * health service), /metrics, and the migrations applied at boot that readiness waits for.
  */
 @Module({
-  imports: [TerminusModule, ResolveModule],
+  imports: [TerminusModule, ResolutionModule],
   providers: [MigrateOnBoot, Readiness, PoolAndKeyMetrics],
   controllers: [HealthController, MetricsController],
   exports: [Readiness],

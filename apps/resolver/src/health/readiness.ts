@@ -2,13 +2,8 @@ import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nest
 import { HealthImplementation } from 'grpc-health-check';
 import { migrationsApplied } from '@resolver/identity';
 import { DataSource } from 'typeorm';
+import { GRPC_HEALTH_SERVICES } from '../transport/grpc-options';
 
-/** gRPC service names whose health the resolver reports ('' is the whole server). */
-export const GRPC_HEALTH_SERVICES = [
-  '',
-  'identity.v1.SubjectResolver',
-  'envoy.service.auth.v3.Authorization',
-];
 const GRPC_HEALTH_INTERVAL_MS = 5_000;
 
 /**

@@ -5,7 +5,8 @@ import {
   revokeInput,
   updateUserInput,
 } from '@resolver/provisioning';
-import { jsonSchemaOf, resolutionBody } from '../resolve/resolution-schema';
+import { resolutionBody } from '@resolver/contract';
+import { jsonSchemaOf } from '../shared/json-schema';
 import { ADMIN_PATHS } from './openapi-admin-paths';
 import { ADMIN, body, json, type Json, op, problem, REFUSALS, ref } from './openapi-parts';
 import {

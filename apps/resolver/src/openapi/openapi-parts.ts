@@ -1,7 +1,7 @@
 /** Building blocks of the OpenAPI document: references, problem answers, admin security, parameters. */
 import type { z } from 'zod';
-import { jsonSchemaOf } from '../resolve/resolution-schema';
-import { PROBLEM_CONTENT_TYPE } from '../transport/problem';
+import { PROBLEM_CONTENT_TYPE } from '../shared/errors/problem';
+import { jsonSchemaOf } from '../shared/json-schema';
 
 /** A JSON object of the document. */
 export type Json = Record<string, unknown>;

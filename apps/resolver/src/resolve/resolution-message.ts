@@ -1,6 +1,6 @@
 import type { Immutable } from '@resolver/config';
 import type { Resolution } from '@resolver/resolution';
-import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
+import type { ResolveSubjectResponse } from '@resolver/contract';
 
 /**
  * A google.protobuf.Timestamp for proto-loader's encoder. Seconds as a number: the encoder

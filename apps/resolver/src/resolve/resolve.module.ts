@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
-import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolution';
+import { ResolutionModule } from '../shared/resolution.module';
 import { ResolveRoute } from './resolve.route';
 import { SubjectResolverGrpcController } from './subject-resolver.grpc-controller';
 
 /**
- * ResolveSubject and its caches (one instance for every transport: the caches are the fast
- * path), served as POST /v1/resolve and gRPC SubjectResolver/ResolveSubject. Exports the use
- * case to the gateway adapters (authz) and the caches to readiness.
+ * ResolveSubject served as POST /v1/resolve and gRPC SubjectResolver/ResolveSubject (the use
+ * case and its caches are the one instance every feature shares: ResolutionModule).
  */
 @Module({
-  providers: [ResolveSubject, SubjectCaches, CacheCoherence, ResolveRoute],
+  imports: [ResolutionModule],
+  providers: [ResolveRoute],
   controllers: [SubjectResolverGrpcController],
-  exports: [ResolveSubject, SubjectCaches, CacheCoherence],
 })
 export class ResolveModule {}

@@ -1,10 +1,8 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { InternalErrors } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
-import { routeErrorHandler } from '../transport/problem';
+import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
 import { toResolutionJson } from './resolution-json';
 
@@ -15,15 +13,14 @@ import { toResolutionJson } from './resolution-json';
  * and on a warm request Nest's router (parameter decorators, pipes, interceptor and filter
  * chains) cost as much CPU as the resolution itself (`npm run bench`, README "Performance").
  * It is still a thin transport: it translates the request, calls the use case once, and maps
- * a failure through the same problem documents as every other HTTP surface.
+ * a failure through the one error path, like every other HTTP surface.
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly resolver: ResolveSubject,
-    @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
-    private readonly internalErrors: InternalErrors,
+    private readonly errors: HttpErrorPath,
   ) {}
 
   onModuleInit(): void {
@@ -33,7 +30,7 @@ export class ResolveRoute implements OnModuleInit {
       url: '/v1/resolve',
       schema: RESOLUTION_RESPONSE_SCHEMA,
       handler: (request) => this.resolve(request),
-      errorHandler: routeErrorHandler('http', this.config.domain, this.internalErrors),
+      errorHandler: this.errors.forRoute('http'),
     });
   }
 

@@ -4,8 +4,10 @@ import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
-import type { ResolveSubjectRequest__Output as ResolveSubjectRequest } from '../transport/grpc-types/identity/v1/ResolveSubjectRequest';
-import type { ResolveSubjectResponse } from '../transport/grpc-types/identity/v1/ResolveSubjectResponse';
+import type {
+  ResolveSubjectRequest__Output as ResolveSubjectRequest,
+  ResolveSubjectResponse,
+} from '@resolver/contract';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */

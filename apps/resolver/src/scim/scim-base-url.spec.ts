@@ -65,7 +65,7 @@ describe('scimBaseUrl', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ScimError);
-    expect(caught).toMatchObject({ status: 400, scimType: 'invalidValue' });
+    expect(caught).toMatchObject({ code: 'invalid', scimType: 'invalidValue' });
     expect((caught as ScimError).detail).toMatch(/^Host: /);
   });
 

@@ -4,7 +4,6 @@ import {
   type ExecutionContext,
   Inject,
   Injectable,
-  Logger,
   type NestInterceptor,
   SetMetadata,
 } from '@nestjs/common';
@@ -16,7 +15,8 @@ import { ResolverMetrics } from '@resolver/observability';
 import { findUnstorable, PROTOTYPE_KEYS } from '@resolver/identity';
 import { authenticateClient, ScimError } from '@resolver/provisioning';
 import { scimBaseUrl } from './scim-base-url';
-import { toScimError } from './scim-error.filter';
+import { classify } from '../shared/errors/failure';
+import { scimResult } from '../shared/errors/scim-error-body';
 import type { ScimRequest } from './scim-response';
 
 const OPERATION = 'scim:operation';
@@ -36,8 +36,6 @@ export const ScimOperation = (name: string) =>
  */
 @Injectable()
 export class ScimClientInterceptor implements NestInterceptor {
-  private readonly logger = new Logger('Scim');
-
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly reflector: Reflector,
@@ -75,16 +73,15 @@ export class ScimClientInterceptor implements NestInterceptor {
         baseUrl: scimBaseUrl(this.config.scim.publicBaseUrl, request),
       };
     } catch (error) {
-      const scim = toScimError(error, this.logger);
-      count(scim.scimType ?? String(scim.status));
-      return throwError(() => scim);
+      count(scimResult(classify(error)));
+      return throwError(() => error);
     }
     return next.handle().pipe(
       tap(() => count('ok')),
+      // Counted by the answer it will get; the one error path renders it (and counts a bug).
       catchError((error: unknown) => {
-        const scim = toScimError(error, this.logger);
-        count(scim.scimType ?? String(scim.status));
-        return throwError(() => scim);
+        count(scimResult(classify(error)));
+        return throwError(() => error);
       }),
     );
   }

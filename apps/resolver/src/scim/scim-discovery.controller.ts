@@ -1,23 +1,12 @@
-import {
-  Controller,
-  Get,
-  Param,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Controller, Get, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ScimDiscovery, ScimError } from '@resolver/provisioning';
 import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
-import { ScimErrorFilter } from './scim-error.filter';
 import { callerOf, type ScimRequest, sendScim } from './scim-response';
 
 /** /scim/v2 discovery (RFC 7644 §4), behind the same client credential as the resources. */
 @Controller('scim/v2')
 @UseInterceptors(ScimClientInterceptor)
-@UseFilters(ScimErrorFilter)
 export class ScimDiscoveryController {
   constructor(private readonly discovery: ScimDiscovery) {}
 
@@ -70,7 +59,6 @@ export class ScimDiscoveryController {
 
 const rootUnsupported = (what: string) =>
   new ScimError(
-    501,
-    undefined,
+    'notImplemented',
     `${what}: searching across resource types at the root is not supported; query /Users or /Groups (GET with filter=, or POST /Users/.search, /Groups/.search)`,
   );

@@ -12,14 +12,12 @@ import {
   Query,
   Req,
   Res,
-  UseFilters,
   UseInterceptors,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ResolverLogger } from '@resolver/observability';
 import { type ScimCaller, ScimGroups } from '@resolver/provisioning';
 import { ScimClientInterceptor, ScimOperation } from './scim-client.interceptor';
-import { ScimErrorFilter } from './scim-error.filter';
 import {
   callerOf,
   type ScimRequest,
@@ -32,7 +30,6 @@ import {
 /** /scim/v2/Groups: thin — every decision is in {@link ScimGroups}. */
 @Controller('scim/v2/Groups')
 @UseInterceptors(ScimClientInterceptor)
-@UseFilters(ScimErrorFilter)
 export class ScimGroupsController {
   constructor(
     private readonly groups: ScimGroups,

@@ -1,35 +1,16 @@
-import {
-  Inject,
-  Logger,
-  Module,
-  type OnApplicationBootstrap,
-  type OnModuleInit,
-} from '@nestjs/common';
-
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { ScimStore } from '@resolver/identity';
-import {
-  authenticateClient,
-  ScimDiscovery,
-  ScimError,
-  ScimGroups,
-  ScimUsers,
-} from '@resolver/provisioning';
+import { authenticateClient, ScimDiscovery, ScimGroups, ScimUsers } from '@resolver/provisioning';
 import { ResolverMetrics } from '@resolver/observability';
 import { checkCredentialsFirst } from '../shared/credentials-first';
+import { SCIM_PATHS } from '../transport/error-surface';
 import { SCIM_OPERATION, ScimClientInterceptor } from './scim-client.interceptor';
-import { toScimError } from './scim-error.filter';
-import { sendScimError } from './scim-response';
 import { ScimDiscoveryController } from './scim-discovery.controller';
 import { ScimGroupsController } from './scim-groups.controller';
 import { ScimUsersController } from './scim-users.controller';
-import { answerUnrouted, SCIM_PREFIX } from './scim-routes';
-
-const logger = new Logger('Scim');
-/** The SCIM service provider's paths. */
-const SCIM_PATHS = /^\/scim\/v2(\/|\?|$)/;
 
 /**
  * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644), on the main HTTP port. Imported by
@@ -57,22 +38,24 @@ const SCIM_PATHS = /^\/scim\/v2(\/|\?|$)/;
   // Discovery first: its fixed paths must not be taken for a resource id.
   controllers: [ScimDiscoveryController, ScimUsersController, ScimGroupsController],
 })
-export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
+export class ScimModule implements OnModuleInit {
   constructor(
     private readonly adapter: HttpAdapterHost,
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     metrics: ResolverMetrics,
   ) {
+    // SCIM bugs are counted on a surface of their own, exported at zero like the others.
+    metrics.internalErrors.labels('scim').inc(0);
     // The client's credential before its body is read; the interceptor authenticates again and
-    // counts every other outcome.
+    // counts every other outcome. The refusal (a ScimError) is answered by the one error path,
+    // as a SCIM 401; every other SCIM failure, body errors and unknown endpoints included, too.
     checkCredentialsFirst(
       adapter.httpAdapter.getInstance<FastifyInstance>(),
       SCIM_PATHS,
-      async (request, reply) => {
+      (request) => {
         try {
           authenticateClient(config.scim.clients, request.headers.authorization);
         } catch (error) {
-          if (!(error instanceof ScimError)) throw error;
           const operation = (request.routeOptions.config as unknown as Record<string, unknown>)[
             SCIM_OPERATION
           ];
@@ -83,36 +66,9 @@ export class ScimModule implements OnModuleInit, OnApplicationBootstrap {
               'unauthorized',
             )
             .inc();
-          sendScimError(reply, error);
-          return reply;
+          throw error;
         }
       },
-    );
-  }
-
-  /**
-   * Body errors (too large, not JSON) happen before any route filter: answer them as SCIM errors
-   * under /scim/v2, and leave every other path to the handler Nest installed (at bootstrap, after
-   * the router registered its own).
-   */
-  onApplicationBootstrap(): void {
-    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
-    const previous = fastify.errorHandler;
-    fastify.setErrorHandler(function (error, request, reply) {
-      if (!request.url.startsWith('/scim/v2')) return previous.call(this, error, request, reply);
-      sendScimError(reply, toScimError(error, logger));
-    });
-    // Unknown paths under /scim/v2 get a SCIM 404 too, and a known endpoint asked with another
-    // method a 405 with Allow (a prefixed context has its own not-found handler).
-    const clients = this.config.scim.clients;
-    void fastify.register(
-      (scoped, _options, done) => {
-        scoped.setNotFoundHandler((request, reply) =>
-          answerUnrouted(fastify, clients, request, reply),
-        );
-        done();
-      },
-      { prefix: SCIM_PREFIX },
     );
   }
 

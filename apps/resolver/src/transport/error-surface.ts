@@ -1,14 +1,24 @@
 import type { ErrorSurface } from '@resolver/observability';
 
+/** The SCIM service provider's paths. */
+export const SCIM_PATHS = /^\/scim\/v2(\/|\?|$)/;
+
 /**
- * Which surface an HTTP route belongs to, for the shared error handlers (one filter serves the
- * admin API and diagnose; the route says which). Unknown routes count as `http`; the direct
- * Fastify routes (/v1/resolve, /v1/authz) name their surface themselves (`routeErrorHandler`).
+ * Which surface an HTTP request belongs to, for the one error path: its renderer and the label
+ * a bug is counted under. SCIM by its path prefix (when SCIM is served: a request no route took
+ * is SCIM's too), the operator surfaces by their route; anything else counts as `http`. The
+ * direct Fastify routes (/v1/resolve, /v1/authz) name their surface themselves.
  */
-export function httpSurface(routeUrl: string | undefined): ErrorSurface {
+export function httpSurface(
+  url: string,
+  routeUrl: string | undefined,
+  scimServed: boolean,
+): ErrorSurface {
+  if (scimServed && SCIM_PATHS.test(url)) return 'scim';
   if (!routeUrl) return 'http';
   if (routeUrl === '/v1/diagnose') return 'diagnose';
-  if (routeUrl.startsWith('/admin/')) return 'admin';
+  // The admin API and the console's data, behind the same credential.
+  if (routeUrl.startsWith('/admin/') || routeUrl.startsWith('/console/api/')) return 'admin';
   return 'http';
 }
 

@@ -1,26 +1,5 @@
-import { join } from 'node:path';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
-import type { Options as LoaderOptions } from '@grpc/proto-loader';
-
-/**
- * The one description of the resolver's gRPC surface, shared by `main.ts` and the tests: the
- * proto root (copied next to the build as an asset), the packages served and the loader options.
- * Resolves to `<repo>/proto` from source and `<repo>/dist/proto` from the build.
- */
-export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
-
-export const RESOLVER_GRPC = {
-  packages: ['identity.v1', 'envoy.service.auth.v3'],
-  protoPaths: ['identity/v1/resolver.proto', 'envoy/service/auth/v3/external_auth.proto'],
-  loader: {
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_ROOT],
-  } satisfies LoaderOptions,
-} as const;
+import { protoFiles, RESOLVER_GRPC } from '@resolver/contract';
 
 /**
  * Every service the gRPC server registers, as server reflection lists them. Each must be in
@@ -34,12 +13,14 @@ export const REFLECTED_SERVICES = [
   'grpc.reflection.v1alpha.ServerReflection',
 ] as const;
 
-/** Absolute paths of the served .proto files. */
-export function protoFiles(): string[] {
-  return RESOLVER_GRPC.protoPaths.map((p) => join(PROTO_ROOT, p));
-}
+/** gRPC service names whose health the resolver reports ('' is the whole server). */
+export const GRPC_HEALTH_SERVICES = [
+  '',
+  'identity.v1.SubjectResolver',
+  'envoy.service.auth.v3.Authorization',
+];
 
-/** Nest microservice options for the gRPC server. */
+/** Nest microservice options for the gRPC server: the wire contract's protos, bounded. */
 export function grpcServerOptions(
   url: string,
   onLoadPackageDefinition?: GrpcOptions['options']['onLoadPackageDefinition'],

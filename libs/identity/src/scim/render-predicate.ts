@@ -1,3 +1,4 @@
+import { DomainError } from '@resolver/reasons';
 import type { ScimColumn, ScimOperand, ScimPredicate, ScimSort } from './scim-predicate';
 
 /** Which table a predicate is rendered against. */
@@ -23,9 +24,11 @@ const GROUP_COLUMNS: Readonly<Record<ScimColumn, string | undefined>> = {
 };
 
 /** Thrown for a predicate the table cannot answer (mapped to invalidFilter by the caller). */
-export class UnrenderablePredicate extends Error {
+export class UnrenderablePredicate extends DomainError<'invalidFilter'> {
   override readonly name = 'UnrenderablePredicate';
-  readonly notAStoreFailure = true;
+  constructor(message: string) {
+    super('invalidFilter', message);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DomainError } from '@resolver/reasons';
 import type { StatusDecisions, StatusState, UserStatus } from '../user';
 import type { ScimPredicate, ScimSort } from './scim-predicate';
 
@@ -149,11 +150,10 @@ export interface ScimTransaction {
 }
 
 /** A unique index refused the write; `attribute` is the SCIM attribute it protects. */
-export class ScimConflict extends Error {
+export class ScimConflict extends DomainError<'uniqueness'> {
   override readonly name = 'ScimConflict';
-  readonly notAStoreFailure = true;
   constructor(readonly attribute: string) {
-    super(`${attribute}: already in use`);
+    super('uniqueness', `${attribute}: already in use`);
   }
 }
 

@@ -1,16 +1,21 @@
-/** Why an admin change was refused; mapped to 400 / 404 / 409 in one place (the admin filter). */
+import { DomainError } from '@resolver/reasons';
+
+/** Why an admin change was refused; the app's problem renderer maps each to its status. */
 export type AdminErrorKind = 'INVALID' | 'NOT_FOUND' | 'CONFLICT';
 
 /** A refused admin change. `field` names the offending input field for INVALID and CONFLICT. */
-export class AdminError extends Error {
+export class AdminError extends DomainError<AdminErrorKind> {
   override readonly name = 'AdminError';
-  /** An answer for the operator: the store's retry policy passes it through untouched. */
-  readonly notAStoreFailure = true;
   constructor(
-    readonly kind: AdminErrorKind,
+    kind: AdminErrorKind,
     message: string,
     readonly field?: string,
   ) {
-    super(message);
+    super(kind, message);
+  }
+
+  /** The admin API's name for {@link code}: the problem document's title. */
+  get kind(): AdminErrorKind {
+    return this.code;
   }
 }

@@ -38,7 +38,9 @@ describe('SCIM client credentials and mappings', () => {
     'Basic okta-credential',
     'Bearer okta-credential x',
   ])('refuses %j with 401', (h) => {
-    expect(() => authenticateClient(clients, h)).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => authenticateClient(clients, h)).toThrow(
+      expect.objectContaining({ code: 'unauthorized' }),
+    );
   });
 
   it('normalises the subject by the issuer policy and refuses what a token could not carry', () => {
@@ -74,6 +76,8 @@ describe('SCIM client credentials and mappings', () => {
     expect(() => checkIfMatch('*', 'W/"3"')).not.toThrow();
     expect(() => checkIfMatch('"3"', 'W/"3"')).not.toThrow();
     expect(() => checkIfMatch('W/"1", W/"3"', 'W/"3"')).not.toThrow();
-    expect(() => checkIfMatch('W/"2"', 'W/"3"')).toThrow(expect.objectContaining({ status: 412 }));
+    expect(() => checkIfMatch('W/"2"', 'W/"3"')).toThrow(
+      expect.objectContaining({ code: 'preconditionFailed' }),
+    );
   });
 });

@@ -27,7 +27,7 @@ export function authenticateClient(
   for (const client of clients) {
     if (timingSafeEqual(presented, client.tokenSha256) && match) found = client;
   }
-  if (!found) throw new ScimError(401, undefined, 'a valid SCIM bearer credential is required');
+  if (!found) throw new ScimError('unauthorized', 'a valid SCIM bearer credential is required');
   return found;
 }
 

@@ -128,7 +128,7 @@ describe('SCIM schemas as data: every served attribute is valid by RFC 7643 §7'
 
   it('an unknown schema is 404', () => {
     expect(() => discovery.schema('urn:nope', BASE)).toThrow(
-      expect.objectContaining({ status: 404 }),
+      expect.objectContaining({ code: 'notFound' }),
     );
   });
 });

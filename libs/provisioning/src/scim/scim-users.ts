@@ -35,12 +35,12 @@ export interface ScimWritten {
   readonly id: string;
 }
 
-/** Checks `If-Match` against the current version: 412 when it names another (`*` matches all). */
+/** Checks `If-Match` against the current version: refused when it names another (`*` matches all). */
 export function checkIfMatch(ifMatch: string | undefined, etag: string): void {
   if (ifMatch === undefined || ifMatch.trim() === '*') return;
   const strip = (t: string) => t.trim().replace(/^W\//, '');
   if (!ifMatch.split(',').some((t) => strip(t) === strip(etag)))
-    throw new ScimError(412, undefined, `If-Match: the resource is at version ${etag}`);
+    throw new ScimError('preconditionFailed', `If-Match: the resource is at version ${etag}`);
 }
 
 /** Paging and sorting for both resource types (RFC 7644 §3.4.2.4). */
@@ -90,9 +90,7 @@ export class ScimUsers {
       const held = subject === undefined ? null : await tx.findLinked(client, subject);
       if (held && !held.scim && held.kind === 'user') {
         if (held.foreign)
-          throw new ScimError(
-            409,
-            'uniqueness',
+          throw ScimError.uniqueness(
             `${client.subjectAttribute}: the user holding this subject also belongs to another issuer or tenant; an operator must unlink it there before this client can manage it`,
           );
         // Its status is decided like any SCIM write: an operator's lock or deactivation stands.
@@ -222,9 +220,7 @@ export class ScimUsers {
       await tx.linkSubject(caller.client, userId, subject);
     } catch (error) {
       if (error instanceof ScimConflict && error.attribute === 'subject')
-        throw new ScimError(
-          409,
-          'uniqueness',
+        throw ScimError.uniqueness(
           `${caller.client.subjectAttribute}: another user already carries this subject`,
         );
       throw error;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pino from 'pino';
 import { buildConfig, type ResolverConfig } from '@resolver/config';
 import { FixedClock, ResolverLogger, ResolverMetrics } from '@resolver/observability';
@@ -41,7 +41,7 @@ export interface UnitWorld {
 export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'resolution-spec-'));
   const pair = await generateKeyPair('ES256', { extractable: true });
-  const ecKey: KeyLike = pair.privateKey;
+  const ecKey: CryptoKey = pair.privateKey;
   await writeFile(
     join(dir, 'es.jwk.json'),
     JSON.stringify({ ...(await exportJWK(pair.publicKey)), kid: 'es-1', alg: 'ES256' }),

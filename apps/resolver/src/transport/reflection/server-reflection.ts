@@ -7,7 +7,7 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { PROTO_ROOT } from '../grpc-options';
+import { PROTO_ROOT } from '@resolver/contract';
 import { DescriptorIndex } from './descriptor-index';
 
 /** Where the build keeps protoc's descriptor set (`proto/` is copied into `dist/proto`). */

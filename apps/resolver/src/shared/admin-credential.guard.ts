@@ -27,11 +27,14 @@ export class AdminCredentialGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
-    if (!this.accepts(header)) {
-      throw new UnauthorizedException('a valid admin bearer credential is required');
-    }
+    this.check(context.switchToHttp().getRequest<FastifyRequest>().headers.authorization);
     return true;
+  }
+
+  /** Refuses (401, answered with {@link ADMIN_CHALLENGE}) unless `authorization` is accepted. */
+  check(authorization: string | undefined): void {
+    if (!this.accepts(authorization))
+      throw new UnauthorizedException('a valid admin bearer credential is required');
   }
 
   /** True when `authorization` is `Bearer <the admin credential>` (also used for gRPC metadata). */

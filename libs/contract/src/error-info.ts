@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { Metadata } from '@grpc/grpc-js';
 import { Root } from 'protobufjs';
-import { presentReason, type ResolutionError } from '@resolver/reasons';
-import { PROTO_ROOT } from './grpc-options';
+import { PROTO_ROOT } from './grpc-contract';
 
 const root = new Root();
 root.resolvePath = (_origin, target) =>
@@ -12,38 +10,30 @@ const StatusType = root.lookupType('google.rpc.Status');
 const ErrorInfoType = root.lookupType('google.rpc.ErrorInfo');
 const ERROR_INFO_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
 
-/** The gRPC error object Nest hands to grpc-js: status, message and trailers. */
-export interface GrpcErrorObject {
+/** The trailer that carries a refusal's `google.rpc.Status` (what richer gRPC clients decode). */
+export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
+
+/** A refusal's `google.rpc.Status` with one `ErrorInfo` detail (reason, domain), encoded. */
+export function encodeErrorInfo(refusal: {
   code: number;
   message: string;
-  details: string;
-  metadata: Metadata;
-}
-
-/**
- * Encodes a resolution failure the standard way: the reason's status code, the reason in the
- * status message, and a `google.rpc.Status` with an `ErrorInfo` detail in the
- * `grpc-status-details-bin` trailer (what richer gRPC clients decode).
- */
-export function grpcError(error: ResolutionError, domain: string): GrpcErrorObject {
-  const { grpcStatus, title } = presentReason(error.reason);
-  const message = `${error.reason}: ${title}`;
+  reason: string;
+  domain: string;
+}): Buffer {
   const info = ErrorInfoType.encode(
-    ErrorInfoType.create({ reason: error.reason, domain }),
+    ErrorInfoType.create({ reason: refusal.reason, domain: refusal.domain }),
   ).finish();
   const status = StatusType.encode(
     StatusType.create({
-      code: grpcStatus,
-      message,
+      code: refusal.code,
+      message: refusal.message,
       details: [{ type_url: ERROR_INFO_URL, value: info }],
     }),
   ).finish();
-  const metadata = new Metadata();
-  metadata.set('grpc-status-details-bin', Buffer.from(status));
-  return { code: grpcStatus, message, details: message, metadata };
+  return Buffer.from(status);
 }
 
-/** Decodes `grpc-status-details-bin` (for clients and tests). */
+/** Decodes {@link STATUS_DETAILS_TRAILER} (for clients and tests). */
 export function decodeErrorInfo(
   bin: Buffer,
 ): { code: number; reason: string; domain: string } | undefined {

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const COMMITTED = join(__dirname, 'grpc-types');
 
 /** Every file under `dir`, as paths relative to it with their contents, sorted by path. */

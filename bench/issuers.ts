@@ -1,0 +1,103 @@
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { SigningKey } from './tokens';
+
+/** Keys configured as a static PEM (ES256). */
+export const ISS = 'https://bench.idp.local';
+/** Same key, just-in-time provisioning on. */
+export const JIT_ISS = 'https://bench-jit.idp.local';
+/**
+ * Keys from a JWKS the bench serves and can hang: an RS256 key (what production issuers mostly
+ * sign with, and what the warm, full-miss and recipe runs use) and an ES256 one (the "IdP hang"
+ * tokens, cheaper to mint by the hundred thousand).
+ */
+export const JWKS_ISS = 'https://bench-jwks.idp.local';
+
+/** What a verifying baseline is told about the bench's keys (bench/baselines.ts, --keys). */
+export interface PublicKeyEntry {
+  readonly iss: string;
+  readonly kid: string;
+  readonly alg: 'ES256' | 'RS256';
+  readonly pem: string;
+}
+
+/** The bench IdP: its signing keys, and the JWKS endpoint of {@link JWKS_ISS}, which can hang. */
+export class BenchIdp {
+  readonly es256: SigningKey;
+  readonly rs256: SigningKey;
+  /** The ES256 key of the JWKS (kid differs from the static issuer's). */
+  readonly jwksEs256: SigningKey;
+  private readonly server: Server;
+  private readonly body: string;
+  private readonly held: ServerResponse[] = [];
+  private hung = false;
+  url = '';
+
+  constructor() {
+    const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'pkcs8' }) as string;
+    const e = ec();
+    const j = ec();
+    const r = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.es256 = { pem: pem(e.privateKey), kid: 'bench' };
+    this.jwksEs256 = { pem: pem(j.privateKey), kid: 'bench-es' };
+    this.rs256 = { pem: pem(r.privateKey), kid: 'bench-rs' };
+    const jwk = (k: SigningKey, alg: string) => ({
+      ...createPublicKey(k.pem).export({ format: 'jwk' }),
+      kid: k.kid,
+      alg,
+      use: 'sig',
+    });
+    this.body = JSON.stringify({
+      keys: [jwk(this.jwksEs256, 'ES256'), jwk(this.rs256, 'RS256')],
+    });
+    this.server = createServer((_req, res) => {
+      if (this.hung) this.held.push(res);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(this.body);
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    const a = this.server.address();
+    this.url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/jwks`;
+  }
+
+  /** Writes the static issuer's public key where the resolvers' config points (`issuer.pem`). */
+  async writeStaticKey(work: string): Promise<string> {
+    const path = join(work, 'issuer.pem');
+    await writeFile(path, createPublicKey(this.es256.pem).export({ format: 'pem', type: 'spki' }));
+    return path;
+  }
+
+  /** Every public key with its issuer, for the verifying baselines. */
+  publicKeys(): PublicKeyEntry[] {
+    const spki = (k: SigningKey) =>
+      createPublicKey(k.pem).export({ format: 'pem', type: 'spki' }) as string;
+    return [
+      { iss: ISS, kid: this.es256.kid, alg: 'ES256', pem: spki(this.es256) },
+      { iss: JIT_ISS, kid: this.es256.kid, alg: 'ES256', pem: spki(this.es256) },
+      { iss: JWKS_ISS, kid: this.jwksEs256.kid, alg: 'ES256', pem: spki(this.jwksEs256) },
+      { iss: JWKS_ISS, kid: this.rs256.kid, alg: 'RS256', pem: spki(this.rs256) },
+    ];
+  }
+
+  /** While hung, every JWKS request is held (until its client gives up) and counted. */
+  hang(on: boolean): void {
+    this.hung = on;
+  }
+
+  /** Requests held since the last call, released (destroyed). */
+  release(): number {
+    const n = this.held.length;
+    for (const res of this.held.splice(0)) res.destroy();
+    return n;
+  }
+
+  close(): void {
+    this.release();
+    this.server.close();
+  }
+}
