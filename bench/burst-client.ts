@@ -98,10 +98,11 @@ export const BURST_ROWS_SQL = `SELECT
 /**
  * Server-side latency of the answers, from the replicas' own histograms
  * (`resolver_resolution_duration_seconds`, HTTP, summed over replicas): the bucket bound (ms)
- * under which 50% and 99% of them were answered. The client's numbers include waiting for a
+ * under which 50% and 99% of them were answered, as text (`≤ 250 ms`, or `> 2500 ms` past the
+ * largest bucket). The client's numbers include waiting for a
  * connection and for the replica to read the request; these start when the replica did.
  */
-export function serverLatencyMs(metricsTexts: readonly string[]): { p50: number; p99: number } {
+export function serverLatencyMs(metricsTexts: readonly string[]): { p50: string; p99: string } {
   const buckets = new Map<number, number>();
   for (const text of metricsTexts)
     for (const [, labels = '', count] of text.matchAll(
@@ -114,6 +115,12 @@ export function serverLatencyMs(metricsTexts: readonly string[]): { p50: number;
     }
   const bounds = [...buckets.keys()].sort((a, b) => a - b);
   const total = buckets.get(Infinity) ?? 0;
-  const at = (q: number) => bounds.find((b) => (buckets.get(b) ?? 0) >= q * total) ?? NaN;
+  const finite = bounds.filter(Number.isFinite);
+  const at = (q: number) => {
+    const bound = bounds.find((b) => (buckets.get(b) ?? 0) >= q * total);
+    if (bound === undefined) return 'n/a';
+    // Past the largest bucket the histogram only says "more than".
+    return Number.isFinite(bound) ? `≤ ${bound} ms` : `> ${finite[finite.length - 1] ?? 0} ms`;
+  };
   return { p50: at(0.5), p99: at(0.99) };
 }

@@ -81,7 +81,7 @@ export const burst: Scenario = {
       const exact = after.users === subjects && after.links === subjects && after.unlinked === 0;
       log(
         `  burst round ${round}: ${JSON.stringify(answers)}; p50 ${result.p50Ms.toFixed(0)} ms, p99 ${result.p99Ms.toFixed(0)} ms ` +
-          `(replicas' histograms, cumulative: p50 ≤ ${server.p50} ms, p99 ≤ ${server.p99} ms); ` +
+          `(replicas' histograms, cumulative: p50 ${server.p50}, p99 ${server.p99}); ` +
           `${after.users} users / ${after.links} links (${after.unlinked} unlinked) after, ${later.users} / ${later.links} 1 s later`,
       );
       const push = (name: string, value: number) =>

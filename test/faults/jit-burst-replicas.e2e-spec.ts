@@ -13,7 +13,7 @@ const PER_SUBJECT = 10;
 /**
  * The burst of first logins of issue 24, as production runs it: two replicas (the built app, each
  * its own process, started with start:prod's flags) sharing one Postgres, a JIT issuer whose keys
- * come from a real JWKS over HTTP, the default pool and request deadline. 200 new subjects send
+ * come from a real JWKS over HTTP, the default pool (deadlines widened, see below). 200 new subjects send
  * 10 requests each, all 2,000 at once, each subject's split 5/5 over the replicas: every request
  * is answered 200, exactly one user and one link exist per subject, and a second later still
  * exactly those (nothing was written after the answers).
@@ -30,6 +30,15 @@ describe('fault: a burst of first logins over two replicas', () => {
     keys = await TokenFactory.create('fault-burst');
     const config = {
       logging: { level: 'warn' },
+      // The default pool (database.poolSize unset). The deadlines are widened: this suite runs
+      // its client, both replicas and Postgres on a 2-core CI box that other suites (and, on a
+      // developer's machine, other work) share, and a starved CPU is not what it tests. What it
+      // tests holds at any deadline: every request answered 200, one user and one link per
+      // subject, one store call per subject and replica, nothing written after the answers.
+      // The default deadlines' latency is the bench's (`npm run bench -- --scenarios burst`
+      // starts its replicas with no settings at all).
+      server: { requestTimeoutMs: 30_000 },
+      database: { connectTimeoutMs: 25_000 },
       issuers: [
         {
           issuer,
@@ -116,9 +125,7 @@ describe('fault: a burst of first logins over two replicas', () => {
       replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()),
     );
     const server = serverLatencyMs(texts);
-    console.log(
-      `server-side (replicas' histograms): p50 ≤ ${server.p50} ms, p99 ≤ ${server.p99} ms`,
-    );
+    console.log(`server-side (replicas' histograms): p50 ${server.p50}, p99 ${server.p99}`);
     for (const metrics of texts) {
       created += Number(
         /^resolver_jit_provisioning_total\{issuer="[^"]+",result="created"\} (\d+)$/m.exec(

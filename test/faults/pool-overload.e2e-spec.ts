@@ -156,7 +156,15 @@ describe('fault: an overloaded pool', () => {
         answers.map((a) => ({ ...a, transport: 'http', startedAt: 0, endedAt: 0 })),
       );
       console.log(`overload burst: ${JSON.stringify(counts)}`);
-      console.log(JSON.stringify(capture.lines().filter((l) => l.reason === "USER_STORE_UNAVAILABLE").map((l) => l.detail).slice(0, 5)));
+      console.log(
+        JSON.stringify(
+          capture
+            .lines()
+            .filter((l) => l.reason === 'USER_STORE_UNAVAILABLE')
+            .map((l) => l.detail)
+            .slice(0, 5),
+        ),
+      );
       // Some got through, the rest were answered as overloaded; nothing else.
       expect(Object.keys(counts).sort()).toEqual(['200', '503 USER_STORE_OVERLOADED']);
       expect(new Set(retryAfter)).toEqual(new Set(['2']));
