@@ -124,13 +124,17 @@ export class InMemoryDatabase {
   down = false;
   /** The next transaction fails as the real store does when it cannot answer. */
   failNext = false;
+  /** When set, every call fails as a store whose pool had no connection free in time. */
+  overloaded = false;
   private micros = 1_764_000_000_000_000n;
 
   /** `now` defaults to the wall clock; pass a frozen or ticking one for stable times. */
   constructor(readonly now: () => Date = () => new Date()) {}
 
-  /** Throws as a store that cannot answer, when it is down (or once, after `failNext`). */
+  /** Throws as a store that cannot answer: overloaded, down, or once after `failNext`. */
   checkUp(): void {
+    if (this.overloaded)
+      throw new ResolutionError('USER_STORE_OVERLOADED', 'no pool connection in time (fake)');
     if (this.down || this.failNext) {
       this.failNext = false;
       throw new ResolutionError('USER_STORE_UNAVAILABLE', 'user store call failed (fake)');

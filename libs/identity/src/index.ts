@@ -17,3 +17,4 @@ export * from './diagnosis/identifier-audit';
 export * from './diagnosis/near-miss-repository';
 export * from './storable';
 export * from './scim';
+export * from './pool-gate';

@@ -15,6 +15,10 @@ import { type Provisioned, UserRepository } from './user-repository';
 export class InMemoryUserRepository extends UserRepository {
   /** Users provisioned (dry runs excluded). */
   writes = 0;
+  /** Calls of `provision` (dry runs included): what coalescing saves. */
+  provisionCalls = 0;
+  /** When set, `provision` waits for it first (so that concurrent calls overlap). */
+  provisionGate: Promise<void> | undefined;
 
   constructor(readonly db: InMemoryDatabase = new InMemoryDatabase()) {
     super();
@@ -26,6 +30,14 @@ export class InMemoryUserRepository extends UserRepository {
   }
   set down(value: boolean) {
     this.db.down = value;
+  }
+
+  /** When set, every call fails as a store whose pool had no connection free in time. */
+  get overloaded(): boolean {
+    return this.db.overloaded;
+  }
+  set overloaded(value: boolean) {
+    this.db.overloaded = value;
   }
 
   /** Adds a user (and, with `link`, its external identity) as an admin would. */
@@ -62,6 +74,8 @@ export class InMemoryUserRepository extends UserRepository {
     user: NewUser,
     options: { readonly dryRun?: boolean } = {},
   ): Promise<Provisioned> {
+    this.provisionCalls++;
+    await this.provisionGate;
     this.db.checkUp();
     const existing = this.find(key);
     if (existing) return { user: existing, created: false };

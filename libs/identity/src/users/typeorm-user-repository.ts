@@ -1,14 +1,12 @@
-import type { Pool } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Pool, QueryResult } from 'pg';
+import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ResolutionError } from '@resolver/reasons';
 import { FOLD_EMAIL_SQL } from '@resolver/policy';
-import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
+import { PoolGate } from '../pool-gate';
 import { isDataError, isUniqueViolation, withStoreRetry } from '../store-errors';
-import { inTransaction } from '../transaction';
 import type { LookupKey, NewUser, UserRecord } from '../user';
-import { TypeOrmUserTable } from './typeorm-user-table';
-import { type Provisioned, UserRepository } from './user-repository';
+import { type Provisioned, type StoreCallOptions, UserRepository } from './user-repository';
 import { toUserRecord, USER_COLUMNS, type UserRow } from './user-row';
 
 /**
@@ -40,9 +38,21 @@ const LOOKUPS = Object.fromEntries(
 ) as Readonly<Record<LookupKey['strategy'], { readonly name: string; readonly text: string }>>;
 
 /**
- * {@link UserRepository} on Postgres through TypeORM. The lookup is raw SQL on TypeORM's driver
- * (see {@link findByKey}); provisioning writes through the same table code as every other
- * writer ({@link TypeOrmUserTable}, {@link TypeOrmExternalIdentityTable}).
+ * JIT in one round trip: `resolver_jit_provision` (migration 1765152000000) inserts the link and
+ * the user, or returns the user a concurrent request created, in one call. `created` and the
+ * user's columns come back as one row.
+ */
+const PROVISION = {
+  name: 'resolver_jit_provision',
+  text: `SELECT p.created, (p.provisioned).* FROM resolver_jit_provision(
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) p`,
+};
+
+/**
+ * {@link UserRepository} on Postgres through TypeORM. The resolve path (lookup and JIT) runs raw
+ * statements on TypeORM's own pool through a {@link PoolGate}: bounded waits for a connection,
+ * overload told apart from an outage, nothing started past the request's deadline. Admin,
+ * import and SCIM writes go through the entity tables (`TypeOrmUserTable`).
  */
 export class TypeOrmUserRepository extends UserRepository {
   constructor(
@@ -52,6 +62,10 @@ export class TypeOrmUserRepository extends UserRepository {
     super();
   }
 
+  private get gate(): PoolGate {
+    return PoolGate.of((this.dataSource.driver as PostgresDriver).master as Pool);
+  }
+
   /**
    * The lookup of every cache miss, as a named prepared statement on TypeORM's own pool (same
    * connections, same statement timeout): Postgres parses and plans it once per connection,
@@ -59,54 +73,115 @@ export class TypeOrmUserRepository extends UserRepository {
    * this is the measured hot path of every cache miss, so it stays one prepared statement
    * instead of an entity query.
    */
-  async findByKey(key: LookupKey): Promise<UserRecord | null> {
-    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+  async findByKey(key: LookupKey, options: StoreCallOptions = {}): Promise<UserRecord | null> {
     const { rows } = await withStoreRetry(
       () =>
-        pool.query<UserRow>({
-          ...LOOKUPS[key.strategy],
-          values: [key.issuer, key.tenant, key.subject],
-        }),
+        this.gate.query<UserRow>(
+          { ...LOOKUPS[key.strategy], values: [key.issuer, key.tenant, key.subject] },
+          options.deadlineAt,
+        ),
       this.retry,
+      options.deadlineAt,
     );
     return rows.length ? toUserRecord(rows[0] as UserRow) : null;
   }
 
   /**
-   * JIT is the first request of each user, not the hot path: one entity transaction (user, then
-   * link), rolled back for a dry run so the store makes every check and keeps nothing.
+   * JIT: one call of `resolver_jit_provision` (one round trip, one statement's worth of
+   * connection time), which creates the user and its link or returns the user a concurrent
+   * request created first. Not the entity transaction the admin writes use: a burst of first
+   * logins is many of these at once, and a transaction of several statements held a pool
+   * connection for several round trips each, which is what exhausted the pool (issue 24).
+   *
+   * A unique violation means a different user holds the email or username (this issuer's, or an
+   * operator's through the trigger): the lookup then says whether the key has a user after all
+   * (an operator's user created meanwhile), else PROVISIONING_REJECTED, never "not found".
+   *
+   * Past the deadline nothing is started, and the call's lock waits end at the deadline; a write
+   * that still commits in the instant after it is the whole user and link, which is exactly what
+   * the client's retry finds (and takes, as `created: false`).
+   *
+   * `dryRun`: the same call in a transaction that is rolled back (diagnosis).
    */
   async provision(
     key: LookupKey,
     user: NewUser,
-    options: { readonly dryRun?: boolean } = {},
+    options: StoreCallOptions & { readonly dryRun?: boolean } = {},
   ): Promise<Provisioned> {
-    return withStoreRetry(async () => {
-      try {
-        const created = await inTransaction(this.dataSource, (m) => insertFor(m, key, user), {
-          rollback: options.dryRun,
-        });
-        return { user: created, created: true };
-      } catch (error) {
-        // A concurrent first request won the race on a unique index: theirs is the user.
-        if (isDataError(error) && !isUniqueViolation(error)) {
+    if (key.strategy === 'id')
+      throw new ResolutionError('PROVISIONING_REJECTED', 'JIT cannot provision a user by id');
+    return withStoreRetry(
+      async () => {
+        try {
+          const provisioned = await this.provisionCall(key, user, options);
+          if (provisioned) return provisioned;
+        } catch (error) {
+          if (isDataError(error) && !isUniqueViolation(error)) {
+            throw new ResolutionError(
+              'PROVISIONING_REJECTED',
+              'the store refused the provisioned user',
+              { cause: error },
+            );
+          }
+          if (!isUniqueViolation(error)) throw error;
+        }
+        // A unique violation, or the row that blocked the insert was gone when it was read.
+        const existing = await this.findByKey(key, options);
+        if (!existing) {
           throw new ResolutionError(
             'PROVISIONING_REJECTED',
-            'the store refused the provisioned user',
-            { cause: error },
+            "a different user (this issuer's or an operator's) already holds this email or username; link the identity instead",
           );
         }
-        if (!isUniqueViolation(error)) throw error;
+        return { user: existing, created: false };
+      },
+      this.retry,
+      options.deadlineAt,
+    );
+  }
+
+  /** One call of `resolver_jit_provision`; `undefined` when it returned no user. */
+  private provisionCall(
+    key: LookupKey,
+    user: NewUser,
+    options: StoreCallOptions & { readonly dryRun?: boolean },
+  ): Promise<Provisioned | undefined> {
+    const { deadlineAt, dryRun } = options;
+    const status = user.status ?? { status: 'active', decisions: {} };
+    const statement = () => ({
+      ...PROVISION,
+      values: [
+        key.strategy,
+        key.issuer,
+        key.tenant,
+        key.subject,
+        user.namespace ?? '',
+        user.kind,
+        user.email ?? null,
+        user.username ?? null,
+        user.displayName ?? null,
+        [...(user.roles ?? [])],
+        JSON.stringify(user.attributes ?? {}),
+        status.status,
+        JSON.stringify(status.decisions),
+        user.provenance,
+        // Lock waits end with the time the request has left.
+        deadlineAt === undefined ? null : Math.max(1, Math.floor(deadlineAt - Date.now())),
+      ],
+    });
+    return this.gate.withClient(async (client) => {
+      if (!dryRun) return provisionedOf(await client.query<ProvisionRow>(statement()));
+      await client.query('BEGIN');
+      try {
+        return provisionedOf(await client.query<ProvisionRow>(statement()));
+      } finally {
+        await client.query('ROLLBACK');
       }
-      const existing = await this.findByKey(key);
-      if (!existing) {
-        throw new ResolutionError(
-          'PROVISIONING_REJECTED',
-          "a different user (this issuer's or an operator's) already holds this email or username; link the identity instead",
-        );
-      }
-      return { user: existing, created: false };
-    }, this.retry);
+    }, deadlineAt);
+  }
+
+  override busySince(sinceMs: number): boolean {
+    return this.gate.busySince(sinceMs);
   }
 
   async ping(): Promise<void> {
@@ -114,21 +189,9 @@ export class TypeOrmUserRepository extends UserRepository {
   }
 }
 
-/**
- * Inserts the user (and, for the `external` strategy, its link). A link that exists already
- * means a concurrent request provisioned first: {@link RaceLost} rolls this user back.
- */
-async function insertFor(m: EntityManager, key: LookupKey, user: NewUser): Promise<UserRecord> {
-  const created = await new TypeOrmUserTable(m).insert(user);
-  if (
-    key.strategy === 'external' &&
-    !(await new TypeOrmExternalIdentityTable(m).insertIfAbsent(created.id, key))
-  )
-    throw new RaceLost();
-  return created;
-}
+type ProvisionRow = UserRow & { created: boolean };
 
-/** Thrown inside the JIT transaction to roll it back when the identity link already exists. */
-class RaceLost extends Error {
-  readonly code = '23505';
+function provisionedOf(result: QueryResult<ProvisionRow>): Provisioned | undefined {
+  const row = result.rows[0];
+  return row ? { user: toUserRecord(row), created: row.created } : undefined;
 }

@@ -15,7 +15,14 @@ import type {
 
 /**
  * {@link UserTable} through TypeORM's `UserEntity` on one transaction's `EntityManager`. Every
- * write of `users` outside the lookup (JIT, admin, import, SCIM) is one of these methods.
+ * write of `users` by admin, import and SCIM is one of these methods; JIT is not (it is one
+ * call of `resolver_jit_provision`, see `TypeOrmUserRepository.provision`).
+ *
+ * Why these writers keep the entity path: they are few and operator-paced, not a burst; they
+ * read, decide (operator decisions win, merges, SCIM's PATCH) and write several rows in one
+ * transaction that the entity columns keep typed; and their errors name the field from the
+ * entity's constraints. A multi-round-trip transaction costs them nothing that matters. JIT
+ * moved off it because a burst of first logins is hundreds of those at once on a pool of ten.
  */
 export class TypeOrmUserTable implements UserTable {
   constructor(private readonly m: EntityManager) {}
