@@ -2,7 +2,7 @@ import { InMemoryExternalIdentityTable } from './external-identities/in-memory-e
 import { IdentityTransactions, type IdentityTables } from './identity-transactions';
 import { InMemoryDatabase } from './in-memory-database';
 import type { UserRecord } from './user';
-import { InMemoryUserTable } from './users/in-memory-user-table';
+import { InMemoryUserRepository } from './users/in-memory-user-repository';
 
 /**
  * The admin and import writers' transactions over the in-memory database: `users` and
@@ -42,7 +42,7 @@ export class InMemoryIdentityStore extends IdentityTransactions {
     return this.db.transaction(
       (t) =>
         work({
-          users: new InMemoryUserTable(t, this.db),
+          users: new InMemoryUserRepository(this.db, t),
           identities: new InMemoryExternalIdentityTable(t, this.db),
         }),
       options,

@@ -5,7 +5,6 @@ export * from './store-errors';
 export * from './user';
 export * from './users/user-repository';
 export * from './users/typeorm-user-repository';
-export * from './users/user-table';
 export * from './external-identities/external-identity-table';
 export * from './identity-transactions';
 export * from './embedded-database';

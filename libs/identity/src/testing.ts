@@ -7,7 +7,6 @@ export * from './in-memory-database';
 export * from './in-memory-change-announcer';
 export * from './in-memory-identity-transactions';
 export * from './users/in-memory-user-repository';
-export * from './users/in-memory-user-table';
 export * from './external-identities/in-memory-external-identity-table';
 export * from './revocations/in-memory-revocation-repository';
 export * from './scim/in-memory-scim-store';
