@@ -18,36 +18,43 @@ const LIB_IMPORTS = {
 };
 const LIBS = Object.keys(LIB_IMPORTS);
 
+/** Specs and the fakes and fixtures they use: the only code that may import a lib's fakes. */
+const TEST_CODE = ['**/*.spec.ts', '**/in-memory-*.ts', '**/testing.ts', '**/testing/**'];
+const NO_FAKES = {
+  regex: '^@resolver/[a-z]+/testing$',
+  message: 'Fakes (@resolver/*/testing) are for specs: code that ships uses the real classes.',
+};
+
 /** The import rule of one lib: none of `forbidden`, no app, no other lib by relative path. */
 function layer(dir, forbidden) {
+  const patterns = [
+    ...(forbidden.length
+      ? [
+          {
+            regex: `^@resolver/(${forbidden.join('|')})$`,
+            message: `${dir} sits below these libs (docs/architecture.md): move the shared piece down instead.`,
+          },
+        ]
+      : []),
+    {
+      regex: '(^|/)apps/',
+      message: 'A lib never imports an app.',
+    },
+    {
+      regex: `^(\\.\\./)+(\\.\\./)?(libs/)?(${LIBS.join('|')})/src`,
+      message: 'Import another lib through its @resolver alias.',
+    },
+  ];
+  const files = [`${dir}/**/*.ts`];
   return [
     {
-      files: [`${dir}/**/*.ts`],
-      rules: {
-        'no-restricted-imports': [
-          'error',
-          {
-            patterns: [
-              ...(forbidden.length
-                ? [
-                    {
-                      regex: `^@resolver/(${forbidden.join('|')})$`,
-                      message: `${dir} sits below these libs (docs/architecture.md): move the shared piece down instead.`,
-                    },
-                  ]
-                : []),
-              {
-                regex: '(^|/)apps/',
-                message: 'A lib never imports an app.',
-              },
-              {
-                regex: `^(\\.\\./)+(\\.\\./)?(libs/)?(${LIBS.join('|')})/src`,
-                message: 'Import another lib through its @resolver alias.',
-              },
-            ],
-          },
-        ],
-      },
+      files,
+      ignores: TEST_CODE,
+      rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, NO_FAKES] }] },
+    },
+    {
+      files: TEST_CODE.map((p) => `${dir}/${p}`),
+      rules: { 'no-restricted-imports': ['error', { patterns }] },
     },
   ];
 }
@@ -112,6 +119,11 @@ export default tseslint.config(
     files: ['apps/**/*.ts', 'apps/**/*.tsx', 'bench/**/*.ts'],
     plugins: { boundaries },
     rules: { 'boundaries/imports': 'error' },
+  },
+  {
+    files: ['apps/**/*.ts', 'apps/**/*.tsx', 'bench/**/*.ts'],
+    ignores: TEST_CODE,
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_FAKES] }] },
   },
   {
     // Tests poke at loosely typed wire responses (grpc-js dynamic clients, JSON bodies).

@@ -1,6 +1,8 @@
 // Two tiers: unit specs beside the code, and e2e suites in test/ that share one embedded
 // Postgres started by the global setup (each suite gets its own database).
 const moduleNameMapper = {
+  // The fakes of a lib's interfaces, for specs only.
+  '^@resolver/identity/testing$': '<rootDir>/libs/identity/src/testing',
   '^@resolver/(config|contract|reasons|policy|tokens|identity|resolution|observability|provisioning)$':
     '<rootDir>/libs/$1/src',
 };

@@ -9,7 +9,7 @@ export const ROOT = join(__dirname, '..', '..');
 export const DIST = join(ROOT, 'dist');
 
 /** Every scenario, in the order a round runs them. */
-export const SCENARIOS = ['warm', 'cold', 'hang', 'store', 'fullmiss', 'jit'] as const;
+export const SCENARIOS = ['warm', 'cold', 'hang', 'store', 'fullmiss', 'jit', 'burst'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Which issuer signs the warm token: the production-like default, or the static ES256 key. */
@@ -27,6 +27,9 @@ export interface BenchOptions {
   readonly coldCount: number;
   readonly fullMissCount: number;
   readonly jitCount: number;
+  /** The burst of first logins: new subjects per round, and requests each, all at once. */
+  readonly burstSubjects: number;
+  readonly burstPerSubject: number;
   readonly fillCount: number;
   readonly flood: number;
   readonly warmIssuer: WarmIssuer;
@@ -81,6 +84,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       // Fresh RS256 tokens per full-miss round (an RS256 signature costs ~1 ms to mint).
       'fullmiss-tokens': { type: 'string', default: '30000' },
       'jit-requests': { type: 'string', default: '4000' },
+      // The burst of first logins (issue 24): 200 new subjects x 10 requests, at once.
+      'burst-subjects': { type: 'string', default: '200' },
+      'burst-per-subject': { type: 'string', default: '10' },
       // Distinct users resolved at the end to fill the user cache (default: to its default
       // cap), so the RSS reported is that of full caches. 0 to skip.
       'fill-users': {
@@ -142,6 +148,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     coldCount: num('cold-tokens'),
     fullMissCount: num('fullmiss-tokens'),
     jitCount: num('jit-requests'),
+    burstSubjects: Math.max(1, num('burst-subjects')),
+    burstPerSubject: Math.max(1, num('burst-per-subject')),
     fillCount: Math.min(users, num('fill-users')),
     flood: num('flood'),
     warmIssuer: values['warm-issuer'],

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     const b: Bench = {
       ...prep,
       run,
+      ctx,
       main,
       store,
       nocap,

@@ -3,7 +3,7 @@ import type { BenchIdp } from './issuers';
 import type { BenchOptions, ScenarioName } from './options';
 import type { Row } from './report';
 import type { Runner } from './runner';
-import type { BenchServer, ResolverServer } from './servers';
+import type { BenchServer, ResolverServer, ServerContext } from './servers';
 import type { MintJob } from './tokens';
 
 /** The servers a scenario drives besides its bare baselines. */
@@ -20,6 +20,8 @@ export interface Prep {
 /** What a scenario sees while it runs. */
 export interface Bench extends Prep {
   readonly run: Runner;
+  /** Where servers start from (a scenario that starts its own, e.g. the burst's replicas). */
+  readonly ctx: ServerContext;
   readonly main?: ResolverServer;
   readonly store?: ResolverServer;
   /** The main resolver's twin without `--max-old-space-size` (the cap check). */

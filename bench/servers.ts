@@ -78,14 +78,16 @@ export function startRecipe(ctx: ServerContext): Promise<BenchServer> {
 
 /**
  * The resolver as deployed: the built service, WORKERS processes, its own config file (the
- * bench's issuers, `cache` overrides), started as `npm run start:prod` starts it (node flags
- * only from `nodeOptions`), ready once its caches listen for changes.
+ * bench's issuers, `cache` overrides, `database` settings: a pool of 20 unless given),
+ * started as `npm run start:prod` starts it (node flags only from `nodeOptions`), ready once
+ * its caches listen for changes.
  */
 export async function startResolver(
   ctx: ServerContext,
   name: string,
   cache: Record<string, unknown>,
   nodeOptions = ctx.nodeOptions,
+  database: Record<string, unknown> = { poolSize: 20 },
 ): Promise<ResolverServer> {
   const httpPort = await freePort();
   const grpcPort = await freePort();
@@ -101,7 +103,7 @@ export async function startResolver(
     config,
     stringify({
       server: { httpPort, grpcPort, bindAddress: '127.0.0.1', workers: ctx.workers },
-      database: { poolSize: 20 },
+      database,
       logging: { level: 'error' },
       cache,
       issuers: [

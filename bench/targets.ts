@@ -60,6 +60,13 @@ export function buildTargets(o: {
       goal: '≤ 1.5',
       met: (v: number) => v <= 1.5,
     })),
+    ...['burst: answered 200, %', 'burst: subjects provisioned exactly once, %'].map((name) => ({
+      name,
+      rounds: r(name)?.values ?? [],
+      bound: false,
+      goal: '= 100',
+      met: (v: number) => v === 100,
+    })),
     {
       name: 'server CPU per request: warm ResolveSubject / warm /v1/resolve',
       rounds: [cpuOver(find('warm ResolveSubject', 'grpc'), find('warm /v1/resolve', 'http'))],

@@ -34,7 +34,16 @@ export class ResolverProcess {
     const file = join(dir, 'resolver.yaml');
     await writeFile(
       file,
-      stringify({ ...config, server: { httpPort, grpcPort, bindAddress: '127.0.0.1' } }),
+      stringify({
+        ...config,
+        // The suite's own server settings (deadlines), with this process's ports on loopback.
+        server: {
+          ...(config.server as Record<string, unknown> | undefined),
+          httpPort,
+          grpcPort,
+          bindAddress: '127.0.0.1',
+        },
+      }),
     );
     // Started as production starts it: start:prod's node flags (--disable-proto=delete among them).
     const child = spawn(process.execPath, [...prodNodeFlags(), MAIN], {

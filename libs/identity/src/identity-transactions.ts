@@ -3,12 +3,12 @@ import type { ExternalIdentityTable } from './external-identities/external-ident
 import { TypeOrmExternalIdentityTable } from './external-identities/typeorm-external-identity-table';
 import { refusalOf, withStoreRetry } from './store-errors';
 import { inTransaction } from './transaction';
-import { TypeOrmUserTable } from './users/typeorm-user-table';
-import type { UserTable } from './users/user-table';
+import { TypeOrmUserRepository } from './users/typeorm-user-repository';
+import type { UserRepository } from './users/user-repository';
 
 /** The identity tables, bound to one transaction. */
 export interface IdentityTables {
-  readonly users: UserTable;
+  readonly users: UserRepository;
   readonly identities: ExternalIdentityTable;
 }
 
@@ -48,7 +48,7 @@ export class TypeOrmIdentityTransactions extends IdentityTransactions {
           this.dataSource,
           (m) =>
             work({
-              users: new TypeOrmUserTable(m),
+              users: TypeOrmUserRepository.in(m),
               identities: new TypeOrmExternalIdentityTable(m),
             }),
           options,

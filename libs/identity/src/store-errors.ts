@@ -22,13 +22,17 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * Runs a store call with bounded retries (`attempts` extra tries, exponential backoff). Any
- * failure that is not a data error — refused connection, timeout, cancelled statement, pool
- * exhaustion — ends as `USER_STORE_UNAVAILABLE`, never as "not found".
+ * Runs a store call with bounded retries (`attempts` extra tries, exponential backoff), none
+ * begun past `deadlineAt` (epoch ms: the caller has been answered by then). Any failure that is
+ * not a data error — refused connection, timeout, cancelled statement, a pool that never handed
+ * out a connection — ends as `USER_STORE_UNAVAILABLE`, never as "not found". An overloaded
+ * pool (`USER_STORE_OVERLOADED`, from `PoolGate`) is not retried: a retry would queue
+ * again behind the requests it lost to.
  */
 export async function withStoreRetry<T>(
   operation: () => Promise<T>,
   policy: { attempts: number; backoffMs: number },
+  deadlineAt?: number,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -41,7 +45,9 @@ export async function withStoreRetry<T>(
       // not "not found". Each writer answers it as a 400; elsewhere it is a bug to count.
       const refusal = refusalOf(error);
       if (refusal) throw refusal;
-      if (attempt >= policy.attempts || isDataError(error)) {
+      const pauseMs = policy.backoffMs * 2 ** attempt;
+      const late = deadlineAt !== undefined && Date.now() + pauseMs >= deadlineAt;
+      if (attempt >= policy.attempts || isDataError(error) || late) {
         throw new ResolutionError(
           'USER_STORE_UNAVAILABLE',
           `user store call failed: ${describe(error)}`,
@@ -50,7 +56,7 @@ export async function withStoreRetry<T>(
           },
         );
       }
-      await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** attempt));
+      await new Promise((r) => setTimeout(r, pauseMs));
     }
   }
 }

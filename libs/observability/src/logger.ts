@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LoggingConfig } from '@resolver/config';
+import { isReasonCode, presentReason } from '@resolver/reasons';
 import type { ErrorSurface, Transport } from './transport';
 
 /**
@@ -107,7 +108,7 @@ export class ResolverLogger {
   /** One line per failed resolution (warn; error for a dependency being unavailable). */
   resolutionFailure(entry: ResolutionFailureEntry): void {
     const unavailable =
-      entry.reason === 'USER_STORE_UNAVAILABLE' || entry.reason === 'KEYS_UNAVAILABLE';
+      isReasonCode(entry.reason) && presentReason(entry.reason).outcome === 'unavailable';
     this.pino[unavailable ? 'error' : 'warn'](
       {
         event: 'resolution_failed',

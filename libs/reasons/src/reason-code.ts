@@ -25,6 +25,7 @@ export const REASON_CODES = [
   'USER_DELETED',
   'USER_STORE_UNAVAILABLE',
   'KEYS_UNAVAILABLE',
+  'USER_STORE_OVERLOADED',
 ] as const;
 
 /** One stable reason code. */

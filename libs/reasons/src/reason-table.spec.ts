@@ -25,6 +25,23 @@ describe('reason table', () => {
     expect(REASON_TABLE.USER_NOT_FOUND.outcome).toBe('refused');
   });
 
+  it('answers an overloaded store like an outage on the wire, with its own code and a longer Retry-After', () => {
+    const overloaded = REASON_TABLE.USER_STORE_OVERLOADED;
+    expect(overloaded).toMatchObject({
+      httpStatus: 503,
+      grpcStatus: status.UNAVAILABLE,
+      outcome: 'unavailable',
+    });
+    expect(overloaded.retryAfterSeconds).toBeGreaterThan(
+      REASON_TABLE.USER_STORE_UNAVAILABLE.retryAfterSeconds as number,
+    );
+    // Every 503 says when to come back; no refusal does.
+    for (const reason of REASON_CODES) {
+      const p = REASON_TABLE[reason];
+      expect([reason, p.retryAfterSeconds !== undefined]).toEqual([reason, p.httpStatus === 503]);
+    }
+  });
+
   it('recognises only known codes', () => {
     expect(isReasonCode('TOKEN_EXPIRED')).toBe(true);
     expect(isReasonCode('token_expired')).toBe(false);

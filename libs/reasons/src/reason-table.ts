@@ -14,6 +14,8 @@ export interface ReasonPresentation {
   readonly outcome: Exclude<Outcome, 'resolved'>;
   /** Short human title for problem documents; never carries request data. */
   readonly title: string;
+  /** For an `unavailable` reason: the `Retry-After` (seconds) its HTTP answers carry. */
+  readonly retryAfterSeconds?: number;
 }
 
 const unauthenticated = (title: string): ReasonPresentation => ({
@@ -28,11 +30,12 @@ const denied = (title: string): ReasonPresentation => ({
   outcome: 'refused',
   title,
 });
-const unavailable = (title: string): ReasonPresentation => ({
+const unavailable = (title: string, retryAfterSeconds = 1): ReasonPresentation => ({
   grpcStatus: GrpcStatus.UNAVAILABLE,
   httpStatus: 503,
   outcome: 'unavailable',
   title,
+  retryAfterSeconds,
 });
 
 /** The one place that maps a reason to gRPC status, HTTP status and metric outcome. */
@@ -59,6 +62,16 @@ export const REASON_TABLE: { readonly [R in ReasonCode]: ReasonPresentation } = 
   USER_DELETED: denied('The user has been deleted'),
   USER_STORE_UNAVAILABLE: unavailable('The user store is unavailable'),
   KEYS_UNAVAILABLE: unavailable('The issuer signing keys are unavailable'),
+  // Not an outage: the store kept answering, but no pool connection came free within the
+  // request's bound. Its own code because the operator's fix differs (capacity: pool size,
+  // replicas, Postgres connections; not the database's health), and so do the alert and the
+  // client's retry; the status stays 503 / UNAVAILABLE, so gateways fail closed exactly as for
+  // an outage. Retry-After 2: a retry one second later lands in the same saturated queue (a
+  // queue wait is bounded by database.connectTimeoutMs, 2 s by default).
+  USER_STORE_OVERLOADED: unavailable(
+    'The user store is overloaded: no connection came free in time',
+    2,
+  ),
 };
 
 /** Looks up how a reason is presented. */

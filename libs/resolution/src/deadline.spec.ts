@@ -55,5 +55,8 @@ describe('withDeadline', () => {
     expect(deadlineExceeded('keys', 1).reason).toBe('KEYS_UNAVAILABLE');
     expect(deadlineExceeded('store', 1).reason).toBe('USER_STORE_UNAVAILABLE');
     expect(deadlineExceeded('request', 1).reason).toBe('USER_STORE_UNAVAILABLE');
+    // Time spent queued for a connection of a store that kept answering is overload.
+    expect(deadlineExceeded('store', 1, true).reason).toBe('USER_STORE_OVERLOADED');
+    expect(deadlineExceeded('keys', 1, true).reason).toBe('KEYS_UNAVAILABLE');
   });
 });

@@ -3,14 +3,30 @@ import { ResolutionError } from '@resolver/reasons';
 /** Which dependency a resolution was waiting on when its deadline passed. */
 export type Phase = 'request' | 'keys' | 'store';
 
-/** The reason a resolution that ran out of time is answered with: the dependency it waited on. */
-export function deadlineExceeded(phase: Phase, timeoutMs: number): ResolutionError {
-  return phase === 'keys'
-    ? new ResolutionError('KEYS_UNAVAILABLE', `signing keys not available within ${timeoutMs} ms`)
-    : new ResolutionError(
-        'USER_STORE_UNAVAILABLE',
-        `user store did not answer within ${timeoutMs} ms`,
-      );
+/**
+ * The reason a resolution that ran out of time is answered with: the dependency it waited on.
+ * `storeBusy`: requests were queued for a store connection while the store kept answering (the
+ * time went to the queue, not to a store that is down): USER_STORE_OVERLOADED.
+ */
+export function deadlineExceeded(
+  phase: Phase,
+  timeoutMs: number,
+  storeBusy = false,
+): ResolutionError {
+  if (phase === 'keys')
+    return new ResolutionError(
+      'KEYS_UNAVAILABLE',
+      `signing keys not available within ${timeoutMs} ms`,
+    );
+  if (storeBusy)
+    return new ResolutionError(
+      'USER_STORE_OVERLOADED',
+      `overloaded: no answer within ${timeoutMs} ms while requests queued for a store connection and the store kept answering`,
+    );
+  return new ResolutionError(
+    'USER_STORE_UNAVAILABLE',
+    `user store did not answer within ${timeoutMs} ms`,
+  );
 }
 
 /** How often pending deadlines are checked: a deadline fires at most this much late. */

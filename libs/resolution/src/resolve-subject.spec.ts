@@ -1,9 +1,13 @@
 import type { ResolverConfig } from '@resolver/config';
 import type { FixedClock, ResolverMetrics } from '@resolver/observability';
 import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
+import type { TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches } from './cache/subject-caches';
 import { ResolveSubject } from './resolve-subject';
-import { InMemoryRevocationRepository, InMemoryUserRepository } from './testing/in-memory-stores';
+import type {
+  InMemoryRevocationRepository,
+  InMemoryUserRepository,
+} from '@resolver/identity/testing';
 import { ES, HS, NOW, T, unitIssuers } from './testing/unit-fixture';
 
 /**
@@ -20,6 +24,7 @@ let revocations: InMemoryRevocationRepository;
 let resolver: ResolveSubject;
 let caches: SubjectCaches;
 let metrics: ResolverMetrics;
+let verifier: TokenVerifier;
 const reached = new Set<ReasonCode>();
 const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
   fixture.hs(claims, header);
@@ -44,7 +49,7 @@ beforeAll(async () => {
 afterAll(() => fixture.cleanup());
 
 beforeEach(async () => {
-  ({ clock, users, revocations, caches, resolver, metrics } = await fixture.world());
+  ({ clock, users, revocations, caches, resolver, metrics, verifier } = await fixture.world());
 });
 
 describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', () => {
@@ -142,6 +147,73 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
   it('the store down is USER_STORE_UNAVAILABLE, never USER_NOT_FOUND', async () => {
     users.down = true;
     expect(await outcome(hs({ sub: 'anyone', email: 'a@x.test' }))).toBe('USER_STORE_UNAVAILABLE');
+  });
+
+  it('an overloaded store is USER_STORE_OVERLOADED (503), never USER_NOT_FOUND', async () => {
+    users.overloaded = true;
+    expect(await outcome(hs({ sub: 'anyone', email: 'a@x.test' }))).toBe('USER_STORE_OVERLOADED');
+    expect(await outcome(await es({ sub: 'someone' }))).toBe('USER_STORE_OVERLOADED');
+  });
+
+  it('one token brought by concurrent requests is verified once and provisioned once', async () => {
+    let open!: () => void;
+    users.provisionGate = new Promise<void>((r) => (open = r));
+    const decode = jest.spyOn(verifier, 'decode');
+    const verify = jest.spyOn(verifier, 'verify');
+    const token = hs({ sub: 'twin', email: 'twin@x.test' });
+    const answers = Promise.all(Array.from({ length: 20 }, () => outcome(token)));
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    // The first resolves it; the others, once it has, find token and user cached.
+    expect((await answers).sort()).toEqual([
+      ...Array<string>(19).fill('OK:CACHE'),
+      'OK:PROVISIONED',
+    ]);
+    expect(decode.mock.calls.length + verify.mock.calls.length).toBe(1);
+    expect(users.provisionCalls).toBe(1);
+    // A refused token is not answered from another request's work: each decides for itself.
+    const forged = `${hs({ sub: 'twin', email: 'twin@x.test' }).slice(0, -4)}AAAA`;
+    expect(await Promise.all([outcome(forged), outcome(forged)])).toEqual([
+      'SIGNATURE_INVALID',
+      'SIGNATURE_INVALID',
+    ]);
+    expect(decode.mock.calls.length).toBe(3);
+  });
+
+  it('JIT: concurrent first requests of one subject share one provisioning call, counted once', async () => {
+    let open!: () => void;
+    users.provisionGate = new Promise<void>((r) => (open = r));
+    // Twenty tokens of one subject (each its own jti), asking for the same user.
+    const answers = Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        outcome(hs({ sub: 'crowd', email: 'crowd@x.test', jti: `crowd-${i}` })),
+      ),
+    );
+    // Every request reaches the one call (held open) before the store answers it.
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    expect(new Set(await answers)).toEqual(new Set(['OK:PROVISIONED']));
+    expect(users.provisionCalls).toBe(1);
+    expect(users.writes).toBe(1);
+    const created = (await metrics.registry.metrics())
+      .split('\n')
+      .find((l) =>
+        l.startsWith(`resolver_jit_provisioning_total{issuer="${HS}",result="created"}`),
+      );
+    expect(created?.endsWith(' 1')).toBe(true);
+  });
+
+  it('JIT: tokens of one subject with different claims are not answered from each other', async () => {
+    let open!: () => void;
+    users.provisionGate = new Promise<void>((r) => (open = r));
+    // A user of the issuer's namespace holds one of the two emails: only that token is refused.
+    users.seed({ email: 'held@x.test', namespace: HS });
+    const refused = outcome(hs({ sub: 'twice', email: 'held@x.test' }));
+    const accepted = outcome(hs({ sub: 'twice', email: 'free@x.test' }));
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    expect(users.provisionCalls).toBe(2);
+    expect([await refused, await accepted]).toEqual(['PROVISIONING_REJECTED', 'OK:PROVISIONED']);
   });
 
   it('reaches every reason code', () => {

@@ -5,7 +5,7 @@ import { RevocationRepository, type UserRecord, UserRepository } from '@resolver
 import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
-import { deadlineExceeded, withDeadline } from './deadline';
+import { DEADLINE_GRANULARITY_MS, deadlineExceeded, withDeadline } from './deadline';
 import { type CachedToken, SubjectCaches } from './cache/subject-caches';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
@@ -29,11 +29,16 @@ import type { Principal, Resolution, ResolutionSource, ResolveRequest } from './
 @Injectable()
 export class ResolveSubject {
   private readonly env: LiveEnv;
+  /**
+   * Token hash -> when the slow-path request in flight for it is answered (never failing). A
+   * null-prototype object, like `SingleFlight`'s, for the same reason (no `Map` churn).
+   */
+  private readonly inFlight = Object.create(null) as Record<string, Promise<void>>;
 
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     verifier: TokenVerifier,
-    users: UserRepository,
+    private readonly users: UserRepository,
     revocations: RevocationRepository,
     private readonly caches: SubjectCaches,
     private readonly metrics: ResolverMetrics,
@@ -69,9 +74,8 @@ export class ResolveSubject {
       else {
         const running = ctx;
         running.userCacheAsked = trusted;
-        resolution = await withDeadline(this.run(running), timeoutMs, () =>
-          deadlineExceeded(running.phase, timeoutMs),
-        );
+        running.storeDeadlineAt = Date.now() + timeoutMs - STORE_DEADLINE_MARGIN_MS;
+        resolution = await this.resolveSlow(running, timeoutMs);
       }
       this.metrics.record(
         request.transport,
@@ -103,6 +107,43 @@ export class ResolveSubject {
     }
   }
 
+  /**
+   * The slow path, under the request's deadline, one token at a time: a request that brings a
+   * token while another request with it is being answered waits for that answer (never past
+   * its own deadline), then runs the pipeline itself, which now finds the token (and its user)
+   * cached, with every per-request check. A burst of first logins sends each new token several
+   * times at once: without this, each copy verified the token, and those that found it cached
+   * before its user was provisioned verified it again for JIT (three verifications per token
+   * and replica, measured). Whatever the first got, even a failure, each later one decides for
+   * itself; a first request answered at its deadline lets the others go on, even if its work
+   * has not ended.
+   */
+  private resolveSlow(ctx: PipelineContext, timeoutMs: number): Promise<Resolution> {
+    const first = this.inFlight[ctx.hash];
+    const work = first ? this.after(first, ctx) : this.run(ctx);
+    const startedAt = Date.now();
+    const answer = withDeadline(work, timeoutMs, () =>
+      deadlineExceeded(ctx.phase, timeoutMs, this.users.busySince(startedAt)),
+    );
+    if (!first) {
+      const answered = answer.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.inFlight[ctx.hash] = answered;
+      void answered.then(() => delete this.inFlight[ctx.hash]);
+    }
+    return answer;
+  }
+
+  /** Once `first` has been answered: this request's own pipeline, from the caches. */
+  private async after(first: Promise<void>, ctx: PipelineContext): Promise<Resolution> {
+    await first;
+    tokenCache.run(ctx, this.env);
+    ctx.userCacheAsked = false;
+    return this.run(ctx);
+  }
+
   /** The pipeline after the verified-token cache, fail-fast, and the answer it reached. */
   private async run(ctx: PipelineContext): Promise<Resolution> {
     await runPipeline(ctx, this.env);
@@ -111,6 +152,13 @@ export class ResolveSubject {
     return resolutionOf(token, user, required(ctx.source));
   }
 }
+
+/**
+ * How long before the request's deadline the store gives up: a store call that could not get a
+ * connection fails (as overloaded, if it was) before the deadline sweep answers "did not
+ * answer in time", and nothing is started for a request that is about to be answered.
+ */
+const STORE_DEADLINE_MARGIN_MS = 2 * DEADLINE_GRANULARITY_MS;
 
 /** The issuer label of a call: the token's issuer once known. */
 function issuerOf(ctx: PipelineContext | undefined): string {

@@ -19,7 +19,9 @@ export const REFUSALS = {
     'refused: a token or user reason (TOKEN_*, SUBJECT_*, USER_NOT_FOUND, …); WWW-Authenticate: Bearer',
   ),
   403: problem('refused: USER_DISABLED, USER_LOCKED or USER_DELETED'),
-  503: problem('USER_STORE_UNAVAILABLE or KEYS_UNAVAILABLE; Retry-After: 1'),
+  503: problem(
+    'USER_STORE_UNAVAILABLE or KEYS_UNAVAILABLE (Retry-After: 1), USER_STORE_OVERLOADED (Retry-After: 2)',
+  ),
 };
 
 /** The admin routes' own answers: the field that was refused, missing ids, conflicts. */

@@ -4,6 +4,7 @@ import { EmailAsciiFold1764806400000 } from './1764806400000-email-ascii-fold';
 import { ScimProvisioning1764892800000 } from './1764892800000-scim-provisioning';
 import { IdentifierNamespaces1764979200000 } from './1764979200000-identifier-namespaces';
 import { StatusDecisions1765065600000 } from './1765065600000-status-decisions';
+import { JitProvisionFunction1765152000000 } from './1765152000000-jit-provision-function';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   ScimProvisioning1764892800000,
   IdentifierNamespaces1764979200000,
   StatusDecisions1765065600000,
+  JitProvisionFunction1765152000000,
 ];

@@ -4,7 +4,7 @@ import type { StatusState } from '../user';
 import { UUID } from '@resolver/policy';
 import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
 import { refusalOf, withStoreRetry } from '../store-errors';
-import { TypeOrmUserTable, type UserProjection } from '../users/typeorm-user-table';
+import { TypeOrmUserRepository, type UserProjection } from '../users/typeorm-user-repository';
 import { renderPredicate, renderSort, type ScimTable } from './render-predicate';
 import { SCIM_CONSTRAINT_ATTRIBUTES } from './scim-constraints';
 import { type GroupRowSql, toGroup, toUser, type UserRowSql } from './scim-rows';
@@ -70,11 +70,11 @@ export class TypeOrmScimStore extends ScimStore {
  * table code's, on this same EntityManager; only the SCIM tables' SQL is written here.
  */
 class Tx implements ScimTransaction {
-  private readonly users: TypeOrmUserTable;
+  private readonly users: TypeOrmUserRepository;
   private readonly identities: TypeOrmExternalIdentityTable;
 
   constructor(private readonly m: EntityManager) {
-    this.users = new TypeOrmUserTable(m);
+    this.users = TypeOrmUserRepository.in(m);
     this.identities = new TypeOrmExternalIdentityTable(m);
   }
 

@@ -1,55 +1,74 @@
 import type { Pool } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, UpdateQueryBuilder } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { ResolutionError } from '@resolver/reasons';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FOLD_EMAIL_SQL } from '@resolver/policy';
-import { TypeOrmExternalIdentityTable } from '../external-identities/typeorm-external-identity-table';
+import { ResolutionError } from '@resolver/reasons';
+import { UserEntity } from '../entities/user.entity';
+import { PoolGate } from '../pool-gate';
 import { isDataError, isUniqueViolation, withStoreRetry } from '../store-errors';
-import { inTransaction } from '../transaction';
-import type { LookupKey, NewUser, UserRecord } from '../user';
-import { TypeOrmUserTable } from './typeorm-user-table';
-import { type Provisioned, UserRepository } from './user-repository';
-import { toUserRecord, USER_COLUMNS, type UserRow } from './user-row';
+import type { LookupKey, NewUser, Provenance, StatusState, UserRecord } from '../user';
+import {
+  type LiveHolder,
+  type Provisioned,
+  type StoreCallOptions,
+  type UserChanges,
+  type UserListFilter,
+  type UserListPage,
+  type UserMerge,
+  UserRepository,
+} from './user-repository';
+import { entityToUserRecord, toUserRecord, type UserRow } from './user-row';
+import {
+  LOOKUPS,
+  PROVISION,
+  type ProvisionRow,
+  provisionedOf,
+  provisionValues,
+} from './user-statements';
 
 /**
- * One parameterised statement per lookup strategy, each backed by its own index. Soft-deleted
- * users are returned (so the answer can be USER_DELETED rather than USER_NOT_FOUND); a live user
- * wins over a deleted one with the same email or username. Email and username are searched in
- * the token issuer's namespace and the operator's (`''`), the issuer's own user first: another
- * issuer's users (its SCIM client's, its JIT's) are never found.
+ * {@link UserRepository} on Postgres through TypeORM, in one of two places:
+ * - **on the pool** (`new TypeOrmUserRepository(dataSource, retry)`, the resolver's instance):
+ *   lookups and JIT run as raw named statements on TypeORM's own pool through a
+ *   {@link PoolGate} (bounded waits for a connection, overload told apart from an outage,
+ *   nothing started past the request's deadline), retried on store failures;
+ * - **in a transaction** (`TypeOrmUserRepository.in(manager)`, what
+ *   `IdentityTransactions.run` hands its work): every method on that transaction's connection,
+ *   failures left to the transaction (which retries as a whole).
+ *
+ * The writers' methods (admin, import, SCIM) go through the `UserEntity` query builder. They
+ * keep the entity path because they are few and operator-paced, not a burst; they read, decide
+ * (operator decisions win, merges, SCIM's PATCH) and write several rows in one transaction that
+ * the entity columns keep typed. JIT moved off it (one call of `resolver_jit_provision`)
+ * because a burst of first logins is hundreds of those at once on a pool of ten.
  */
-const LOOKUP_SQL: Readonly<Record<LookupKey['strategy'], string>> = {
-  external: `SELECT ${USER_COLUMNS} FROM external_identities e JOIN users u ON u.id = e.user_id
-    WHERE e.issuer = $1 AND e.tenant = $2 AND e.subject = $3`,
-  id: `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $3::uuid AND u.tenant = $2 AND $1::text IS NOT NULL`,
-  // $3 is already folded (foldEmail); the expression matches users_tenant_email_fold_idx.
-  email: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND ${FOLD_EMAIL_SQL('u.email')} = $3
-    AND email IS NOT NULL AND u.namespace IN ($1, '')
-    ORDER BY (u.deleted_at IS NULL) DESC, (u.namespace = $1) DESC, u.created_at DESC LIMIT 1`,
-  username: `SELECT ${USER_COLUMNS} FROM users u WHERE u.tenant = $2 AND u.username = $3
-    AND username IS NOT NULL AND u.namespace IN ($1, '')
-    ORDER BY (u.deleted_at IS NULL) DESC, (u.namespace = $1) DESC, u.created_at DESC LIMIT 1`,
-};
+const NO_RETRY = { attempts: 0, backoffMs: 0 };
 
-/** Each lookup as a named statement (the name is what lets pg prepare it once per connection). */
-const LOOKUPS = Object.fromEntries(
-  Object.entries(LOOKUP_SQL).map(([strategy, text]) => [
-    strategy,
-    { name: `resolver_lookup_${strategy}`, text },
-  ]),
-) as Readonly<Record<LookupKey['strategy'], { readonly name: string; readonly text: string }>>;
-
-/**
- * {@link UserRepository} on Postgres through TypeORM. The lookup is raw SQL on TypeORM's driver
- * (see {@link findByKey}); provisioning writes through the same table code as every other
- * writer ({@link TypeOrmUserTable}, {@link TypeOrmExternalIdentityTable}).
- */
 export class TypeOrmUserRepository extends UserRepository {
+  private readonly m: EntityManager;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly retry: { attempts: number; backoffMs: number },
+    /** The transaction's connection; absent: the pool. */
+    private readonly tx?: EntityManager,
   ) {
     super();
+    this.m = tx ?? dataSource.manager;
+  }
+
+  /** The repository on one transaction's connection. */
+  static in(tx: EntityManager): TypeOrmUserRepository {
+    return new TypeOrmUserRepository(tx.connection, NO_RETRY, tx);
+  }
+
+  private get gate(): PoolGate {
+    return PoolGate.of((this.dataSource.driver as PostgresDriver).master as Pool);
+  }
+
+  private get repository() {
+    return this.m.getRepository(UserEntity);
   }
 
   /**
@@ -59,76 +78,322 @@ export class TypeOrmUserRepository extends UserRepository {
    * this is the measured hot path of every cache miss, so it stays one prepared statement
    * instead of an entity query.
    */
-  async findByKey(key: LookupKey): Promise<UserRecord | null> {
-    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
-    const { rows } = await withStoreRetry(
-      () =>
-        pool.query<UserRow>({
-          ...LOOKUPS[key.strategy],
-          values: [key.issuer, key.tenant, key.subject],
-        }),
-      this.retry,
-    );
+  async findByKey(key: LookupKey, options: StoreCallOptions = {}): Promise<UserRecord | null> {
+    const lookup = { ...LOOKUPS[key.strategy], values: [key.issuer, key.tenant, key.subject] };
+    const rows: UserRow[] = this.tx
+      ? await this.tx.query(lookup.text, lookup.values)
+      : (
+          await withStoreRetry(
+            () => this.gate.query<UserRow>(lookup, options.deadlineAt),
+            this.retry,
+            options.deadlineAt,
+          )
+        ).rows;
     return rows.length ? toUserRecord(rows[0] as UserRow) : null;
   }
 
   /**
-   * JIT is the first request of each user, not the hot path: one entity transaction (user, then
-   * link), rolled back for a dry run so the store makes every check and keeps nothing.
+   * JIT: one call of `resolver_jit_provision` (one round trip, one statement's worth of
+   * connection time), which creates the user and its link or returns the user a concurrent
+   * request created first. Not the entity transaction the admin writes use: a burst of first
+   * logins is many of these at once, and a transaction of several statements held a pool
+   * connection for several round trips each, which is what exhausted the pool (issue 24).
+   *
+   * A unique violation means a different user holds the email or username (this issuer's, or an
+   * operator's through the trigger): the lookup then says whether the key has a user after all
+   * (an operator's user created meanwhile), else PROVISIONING_REJECTED, never "not found".
+   *
+   * Past the deadline nothing is started, and the call's lock waits end at the deadline; a write
+   * that still commits in the instant after it is the whole user and link, which is exactly what
+   * the client's retry finds (and takes, as `created: false`).
+   *
+   * `dryRun`: the same call in a transaction that is rolled back (diagnosis).
    */
   async provision(
     key: LookupKey,
     user: NewUser,
-    options: { readonly dryRun?: boolean } = {},
+    options: StoreCallOptions & { readonly dryRun?: boolean } = {},
   ): Promise<Provisioned> {
-    return withStoreRetry(async () => {
-      try {
-        const created = await inTransaction(this.dataSource, (m) => insertFor(m, key, user), {
-          rollback: options.dryRun,
-        });
-        return { user: created, created: true };
-      } catch (error) {
-        // A concurrent first request won the race on a unique index: theirs is the user.
-        if (isDataError(error) && !isUniqueViolation(error)) {
+    if (key.strategy === 'id')
+      throw new ResolutionError('PROVISIONING_REJECTED', 'JIT cannot provision a user by id');
+    return withStoreRetry(
+      async () => {
+        try {
+          const provisioned = await this.provisionCall(key, user, options);
+          if (provisioned) return provisioned;
+        } catch (error) {
+          if (isDataError(error) && !isUniqueViolation(error)) {
+            throw new ResolutionError(
+              'PROVISIONING_REJECTED',
+              'the store refused the provisioned user',
+              { cause: error },
+            );
+          }
+          if (!isUniqueViolation(error)) throw error;
+        }
+        // A unique violation, or the row that blocked the insert was gone when it was read.
+        const existing = await this.findByKey(key, options);
+        if (!existing) {
           throw new ResolutionError(
             'PROVISIONING_REJECTED',
-            'the store refused the provisioned user',
-            { cause: error },
+            "a different user (this issuer's or an operator's) already holds this email or username; link the identity instead",
           );
         }
-        if (!isUniqueViolation(error)) throw error;
-      }
-      const existing = await this.findByKey(key);
-      if (!existing) {
-        throw new ResolutionError(
-          'PROVISIONING_REJECTED',
-          "a different user (this issuer's or an operator's) already holds this email or username; link the identity instead",
+        return { user: existing, created: false };
+      },
+      // In a transaction, failures end it, and the transaction retries as a whole.
+      this.tx ? NO_RETRY : this.retry,
+      options.deadlineAt,
+    );
+  }
+
+  /** One call of `resolver_jit_provision`; `undefined` when it returned no user. */
+  private async provisionCall(
+    key: LookupKey,
+    user: NewUser,
+    options: StoreCallOptions & { readonly dryRun?: boolean },
+  ): Promise<Provisioned | undefined> {
+    const { deadlineAt, dryRun } = options;
+    const statement = { ...PROVISION, values: provisionValues(key, user, deadlineAt) };
+    if (this.tx) {
+      // Inside a writer's transaction: under a savepoint, so that a refusal (or a dry run) undoes
+      // the call and leaves the transaction usable for the lookup that follows it.
+      await this.tx.query('SAVEPOINT resolver_jit');
+      try {
+        const rows: ProvisionRow[] = await this.tx.query(statement.text, statement.values);
+        await this.tx.query(
+          dryRun ? 'ROLLBACK TO SAVEPOINT resolver_jit' : 'RELEASE SAVEPOINT resolver_jit',
         );
+        return provisionedOf({ rows });
+      } catch (error) {
+        await this.tx.query('ROLLBACK TO SAVEPOINT resolver_jit');
+        throw error;
       }
-      return { user: existing, created: false };
-    }, this.retry);
+    }
+    return this.gate.withClient(async (client) => {
+      if (!dryRun) return provisionedOf(await client.query<ProvisionRow>(statement));
+      await client.query('BEGIN');
+      try {
+        return provisionedOf(await client.query<ProvisionRow>(statement));
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }, deadlineAt);
+  }
+
+  override busySince(sinceMs: number): boolean {
+    return this.gate.busySince(sinceMs);
   }
 
   async ping(): Promise<void> {
-    await withStoreRetry(() => this.dataSource.query('SELECT 1'), { attempts: 0, backoffMs: 0 });
+    await withStoreRetry(() => this.m.query('SELECT 1'), NO_RETRY);
+  }
+
+  async insert(user: NewUser): Promise<UserRecord> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .insert()
+      .values({
+        tenant: user.tenant,
+        namespace: user.namespace ?? '',
+        kind: user.kind,
+        email: user.email ?? null,
+        username: user.username ?? null,
+        displayName: user.displayName ?? null,
+        roles: [...(user.roles ?? [])],
+        attributes: jsonb(user.attributes ?? {}),
+        ...statusColumns(user.status ?? { status: 'active', decisions: {} }),
+        provenance: user.provenance,
+      })
+      .returning('*')
+      .execute();
+    return toUserRecord((result.raw as UserRow[])[0] as UserRow);
+  }
+
+  async findById(id: string, options: { readonly lock?: boolean } = {}) {
+    const found = await this.repository.findOne({
+      where: { id },
+      ...(options.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    return found ? entityToUserRecord(found) : null;
+  }
+
+  async list(filter: UserListFilter): Promise<UserListPage> {
+    const q = this.repository
+      .createQueryBuilder('u')
+      .addSelect('(extract(epoch FROM u.created_at) * 1000000)::bigint', 'created_us')
+      .orderBy('u.created_at')
+      .addOrderBy('u.id')
+      .limit(filter.limit + 1);
+    if (filter.tenant !== undefined) q.andWhere('u.tenant = :tenant', { tenant: filter.tenant });
+    if (filter.status) q.andWhere('u.status = :status', { status: filter.status });
+    if (filter.email) q.andWhere('lower(u.email) = lower(:email)', { email: filter.email });
+    if (filter.provenance)
+      q.andWhere('u.provenance = :provenance', { provenance: filter.provenance });
+    if (filter.deleted === 'false') q.andWhere('u.deleted_at IS NULL');
+    if (filter.deleted === 'true') q.andWhere('u.deleted_at IS NOT NULL');
+    if (filter.after) {
+      q.andWhere(
+        `(u.created_at, u.id) > ('epoch'::timestamptz + CAST(:afterUs AS bigint) * interval '1 microsecond', :afterId)`,
+        { afterUs: filter.after.createdAtMicros, afterId: filter.after.id },
+      );
+    }
+    const { entities, raw } = await q.getRawAndEntities<{ created_us: string; u_id: string }>();
+    const users = entities.slice(0, filter.limit).map(entityToUserRecord);
+    const last = raw[filter.limit - 1];
+    return {
+      users,
+      next:
+        entities.length > filter.limit && last
+          ? { createdAtMicros: String(last.created_us), id: last.u_id }
+          : undefined,
+    };
+  }
+
+  update(id: string, changes: UserChanges) {
+    return this.change(id, (q) =>
+      q.set({
+        ...(changes.email !== undefined && { email: changes.email }),
+        ...(changes.username !== undefined && { username: changes.username }),
+        ...(changes.displayName !== undefined && { displayName: changes.displayName }),
+        ...(changes.roles !== undefined && { roles: [...changes.roles] }),
+        ...(changes.attributes !== undefined && { attributes: jsonb(changes.attributes) }),
+      }),
+    );
+  }
+
+  setStatus(id: string, state: StatusState) {
+    return this.change(id, (q) => q.set(statusColumns(state)));
+  }
+
+  softDelete(id: string) {
+    return this.change(id, (q) => q.set({ deletedAt: () => 'COALESCE(deleted_at, now())' }));
+  }
+
+  restore(id: string) {
+    return this.change(id, (q) => q.set({ deletedAt: null }));
+  }
+
+  signOutEverywhere(id: string) {
+    return this.change(id, (q) =>
+      q.set({ tokensValidAfter: () => `date_trunc('second', now()) + interval '1 second'` }),
+    );
+  }
+
+  async lockLive(
+    tenant: string,
+    by: { readonly email: string } | { readonly username: string },
+  ): Promise<LiveHolder[]> {
+    const q = this.repository
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .addSelect('u.namespace', 'namespace')
+      .where('u.tenant = :tenant', { tenant })
+      .andWhere('u.deleted_at IS NULL')
+      .orderBy(`(u.namespace = '')`, 'DESC')
+      .addOrderBy('u.created_at')
+      .limit(2)
+      .setLock('pessimistic_write');
+    if ('email' in by) q.andWhere(`${FOLD_EMAIL_SQL('u.email')} = :email`, { email: by.email });
+    else q.andWhere('u.username = :username', { username: by.username });
+    return q.getRawMany<LiveHolder>();
+  }
+
+  async merge(id: string, fields: UserMerge): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({
+        email: () => 'COALESCE(:email, email)',
+        username: () => 'COALESCE(:username, username)',
+        displayName: () => 'COALESCE(:displayName, display_name)',
+        ...(fields.status && statusColumns(fields.status)),
+        roles: [...fields.roles],
+        attributes: () => 'attributes || CAST(:attributes AS jsonb)',
+      })
+      .where('id = :id', { id })
+      .setParameters({
+        email: fields.email ?? null,
+        username: fields.username ?? null,
+        displayName: fields.displayName ?? null,
+        attributes: JSON.stringify(fields.attributes),
+      })
+      .execute();
+  }
+
+  /**
+   * Writes what an outside provisioner (SCIM) manages of a user: its projected columns, the
+   * status it was decided to have (absent: unchanged), and, with `takeOver`, who manages it from
+   * now on and in whose namespace its identifiers live (an adoption).
+   */
+  async project(id: string, projection: UserProjection): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({
+        email: projection.email,
+        username: projection.username,
+        displayName: projection.displayName,
+        ...(projection.takeOver && projection.takeOver),
+        ...(projection.status && statusColumns(projection.status)),
+      })
+      .where('id = :id', { id })
+      .execute();
+  }
+
+  /**
+   * Replaces the user's roles, with no write (so no change announcement, no new `updated_at`)
+   * when they are already these: SCIM recomputes roles for every member of a changed group.
+   */
+  async setRoles(id: string, roles: readonly string[]): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({ roles: [...roles] })
+      .where('id = :id', { id })
+      .andWhere('roles IS DISTINCT FROM CAST(:roles AS text[])', { roles: [...roles] })
+      .execute();
+  }
+
+  /** One UPDATE ... RETURNING of the user with this id; `null` when there is none. */
+  private async change(
+    id: string,
+    set: (q: UpdateQueryBuilder<UserEntity>) => UpdateQueryBuilder<UserEntity>,
+  ): Promise<UserRecord | null> {
+    const result = await set(this.repository.createQueryBuilder().update())
+      .where('id = :id', { id })
+      .returning('*')
+      .execute();
+    const [row] = result.raw as UserRow[];
+    return row ? toUserRecord(row) : null;
   }
 }
 
-/**
- * Inserts the user (and, for the `external` strategy, its link). A link that exists already
- * means a concurrent request provisioned first: {@link RaceLost} rolls this user back.
- */
-async function insertFor(m: EntityManager, key: LookupKey, user: NewUser): Promise<UserRecord> {
-  const created = await new TypeOrmUserTable(m).insert(user);
-  if (
-    key.strategy === 'external' &&
-    !(await new TypeOrmExternalIdentityTable(m).insertIfAbsent(created.id, key))
-  )
-    throw new RaceLost();
-  return created;
+/** The `users` columns an outside provisioner (SCIM) sets; see {@link TypeOrmUserRepository.project}. */
+export interface UserProjection {
+  readonly email: string | null;
+  readonly username: string;
+  readonly displayName: string | null;
+  /** As `decideStatus` decided it; absent: the status stays. */
+  readonly status?: StatusState;
+  /** Present when the provisioner takes the user over from its previous writer. */
+  readonly takeOver?: { readonly provenance: Provenance; readonly namespace: string };
 }
 
-/** Thrown inside the JIT transaction to roll it back when the identity link already exists. */
-class RaceLost extends Error {
-  readonly code = '23505';
+/** The status columns, always written together, as decided (see `decideStatus`). */
+function statusColumns(state: StatusState) {
+  return {
+    status: state.status,
+    statusDecisions: {
+      ...state.decisions,
+    } as QueryDeepPartialEntity<UserEntity>['statusDecisions'],
+  };
+}
+
+/**
+ * A jsonb value for a query builder. TypeORM types an object column as a deep partial of its
+ * properties, which `unknown` values cannot satisfy; the driver stores the object as JSON.
+ */
+function jsonb(value: Readonly<Record<string, unknown>>) {
+  return { ...value } as QueryDeepPartialEntity<UserEntity>['attributes'];
 }

@@ -1,9 +1,10 @@
 import { StoreRefusal } from '@resolver/identity';
 import {
+  InMemoryDatabase,
   InMemoryIdentityStore,
-  InMemoryRevocations,
+  InMemoryRevocationRepository,
   RecordingAnnouncer,
-} from '../testing/in-memory-identity';
+} from '@resolver/identity/testing';
 import { AdminError } from './admin-error';
 import { createUserInput, listUsersInput, parseInput, updateUserInput } from './admin-inputs';
 import { UserAdministration } from './user-administration';
@@ -12,7 +13,7 @@ const NOW = new Date('2026-03-01T12:00:00.250Z');
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
 let store: InMemoryIdentityStore;
-let revocations: InMemoryRevocations;
+let revocations: InMemoryRevocationRepository;
 let announcer: RecordingAnnouncer;
 let admin: UserAdministration;
 
@@ -33,8 +34,9 @@ async function refusal(
 }
 
 beforeEach(() => {
-  store = new InMemoryIdentityStore(() => NOW);
-  revocations = new InMemoryRevocations();
+  const db = new InMemoryDatabase(() => NOW);
+  store = new InMemoryIdentityStore(db);
+  revocations = new InMemoryRevocationRepository(db);
   announcer = new RecordingAnnouncer();
   admin = new UserAdministration(store, revocations, announcer, () => NOW);
 });

@@ -1,5 +1,6 @@
 import { decideStatus, type StatusRequest, UUID } from '@resolver/policy';
 import {
+  type UserRepository,
   ChangeAnnouncer,
   type ExternalIdentity,
   type IdentityTables,
@@ -10,7 +11,6 @@ import {
   type UserCursor,
   statusStateOf,
   type UserRecord,
-  type UserTable,
 } from '@resolver/identity';
 import { AdminError } from './admin-error';
 import type {
@@ -154,7 +154,7 @@ export class UserAdministration {
   /** One UPDATE of one user, as the user is afterwards; 404 when there is no such user. */
   private async change(
     id: string,
-    write: (users: UserTable) => Promise<UserRecord | null>,
+    write: (users: UserRepository) => Promise<UserRecord | null>,
   ): Promise<UserRecord> {
     return found(await this.tx(({ users }) => write(users)), id);
   }

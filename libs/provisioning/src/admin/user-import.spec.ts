@@ -1,4 +1,4 @@
-import { InMemoryIdentityStore } from '../testing/in-memory-identity';
+import { InMemoryDatabase, InMemoryIdentityStore } from '@resolver/identity/testing';
 import { importInput, parseInput } from './admin-inputs';
 import { UserImport } from './user-import';
 
@@ -14,7 +14,7 @@ const run = (body: { rows: unknown[]; dryRun?: boolean }) => {
 };
 
 beforeEach(() => {
-  store = new InMemoryIdentityStore(() => NOW);
+  store = new InMemoryIdentityStore(new InMemoryDatabase(() => NOW));
   importer = new UserImport(store);
 });
 
@@ -91,7 +91,7 @@ describe('UserImport', () => {
       ['updated', false],
     ]);
     expect(again[2]?.id).toBe(again[1]?.id);
-    expect(store.rows.identities.size).toBe(1);
+    expect(store.db.tables.links.size).toBe(1);
   });
 
   it('refuses a request that is not an array of at most 1,000 rows, naming rows', () => {

@@ -6,7 +6,7 @@ import { ScimGroups } from '../scim/scim-groups';
 import { ENTERPRISE_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, GROUP_SCHEMA } from '../scim/scim-schemas';
 import type { ScimCaller } from '../scim/scim-client';
 import { ScimUsers } from '../scim/scim-users';
-import { InMemoryScimStore } from './in-memory-scim-store';
+import { InMemoryScimStore } from '@resolver/identity/testing';
 
 /** Okta's issuer: subjects are exact. */
 export const OKTA = 'https://okta.unit.test/';

@@ -150,7 +150,7 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect(d.verdict).toMatchObject({ reason: 'OK', source: 'PROVISIONED' });
     expect(step(d, 'jit')?.status).toBe('pass');
     expect(w.users.writes).toBe(0);
-    expect(w.users.users.size).toBe(0);
+    expect(w.users.db.tables.users.size).toBe(0);
     expect(w.caches.sizes()).toEqual(sizes);
     expect(await counted()).toBe(before);
   });

@@ -78,9 +78,14 @@ export class PeekEnv implements PipelineEnv {
     return this.revocations.isRevoked(issuer, jti);
   }
 
-  async provision(key: LookupKey, user: NewUser): Promise<{ user: UserRecord; created: boolean }> {
+  async provision(
+    key: LookupKey,
+    _userKey: string,
+    user: NewUser,
+    deadlineAt?: number,
+  ): Promise<{ user: UserRecord; created: boolean }> {
     this.storeAvailable();
-    return this.users.provision(key, user, { dryRun: true });
+    return this.users.provision(key, user, { dryRun: true, deadlineAt });
   }
 
   countJit(): void {}

@@ -18,6 +18,12 @@ export interface PipelineContext {
   hash: string;
   /** What a deadline that passes now would blame. */
   phase: Phase;
+  /**
+   * When the store must have given up (epoch ms): a little before the request's deadline, so a
+   * store call that could not even start says why (overloaded) before the deadline answers.
+   * No statement starts after it. Unset: the store's own bounds only (diagnosis).
+   */
+  storeDeadlineAt?: number;
   /** The verified-token cache's entry: with one, the token steps are not run. */
   cached?: CachedToken;
   decoded?: DecodedToken;
@@ -67,10 +73,18 @@ export interface PipelineEnv {
   readonly maxTokenBytes: number;
   nowMs(): number;
   /** The store's answer for a key (`userKey` is its cache key); no cache is consulted. */
-  findUser(key: LookupKey, userKey: string): Promise<UserRecord | null>;
+  findUser(key: LookupKey, userKey: string, deadlineAt?: number): Promise<UserRecord | null>;
   isRevoked(issuer: string, jti: string): Promise<boolean>;
-  /** Provisions (real) or checks in a rolled-back transaction that it would (peek). */
-  provision(key: LookupKey, user: NewUser): Promise<{ user: UserRecord; created: boolean }>;
+  /**
+   * Provisions (real: concurrent calls for one key and input share one store call, counted
+   * once) or checks in a rolled-back transaction that it would (peek).
+   */
+  provision(
+    key: LookupKey,
+    userKey: string,
+    user: NewUser,
+    deadlineAt?: number,
+  ): Promise<{ user: UserRecord; created: boolean }>;
   countJit(issuer: string, outcome: JitOutcome): void;
 }
 

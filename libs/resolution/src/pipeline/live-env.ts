@@ -1,10 +1,12 @@
 import type {
   LookupKey,
   NewUser,
+  Provisioned,
   RevocationRepository,
   UserRecord,
   UserRepository,
 } from '@resolver/identity';
+import { isResolutionError } from '@resolver/reasons';
 import type { ResolverMetrics } from '@resolver/observability';
 import type { Clock } from '@resolver/observability';
 import type { TokenVerifier } from '@resolver/tokens';
@@ -19,6 +21,7 @@ import type { JitOutcome, PipelineEnv } from './context';
  */
 export class LiveEnv implements PipelineEnv {
   private readonly lookups = new SingleFlight<UserRecord | null>();
+  private readonly provisions = new SingleFlight<Provisioned>();
 
   constructor(
     readonly verifier: TokenVerifier,
@@ -34,10 +37,14 @@ export class LiveEnv implements PipelineEnv {
     return this.clock.nowMs();
   }
 
-  /** The store's answer, cached (found or not) for the next request; one query per key at a time. */
-  findUser(key: LookupKey, userKey: string): Promise<UserRecord | null> {
+  /**
+   * The store's answer, cached (found or not) for the next request; one query per key at a time,
+   * bounded by the deadline of the request that asked first (the others arrived later and share
+   * its answer, or its failure).
+   */
+  findUser(key: LookupKey, userKey: string, deadlineAt?: number): Promise<UserRecord | null> {
     return this.lookups.run(userKey, async () => {
-      const user = await this.users.findByKey(key);
+      const user = await this.users.findByKey(key, { deadlineAt });
       if (user) this.caches.putUser(userKey, user);
       else this.caches.putMissing(userKey);
       return user;
@@ -48,8 +55,31 @@ export class LiveEnv implements PipelineEnv {
     return this.revocations.isRevoked(issuer, jti);
   }
 
-  provision(key: LookupKey, user: NewUser): Promise<{ user: UserRecord; created: boolean }> {
-    return this.users.provision(key, user);
+  /**
+   * JIT, coalesced: the first requests of one new subject on this replica (a burst of first
+   * logins sends many at once) share one store call, counted once. The flight is keyed by the
+   * user key *and* the user the claims ask for: two tokens of one subject with different claims
+   * each get their own call (the store then decides between them), so no request is answered
+   * from another token's claims, and a refusal of one token's email is never another's.
+   * Bounded by the deadline of the request that asked first, like the lookup.
+   */
+  provision(
+    key: LookupKey,
+    userKey: string,
+    user: NewUser,
+    deadlineAt?: number,
+  ): Promise<Provisioned> {
+    return this.provisions.run(`${userKey}\u0000${JSON.stringify(user)}`, async () => {
+      try {
+        const provisioned = await this.users.provision(key, user, { deadlineAt });
+        this.countJit(key.issuer, provisioned.created ? 'created' : 'existing');
+        return provisioned;
+      } catch (error) {
+        const rejected = isResolutionError(error) && error.reason === 'PROVISIONING_REJECTED';
+        this.countJit(key.issuer, rejected ? 'rejected' : 'error');
+        throw error;
+      }
+    });
   }
 
   countJit(issuer: string, outcome: JitOutcome): void {

@@ -1,10 +1,5 @@
 import type { IssuerConfig } from '@resolver/config';
-import {
-  type LookupKey,
-  MAX_JTI_LENGTH,
-  unstorableText,
-  type UserRecord,
-} from '@resolver/identity';
+import { type LookupKey, MAX_JTI_LENGTH, type NewUser, unstorableText, type UserRecord } from '@resolver/identity';
 import { provisioningInput } from '@resolver/policy';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
@@ -78,13 +73,10 @@ export const lookup = defineStep(
       return;
     }
     try {
-      ctx.user = await env.findUser(key, userKey);
+      ctx.user = await env.findUser(key, userKey, ctx.storeDeadlineAt);
       ctx.source = 'STORE';
     } catch (error) {
-      const stale =
-        isResolutionError(error) && error.reason === 'USER_STORE_UNAVAILABLE'
-          ? env.caches.staleUser(userKey)
-          : undefined;
+      const stale = storeCannotAnswer(error) ? env.caches.staleUser(userKey) : undefined;
       if (!stale) throw error;
       ctx.user = stale;
       ctx.source = 'CACHE';
@@ -92,6 +84,14 @@ export const lookup = defineStep(
   },
   { stage: 'user', store: true, when: (ctx) => ctx.token !== undefined },
 );
+
+/** The store could not answer (down, or too busy to hand out a connection): not a "no". */
+function storeCannotAnswer(error: unknown): boolean {
+  return (
+    isResolutionError(error) &&
+    (error.reason === 'USER_STORE_UNAVAILABLE' || error.reason === 'USER_STORE_OVERLOADED')
+  );
+}
 
 /** The issuer's JIT policy for a kind of principal. */
 export function jitAllowed(policy: IssuerConfig | undefined, kind: LookupKey['kind']): boolean {
@@ -102,7 +102,9 @@ export function jitAllowed(policy: IssuerConfig | undefined, kind: LookupKey['ki
  * JIT: a user the store does not have is USER_NOT_FOUND unless the issuer provisions that kind
  * of principal; then the verified claims must carry what provisioning needs and the store must
  * accept the user (PROVISIONING_REJECTED otherwise: a live user holds its email or username).
- * The peek-only environment makes the same checks in a rolled-back transaction.
+ * The live environment coalesces concurrent first requests of one subject into one store call
+ * (and counts its outcome once); the peek-only one makes the same checks in a rolled-back
+ * transaction.
  */
 export const jit = defineStep(
   'jit',
@@ -121,21 +123,22 @@ export const jit = defineStep(
       ctx.phase = 'store';
     }
     const verified = ctx.verified;
-    const issuerName = verified.issuer.issuer;
+    let input: NewUser;
     try {
-      const provisioned = await env.provision(
-        token.key,
-        provisioningInput(token.key, verified.claims, verified.issuer.jit),
-      );
-      env.countJit(issuerName, provisioned.created ? 'created' : 'existing');
-      env.caches.putUser(token.userKey, provisioned.user);
-      ctx.user = provisioned.user;
-      ctx.source = 'PROVISIONED';
+      input = provisioningInput(token.key, verified.claims, verified.issuer.jit);
     } catch (error) {
-      const rejected = isResolutionError(error) && error.reason === 'PROVISIONING_REJECTED';
-      env.countJit(issuerName, rejected ? 'rejected' : 'error');
+      env.countJit(verified.issuer.issuer, 'rejected');
       throw error;
     }
+    const provisioned = await env.provision(
+      token.key,
+      token.userKey,
+      input,
+      ctx.storeDeadlineAt,
+    );
+    env.caches.putUser(token.userKey, provisioned.user);
+    ctx.user = provisioned.user;
+    ctx.source = 'PROVISIONED';
   },
   { stage: 'user', store: true, when: (ctx) => ctx.user === null },
 );

@@ -9,7 +9,11 @@ import { FixedClock, ResolverLogger, ResolverMetrics } from '@resolver/observabi
 import { TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches } from '../cache/subject-caches';
 import { ResolveSubject } from '../resolve-subject';
-import { InMemoryRevocationRepository, InMemoryUserRepository } from './in-memory-stores';
+import {
+  InMemoryDatabase,
+  InMemoryRevocationRepository,
+  InMemoryUserRepository,
+} from '@resolver/identity/testing';
 
 /**
  * The use cases' unit-spec world: three issuers with static keys (no network; the JWKS issuer
@@ -113,8 +117,10 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
 
   async function world(): Promise<UnitWorld> {
     const clock = new FixedClock(NOW);
-    const users = new InMemoryUserRepository(() => clock.now());
-    const revocations = new InMemoryRevocationRepository();
+    // One store behind both, as in production: the users and the deny-list are one database.
+    const db = new InMemoryDatabase(() => clock.now());
+    const users = new InMemoryUserRepository(db);
+    const revocations = new InMemoryRevocationRepository(db);
     const metrics = new ResolverMetrics(config.issuers.map((i) => i.issuer));
     const caches = new SubjectCaches(config, clock, metrics);
     caches.markCoherent([]);

@@ -26,7 +26,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * and ext_authz denials): `WWW-Authenticate` on 401, `Retry-After` on 503.
  */
 export function challengeHeaders(reason: ReasonCode, realm: string): Record<string, string> {
-  const { httpStatus } = presentReason(reason);
+  const { httpStatus, retryAfterSeconds } = presentReason(reason);
   const headers: Record<string, string> = {};
   if (httpStatus === 401) {
     // RFC 6750 §3.1: no error code when the request carried no credentials at all.
@@ -35,7 +35,7 @@ export function challengeHeaders(reason: ReasonCode, realm: string): Record<stri
         ? `Bearer realm="${realm}"`
         : `Bearer realm="${realm}", error="invalid_token"`;
   }
-  if (httpStatus === 503) headers['retry-after'] = '1';
+  if (httpStatus === 503) headers['retry-after'] = String(retryAfterSeconds ?? 1);
   return headers;
 }
 

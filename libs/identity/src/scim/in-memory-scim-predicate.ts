@@ -1,10 +1,5 @@
-import {
-  type ScimColumn,
-  type ScimOperand,
-  type ScimPredicate,
-  type ScimSort,
-  UnrenderablePredicate,
-} from '@resolver/identity';
+import { UnrenderablePredicate } from './render-predicate';
+import type { ScimColumn, ScimOperand, ScimPredicate, ScimSort } from './scim-predicate';
 
 /** What a predicate reads of one row: its filterable columns, its stored resource, its members. */
 export interface Evaluated {

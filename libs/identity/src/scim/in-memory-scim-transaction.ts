@@ -1,5 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- an in-memory fake of an async interface: nothing to await */
 import { randomUUID } from 'node:crypto';
+import { StoreRefusal } from '../store-errors';
+import type { StatusState } from '../user';
 import {
   ScimConflict,
   type ScimGroupRow,
@@ -11,30 +13,32 @@ import {
   type ScimTransaction,
   type ScimUserColumns,
   type ScimUserRow,
-  type StatusState,
-  StoreRefusal,
-} from '@resolver/identity';
+} from './scim-store';
 import { matches, sortRows, type Evaluated } from './in-memory-scim-predicate';
 import {
-  type FakeUser,
+  type InMemoryDatabase,
   linkKey,
   memberKey,
-  project,
-  putGroup,
-  putScimUser,
+  putLink,
   putUser,
-  type ScimTables,
   type StoredGroup,
   type StoredScimUser,
+  type StoredUser,
+  type Tables,
   uuid,
-} from './in-memory-scim-tables';
+} from '../in-memory-database';
+import { project, putGroup, putScimUser } from './in-memory-scim-tables';
 
 /** One transaction over copies of the tables (see InMemoryScimStore.transaction). */
 export class InMemoryScimTransaction implements ScimTransaction {
   constructor(
-    private readonly t: ScimTables,
-    private readonly now: () => Date,
+    private readonly t: Tables,
+    private readonly db: InMemoryDatabase,
   ) {}
+
+  private now(): Date {
+    return this.db.now();
+  }
 
   async insertUser(
     scope: ScimScope,
@@ -42,21 +46,20 @@ export class InMemoryScimTransaction implements ScimTransaction {
     user: ScimUserColumns,
     status: StatusState,
   ): Promise<string> {
-    const id = randomUUID();
-    putUser(this.t, {
-      id,
-      tenant: scope.tenant,
-      namespace: scope.issuer,
-      kind: 'user',
-      email: user.email,
-      username: user.userName,
-      displayName: user.displayName,
-      roles: [],
-      status: status.status,
-      statusDecisions: { ...status.decisions },
-      provenance: 'scim',
-      deletedAt: null,
-    });
+    const { id } = putUser(
+      this.t,
+      this.db.newUser({
+        tenant: scope.tenant,
+        namespace: scope.issuer,
+        kind: 'user',
+        email: user.email,
+        username: user.userName,
+        displayName: user.displayName,
+        status: { status: status.status, decisions: { ...status.decisions } },
+        provenance: 'scim',
+      }),
+      this.db.tick(),
+    );
     this.insertScimRow(scope, clientId, id, user, status);
     return id;
   }
@@ -119,7 +122,7 @@ export class InMemoryScimTransaction implements ScimTransaction {
     }
     if (!this.t.users.has(userId))
       throw new StoreRefusal('reference', 'external_identities_user_id_fkey');
-    this.t.links.set(key, { issuer: scope.issuer, tenant: scope.tenant, subject, userId });
+    putLink(this.t, scope.issuer, scope.tenant, subject, userId, this.now());
     for (const [k, l] of this.t.links)
       if (
         l.userId === userId &&
@@ -292,7 +295,7 @@ export class InMemoryScimTransaction implements ScimTransaction {
     for (const groupId of groupIds) {
       const users = [...this.t.members]
         .filter((m) => m.startsWith(`${groupId}\0`))
-        .map((m) => this.t.users.get(memberOf(m)) as FakeUser)
+        .map((m) => this.t.users.get(memberOf(m)) as StoredUser)
         .sort(
           (a, b) => (a.username ?? '').localeCompare(b.username ?? '') || a.id.localeCompare(b.id),
         );
@@ -330,7 +333,7 @@ export class InMemoryScimTransaction implements ScimTransaction {
 
   /** The SCIM row with what `users` decides (status), as the store's join reads it. */
   private joined(row: StoredScimUser): ScimUserRow {
-    const user = this.t.users.get(row.userId) as FakeUser;
+    const user = this.t.users.get(row.userId) as StoredUser;
     return {
       userId: row.userId,
       clientId: row.clientId,
