@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { resolverConfigSchema } from '@resolver/config';
 import { findManifests, ManifestValidator } from '../support/k8s-manifests';
 
 const ROOT = join(__dirname, '..', '..');
@@ -148,6 +149,20 @@ describe('Kubernetes manifests (docker/k8s) against the Kubernetes API schemas',
     expect(validator.validate({ ...deployment, apiVersion: 'apps/v1beta9' })).toEqual([
       'no schema for apps/v1beta9 Deployment: not a Kubernetes API type',
     ]);
+  });
+
+  it("the ConfigMap's resolver.yaml (TLS on both listeners) passes the resolver's config schema", () => {
+    const [doc] = parseAllDocuments(readFileSync(join(K8S, 'configmap.yaml'), 'utf8'));
+    const configMap = doc?.toJS() as { data: Record<string, string> };
+    const file: unknown = parseAllDocuments(configMap.data['resolver.yaml'] ?? '')[0]?.toJS();
+    // The schema alone: the certificate files exist only in a pod (resolveSecrets reads them).
+    const parsed = resolverConfigSchema.safeParse({
+      file,
+      env: { DATABASE_URL: 'postgres://resolver:secret@db:5432/resolver' },
+    });
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data?.tls.http?.clientCertificate).toBe('optional');
+    expect(parsed.data?.tls.grpc?.clientCertificate).toBe('required');
   });
 
   it('has no Helm chart to render (one added would need its rendered output validated here)', () => {

@@ -1,7 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase } from '../support/database';
+import { promtoolCheckMetrics } from '../support/promtool';
 import { ResolverHarness } from '../support/resolver-harness';
 
 const run = promisify(execFile);
@@ -33,14 +34,7 @@ describe('Prometheus rules and metrics (promtool)', () => {
     try {
       await app.resolveHttp({ token: 'garbage' });
       const metrics = (await app.http('/metrics')).body as string;
-      const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn('promtool', ['check', 'metrics']);
-        let output = '';
-        child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-        child.on('close', (code) => resolve({ code, output }));
-        child.stdin.end(metrics);
-      });
+      const result = await promtoolCheckMetrics(metrics);
       // Unfiltered, exactly as the README's `curl …/metrics | promtool check metrics` runs it.
       expect(result).toEqual({ code: 0, output: '' });
       expect(metrics).toContain('resolver_resolutions_total');

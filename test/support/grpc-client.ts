@@ -1,4 +1,4 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import { decodeErrorInfo, type SubjectResolverClient } from '@resolver/contract';
 import { loadGrpcPackages } from './grpc-packages';
 
@@ -10,9 +10,9 @@ export type GrpcResult =
 export class ResolverGrpcClient {
   private readonly client: SubjectResolverClient;
 
-  constructor(address: string) {
+  constructor(address: string, channel: ChannelCredentials = credentials.createInsecure()) {
     const pkg = loadGrpcPackages();
-    this.client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
+    this.client = new pkg.identity.v1.SubjectResolver(address, channel);
   }
 
   resolve(request: {

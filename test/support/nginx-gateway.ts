@@ -23,8 +23,10 @@ function replaceOnce(text: string, from: string, to: string): string {
 export async function testNginxConf(
   dir: string,
   ports: { gateway: number; resolver: number; backend: number },
+  tls?: GatewayTls,
 ): Promise<string> {
   let conf = await readFile(EXAMPLE_NGINX_CONF, 'utf8');
+  if (tls) conf = resolverOverTls(conf, tls);
   conf = replaceOnce(conf, 'worker_processes auto;', 'worker_processes 1;');
   conf = replaceOnce(conf, 'error_log /dev/stderr warn;', `error_log ${dir}/error.log warn;`);
   conf = replaceOnce(
@@ -46,6 +48,31 @@ export async function testNginxConf(
   return conf;
 }
 
+/** The gateway's client certificate and the CA of the resolver's serving certificate. */
+export interface GatewayTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/**
+ * The example's commented TLS lines switched on in place of the plaintext `proxy_pass`, with the
+ * test's certificate paths: the suite runs exactly the lines the README tells operators to use.
+ */
+function resolverOverTls(conf: string, tls: GatewayTls): string {
+  const plain = '            proxy_pass http://subject-resolver/v1/authz;\n';
+  const start = conf.indexOf('            # proxy_pass https://subject-resolver/v1/authz;');
+  const end = conf.indexOf('            proxy_http_version 1.1;', start);
+  if (start < 0 || end < 0) throw new Error('docker/nginx/nginx.conf: the TLS lines are missing');
+  const lines = conf
+    .slice(start, end)
+    .replace(/^( *)# /gm, '$1')
+    .replace('/etc/nginx/tls/gateway.crt', tls.cert)
+    .replace('/etc/nginx/tls/gateway.key', tls.key)
+    .replace('/etc/nginx/tls/resolver-ca.crt', tls.ca);
+  return replaceOnce(conf.slice(0, start) + lines + conf.slice(end), plain, '');
+}
+
 /** What the echo backend saw: one entry per request that got through the gateway. */
 export interface EchoedRequest {
   readonly method: string;
@@ -64,7 +91,7 @@ export class NginxGateway {
     readonly received: EchoedRequest[],
   ) {}
 
-  static async start(resolverHttpUrl: string): Promise<NginxGateway> {
+  static async start(resolverHttpUrl: string, tls?: GatewayTls): Promise<NginxGateway> {
     const dir = await mkdtemp(join(tmpdir(), 'resolver-nginx-'));
     await chmod(dir, 0o755);
     const received: EchoedRequest[] = [];
@@ -77,11 +104,15 @@ export class NginxGateway {
     const address = backend.address();
     const backendPort = typeof address === 'object' && address ? address.port : 0;
     const gatewayPort = await freePort();
-    const conf = await testNginxConf(dir, {
-      gateway: gatewayPort,
-      resolver: Number(new URL(resolverHttpUrl).port),
-      backend: backendPort,
-    });
+    const conf = await testNginxConf(
+      dir,
+      {
+        gateway: gatewayPort,
+        resolver: Number(new URL(resolverHttpUrl).port),
+        backend: backendPort,
+      },
+      tls,
+    );
     const confPath = join(dir, 'nginx.conf');
     await writeFile(confPath, conf);
     const nginx = spawn(

@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import {
   ensureEmbeddedAdminToken,
   needsEmbeddedAdminToken,
+  readTlsMaterial,
   recordEmbeddedServer,
   type ResolverConfig,
 } from '@resolver/config';
@@ -27,6 +28,8 @@ import { AppModule } from './app.module';
 import { ResolverGrpcServer } from './transport/resolver-grpc-server';
 import { Readiness } from './health/readiness';
 import { hostPort } from './transport/host-port';
+import { httpsServerOptions } from './transport/tls/http-tls';
+import { TransportSecurity } from './transport/tls/transport-security';
 
 /** The admin import route, which alone has a body limit above `server.bodyLimitBytes`. */
 const IMPORT_ROUTE = '/admin/v1/users/import';
@@ -128,6 +131,10 @@ export async function startResolver(
       admin,
       database: { ...config.database, url: url as string },
     };
+    // The HTTPS server is created with the adapter: its first certificate is read here (checked
+    // already by the config), the reloader keeps it current from then on.
+    const httpTls = config.tls.http;
+    const httpMaterial = httpTls ? readTlsMaterial(httpTls) : undefined;
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config: fullConfig, clock, logger, devIssuer }),
       new FastifyAdapter({
@@ -135,10 +142,12 @@ export async function startResolver(
         // The caller's x-request-id when sane, else a fresh UUID; echoed on every response.
         genReqId: (req: { headers: IncomingHttpHeaders }) =>
           requestIdFrom(req.headers[REQUEST_ID_HEADER]),
-      }),
+        ...(httpTls && httpMaterial ? httpsServerOptions(httpTls, httpMaterial) : {}),
+      } as ConstructorParameters<typeof FastifyAdapter>[0]),
       { logger: nestLogger, abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
+    app.get(TransportSecurity).secureHttp(app.getHttpServer(), fastify, httpMaterial);
     // One hook for every response (a hook per concern costs on every request): the request id
     // is echoed, and once shutdown begins every response closes its connection — a keep-alive
     // connection that was busy when the listener closed would otherwise hold the close open
@@ -146,7 +155,8 @@ export async function startResolver(
     let closing = false;
     fastify.addHook('onSend', (request, reply, payload, done) => {
       void reply.header(REQUEST_ID_HEADER, request.id);
-      if (closing) void reply.header('connection', 'close');
+      // HTTP/2 has no Connection header (its sessions are closed with GOAWAY by Fastify).
+      if (closing && request.raw.httpVersionMajor === 1) void reply.header('connection', 'close');
       done(null, payload);
     });
     // The import route takes up to IMPORT_MAX_ROWS rows: its own body limit, set before Nest
@@ -202,7 +212,7 @@ export async function startResolver(
     return {
       app,
       config: fullConfig,
-      httpUrl: `http://${hostPort(publicHost, httpPort)}`,
+      httpUrl: `${httpTls ? 'https' : 'http'}://${hostPort(publicHost, httpPort)}`,
       grpcAddress,
       devIssuer,
       logger,

@@ -7,6 +7,7 @@ import { authzSchema } from './authz.schema';
 import { envOverlaySchema, postgresUrl } from './env.schema';
 import { issuerSchema } from './issuer.schema';
 import { scimSchema } from './scim.schema';
+import { tlsSchema } from './tls.schema';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = (max: number) => z.number().int().min(1).max(max);
@@ -113,6 +114,7 @@ export const configFileSchema = z.strictObject({
       });
     }),
   scim: scimSchema,
+  tls: tlsSchema,
 });
 
 /**
@@ -178,6 +180,8 @@ export const resolverConfigSchema = z
       },
       issuers,
       cache: file.cache,
+      /** TLS per listener, certificate reloading, client-certificate callers (paths still relative). */
+      tls: file.tls,
       /** Where the admin credential is read from; absent = admin off (`resolveSecrets` reads it). */
       admin: adminSource(file.admin, env.ADMIN_TOKEN_FILE),
       adminEnabled: file.admin.enabled,

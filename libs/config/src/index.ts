@@ -11,3 +11,5 @@ export * from './issuer.schema';
 export * from './load-config';
 export * from './resolve-secrets';
 export * from './scim.schema';
+export * from './tls.schema';
+export * from './tls-material';

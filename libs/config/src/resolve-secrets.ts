@@ -6,6 +6,7 @@ import type { ValidatedConfig } from './config.schema';
 import type { Environment } from './env.schema';
 import type { Immutable } from './immutable';
 import type { SecretSource } from './issuer.schema';
+import { readTlsMaterial, TlsMaterialError } from './tls-material';
 
 type ValidatedIssuer = ValidatedConfig['issuers'][number];
 type ValidatedScimClient = ValidatedConfig['scim']['clients'][number];
@@ -128,6 +129,16 @@ export function resolveSecrets(
   });
 
   const admin = readAdminToken(config.admin, env, path, where.source, problems);
+  const tls = {
+    ...config.tls,
+    http: config.tls.http && tlsFiles(config.tls.http, 'tls.http', path, inFile),
+    grpc: config.tls.grpc && tlsFiles(config.tls.grpc, 'tls.grpc', path, inFile),
+  };
+  const databaseProblem = databaseTlsProblem(config.database.url);
+  if (databaseProblem)
+    problems.push(
+      `${env.DATABASE_URL !== undefined ? 'DATABASE_URL' : `${where.source}: database.url`}: ${databaseProblem}`,
+    );
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return {
     ...config,
@@ -135,8 +146,56 @@ export function resolveSecrets(
     authz,
     admin,
     scim: { ...config.scim, clients },
+    tls,
     source: where.source,
   };
+}
+
+/**
+ * A listener's TLS files made absolute, and read once now so that a missing file, a key that
+ * is not the certificate's or a CA bundle without a certificate stops the boot naming the field.
+ */
+function tlsFiles<T extends { certFile: string; keyFile: string; caFile?: string | undefined }>(
+  listener: T,
+  at: string,
+  path: (p: string) => string,
+  inFile: (field: string, message: string) => void,
+): T {
+  const files = {
+    ...listener,
+    certFile: path(listener.certFile),
+    keyFile: path(listener.keyFile),
+    caFile: listener.caFile === undefined ? undefined : path(listener.caFile),
+  };
+  try {
+    readTlsMaterial(files);
+  } catch (error) {
+    if (!(error instanceof TlsMaterialError)) throw error;
+    inFile(`${at}.${error.field}`, error.message);
+  }
+  return files;
+}
+
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/**
+ * The database URL's TLS parameters, checked as node-postgres will use them: a known `sslmode`,
+ * and the certificate files it names (read by pg on every new connection, relative to the
+ * working directory) readable now, rather than every connection failing later as an outage.
+ */
+function databaseTlsProblem(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const params = new URL(url).searchParams;
+  const mode = params.get('sslmode');
+  if (mode !== null && !SSL_MODES.includes(mode))
+    return `sslmode must be one of ${SSL_MODES.join(', ')}`;
+  for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const file = params.get(name);
+    if (file === null) continue;
+    const error = readError(() => readFileSync(file));
+    if (error !== undefined) return `${name}: cannot read ${file}: ${error}`;
+  }
+  return undefined;
 }
 
 /** An environment variable's value; set but empty counts as unset. */

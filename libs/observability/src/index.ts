@@ -7,3 +7,4 @@ export * from './cluster-outcomes';
 export * from './recent-outcomes';
 export * from './internal-errors';
 export * from './clock';
+export * from './tls-metrics';

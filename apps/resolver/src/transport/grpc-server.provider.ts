@@ -9,31 +9,39 @@ import { grpcServerOptions, REFLECTED_SERVICES } from './grpc-options';
 import { hostPort } from './host-port';
 import { DescriptorIndex } from './reflection/descriptor-index';
 import { DESCRIPTOR_SET_PATH, ServerReflection } from './reflection/server-reflection';
+import { InstrumentedGrpcServer } from './instrumented-grpc-server';
 import { ResolverGrpcServer } from './resolver-grpc-server';
+import { TransportSecurity } from './tls/transport-security';
 
 /**
  * The gRPC transport strategy the bootstrap connects: the served protos hardened against
- * malformed messages, plus server reflection and the health service on the same server.
+ * malformed messages, plus server reflection and the health service on the same server; over
+ * TLS with `tls.grpc`, with the connection and caller guards only where the config asks for them.
  */
 export const GRPC_SERVER_PROVIDER: Provider = {
   provide: ResolverGrpcServer,
-  inject: [RESOLVER_CONFIG, InternalErrors, HealthImplementation],
+  inject: [RESOLVER_CONFIG, InternalErrors, HealthImplementation, TransportSecurity],
   useFactory: (
     config: ResolverConfig,
     internalErrors: InternalErrors,
     grpcHealth: HealthImplementation,
+    security: TransportSecurity,
   ) => {
     const reflection = new ServerReflection(
       DescriptorIndex.load(DESCRIPTOR_SET_PATH),
       REFLECTED_SERVICES,
     );
     const address = hostPort(config.grpc.bindAddress, config.grpc.port);
-    return new ResolverGrpcServer(
-      grpcServerOptions(address, (pkg: PackageDefinition, server: Server) => {
+    const options = {
+      ...grpcServerOptions(address, (pkg: PackageDefinition, server: Server) => {
         hardenGrpcDefinitions(pkg, internalErrors);
         reflection.addToServer(server);
         grpcHealth.addToServer(server);
       }).options,
-    );
+      credentials: security.grpcServerCredentials(),
+    };
+    return config.tls.grpc || security.policy.enforced
+      ? new InstrumentedGrpcServer(options, security)
+      : new ResolverGrpcServer(options);
   },
 };
