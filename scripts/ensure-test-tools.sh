@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite drives real peers: promtool (Prometheus rule tests and metric lint), nginx
+# The test suite drives real peers: curl (the TLS suites call the listeners with and without a
+# client certificate), promtool (Prometheus rule tests and metric lint), nginx
 # (the auth_request gateway e2e suite runs docker/nginx/nginx.conf), chromium (the operator
 # console suite drives it headless through playwright-core; no browser is ever downloaded),
 # protoc with the well-known types (the reflection descriptor set must match the .proto files),
@@ -16,6 +17,7 @@ need() { # need PACKAGE CHECK...
 }
 need prometheus command -v promtool
 need nginx command -v nginx
+need curl command -v curl
 need chromium command -v chromium
 need protobuf-compiler command -v protoc
 need libprotobuf-dev test -f /usr/include/google/protobuf/timestamp.proto
