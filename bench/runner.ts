@@ -35,6 +35,11 @@ export class Runner {
   private readonly lines = new Map<string, number>();
   private readonly frames = new Map<string, string>();
   private h2log = 0;
+  /**
+   * With --profile: when each run began and ended on the monotonic clock the servers' V8 CPU
+   * profiles use (microseconds), so a profile can be cut to one run (bench/profile-windows.json).
+   */
+  readonly windows: { scenario: string; transport: string; startUs: number; endUs: number }[] = [];
 
   constructor(
     private readonly o: BenchOptions,
@@ -169,7 +174,10 @@ export class Runner {
   ): Promise<Row> {
     const before = treeCpuSeconds(server.child.pid);
     const ticksBefore = machineTicks();
+    const startUs = monotonicUs();
     const r = await run();
+    if (this.o.profileDir)
+      this.windows.push({ scenario, transport, startUs, endUs: monotonicUs() });
     const cpu = treeCpuSeconds(server.child.pid) - before;
     const ticksAfter = machineTicks();
     const ticks = ticksAfter.total - ticksBefore.total;
@@ -218,6 +226,9 @@ export class Runner {
     });
   }
 }
+
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profile timestamps. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** A resolver's V8 heap (MB, summed over workers) from its own metrics; nothing for a baseline. */
 async function v8Heap(

@@ -122,7 +122,15 @@ export async function startResolver(
   const url = `http://127.0.0.1:${httpPort}`;
   const child = await startProcess(
     [
-      ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : []),
+      ...(ctx.profileDir
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${ctx.profileDir}`,
+            // Sampled allocations by function: what the hot path allocates per request.
+            '--heap-prof',
+            `--heap-prof-dir=${ctx.profileDir}`,
+          ]
+        : []),
       ...flags(nodeOptions),
       join(ctx.dist, 'apps/resolver/src/main.js'),
     ],
