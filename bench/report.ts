@@ -162,10 +162,11 @@ export async function writeReport(
         `Last run: \`${report.command}\` at ${report.at} on ${m.cores} cores (load average ${load(m.loadBefore)} before it); every run and round in [docs/performance.md](docs/performance.md).`,
         ...(smoke ? ['', smoke] : []),
         '',
-        '| target | median | goal | verdict |',
-        '|---|---:|---:|---|',
+        `| target | median of ${s.rounds} round(s) | goal | verdict | each round |`,
+        '|---|---:|---:|---|---|',
         ...targets.map(
-          (t) => `| ${t.name} | ${fmt(middle(t.rounds), 2)} | ${t.goal} | ${verdictOf(t)} |`,
+          (t) =>
+            `| ${t.name} | ${fmt(middle(t.rounds), 2)} | ${t.goal} | ${verdictOf(t)} | ${t.rounds.map((x) => fmt(x, 2)).join(', ')} |`,
         ),
         SUMMARY_END,
       ].join('\n');
