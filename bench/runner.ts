@@ -174,6 +174,7 @@ export class Runner {
   ): Promise<Row> {
     const before = treeCpuSeconds(server.child.pid);
     const ticksBefore = machineTicks();
+    const gcBefore = await gcTotals(server.metricsUrl);
     const startUs = monotonicUs();
     const r = await run();
     if (this.o.profileDir)
@@ -190,12 +191,16 @@ export class Runner {
       tokensRepeated: tokens && server.metricsUrl ? r.requests > this.tokenLines(tokens) : false,
       rssMb: rssMb(server.child.pid, 'VmRSS'),
       ...(await v8Heap(server.metricsUrl)),
+      ...gcPerRequest(gcBefore, await gcTotals(server.metricsUrl), r.requests),
       cpuUsPerRequest: r.requests ? (cpu * 1e6) / r.requests : undefined,
       stealPct: ticks > 0 ? (100 * (ticksAfter.steal - ticksBefore.steal)) / ticks : undefined,
     };
     log(
       `  ${scenario} ${transport}: ${row.rps.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(1)} ms, ` +
         `${row.cpuUsPerRequest?.toFixed(0)} µs/req, ${r.generator} at ${r.generatorCpuPct.toFixed(0)}% of its core` +
+        (row.gcUsPerRequest !== undefined
+          ? `, GC ${row.gcUsPerRequest.toFixed(1)} µs/req (${row.majorGcs} major)`
+          : '') +
         (row.errors ? `, ${row.errors} errors` : ''),
     );
     (this.series[`${scenario}\u0000${transport}`] ??= []).push(row);
@@ -248,6 +253,46 @@ async function v8Heap(
   } catch {
     return {};
   }
+}
+
+interface GcTotals {
+  readonly seconds: number;
+  readonly major: number;
+}
+
+/**
+ * A resolver's GC pauses so far, from its own metrics (prom-client's `nodejs_gc_duration_seconds`,
+ * every kind summed; major = mark-compact runs): what a heap cap costs shows here first, and
+ * counts of collections do not depend on what else shares the core.
+ */
+async function gcTotals(metricsUrl: string | undefined): Promise<GcTotals | undefined> {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    let seconds = 0;
+    let major = 0;
+    for (const m of text.matchAll(
+      /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm,
+    )) {
+      if (m[1] === 'sum') seconds += Number(m[3]);
+      else if (m[2] === 'major') major += Number(m[3]);
+    }
+    return { seconds, major };
+  } catch {
+    return undefined;
+  }
+}
+
+function gcPerRequest(
+  before: GcTotals | undefined,
+  after: GcTotals | undefined,
+  requests: number,
+): { gcUsPerRequest?: number; majorGcs?: number } {
+  if (!before || !after || !requests) return {};
+  return {
+    gcUsPerRequest: ((after.seconds - before.seconds) * 1e6) / requests,
+    majorGcs: after.major - before.major,
+  };
 }
 
 /** One call with `method`'s frame over plain HTTP/2: throws unless grpc-status is 0. */
