@@ -108,7 +108,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       // Every server's node flags: by default the ones `npm run start:prod` starts it with.
       'node-options': { type: 'string', default: startProdNodeFlags() },
       'no-cap-check': { type: 'boolean', default: false },
-      // V8 CPU profiles of the resolver processes (bench/results/profiles).
+      // V8 CPU profiles of every server (resolvers, baselines, the recipe), and when each run
+      // began and ended on their clock (bench/results/profiles, windows.json).
       profile: { type: 'boolean', default: false },
       // The generated report; --no-doc for smoke runs (results still go to bench/results).
       doc: { type: 'string', default: join(ROOT, 'docs', 'performance.md') },

@@ -14,6 +14,10 @@ export interface Row extends GeneratorResult {
   rssMb?: number;
   /** A resolver's V8 heap after the run (its own metrics), used and total. */
   heapUsedMb?: number;
+  /** A resolver's GC pause time per request during the run (its own metrics), µs. */
+  gcUsPerRequest?: number;
+  /** Mark-compact collections during the run. */
+  majorGcs?: number;
   heapTotalMb?: number;
   /** CPU time (user + system) the server process(es) spent per request answered. */
   cpuUsPerRequest?: number;
@@ -134,11 +138,11 @@ export async function writeReport(
     '',
     '## Runs (median round of each)',
     '',
-    '| scenario | transport | generator | gen CPU % | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | RSS MB | V8 heap used / total MB | host steal % | each round req/s |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| scenario | transport | generator | gen CPU % | req/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server CPU µs/req | GC µs/req (major GCs) | RSS MB | V8 heap used / total MB | host steal % | each round req/s |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...report.rows.map(
       (r) =>
-        `| ${r.scenario}${r.generatorBound ? ' **(generator-bound)**' : ''}${r.tokensRepeated ? ' (tokens repeated)' : ''} | ${r.transport} | ${r.generator} | ${fmt(r.generatorCpuPct, 0)} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${fmt(r.rssMb, 0)} | ${r.heapUsedMb === undefined ? '-' : `${fmt(r.heapUsedMb, 0)} / ${fmt(r.heapTotalMb, 0)}`} | ${fmt(r.stealPct, 1)} | ${(r.roundsRps ?? []).map((x) => fmt(x, 0)).join(', ')} |`,
+        `| ${r.scenario}${r.generatorBound ? ' **(generator-bound)**' : ''}${r.tokensRepeated ? ' (tokens repeated)' : ''} | ${r.transport} | ${r.generator} | ${fmt(r.generatorCpuPct, 0)} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${r.requests} | ${fmt(r.cpuUsPerRequest, 0)} | ${r.gcUsPerRequest === undefined ? '-' : `${fmt(r.gcUsPerRequest, 1)} (${r.majorGcs})`} | ${fmt(r.rssMb, 0)} | ${r.heapUsedMb === undefined ? '-' : `${fmt(r.heapUsedMb, 0)} / ${fmt(r.heapTotalMb, 0)}`} | ${fmt(r.stealPct, 1)} | ${(r.roundsRps ?? []).map((x) => fmt(x, 0)).join(', ')} |`,
     ),
     '',
     'Scenarios: **warm** — one token repeated, its user cached (no crypto, no SQL); **cold token** — a token never seen before on every request (verified every time), users cached; **IdP hang** — the same on an issuer whose keys come from a JWKS that the bench serves, stale after 2 s (fetch timeout 500 ms), once up and once hung; **store** — the "store" resolver (user and negative caches off) queries Postgres for every request, for 5,000 random users or a 1,000-user working set, and at half its peak rate open loop; **full miss** — a new token for a random one of 100,000 users on the store resolver: verify + lookup every request; **jit** — a new subject every request, provisioned; **burst** — two more replicas (default pool) sharing the database; each round, new subjects of the JIT issuer send several requests each, all at once, split over both replicas (the row names the answers, and the users and links the store held after the burst and a second later); **fill** — as many distinct users as the user cache holds by default. Baselines are bare Fastify / grpc-js handlers returning the same answer, optionally with jose `jwtVerify` (same key, same checks) and the resolver\'s own indexed lookup through `pg`.',
@@ -162,10 +166,11 @@ export async function writeReport(
         `Last run: \`${report.command}\` at ${report.at} on ${m.cores} cores (load average ${load(m.loadBefore)} before it); every run and round in [docs/performance.md](docs/performance.md).`,
         ...(smoke ? ['', smoke] : []),
         '',
-        '| target | median | goal | verdict |',
-        '|---|---:|---:|---|',
+        `| target | median of ${s.rounds} round(s) | goal | verdict | each round |`,
+        '|---|---:|---:|---|---|',
         ...targets.map(
-          (t) => `| ${t.name} | ${fmt(middle(t.rounds), 2)} | ${t.goal} | ${verdictOf(t)} |`,
+          (t) =>
+            `| ${t.name} | ${fmt(middle(t.rounds), 2)} | ${t.goal} | ${verdictOf(t)} | ${t.rounds.map((x) => fmt(x, 2)).join(', ')} |`,
         ),
         SUMMARY_END,
       ].join('\n');

@@ -201,6 +201,10 @@ async function main(): Promise<void> {
       rows,
       targets: targets.map((t) => ({ ...t, met: undefined, median: middle(t.rounds) })),
     };
+    if (o.profileDir) {
+      await mkdir(o.profileDir, { recursive: true });
+      await writeFile(join(o.profileDir, 'windows.json'), JSON.stringify(run.windows, null, 1));
+    }
     const resultsDir = join(ROOT, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
     const json = join(resultsDir, `${report.at.replace(/[:.]/g, '-')}.json`);

@@ -35,6 +35,11 @@ export class Runner {
   private readonly lines = new Map<string, number>();
   private readonly frames = new Map<string, string>();
   private h2log = 0;
+  /**
+   * With --profile: when each run began and ended on the monotonic clock the servers' V8 CPU
+   * profiles use (microseconds), so a profile can be cut to one run (bench/profile-windows.json).
+   */
+  readonly windows: { scenario: string; transport: string; startUs: number; endUs: number }[] = [];
 
   constructor(
     private readonly o: BenchOptions,
@@ -169,7 +174,11 @@ export class Runner {
   ): Promise<Row> {
     const before = treeCpuSeconds(server.child.pid);
     const ticksBefore = machineTicks();
+    const gcBefore = await gcTotals(server.metricsUrl);
+    const startUs = monotonicUs();
     const r = await run();
+    if (this.o.profileDir)
+      this.windows.push({ scenario, transport, startUs, endUs: monotonicUs() });
     const cpu = treeCpuSeconds(server.child.pid) - before;
     const ticksAfter = machineTicks();
     const ticks = ticksAfter.total - ticksBefore.total;
@@ -182,12 +191,16 @@ export class Runner {
       tokensRepeated: tokens && server.metricsUrl ? r.requests > this.tokenLines(tokens) : false,
       rssMb: rssMb(server.child.pid, 'VmRSS'),
       ...(await v8Heap(server.metricsUrl)),
+      ...gcPerRequest(gcBefore, await gcTotals(server.metricsUrl), r.requests),
       cpuUsPerRequest: r.requests ? (cpu * 1e6) / r.requests : undefined,
       stealPct: ticks > 0 ? (100 * (ticksAfter.steal - ticksBefore.steal)) / ticks : undefined,
     };
     log(
       `  ${scenario} ${transport}: ${row.rps.toFixed(0)} req/s, p99 ${row.p99Ms.toFixed(1)} ms, ` +
         `${row.cpuUsPerRequest?.toFixed(0)} µs/req, ${r.generator} at ${r.generatorCpuPct.toFixed(0)}% of its core` +
+        (row.gcUsPerRequest !== undefined
+          ? `, GC ${row.gcUsPerRequest.toFixed(1)} µs/req (${row.majorGcs} major)`
+          : '') +
         (row.errors ? `, ${row.errors} errors` : ''),
     );
     (this.series[`${scenario}\u0000${transport}`] ??= []).push(row);
@@ -219,6 +232,9 @@ export class Runner {
   }
 }
 
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profile timestamps. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 /** A resolver's V8 heap (MB, summed over workers) from its own metrics; nothing for a baseline. */
 async function v8Heap(
   metricsUrl: string | undefined,
@@ -237,6 +253,46 @@ async function v8Heap(
   } catch {
     return {};
   }
+}
+
+interface GcTotals {
+  readonly seconds: number;
+  readonly major: number;
+}
+
+/**
+ * A resolver's GC pauses so far, from its own metrics (prom-client's `nodejs_gc_duration_seconds`,
+ * every kind summed; major = mark-compact runs): what a heap cap costs shows here first, and
+ * counts of collections do not depend on what else shares the core.
+ */
+async function gcTotals(metricsUrl: string | undefined): Promise<GcTotals | undefined> {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    let seconds = 0;
+    let major = 0;
+    for (const m of text.matchAll(
+      /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm,
+    )) {
+      if (m[1] === 'sum') seconds += Number(m[3]);
+      else if (m[2] === 'major') major += Number(m[3]);
+    }
+    return { seconds, major };
+  } catch {
+    return undefined;
+  }
+}
+
+function gcPerRequest(
+  before: GcTotals | undefined,
+  after: GcTotals | undefined,
+  requests: number,
+): { gcUsPerRequest?: number; majorGcs?: number } {
+  if (!before || !after || !requests) return {};
+  return {
+    gcUsPerRequest: ((after.seconds - before.seconds) * 1e6) / requests,
+    majorGcs: after.major - before.major,
+  };
 }
 
 /** One call with `method`'s frame over plain HTTP/2: throws unless grpc-status is 0. */

@@ -40,9 +40,17 @@ export interface ServerContext {
 
 const flags = (nodeOptions: string) => nodeOptions.split(/\s+/).filter(Boolean);
 
+/**
+ * With --profile, every server (resolvers and baselines alike) writes a V8 CPU profile, so a
+ * scenario's profile can be set against its baseline's, cut to the same run (windows.json).
+ */
+const profileFlags = (ctx: ServerContext, server: string) =>
+  ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, server)}`] : [];
+
 /** A Node server of the bench (`script` under dist/bench), started like the resolver. */
 async function startBenchServer(
   ctx: ServerContext,
+  name: string,
   script: string,
   args: readonly string[],
   grpc: boolean,
@@ -50,6 +58,7 @@ async function startBenchServer(
   const port = await freePort();
   const child = await startProcess(
     [
+      ...profileFlags(ctx, name),
       ...flags(ctx.nodeOptions),
       join(ctx.dist, 'bench', script),
       ...['--port', String(port), '--keys', ctx.keysFile, '--audience', AUD],
@@ -68,12 +77,12 @@ async function startBenchServer(
 
 /** A bare baseline (bench/baselines.ts) of `kind`, on the server core, with the servers' flags. */
 export function startBaseline(ctx: ServerContext, kind: string): Promise<BenchServer> {
-  return startBenchServer(ctx, 'baselines.js', ['--kind', kind], kind.startsWith('grpc'));
+  return startBenchServer(ctx, kind, 'baselines.js', ['--kind', kind], kind.startsWith('grpc'));
 }
 
 /** The usual recipe (bench/passport-recipe.ts): passport-jwt + jwks-rsa + TypeORM findOne. */
 export function startRecipe(ctx: ServerContext): Promise<BenchServer> {
-  return startBenchServer(ctx, 'passport-recipe.js', ['--issuer', JWKS_ISS], false);
+  return startBenchServer(ctx, 'recipe', 'passport-recipe.js', ['--issuer', JWKS_ISS], false);
 }
 
 /**
@@ -124,7 +133,7 @@ export async function startResolver(
   const url = `http://127.0.0.1:${httpPort}`;
   const child = await startProcess(
     [
-      ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : []),
+      ...profileFlags(ctx, name),
       ...flags(nodeOptions),
       join(ctx.dist, 'apps/resolver/src/main.js'),
     ],

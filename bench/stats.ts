@@ -42,6 +42,8 @@ export function summarize(latencies: number[], seconds: number, errors: number):
 
 /** Runs a bench child's main: its result goes to stdout as one JSON line, a failure exits 1. */
 export function runBenchChild(main: () => Promise<RunResult | void>): void {
+  // A server's --cpu-prof is written only on a normal exit: the bench stops servers with SIGTERM.
+  if (process.execArgv.includes('--cpu-prof')) process.once('SIGTERM', () => process.exit(0));
   main().then(
     (result) => {
       if (result) process.stdout.write(`${JSON.stringify(result)}\n`);

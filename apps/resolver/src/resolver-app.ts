@@ -139,6 +139,9 @@ export async function startResolver(
       AppModule.forRoot({ config: fullConfig, clock, logger, devIssuer }),
       new FastifyAdapter({
         bodyLimit: config.http.bodyLimitBytes,
+        // No Nest middleware is used (cross-cutting work is Fastify hooks and routes): without
+        // middie, every request skips its onRequest hook and the middleware walk it runs.
+        skipMiddie: true,
         // The caller's x-request-id when sane, else a fresh UUID; echoed on every response.
         genReqId: (req: { headers: IncomingHttpHeaders }) =>
           requestIdFrom(req.headers[REQUEST_ID_HEADER]),

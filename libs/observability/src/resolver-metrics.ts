@@ -97,11 +97,12 @@ export class ResolverMetrics {
     help: '1 while the Postgres LISTEN connection for cache invalidation is up (caches in use), else 0.',
     registers: [this.registry],
   });
-  /** Bounded: transports × (configured issuers + unknown) × (reasons + success). */
-  private readonly recordChildren = new Map<
-    string,
-    { count: { count: number }; latency: { observe(v: number): void }; slot: number }
-  >();
+  /**
+   * Label children by transport (and reason, for a failure), then issuer: bounded, transports ×
+   * (configured issuers + unknown) × (reasons + success). Two Map lookups on strings that exist
+   * already; a key built per call was a string allocation (and its flattening) on every answer.
+   */
+  private readonly recordChildren = new Map<string, Map<string, RecordChildren>>();
   /** The last minutes of answers by reason, for the operator console (no Prometheus needed). */
   readonly recent = new RecentOutcomes();
   readonly internalErrors = new Counter({
@@ -213,8 +214,10 @@ export class ResolverMetrics {
   ): void {
     // Label children are looked up once per combination: prom-client hashes label values on
     // every labels() call, which is measurable on the warm path.
-    const key = `${transport}\u0000${issuer}\u0000${reason ?? ''}`;
-    let children = this.recordChildren.get(key);
+    const outer = reason === undefined ? transport : `${transport}\u0000${reason}`;
+    let byIssuer = this.recordChildren.get(outer);
+    if (!byIssuer) this.recordChildren.set(outer, (byIssuer = new Map<string, RecordChildren>()));
+    let children = byIssuer.get(issuer);
     if (!children) {
       const outcome: Outcome = reason ? REASON_TABLE[reason].outcome : 'resolved';
       children = {
@@ -224,10 +227,17 @@ export class ResolverMetrics {
         latency: this.duration.labels(transport, outcome),
         slot: RecentOutcomes.slotOf(reason),
       };
-      this.recordChildren.set(key, children);
+      byIssuer.set(issuer, children);
     }
     children.count.count++;
     children.latency.observe(seconds);
     this.recent.add(children.slot);
   }
+}
+
+/** What {@link ResolverMetrics.record} updates for one label combination. */
+interface RecordChildren {
+  readonly count: { count: number };
+  readonly latency: { observe(v: number): void };
+  readonly slot: number;
 }

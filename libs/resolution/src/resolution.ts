@@ -1,6 +1,15 @@
 import type { PrincipalKind, UserStatus } from '@resolver/identity';
 import type { Transport } from '@resolver/observability';
 
+/** What a gateway said about the original request (method, URI, host, client, request id). */
+export type GatewayContext = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A value only the failure log line needs, or a function that reads it: a transport passes the
+ * function, so a request that succeeds (nearly all) never builds it.
+ */
+export type ForTheLog<T> = T | (() => T);
+
 /** Input of ResolveSubject: a token field and/or an Authorization header, and who asked. */
 export interface ResolveRequest {
   /** The request's token field, as received (validated here, not by the transport). */
@@ -8,12 +17,12 @@ export interface ResolveRequest {
   readonly authorization?: string;
   readonly transport: Transport;
   /**
-   * What a gateway said about the original request (method, URI, host, client address, request
-   * id), for the failure log line only: never used in the decision. Values are bounded here.
+   * What a gateway said about the original request, for the failure log line only: never used
+   * in the decision. Values are bounded here.
    */
-  readonly context?: Readonly<Record<string, string | undefined>>;
+  readonly context?: ForTheLog<GatewayContext | undefined>;
   /** The caller's request id (`x-request-id` / gRPC metadata); generated when absent. */
-  readonly requestId?: string;
+  readonly requestId?: ForTheLog<string | undefined>;
 }
 
 /** The resolved caller, transport-neutral. */

@@ -13,7 +13,14 @@ import { checkWarm, runPipeline } from './pipeline/pipeline';
 import { required } from './pipeline/step';
 import { extract, tokenCache } from './pipeline/token-steps';
 import { jtiClearInMemory } from './pipeline/user-steps';
-import type { Principal, Resolution, ResolutionSource, ResolveRequest } from './resolution';
+import type {
+  ForTheLog,
+  GatewayContext,
+  Principal,
+  Resolution,
+  ResolutionSource,
+  ResolveRequest,
+} from './resolution';
 
 /**
  * The ResolveSubject use case: one pipeline for every transport. It runs the pipeline's named
@@ -89,7 +96,7 @@ export class ResolveSubject {
       // which also sees failures in translating the answer after this returns.
       if (!isResolutionError(error)) throw error;
       const seconds = (performance.now() - started) / 1000;
-      const requestId = request.requestId ?? randomUUID();
+      const requestId = forTheLog(request.requestId) ?? randomUUID();
       const issuer = issuerOf(ctx);
       this.metrics.record(request.transport, issuer, error.reason, seconds);
       // Never the token: the detail is built by our own code and carries no token material.
@@ -101,7 +108,7 @@ export class ResolveSubject {
         latencyMs: seconds * 1000,
         subject: ctx?.token?.key.subject ?? ctx?.key?.subject,
         detail: error.message,
-        context: boundedContext(request.context),
+        context: boundedContext(forTheLog(request.context)),
       });
       throw error;
     }
@@ -168,8 +175,13 @@ function issuerOf(ctx: PipelineContext | undefined): string {
 const MAX_CONTEXT_FIELDS = 8;
 const MAX_CONTEXT_VALUE = 256;
 
+/** A field only the failure log line reads: its value, read now if the transport deferred it. */
+function forTheLog<T>(value: ForTheLog<T>): T {
+  return typeof value === 'function' ? (value as () => T)() : value;
+}
+
 /** The gateway's view of the request for the log line: bounded in number and length. */
-function boundedContext(context: ResolveRequest['context']): Record<string, string> | undefined {
+function boundedContext(context: GatewayContext | undefined): Record<string, string> | undefined {
   if (!context) return undefined;
   const entries = Object.entries(context)
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '')

@@ -8,7 +8,8 @@ import type {
   CheckResponse,
   HeaderValueOption,
 } from '@resolver/contract';
-import { GatewayAuthorizer } from './gateway-authorizer';
+import type { GatewayContext } from '@resolver/resolution';
+import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
 const option = (key: string, value: string): HeaderValueOption => ({
   header: { key, value },
@@ -17,16 +18,37 @@ const option = (key: string, value: string): HeaderValueOption => ({
 });
 
 /** A request header by lowercase name, from `headers` or (encode_raw_headers) `header_map`. */
-function requestHeader(
-  http: NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http'] | undefined,
-  name: string,
-): string | undefined {
+function requestHeader(http: Http | undefined, name: string): string | undefined {
   const direct = http?.headers?.[name];
   if (direct !== undefined) return direct;
   const entry = http?.headerMap?.headers?.find((h) => h.key?.toLowerCase() === name);
   if (!entry) return undefined;
   if (entry.rawValue && entry.rawValue.length) return Buffer.from(entry.rawValue).toString('utf8');
   return entry.value;
+}
+
+type Http = NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http'];
+type Allowed = GatewayAnswer & { allowed: true };
+
+/** What the gateway said about the original request: read only for a failure's log line. */
+function gatewayContext(http: Http | undefined): GatewayContext {
+  return {
+    method: http?.method,
+    uri: http?.path,
+    host: http?.host,
+    client: requestHeader(http, 'x-forwarded-for'),
+    request_id: http?.id,
+  };
+}
+
+function okResponse(answer: Allowed): CheckResponse {
+  return {
+    status: { code: GrpcStatus.OK, message: '' },
+    okResponse: {
+      headers: Object.entries(answer.headers).map(([k, v]) => option(k, v)),
+      headersToRemove: [...answer.remove],
+    },
+  };
 }
 
 /**
@@ -36,6 +58,12 @@ function requestHeader(
  */
 @Controller()
 export class ExtAuthzGrpcController {
+  /**
+   * The OK response of a shared answer (a cached principal's), built once: the encoder only
+   * reads it. Keyed only by shared answers, which live as long as their principal.
+   */
+  private readonly allowed = new WeakMap<Allowed, CheckResponse>();
+
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly authorizer: GatewayAuthorizer,
@@ -47,22 +75,13 @@ export class ExtAuthzGrpcController {
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),
       transport: 'ext_authz',
-      context: {
-        method: http?.method,
-        uri: http?.path,
-        host: http?.host,
-        client: requestHeader(http, 'x-forwarded-for'),
-        request_id: http?.id,
-      },
+      context: () => gatewayContext(http),
     });
     if (answer.allowed) {
-      return {
-        status: { code: GrpcStatus.OK, message: '' },
-        okResponse: {
-          headers: Object.entries(answer.headers).map(([k, v]) => option(k, v)),
-          headersToRemove: answer.remove,
-        },
-      };
+      if (!answer.shared) return okResponse(answer);
+      let response = this.allowed.get(answer);
+      if (!response) this.allowed.set(answer, (response = okResponse(answer)));
+      return response;
     }
     const headers = Object.entries({
       ...answer.headers,

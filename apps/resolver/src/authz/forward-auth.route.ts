@@ -18,11 +18,17 @@ const CONTEXT_HEADERS = {
   request_id: ['x-request-id'],
 } as const;
 
-/** Every method a gateway may forward (Nest's `@All` registered these). */
-
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** What the gateway said about the original request: read only for a failure's log line. */
+function gatewayContext(request: FastifyRequest): Record<string, string | undefined> {
+  const context: Record<string, string | undefined> = {};
+  for (const [key, names] of Object.entries(CONTEXT_HEADERS))
+    context[key] = names.map((n) => header(request, n)).find((v) => v !== undefined);
+  return context;
 }
 
 /**
@@ -56,18 +62,15 @@ export class ForwardAuthRoute implements OnModuleInit {
   }
 
   private async authz(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const context: Record<string, string | undefined> = {};
-    for (const [key, names] of Object.entries(CONTEXT_HEADERS))
-      context[key] = names.map((n) => header(request, n)).find((v) => v !== undefined);
     const answer = await this.authorizer.authorize({
       authorization: header(request, 'authorization'),
       transport: 'forward_auth',
-      context,
+      context: () => gatewayContext(request),
       requestId: request.id,
     });
     void reply.header('cache-control', 'no-store');
     if (answer.allowed) {
-      if (answer.remove.length) void reply.header(ENVOY_HEADERS_TO_REMOVE, answer.remove.join(','));
+      if (answer.removeList) void reply.header(ENVOY_HEADERS_TO_REMOVE, answer.removeList);
       return reply.status(200).headers(answer.headers).send();
     }
     return reply

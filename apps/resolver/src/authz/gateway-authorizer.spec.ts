@@ -90,6 +90,9 @@ describe('GatewayAuthorizer: allowed', () => {
         'x-principal-kind': 'user',
       },
       remove: [],
+      removeList: '',
+      // A STORE answer: built for this request, never shared (see the sharing spec).
+      shared: false,
     });
     expect(resolver.requests).toEqual([request]);
   });
@@ -104,6 +107,8 @@ describe('GatewayAuthorizer: allowed', () => {
       allowed: true,
       headers: { 'x-uid': '6f1d3c1e-0000-4000-8000-000000000001', 'x-principal-kind': 'service' },
       remove: ['x-user-email', 'x-org', 'x-user-roles'],
+      removeList: 'x-user-email,x-org,x-user-roles',
+      shared: false,
     });
     expect(a.identityHeaderNames).toEqual([
       'x-uid',
@@ -143,7 +148,7 @@ describe('GatewayAuthorizer: refused', () => {
     async (reason) => {
       const { authorizer: a } = authorizer(refusing(reason));
       const answer = await a.authorize(request);
-      const { httpStatus } = presentReason(reason);
+      const { httpStatus, retryAfterSeconds } = presentReason(reason);
       const challenge =
         httpStatus !== 401
           ? {}
@@ -157,7 +162,10 @@ describe('GatewayAuthorizer: refused', () => {
         allowed: false,
         reason,
         status: httpStatus,
-        headers: { ...challenge, ...(httpStatus === 503 ? { 'retry-after': '1' } : {}) },
+        headers: {
+          ...challenge,
+          ...(httpStatus === 503 ? { 'retry-after': String(retryAfterSeconds) } : {}),
+        },
         body: { 401: 'Unauthorized\n', 403: 'Forbidden\n', 503: 'Service Unavailable\n' }[
           httpStatus
         ],

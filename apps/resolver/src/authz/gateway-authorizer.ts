@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason, isResolutionError, type ReasonCode } from '@resolver/reasons';
-import { ResolveSubject, type ResolveRequest } from '@resolver/resolution';
+import { type Principal, ResolveSubject, type ResolveRequest } from '@resolver/resolution';
 import { challengeHeaders } from '../shared/errors/problem';
 import { IdentityAssertionSigner } from './identity-assertion';
 import { identityHeaderNames, identityHeaders } from './identity-headers';
@@ -13,10 +13,17 @@ export const ASSERTION_SIGNER = Symbol('ASSERTION_SIGNER');
 export type GatewayAnswer =
   | {
       readonly allowed: true;
-      /** Headers the gateway sets on the upstream request (lowercase names). */
-      readonly headers: Record<string, string>;
+      /** Headers the gateway sets on the upstream request (lowercase names); may be shared. */
+      readonly headers: Readonly<Record<string, string>>;
       /** Identity header names the gateway must remove: configured but not set in `headers`. */
-      readonly remove: string[];
+      readonly remove: readonly string[];
+      /** `remove` joined with `,` (Envoy's `x-envoy-auth-headers-to-remove`). */
+      readonly removeList: string;
+      /**
+       * The same object answers every request of its (cached) principal: a transport may key
+       * what it derives from it by the answer. False for an answer built for one request.
+       */
+      readonly shared: boolean;
     }
   | {
       readonly allowed: false;
@@ -41,32 +48,42 @@ const GENERIC_BODY: Record<401 | 403 | 503, string> = {
  */
 @Injectable()
 export class GatewayAuthorizer {
+  /** All identity header names, including the assertion's when enabled (for anti-spoofing). */
+  readonly identityHeaderNames: readonly string[];
+  /**
+   * The allowed answer for a principal from the user cache, built once: such a principal is
+   * shared and immutable (see ResolveSubject), and so is the answer. Not for a fresh principal
+   * (store, JIT), which would only outlive its request in here, nor with an assertion, which is
+   * signed per request.
+   */
+  private readonly answers = new WeakMap<Principal, GatewayAnswer & { allowed: true }>();
+
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly resolver: ResolveSubject,
     @Optional() @Inject(ASSERTION_SIGNER) private readonly signer?: IdentityAssertionSigner,
-  ) {}
-
-  /** All identity header names, including the assertion's when enabled (for anti-spoofing). */
-  get identityHeaderNames(): string[] {
-    const names = identityHeaderNames(this.config.authz.headers);
-    if (this.signer) names.push(this.config.authz.assertion.header);
-    return names;
+  ) {
+    const names = identityHeaderNames(config.authz.headers);
+    if (signer) names.push(config.authz.assertion.header);
+    this.identityHeaderNames = names;
   }
 
   async authorize(request: ResolveRequest): Promise<GatewayAnswer> {
     try {
       const resolution = await this.resolver.resolve(request);
-      const headers = identityHeaders(resolution, this.config.authz.headers);
       if (this.signer) {
+        const headers = identityHeaders(resolution, this.config.authz.headers);
         const { header, value } = await this.signer.sign(resolution);
         headers[header] = value;
+        return this.allowed(headers, false);
       }
-      return {
-        allowed: true,
-        headers,
-        remove: this.identityHeaderNames.filter((name) => !(name in headers)),
-      };
+      if (resolution.source !== 'CACHE')
+        return this.allowed(identityHeaders(resolution, this.config.authz.headers), false);
+      const known = this.answers.get(resolution.principal);
+      if (known) return known;
+      const answer = this.allowed(identityHeaders(resolution, this.config.authz.headers), true);
+      this.answers.set(resolution.principal, answer);
+      return answer;
     } catch (error) {
       if (!isResolutionError(error)) throw error;
       const { httpStatus } = presentReason(error.reason);
@@ -81,5 +98,13 @@ export class GatewayAuthorizer {
         body: GENERIC_BODY[httpStatus],
       };
     }
+  }
+
+  private allowed(
+    headers: Record<string, string>,
+    shared: boolean,
+  ): GatewayAnswer & { allowed: true } {
+    const remove = this.identityHeaderNames.filter((name) => !(name in headers));
+    return { allowed: true, headers, remove, removeList: remove.join(','), shared };
   }
 }

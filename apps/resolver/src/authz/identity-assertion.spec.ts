@@ -25,9 +25,7 @@ const config: AssertionConfig = {
   ttlSeconds: 60,
 };
 
-const resolution = (
-  expiresAt: Date | null = new Date(NOW.getTime() + 600_000),
-): Resolution => ({
+const resolution = (expiresAt: Date | null = new Date(NOW.getTime() + 600_000)): Resolution => ({
   principal: {
     id: '6f1d3c1e-0000-4000-8000-000000000001',
     kind: 'service',

@@ -25,7 +25,8 @@ export class SubjectResolverGrpcController {
       token: request.token,
       authorization: typeof authorization === 'string' ? authorization : undefined,
       transport: 'grpc',
-      requestId: requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
+      // Read only for a failure's log line: a warm call allocates no id.
+      requestId: () => requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
     });
     return toResolveSubjectResponse(resolution);
   }

@@ -118,6 +118,8 @@ export class SubjectCaches {
   /** In-memory deny-list answer, or `undefined` when it cannot be trusted (ask the store). */
   isRevoked(issuer: string, jti: string): boolean | undefined {
     if (!this.coherent) return undefined;
+    // Nearly always empty: then no key string is built for the lookup (every warm request).
+    if (this.revoked.size === 0) return false;
     const expiresAt = this.revoked.get(`${issuer}\u0000${jti}`);
     return expiresAt !== undefined && expiresAt > this.now();
   }
