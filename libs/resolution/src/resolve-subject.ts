@@ -5,7 +5,12 @@ import { RevocationRepository, type UserRecord, UserRepository } from '@resolver
 import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
-import { DEADLINE_GRANULARITY_MS, deadlineExceeded, withDeadline } from './deadline';
+import {
+  DEADLINE_GRANULARITY_MS,
+  deadlineExceeded,
+  processBehindSince,
+  withDeadline,
+} from './deadline';
 import { type CachedToken, SubjectCaches } from './cache/subject-caches';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
@@ -123,7 +128,13 @@ export class ResolveSubject {
     const work = first ? this.after(first, ctx) : this.run(ctx);
     const startedAt = Date.now();
     const answer = withDeadline(work, timeoutMs, () =>
-      deadlineExceeded(ctx.phase, timeoutMs, this.users.busySince(startedAt)),
+      deadlineExceeded(
+        ctx.phase,
+        timeoutMs,
+        this.users.busySince(startedAt)
+          ? 'requests queued for a store connection while the store kept answering'
+          : processBehindSince(startedAt),
+      ),
     );
     if (!first) {
       const answered = answer.then(
