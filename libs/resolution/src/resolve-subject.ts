@@ -128,13 +128,7 @@ export class ResolveSubject {
     const work = first ? this.after(first, ctx) : this.run(ctx);
     const startedAt = Date.now();
     const answer = withDeadline(work, timeoutMs, () =>
-      deadlineExceeded(
-        ctx.phase,
-        timeoutMs,
-        this.users.busySince(startedAt)
-          ? 'requests queued for a store connection while the store kept answering'
-          : processBehindSince(startedAt),
-      ),
+      deadlineExceeded(ctx.phase, timeoutMs, this.overloadedSince(startedAt)),
     );
     if (!first) {
       const answered = answer.then(
@@ -145,6 +139,20 @@ export class ResolveSubject {
       void answered.then(() => delete this.inFlight[ctx.hash]);
     }
     return answer;
+  }
+
+  /**
+   * Why a deadline since `startedAt` is overload, not an outage, if it is: the store kept
+   * answering meanwhile, and either requests queued for its connections or this process's
+   * event loop ran behind. A store that answered nothing is down, however busy this process.
+   */
+  private overloadedSince(startedAt: number): string | undefined {
+    if (this.users.busySince(startedAt))
+      return 'requests queued for a store connection while the store kept answering';
+    const behind = processBehindSince(startedAt);
+    return behind && this.users.answeredSince(startedAt)
+      ? `${behind} while the store kept answering`
+      : undefined;
   }
 
   /** Once `first` has been answered: this request's own pipeline, from the caches. */

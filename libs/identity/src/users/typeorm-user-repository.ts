@@ -184,6 +184,10 @@ export class TypeOrmUserRepository extends UserRepository {
     return this.gate.busySince(sinceMs);
   }
 
+  override answeredSince(sinceMs: number): boolean {
+    return this.gate.answeredSince(sinceMs);
+  }
+
   async ping(): Promise<void> {
     await withStoreRetry(() => this.dataSource.query('SELECT 1'), { attempts: 0, backoffMs: 0 });
   }

@@ -54,4 +54,9 @@ export abstract class UserRepository {
   busySince(_sinceMs: number): boolean {
     return false;
   }
+
+  /** True when the store has answered some statement since `sinceMs` (epoch ms): it is up. */
+  answeredSince(_sinceMs: number): boolean {
+    return false;
+  }
 }
