@@ -48,7 +48,12 @@ export class PoolGate {
 
   /** Requests wait for a connection now, and a statement was answered since `sinceMs`. */
   busySince(sinceMs: number): boolean {
-    return this.pool.waitingCount > 0 && this.lastAnsweredAt >= sinceMs;
+    return this.pool.waitingCount > 0 && this.answeredSince(sinceMs);
+  }
+
+  /** The server answered some statement of this pool since `sinceMs` (epoch ms). */
+  answeredSince(sinceMs: number): boolean {
+    return this.lastAnsweredAt >= sinceMs;
   }
 
   /** One statement on a pooled connection, started only before `deadlineAt` (epoch ms). */

@@ -1,5 +1,10 @@
 import { isResolutionError } from '@resolver/reasons';
-import { DEADLINE_GRANULARITY_MS, deadlineExceeded, withDeadline } from './deadline';
+import {
+  DEADLINE_GRANULARITY_MS,
+  deadlineExceeded,
+  processBehindSince,
+  withDeadline,
+} from './deadline';
 
 describe('withDeadline', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -56,7 +61,24 @@ describe('withDeadline', () => {
     expect(deadlineExceeded('store', 1).reason).toBe('USER_STORE_UNAVAILABLE');
     expect(deadlineExceeded('request', 1).reason).toBe('USER_STORE_UNAVAILABLE');
     // Time spent queued for a connection of a store that kept answering is overload.
-    expect(deadlineExceeded('store', 1, true).reason).toBe('USER_STORE_OVERLOADED');
-    expect(deadlineExceeded('keys', 1, true).reason).toBe('KEYS_UNAVAILABLE');
+    expect(deadlineExceeded('store', 1, 'queued').reason).toBe('USER_STORE_OVERLOADED');
+    expect(deadlineExceeded('request', 1, 'behind').message).toContain('overloaded: ');
+    expect(deadlineExceeded('keys', 1, 'queued').reason).toBe('KEYS_UNAVAILABLE');
+  });
+});
+
+describe('processBehindSince (real timers)', () => {
+  it('says the process ran behind only after a deadline check came late', async () => {
+    const since = Date.now();
+    const pending = withDeadline(new Promise<void>(() => undefined), 2_000, () => new Error('x'));
+    pending.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 4 * DEADLINE_GRANULARITY_MS));
+    expect(processBehindSince(since)).toBeUndefined();
+    // The event loop blocked for 300 ms: the next check runs that late.
+    const blockedUntil = Date.now() + 300;
+    while (Date.now() < blockedUntil);
+    await new Promise((r) => setTimeout(r, 2 * DEADLINE_GRANULARITY_MS));
+    expect(processBehindSince(since)).toContain('behind');
+    expect(processBehindSince(Date.now() + 1)).toBeUndefined();
   });
 });

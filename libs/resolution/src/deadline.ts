@@ -5,29 +5,33 @@ export type Phase = 'request' | 'keys' | 'store';
 
 /**
  * The reason a resolution that ran out of time is answered with: the dependency it waited on.
- * `storeBusy`: requests were queued for a store connection while the store kept answering (the
- * time went to the queue, not to a store that is down): USER_STORE_OVERLOADED.
+ * `overloaded`: why the time went to load, not to a dependency that is down (requests queued
+ * for a store connection while the store kept answering, or this process ran behind): then the
+ * answer is USER_STORE_OVERLOADED, not an outage.
  */
 export function deadlineExceeded(
   phase: Phase,
   timeoutMs: number,
-  storeBusy = false,
+  overloaded?: string,
 ): ResolutionError {
   if (phase === 'keys')
     return new ResolutionError(
       'KEYS_UNAVAILABLE',
       `signing keys not available within ${timeoutMs} ms`,
     );
-  if (storeBusy)
+  if (overloaded)
     return new ResolutionError(
       'USER_STORE_OVERLOADED',
-      `overloaded: no answer within ${timeoutMs} ms while requests queued for a store connection and the store kept answering`,
+      `overloaded: no answer within ${timeoutMs} ms; ${overloaded}`,
     );
   return new ResolutionError(
     'USER_STORE_UNAVAILABLE',
     `user store did not answer within ${timeoutMs} ms`,
   );
 }
+
+/** A sweep this late says the event loop is behind: the process is saturated (CPU). */
+const BEHIND_MS = 200;
 
 /** How often pending deadlines are checked: a deadline fires at most this much late. */
 export const DEADLINE_GRANULARITY_MS = 25;
@@ -54,11 +58,15 @@ interface Pending {
 class DeadlineSweeper {
   private readonly pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** When the last sweep ran, and when one last ran {@link BEHIND_MS} late (epoch ms). */
+  private lastSweepAt = 0;
+  behindAt = 0;
 
   add(entry: Pending): void {
     entry.slot = this.pending.length;
     this.pending.push(entry);
     if (!this.timer) {
+      this.lastSweepAt = Date.now();
       this.timer = setInterval(() => this.sweep(), DEADLINE_GRANULARITY_MS);
       this.timer.unref();
     }
@@ -87,6 +95,10 @@ class DeadlineSweeper {
 
   private sweep(): void {
     const now = Date.now();
+    // The sweep is free (nothing else measures the loop): an interval this late means every
+    // request of this process waited as long for its turn.
+    if (now - this.lastSweepAt - DEADLINE_GRANULARITY_MS > BEHIND_MS) this.behindAt = now;
+    this.lastSweepAt = now;
     // Backwards, so that a removal (which moves the last entry into the gap) skips nothing.
     for (let i = this.pending.length - 1; i >= 0; i--) {
       const entry = this.pending[i] as Pending;
@@ -100,6 +112,16 @@ class DeadlineSweeper {
 }
 
 const sweeper = new DeadlineSweeper();
+
+/**
+ * Why time since `sinceMs` (epoch ms) went to this process's own load, if it did: a pending
+ * deadline's check ran more than {@link BEHIND_MS} late (the event loop was behind).
+ */
+export function processBehindSince(sinceMs: number): string | undefined {
+  return sweeper.behindAt >= sinceMs
+    ? `this process ran more than ${BEHIND_MS} ms behind (its CPU is saturated)`
+    : undefined;
+}
 
 /**
  * Settles with `work`, or rejects with `onTimeout()` once `timeoutMs` have passed (checked every

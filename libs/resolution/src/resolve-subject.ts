@@ -5,7 +5,12 @@ import { RevocationRepository, type UserRecord, UserRepository } from '@resolver
 import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
-import { DEADLINE_GRANULARITY_MS, deadlineExceeded, withDeadline } from './deadline';
+import {
+  DEADLINE_GRANULARITY_MS,
+  deadlineExceeded,
+  processBehindSince,
+  withDeadline,
+} from './deadline';
 import { type CachedToken, SubjectCaches } from './cache/subject-caches';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
@@ -130,7 +135,7 @@ export class ResolveSubject {
     const work = first ? this.after(first, ctx) : this.run(ctx);
     const startedAt = Date.now();
     const answer = withDeadline(work, timeoutMs, () =>
-      deadlineExceeded(ctx.phase, timeoutMs, this.users.busySince(startedAt)),
+      deadlineExceeded(ctx.phase, timeoutMs, this.overloadedSince(startedAt)),
     );
     if (!first) {
       const answered = answer.then(
@@ -141,6 +146,20 @@ export class ResolveSubject {
       void answered.then(() => delete this.inFlight[ctx.hash]);
     }
     return answer;
+  }
+
+  /**
+   * Why a deadline since `startedAt` is overload, not an outage, if it is: the store kept
+   * answering meanwhile, and either requests queued for its connections or this process's
+   * event loop ran behind. A store that answered nothing is down, however busy this process.
+   */
+  private overloadedSince(startedAt: number): string | undefined {
+    if (this.users.busySince(startedAt))
+      return 'requests queued for a store connection while the store kept answering';
+    const behind = processBehindSince(startedAt);
+    return behind && this.users.answeredSince(startedAt)
+      ? `${behind} while the store kept answering`
+      : undefined;
   }
 
   /** Once `first` has been answered: this request's own pipeline, from the caches. */

@@ -185,6 +185,10 @@ export class TypeOrmUserRepository extends UserRepository {
     return this.gate.busySince(sinceMs);
   }
 
+  override answeredSince(sinceMs: number): boolean {
+    return this.gate.answeredSince(sinceMs);
+  }
+
   async ping(): Promise<void> {
     await withStoreRetry(() => this.m.query('SELECT 1'), NO_RETRY);
   }

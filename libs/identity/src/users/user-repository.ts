@@ -119,6 +119,11 @@ export abstract class UserRepository {
     return false;
   }
 
+  /** True when the store has answered some statement since `sinceMs` (epoch ms): it is up. */
+  answeredSince(_sinceMs: number): boolean {
+    return false;
+  }
+
   // The writers' methods (admin, import, SCIM), meant for a transaction's instance. Methods that
   // change a user return it as stored after the change, or `null` when no user has that id.
 
