@@ -5,6 +5,9 @@ import { type Tracing } from '@resolver/observability';
 import { startTracing } from '@resolver/observability/tracing-sdk';
 import { isResolutionError } from '@resolver/reasons';
 import type { InMemoryUserRepository } from '@resolver/identity/testing';
+import { type NearMiss, NearMissRepository, ScimProvenanceRepository } from '@resolver/identity';
+import { DiagnoseSubject } from '../diagnosis/diagnose-subject';
+import type { UnitWorld } from '../testing/unit-fixture';
 import type { ResolveSubject } from '../resolve-subject';
 import { HS, T, unitIssuers } from '../testing/unit-fixture';
 import { PIPELINE } from './pipeline';
@@ -25,6 +28,7 @@ let tracing: Tracing;
 let resolver: ResolveSubject;
 let users: InMemoryUserRepository;
 let logLines: Record<string, unknown>[];
+let world: UnitWorld;
 
 beforeAll(async () => {
   fixture = await unitIssuers();
@@ -46,7 +50,8 @@ beforeEach(async () => {
       done();
     },
   });
-  ({ resolver, users } = await fixture.world({ tracing, log }));
+  world = await fixture.world({ tracing, log });
+  ({ resolver, users } = world);
 });
 
 /** One request as a transport serves it: a server span continuing the caller's traceparent. */
@@ -231,5 +236,35 @@ describe('the pipeline traced', () => {
         'server.address',
       ].sort(),
     );
+  });
+
+  it('a diagnosis: each step it runs in its span, the refusal recorded, the later steps still run', async () => {
+    const diagnoser = new DiagnoseSubject(
+      world.config,
+      world.verifier,
+      world.users,
+      world.revocations,
+      new (class extends NearMissRepository {
+        find(): Promise<NearMiss[]> {
+          return Promise.resolve([]);
+        }
+      })(),
+      world.caches,
+      world.clock,
+      new (class extends ScimProvenanceRepository {
+        find(): Promise<null> {
+          return Promise.resolve(null);
+        }
+      })(),
+      tracing,
+    );
+    const d = await diagnoser.diagnose({ token: fixture.hs({ exp: T - 3600 }) });
+    expect(d.verdict.reason).toBe('TOKEN_EXPIRED');
+    const spans = exporter.getFinishedSpans();
+    const names = steps(spans);
+    expect(names.indexOf('timeWindow')).toBeGreaterThan(-1);
+    expect(names.indexOf('subject')).toBeGreaterThan(names.indexOf('timeWindow'));
+    expect(byStep(spans, 'timeWindow').attributes['resolver.reason']).toBe('TOKEN_EXPIRED');
+    expect(byStep(spans, 'subject').status.code).not.toBe(SpanStatusCode.ERROR);
   });
 });

@@ -73,6 +73,29 @@ export class PipelineSpans {
     }
   }
 
+  /**
+   * A step of a diagnosis in its span: the diagnosis records a refusal and goes on, so the
+   * step's reason is read from the recorder once it has run.
+   */
+  async diagnosed(
+    step: Step,
+    run: () => Promise<boolean>,
+    reason: () => string | undefined,
+  ): Promise<boolean> {
+    const span = this.start(step.name, step.stage);
+    try {
+      const ok = await context.with(trace.setSpan(context.active(), span), run);
+      const refused = ok ? undefined : reason();
+      if (refused) failSpan(span, { [TRACE_ATTRIBUTES.reason]: refused });
+      return ok;
+    } catch (error) {
+      failSpan(span, describeFailure(error));
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
   /** A store call the request makes, as a client span of the step that makes it. */
   store<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     return this.tracing.within(
