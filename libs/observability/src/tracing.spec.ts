@@ -1,5 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode } from '@opentelemetry/core';
+import { InMemorySpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import { buildConfig } from '@resolver/config';
 import { SpanKind, traceIdOf, Tracing } from './tracing';
@@ -81,5 +82,24 @@ describe('trace context from callers', () => {
     expect(Tracing.OFF.extract(carrier({ traceparent: VALID }), GETTER)).toBe(
       Tracing.OFF.extract(carrier({}), GETTER),
     );
+  });
+
+  it('reports a failing export in the log at most once a minute, never the spans', async () => {
+    const warnings: string[] = [];
+    const failing: SpanExporter = {
+      export: (_spans, done) =>
+        done({ code: ExportResultCode.FAILED, error: new Error('ECONNREFUSED') }),
+      shutdown: () => Promise.resolve(),
+    };
+    const config = buildConfig({}, {}, { source: 'spec', baseDir: '/' }).tracing;
+    const down = startTracing(
+      { ...config, enabled: true },
+      { exporter: failing, simple: true, warn: (line) => warnings.push(line) },
+    );
+    for (let i = 0; i < 3; i++) down.tracer?.startSpan('resolver.step.decode').end();
+    await down.shutdown();
+    expect(warnings).toEqual([
+      'trace export to http://localhost:4318/v1/traces failed (1 spans dropped): ECONNREFUSED',
+    ]);
   });
 });
