@@ -3,6 +3,8 @@
 const moduleNameMapper = {
   // The fakes of a lib's interfaces, for specs only.
   '^@resolver/identity/testing$': '<rootDir>/libs/identity/src/testing',
+  // The OpenTelemetry SDK, loaded only when tracing is on.
+  '^@resolver/observability/tracing-sdk$': '<rootDir>/libs/observability/src/tracing-sdk',
   '^@resolver/(config|contract|reasons|policy|tokens|identity|resolution|observability|provisioning)$':
     '<rootDir>/libs/$1/src',
 };

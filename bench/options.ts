@@ -42,6 +42,13 @@ export interface BenchOptions {
   readonly nodeOptions: string;
   /** Also run the cold token on a resolver without the heap cap, to show what the cap costs. */
   readonly capCheck: boolean;
+  /**
+   * The resolver (`main`) with tracing on, every request sampled, exporting OTLP/HTTP protobuf
+   * to a sink on loopback: what tracing costs per request.
+   */
+  readonly tracing: boolean;
+  /** The share of requests traced with `--tracing` (0: the trace context only, nothing recorded). */
+  readonly tracingRatio: number;
   readonly profileDir?: string;
   /** The generated report; undefined with --no-doc. */
   readonly doc?: string;
@@ -108,6 +115,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       // Every server's node flags: by default the ones `npm run start:prod` starts it with.
       'node-options': { type: 'string', default: startProdNodeFlags() },
       'no-cap-check': { type: 'boolean', default: false },
+      // The resolver traced (docs/tracing.md): every request sampled, exported to a local sink.
+      tracing: { type: 'boolean', default: false },
+      'tracing-ratio': { type: 'string', default: '1' },
       // V8 CPU profiles of every server (resolvers, baselines, the recipe), and when each run
       // began and ended on their clock (bench/results/profiles, windows.json).
       profile: { type: 'boolean', default: false },
@@ -170,6 +180,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     capCheck:
       !values['no-cap-check'] &&
       nodeOptions.split(/\s+/).some((f) => f.startsWith('--max-old-space-size')),
+    tracing: values.tracing,
+    tracingRatio: Math.min(1, num('tracing-ratio')),
     profileDir: values.profile ? join(ROOT, 'bench', 'results', 'profiles') : undefined,
     doc: values['no-doc'] ? undefined : values.doc,
   };

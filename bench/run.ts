@@ -19,6 +19,7 @@ import {
   startRecipe,
   startResolver,
 } from './servers';
+import { OtlpSink } from './otlp-sink';
 import { buildTargets } from './targets';
 import { type MintJob, mintAll, seed } from './tokens';
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   const file = (name: string) => join(work, name);
   const idp = new BenchIdp();
   const children: ChildProcess[] = [];
+  let sink: OtlpSink | undefined;
   let db: BenchDatabase | undefined;
   const scenarios = ALL_SCENARIOS.filter((s) => o.scenarios.has(s.name));
   const servers = new Set<ServerName>(scenarios.flatMap((s) => s.servers(o)));
@@ -101,7 +103,21 @@ async function main(): Promise<void> {
       children,
     };
     log(`servers' node flags: ${o.nodeOptions || 'none'} (WORKERS=${o.workers})`);
-    const main = servers.has('main') ? await startResolver(ctx, 'resolver', {}) : undefined;
+    // --tracing: the resolver traced (--tracing-ratio of requests sampled), exporting to a sink.
+    sink = o.tracing ? await new OtlpSink().start() : undefined;
+    const traced = sink
+      ? {
+          tracing: {
+            enabled: true,
+            endpoint: sink.url,
+            protocol: 'http/protobuf',
+            sampleRatio: o.tracingRatio,
+          },
+        }
+      : {};
+    const main = servers.has('main')
+      ? await startResolver(ctx, 'resolver', {}, undefined, undefined, traced)
+      : undefined;
     const nocap = servers.has('nocap')
       ? await startResolver(ctx, 'nocap', {}, withoutHeapCap(o.nodeOptions))
       : undefined;
@@ -196,6 +212,11 @@ async function main(): Promise<void> {
         nodeOptions: o.nodeOptions || 'none',
         pinning: o.pinning,
         generators: present,
+        ...(sink
+          ? {
+              tracing: `on, sample ratio ${o.tracingRatio}: ${sink.exports} OTLP exports, ${sink.bytes} bytes`,
+            }
+          : {}),
         ...b.notes,
       },
       rows,
@@ -220,6 +241,7 @@ async function main(): Promise<void> {
   } finally {
     idp.close();
     for (const c of children) await stop(c);
+    await sink?.stop();
     await db?.stop();
     await rm(work, { recursive: true, force: true });
   }

@@ -97,6 +97,8 @@ export async function startResolver(
   cache: Record<string, unknown>,
   nodeOptions = ctx.nodeOptions,
   database: Record<string, unknown> = { poolSize: 20 },
+  /** More top-level config sections (`tracing`). */
+  extra: Record<string, unknown> = {},
 ): Promise<ResolverServer> {
   const httpPort = await freePort();
   const grpcPort = await freePort();
@@ -115,6 +117,7 @@ export async function startResolver(
       database,
       logging: { level: 'error' },
       cache,
+      ...extra,
       issuers: [
         issuer(ISS),
         issuer(JIT_ISS, { jit: { enabled: true } }),

@@ -3,6 +3,7 @@ import { JwksServer } from './support/jwks-server';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
 import { hashSubject } from '@resolver/observability';
+import { ExtAuthzClient } from './support/ext-authz-client';
 
 const AUD = 'api://logging';
 const issuer = 'https://logging.idp.test';
@@ -149,6 +150,50 @@ describe('structured logs', () => {
       subject: hashSubject('someone'),
       detail: { status: 'disabled' },
     });
+  });
+
+  it('tracing off: the line carries the caller’s trace id from any transport, none from a bad one', async () => {
+    const { app, capture } = await start({});
+    const trace = (n: number) => `${String(n).repeat(32).slice(0, 32)}`;
+    const parent = (n: number) => `00-${trace(n)}-00f067aa0ba902b7-01`;
+    const token = await keys.sign(claimsFor(issuer, AUD, now(), { sub: 'Nobody.Traced' }));
+    await app.http('/v1/resolve', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, traceparent: parent(1), 'x-request-id': 't-1' },
+    });
+    await app.http('/v1/authz', {
+      headers: { authorization: `Bearer ${token}`, traceparent: parent(2), 'x-request-id': 't-2' },
+    });
+    await app.grpc.resolve({
+      authorization: `Bearer ${token}`,
+      metadata: { traceparent: parent(3), 'x-request-id': 't-3' },
+    });
+    const extAuthz = new ExtAuthzClient(app.resolver.grpcAddress);
+    try {
+      // Envoy's metadata first; the checked request's headers when the call carries none.
+      await extAuthz.check({ authorization: `Bearer ${token}`, traceparent: parent(4) }, '/a', {
+        traceparent: parent(5),
+      });
+      await extAuthz.check({ authorization: `Bearer ${token}`, traceparent: parent(6) });
+    } finally {
+      extAuthz.close();
+    }
+    // Malformed or hostile: no trace id, the line still written.
+    await app.http('/v1/resolve', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, traceparent: token, 'x-request-id': 't-7' },
+    });
+    const lines = capture.lines().filter((l) => l.event === 'resolution_failed');
+    expect(lines.map((l) => l.traceId)).toEqual([
+      trace(1),
+      trace(2),
+      trace(3),
+      trace(5),
+      trace(6),
+      undefined,
+    ]);
+    expect(lines.map((l) => l.requestId).slice(0, 3)).toEqual(['t-1', 't-2', 't-3']);
+    expect(capture.text).not.toContain(token.split('.')[1]);
   });
 
   it('exposes the DB pool gauges on /metrics', async () => {

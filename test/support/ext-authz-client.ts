@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import type { AuthorizationClient, CheckRequest } from '@resolver/contract';
 import { loadGrpcPackages } from './grpc-packages';
 
@@ -18,7 +18,13 @@ export class ExtAuthzClient {
   }
 
   /** `headers`: lowercase keys, as Envoy puts them in AttributeContext.HttpRequest.headers. */
-  check(headers: Record<string, string>, path = '/orders/42'): Promise<any> {
+  check(
+    headers: Record<string, string>,
+    path = '/orders/42',
+    metadata: Record<string, string> = {},
+  ): Promise<any> {
+    const meta = new Metadata();
+    for (const [key, value] of Object.entries(metadata)) meta.set(key, value);
     const request: CheckRequest = {
       attributes: {
         source: { principal: '' },
@@ -47,7 +53,9 @@ export class ExtAuthzClient {
       },
     };
     return new Promise((resolve, reject) =>
-      this.client.Check(request, (error, response) => (error ? reject(error) : resolve(response))),
+      this.client.Check(request, meta, (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
     );
   }
 

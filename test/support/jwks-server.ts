@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { JWK } from 'jose';
 
 /**
@@ -13,6 +19,8 @@ export class JwksServer {
   private stalling = new Set<string>();
   /** Responses held open by {@link stall}, answered 503 on recover/stop. */
   private held: ServerResponse[] = [];
+  /** The headers of every request received, in order (trace context checks). */
+  readonly received: { path: string; headers: IncomingHttpHeaders }[] = [];
   base = '';
 
   async start(): Promise<this> {
@@ -80,6 +88,7 @@ export class JwksServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0] as string;
     this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
+    if (this.received.length < 1000) this.received.push({ path, headers: req.headers });
     const doc = this.documents.get(path);
     if (this.stalling.has(path)) {
       this.held.push(res);

@@ -21,11 +21,13 @@ import {
   requestIdFrom,
   ResolverLogger,
   SystemClock,
+  Tracing,
 } from '@resolver/observability';
 import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer } from '@resolver/tokens';
 import { AppModule } from './app.module';
 import { ResolverGrpcServer } from './transport/resolver-grpc-server';
+import { traceHttp } from './transport/request-tracing';
 import { Readiness } from './health/readiness';
 import { hostPort } from './transport/host-port';
 import { httpsServerOptions } from './transport/tls/http-tls';
@@ -98,6 +100,7 @@ export async function startResolver(
   const log = new Logger('Bootstrap');
   let embedded: EmbeddedDatabase | undefined;
   let devIssuer: DevIssuer | undefined;
+  let tracing = Tracing.OFF;
   let issuers = config.issuers;
   let url = config.database.url;
   let admin = config.admin;
@@ -125,6 +128,7 @@ export async function startResolver(
       admin = await ensureEmbeddedAdminToken(config.embedded.dataDir);
   }
   try {
+    if (config.tracing.enabled) tracing = await startTracing(config, logger);
     const fullConfig = {
       ...config,
       issuers,
@@ -136,7 +140,7 @@ export async function startResolver(
     const httpTls = config.tls.http;
     const httpMaterial = httpTls ? readTlsMaterial(httpTls) : undefined;
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config: fullConfig, clock, logger, devIssuer }),
+      AppModule.forRoot({ config: fullConfig, clock, logger, tracing, devIssuer }),
       new FastifyAdapter({
         bodyLimit: config.http.bodyLimitBytes,
         // No Nest middleware is used (cross-cutting work is Fastify hooks and routes): without
@@ -151,6 +155,8 @@ export async function startResolver(
     );
     const fastify = app.getHttpAdapter().getInstance();
     app.get(TransportSecurity).secureHttp(app.getHttpServer(), fastify, httpMaterial);
+    // A server span per request on every route, before the routes are registered (app.init).
+    if (tracing.on) traceHttp(fastify, tracing);
     // One hook for every response (a hook per concern costs on every request): the request id
     // is echoed, and once shutdown begins every response closes its connection — a keep-alive
     // connection that was busy when the listener closed would otherwise hold the close open
@@ -222,6 +228,7 @@ export async function startResolver(
       close: async () => {
         await unrecord();
         await app.close();
+        await flushTraces(tracing, log);
         await embedded?.stop();
       },
       shutdown: async () => {
@@ -233,12 +240,40 @@ export async function startResolver(
         // HTTP finishes in-flight requests, gRPC shuts down gracefully, then the pool closes.
         await unrecord();
         await app.close();
+        // The spans of the last requests are exported before the process exits.
+        await flushTraces(tracing, log);
         await embedded?.stop();
         log.log('shutdown complete');
       },
     };
   } catch (error) {
+    await flushTraces(tracing, log);
     await embedded?.stop();
     throw error;
+  }
+}
+
+/**
+ * Tracing on: the OpenTelemetry SDK, loaded now and only now (`Tracing.OFF` otherwise loads
+ * nothing), exporting over OTLP/HTTP where the config and the OTEL_* variables say.
+ */
+async function startTracing(config: ResolverConfig, logger: ResolverLogger): Promise<Tracing> {
+  const sdk = await import('@resolver/observability/tracing-sdk');
+  const settings = config.tracing;
+  const tracing = sdk.startTracing(settings, {
+    warn: (line) => logger.pino.warn({ event: 'trace_export_failed' }, line),
+  });
+  // The URL and the sampler, never the export headers (they may hold a collector's API key).
+  new Logger('Tracing').log(
+    `tracing on: ${settings.protocol} to ${settings.url}, service ${settings.serviceName}, sampler ${settings.sampler}${settings.sampler.endsWith('ratio') ? ` ${settings.ratio}` : ''}`,
+  );
+  return tracing;
+}
+
+async function flushTraces(tracing: Tracing, log: Logger): Promise<void> {
+  try {
+    await tracing.shutdown();
+  } catch (error) {
+    log.warn(`could not flush the last traces: ${String(error)}`);
   }
 }

@@ -8,6 +8,7 @@ import { envOverlaySchema, postgresUrl } from './env.schema';
 import { issuerSchema } from './issuer.schema';
 import { scimSchema } from './scim.schema';
 import { tlsSchema } from './tls.schema';
+import { tracingFileSchema, tracingSettings } from './tracing.schema';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = (max: number) => z.number().int().min(1).max(max);
@@ -115,6 +116,7 @@ export const configFileSchema = z.strictObject({
     }),
   scim: scimSchema,
   tls: tlsSchema,
+  tracing: tracingFileSchema,
 });
 
 /**
@@ -182,6 +184,10 @@ export const resolverConfigSchema = z
       cache: file.cache,
       /** TLS per listener, certificate reloading, client-certificate callers (paths still relative). */
       tls: file.tls,
+      /** OpenTelemetry traces: the file's section with the OTEL_* variables over it. */
+      tracing: tracingSettings(file.tracing, env, (variable, message) =>
+        ctx.addIssue({ code: 'custom', path: ['env', variable], message }),
+      ),
       /** Where the admin credential is read from; absent = admin off (`resolveSecrets` reads it). */
       admin: adminSource(file.admin, env.ADMIN_TOKEN_FILE),
       adminEnabled: file.admin.enabled,

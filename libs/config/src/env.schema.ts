@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from './algorithms';
+import { tracingEnvShape } from './tracing.schema';
 
 /** The environment the resolver reads; every other module gets typed config instead. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -90,6 +91,8 @@ export const envOverlaySchema = z.object({
       .transform((url) => url.replace(/\/+$/, '')),
   ),
   ADMIN_TOKEN_FILE: set(z.string()),
+  /** The standard OpenTelemetry variables (docs/tracing.md). */
+  ...tracingEnvShape,
 });
 
 /** Variables whose bad values are quoted back in the message: none of them can hold a secret. */
@@ -100,4 +103,12 @@ export const ECHOED_VARIABLES: ReadonlySet<string> = new Set([
   'MIGRATIONS_RUN',
   'LOG_LEVEL',
   'WORKERS',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
 ]);

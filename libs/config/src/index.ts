@@ -13,3 +13,4 @@ export * from './resolve-secrets';
 export * from './scim.schema';
 export * from './tls.schema';
 export * from './tls-material';
+export * from './tracing.schema';

@@ -8,3 +8,4 @@ export * from './recent-outcomes';
 export * from './internal-errors';
 export * from './clock';
 export * from './tls-metrics';
+export * from './tracing';

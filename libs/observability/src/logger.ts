@@ -64,6 +64,11 @@ export function hashSubject(subject: string): string {
 /** One failed resolution, as logged. */
 export interface ResolutionFailureEntry {
   readonly requestId: string;
+  /**
+   * The W3C trace id of the request: its span's when tracing is on, else the caller's
+   * `traceparent`'s, if it sent a valid one. A refusal is found from either id.
+   */
+  readonly traceId?: string;
   readonly transport: Transport;
   readonly issuer: string;
   readonly reason: string;
@@ -113,6 +118,7 @@ export class ResolverLogger {
       {
         event: 'resolution_failed',
         requestId: entry.requestId,
+        traceId: entry.traceId,
         transport: entry.transport,
         issuer: entry.issuer,
         reason: entry.reason,

@@ -23,6 +23,11 @@ export interface ResolveRequest {
   readonly context?: ForTheLog<GatewayContext | undefined>;
   /** The caller's request id (`x-request-id` / gRPC metadata); generated when absent. */
   readonly requestId?: ForTheLog<string | undefined>;
+  /**
+   * The caller's W3C `traceparent` as received, for the failure log line's trace id when
+   * tracing is off (with tracing on, the request's span gives it). Validated here.
+   */
+  readonly traceparent?: ForTheLog<unknown>;
 }
 
 /** The resolved caller, transport-neutral. */

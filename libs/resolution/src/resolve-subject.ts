@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { RevocationRepository, type UserRecord, UserRepository } from '@resolver/identity';
-import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
+import {
+  activeTraceId,
+  Clock,
+  ResolverLogger,
+  ResolverMetrics,
+  traceIdOf,
+  Tracing,
+  UNKNOWN_ISSUER,
+} from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
 import {
@@ -15,6 +23,7 @@ import { type CachedToken, SubjectCaches } from './cache/subject-caches';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
 import { checkWarm, runPipeline } from './pipeline/pipeline';
+import { PipelineSpans } from './pipeline/pipeline-spans';
 import { required } from './pipeline/step';
 import { extract, tokenCache } from './pipeline/token-steps';
 import { jtiClearInMemory } from './pipeline/user-steps';
@@ -41,6 +50,8 @@ import type {
 @Injectable()
 export class ResolveSubject {
   private readonly env: LiveEnv;
+  /** With tracing on: the steps that run, each in its span. Undefined (and never asked) when off. */
+  private readonly spans: PipelineSpans | undefined;
   /**
    * Token hash -> when the slow-path request in flight for it is answered (never failing). A
    * null-prototype object, like `SingleFlight`'s, for the same reason (no `Map` churn).
@@ -56,7 +67,9 @@ export class ResolveSubject {
     private readonly metrics: ResolverMetrics,
     clock: Clock,
     private readonly log: ResolverLogger,
+    @Optional() tracing: Tracing = Tracing.OFF,
   ) {
+    this.spans = tracing.on ? new PipelineSpans(tracing) : undefined;
     this.env = new LiveEnv(
       verifier,
       caches,
@@ -65,6 +78,7 @@ export class ResolveSubject {
       metrics,
       clock,
       config.limits.maxTokenBytes,
+      this.spans,
     );
   }
 
@@ -73,17 +87,28 @@ export class ResolveSubject {
     const started = performance.now();
     let ctx: PipelineContext | undefined;
     const timeoutMs = this.config.lifecycle.requestTimeoutMs;
+    const spans = this.spans;
     try {
-      ctx = extract(request.token, request.authorization, this.env);
-      tokenCache.run(ctx, this.env);
+      if (spans) {
+        const started = spans.sync('extract', 'request', () =>
+          extract(request.token, request.authorization, this.env),
+        );
+        ctx = started;
+        spans.sync(tokenCache.name, tokenCache.stage, () => tokenCache.run(started, this.env));
+      } else {
+        ctx = extract(request.token, request.authorization, this.env);
+        tokenCache.run(ctx, this.env);
+      }
       const cached = ctx.cached;
       // The user cache is asked here only when the in-memory deny-list can answer for the token.
       const trusted = cached !== undefined && jtiClearInMemory(this.caches, cached);
       const user = trusted ? this.caches.getUser(cached.userKey) : undefined;
       // The deadline bounds every answer that waits; who ran out of time decides the reason.
       let resolution: Resolution;
-      if (cached && user) resolution = answer(cached, user, 'CACHE');
-      else {
+      if (cached && user) {
+        if (spans) spans.warm(cached, user);
+        resolution = answer(cached, user, 'CACHE', !spans);
+      } else {
         const running = ctx;
         running.userCacheAsked = trusted;
         running.storeDeadlineAt = Date.now() + timeoutMs - STORE_DEADLINE_MARGIN_MS;
@@ -95,6 +120,7 @@ export class ResolveSubject {
         undefined,
         (performance.now() - started) / 1000,
       );
+      spans?.answered(resolution.source);
       return resolution;
     } catch (error) {
       // A bug is counted and logged once, by the transport's last error handler (InternalErrors),
@@ -104,9 +130,11 @@ export class ResolveSubject {
       const requestId = forTheLog(request.requestId) ?? randomUUID();
       const issuer = issuerOf(ctx);
       this.metrics.record(request.transport, issuer, error.reason, seconds);
+      spans?.refused(error.reason);
       // Never the token: the detail is built by our own code and carries no token material.
       this.log.resolutionFailure({
         requestId,
+        traceId: spans ? activeTraceId() : traceIdOf(forTheLog(request.traceparent)),
         transport: request.transport,
         issuer,
         reason: error.reason,
@@ -165,14 +193,16 @@ export class ResolveSubject {
   /** Once `first` has been answered: this request's own pipeline, from the caches. */
   private async after(first: Promise<void>, ctx: PipelineContext): Promise<Resolution> {
     await first;
-    tokenCache.run(ctx, this.env);
+    if (this.spans)
+      this.spans.sync(tokenCache.name, tokenCache.stage, () => tokenCache.run(ctx, this.env));
+    else tokenCache.run(ctx, this.env);
     ctx.userCacheAsked = false;
     return this.run(ctx);
   }
 
   /** The pipeline after the verified-token cache, fail-fast, and the answer it reached. */
   private async run(ctx: PipelineContext): Promise<Resolution> {
-    await runPipeline(ctx, this.env);
+    await (this.spans ? this.spans.run(ctx, this.env) : runPipeline(ctx, this.env));
     const token = required(ctx.token);
     const user = required(ctx.user ?? undefined);
     return resolutionOf(token, user, required(ctx.source));
@@ -212,9 +242,17 @@ function boundedContext(context: GatewayContext | undefined): Record<string, str
   return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
-/** The warm path's answer: the pipeline's own checks of a token and its user, then the answer. */
-function answer(token: CachedToken, user: UserRecord, source: ResolutionSource): Resolution {
-  checkWarm(token, user);
+/**
+ * The warm path's answer: the pipeline's own checks of a token and its user (unless the caller
+ * ran them, each in its span), then the answer.
+ */
+function answer(
+  token: CachedToken,
+  user: UserRecord,
+  source: ResolutionSource,
+  check: boolean,
+): Resolution {
+  if (check) checkWarm(token, user);
   return resolutionOf(token, user, source);
 }
 

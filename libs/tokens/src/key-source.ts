@@ -2,7 +2,7 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import type { IssuerConfig, KeySourceConfig } from '@resolver/config';
-import type { Clock } from '@resolver/observability';
+import { type Clock, errorType, SpanKind, type Tracing } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { hasKid } from './key-selection';
 import { ownData } from './compact-token';
@@ -109,10 +109,7 @@ export class RemoteJwksSource implements KeySource {
     private readonly clock: Clock,
     private readonly observe: FetchObserver = () => undefined,
     private readonly kind: KeySourceConfig['kind'] = 'jwks',
-    private readonly fetchDocument: (
-      url: string,
-      timeoutMs: number,
-    ) => Promise<unknown> = fetchJson,
+    private readonly fetchDocument: FetchDocument = fetchJson,
   ) {}
 
   async keysFor(kid: string | undefined): Promise<readonly JWK[]> {
@@ -250,11 +247,18 @@ function isPublicVerificationKey(k: unknown): k is JWK {
   );
 }
 
+/** How an IdP document (discovery, JWKS) is fetched. */
+export type FetchDocument = (url: string, timeoutMs: number) => Promise<unknown>;
+
 /** GETs a JSON document with a hard timeout; never follows the token's own URLs. */
-export async function fetchJson(url: string, timeoutMs: number): Promise<unknown> {
+export async function fetchJson(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   const response = await fetch(url, {
     signal: AbortSignal.timeout(timeoutMs),
-    headers: { accept: 'application/json' },
+    headers: { ...headers, accept: 'application/json' },
     redirect: 'error',
   });
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
@@ -265,15 +269,34 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
 }
 
 /**
+ * {@link fetchJson} with tracing on: a client span per fetch (`GET`, the configured URL, never a
+ * token's), whose `traceparent` goes to the IdP with the request.
+ */
+export function tracedFetch(tracing: Tracing): FetchDocument {
+  return (url, timeoutMs) =>
+    tracing.within(
+      'GET',
+      SpanKind.CLIENT,
+      { 'http.request.method': 'GET', 'url.full': url, 'server.address': new URL(url).hostname },
+      () => fetchJson(url, timeoutMs, tracing.inject({})),
+      errorType,
+    );
+}
+
+/**
  * OIDC discovery: the JWKS URL from `/.well-known/openid-configuration`, whose `issuer` must
  * equal the configured one exactly (otherwise another issuer's keys could be trusted).
  */
-export function discoveryLocator(issuer: string, timeoutMs: number): () => Promise<string> {
+export function discoveryLocator(
+  issuer: string,
+  timeoutMs: number,
+  fetchDocument: FetchDocument = fetchJson,
+): () => Promise<string> {
   let jwksUri: string | undefined;
   return async () => {
     if (jwksUri) return jwksUri;
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    const doc = (await fetchJson(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown };
+    const doc = (await fetchDocument(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown };
     if (doc.issuer !== issuer) {
       throw new Error(
         `discovery document issuer ${JSON.stringify(doc.issuer)} does not equal ${issuer}`,

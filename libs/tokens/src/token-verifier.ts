@@ -1,16 +1,19 @@
 import type { IssuerConfig, ResolverConfig } from '@resolver/config';
-import type { Clock } from '@resolver/observability';
+import type { Clock, Tracing } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { decodeCompactToken, type DecodedToken } from './compact-token';
 import { IssuerVerifier } from './issuer-verifier';
 import {
   discoveryLocator,
+  type FetchDocument,
+  fetchJson,
   type FetchObserver,
   HmacKeySource,
   type KeySource,
   loadKeyFiles,
   RemoteJwksSource,
   StaticKeySource,
+  tracedFetch,
 } from './key-source';
 import type { VerifiedToken } from './verified-token';
 
@@ -30,12 +33,19 @@ export class TokenVerifier {
     config: Pick<ResolverConfig, 'issuers' | 'limits'>,
     clock: Clock,
     observe?: FetchObserver,
+    /** With tracing on, IdP fetches are client spans and carry the request's `traceparent`. */
+    tracing?: Tracing,
   ): Promise<TokenVerifier> {
     const byIssuer = new Map<string, IssuerVerifier>();
+    const fetchDocument = tracing?.on ? tracedFetch(tracing) : fetchJson;
     for (const issuer of config.issuers) {
       byIssuer.set(
         issuer.issuer,
-        new IssuerVerifier(issuer, await keySourceFor(issuer, clock, observe), clock),
+        new IssuerVerifier(
+          issuer,
+          await keySourceFor(issuer, clock, fetchDocument, observe),
+          clock,
+        ),
       );
     }
     return new TokenVerifier(byIssuer, config.limits.maxTokenBytes);
@@ -73,6 +83,7 @@ export class TokenVerifier {
 async function keySourceFor(
   issuer: IssuerConfig,
   clock: Clock,
+  fetchDocument: FetchDocument,
   observe?: FetchObserver,
 ): Promise<KeySource> {
   const source = issuer.keySource;
@@ -80,11 +91,12 @@ async function keySourceFor(
     case 'discovery':
       return new RemoteJwksSource(
         issuer.issuer,
-        discoveryLocator(issuer.issuer, issuer.jwks.timeoutMs),
+        discoveryLocator(issuer.issuer, issuer.jwks.timeoutMs, fetchDocument),
         issuer.jwks,
         clock,
         observe,
         'discovery',
+        fetchDocument,
       );
     case 'jwks':
       return new RemoteJwksSource(
@@ -93,6 +105,8 @@ async function keySourceFor(
         issuer.jwks,
         clock,
         observe,
+        'jwks',
+        fetchDocument,
       );
     case 'files':
       return new StaticKeySource('files', await loadKeyFiles(source.paths, issuer.origin));

@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { type Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { TRACEPARENT } from '@resolver/observability';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason } from '@resolver/reasons';
 import type {
@@ -70,12 +71,14 @@ export class ExtAuthzGrpcController {
   ) {}
 
   @GrpcMethod('Authorization', 'Check')
-  async check(request: CheckRequest): Promise<CheckResponse> {
+  async check(request: CheckRequest, metadata: Metadata): Promise<CheckResponse> {
     const http = request.attributes?.request?.http;
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),
       transport: 'ext_authz',
       context: () => gatewayContext(http),
+      // Envoy's own (the call's metadata), else the checked request's.
+      traceparent: () => metadata.get(TRACEPARENT)[0] ?? requestHeader(http, TRACEPARENT),
     });
     if (answer.allowed) {
       if (!answer.shared) return okResponse(answer);

@@ -67,6 +67,7 @@ export class ForwardAuthRoute implements OnModuleInit {
       transport: 'forward_auth',
       context: () => gatewayContext(request),
       requestId: request.id,
+      traceparent: request.headers.traceparent,
     });
     void reply.header('cache-control', 'no-store');
     if (answer.allowed) {

@@ -1,7 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthImplementation } from 'grpc-health-check';
 import { ConfigModule, RESOLVER_CONFIG } from '@resolver/config';
-import { Clock, InternalErrors, ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import {
+  Clock,
+  InternalErrors,
+  ResolverLogger,
+  ResolverMetrics,
+  Tracing,
+} from '@resolver/observability';
 import { TokenVerifier } from '@resolver/tokens';
 import { GRPC_HEALTH_SERVICES } from '../transport/grpc-options';
 import type { BootConfig } from './boot-config';
@@ -11,6 +17,8 @@ export interface CoreParts {
   readonly clock: Clock;
   /** Built before Nest, because Nest's own log lines go through it from the first one. */
   readonly logger: ResolverLogger;
+  /** Started before Nest (the SDK only when tracing is on), flushed after it closes. */
+  readonly tracing: Tracing;
 }
 
 /**
@@ -30,6 +38,7 @@ export class CoreModule {
       providers: [
         { provide: Clock, useValue: parts.clock },
         { provide: ResolverLogger, useValue: parts.logger },
+        { provide: Tracing, useValue: parts.tracing },
         {
           provide: ResolverMetrics,
           useFactory: () => new ResolverMetrics(config.issuers.map((i) => i.issuer)),
@@ -42,10 +51,13 @@ export class CoreModule {
         },
         {
           provide: TokenVerifier,
-          inject: [RESOLVER_CONFIG, Clock, ResolverMetrics],
-          useFactory: (cfg: BootConfig, clock: Clock, metrics: ResolverMetrics) =>
-            TokenVerifier.create(cfg, clock, (issuer, result) =>
-              metrics.jwksFetches.labels(issuer, result).inc(),
+          inject: [RESOLVER_CONFIG, Clock, ResolverMetrics, Tracing],
+          useFactory: (cfg: BootConfig, clock: Clock, metrics: ResolverMetrics, tracing: Tracing) =>
+            TokenVerifier.create(
+              cfg,
+              clock,
+              (issuer, result) => metrics.jwksFetches.labels(issuer, result).inc(),
+              tracing,
             ),
         },
         {
@@ -61,6 +73,7 @@ export class CoreModule {
         Clock,
         ResolverLogger,
         ResolverMetrics,
+        Tracing,
         InternalErrors,
         TokenVerifier,
         HealthImplementation,

@@ -45,6 +45,7 @@ export class ResolveRoute implements OnModuleInit {
         authorization,
         transport: 'http',
         requestId: request.id,
+        traceparent: request.headers.traceparent,
       }),
     );
   }

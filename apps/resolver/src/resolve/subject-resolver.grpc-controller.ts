@@ -2,7 +2,7 @@ import type { Immutable } from '@resolver/config';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
+import { REQUEST_ID_HEADER, requestIdFrom, TRACEPARENT } from '@resolver/observability';
 import { ResolveSubject } from '@resolver/resolution';
 import type {
   ResolveSubjectRequest__Output as ResolveSubjectRequest,
@@ -27,6 +27,7 @@ export class SubjectResolverGrpcController {
       transport: 'grpc',
       // Read only for a failure's log line: a warm call allocates no id.
       requestId: () => requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
+      traceparent: () => metadata.get(TRACEPARENT),
     });
     return toResolveSubjectResponse(resolution);
   }

@@ -3,7 +3,7 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import type { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { InternalErrors } from '@resolver/observability';
+import { InternalErrors, Tracing } from '@resolver/observability';
 import { hardenGrpcDefinitions } from './grpc-hardening';
 import { grpcServerOptions, REFLECTED_SERVICES } from './grpc-options';
 import { hostPort } from './host-port';
@@ -16,16 +16,18 @@ import { TransportSecurity } from './tls/transport-security';
 /**
  * The gRPC transport strategy the bootstrap connects: the served protos hardened against
  * malformed messages, plus server reflection and the health service on the same server; over
- * TLS with `tls.grpc`, with the connection and caller guards only where the config asks for them.
+ * TLS with `tls.grpc`, with the connection and caller guards only where the config asks for them,
+ * and a server span per call only with tracing on.
  */
 export const GRPC_SERVER_PROVIDER: Provider = {
   provide: ResolverGrpcServer,
-  inject: [RESOLVER_CONFIG, InternalErrors, HealthImplementation, TransportSecurity],
+  inject: [RESOLVER_CONFIG, InternalErrors, HealthImplementation, TransportSecurity, Tracing],
   useFactory: (
     config: ResolverConfig,
     internalErrors: InternalErrors,
     grpcHealth: HealthImplementation,
     security: TransportSecurity,
+    tracing: Tracing,
   ) => {
     const reflection = new ServerReflection(
       DescriptorIndex.load(DESCRIPTOR_SET_PATH),
@@ -40,8 +42,8 @@ export const GRPC_SERVER_PROVIDER: Provider = {
       }).options,
       credentials: security.grpcServerCredentials(),
     };
-    return config.tls.grpc || security.policy.enforced
-      ? new InstrumentedGrpcServer(options, security)
+    return config.tls.grpc || security.policy.enforced || tracing.on
+      ? new InstrumentedGrpcServer(options, security, tracing)
       : new ResolverGrpcServer(options);
   },
 };

@@ -1,5 +1,7 @@
 import type { GrpcOptions } from '@nestjs/microservices';
 import type { Server } from '@grpc/grpc-js';
+import { Tracing } from '@resolver/observability';
+import { traceUnary } from './request-tracing';
 import { ResolverGrpcServer } from './resolver-grpc-server';
 import type { TransportSecurity } from './tls/transport-security';
 
@@ -13,15 +15,17 @@ interface UnaryCall {
 type UnaryMethod = (call: UnaryCall, callback: (error: unknown, value?: unknown) => void) => void;
 
 /**
- * The gRPC transport with what only TLS deployments turn on, decided once per method when the
- * server is built, so that a plaintext deployment runs ResolverGrpcServer's call path unchanged:
- * the caller check (client-certificate callers configured) and the TLS connection guard on the
- * bound servers (`tls.grpc`).
+ * The gRPC transport with what only TLS deployments or tracing turn on, decided once per method
+ * when the server is built, so that a plaintext, untraced deployment runs ResolverGrpcServer's
+ * call path unchanged: the caller check (client-certificate callers configured), the TLS
+ * connection guard on the bound servers (`tls.grpc`), and a server span per call (tracing on;
+ * outermost, so that a refused caller is traced too).
  */
 export class InstrumentedGrpcServer extends ResolverGrpcServer {
   constructor(
     options: GrpcOptions['options'],
     private readonly security: TransportSecurity,
+    private readonly tracing: Tracing = Tracing.OFF,
   ) {
     super(options);
   }
@@ -31,12 +35,14 @@ export class InstrumentedGrpcServer extends ResolverGrpcServer {
   override createUnaryServiceMethod(methodHandler: Function): Function {
     const unary = super.createUnaryServiceMethod(methodHandler) as UnaryMethod;
     const guard = this.security.grpcCallGuard();
-    if (!guard) return unary;
-    return ((call, callback) => {
-      const refusal = guard(call);
-      if (refusal) return callback(refusal);
-      return unary(call, callback);
-    }) satisfies UnaryMethod;
+    const guarded: UnaryMethod = !guard
+      ? unary
+      : (call, callback) => {
+          const refusal = guard(call);
+          if (refusal) return callback(refusal);
+          return unary(call, callback);
+        };
+    return this.tracing.on ? traceUnary(this.tracing, guarded) : guarded;
   }
 
   override async createClient(): Promise<Server> {

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { Clock } from '@resolver/observability';
+import { Clock, Tracing } from '@resolver/observability';
 import {
   NearMissRepository,
   RevocationRepository,
@@ -14,6 +14,7 @@ import { selectKeys, TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches, userCacheKey } from '../cache/subject-caches';
 import { issuerPolicy, type PipelineContext } from '../pipeline/context';
 import { PIPELINE } from '../pipeline/pipeline';
+import { PipelineSpans } from '../pipeline/pipeline-spans';
 import { extract, tokenCache } from '../pipeline/token-steps';
 import { checkKind, jitAllowed } from '../pipeline/user-steps';
 import { assertUsable } from '../user-status';
@@ -53,6 +54,9 @@ export interface DiagnoseRequest {
  */
 @Injectable()
 export class DiagnoseSubject {
+  /** With tracing on: each step the diagnosis runs in its span. */
+  private readonly spans: PipelineSpans | undefined;
+
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly verifier: TokenVerifier,
@@ -62,7 +66,10 @@ export class DiagnoseSubject {
     private readonly caches: SubjectCaches,
     private readonly clock: Clock,
     private readonly scim: ScimProvenanceRepository,
-  ) {}
+    @Optional() tracing: Tracing = Tracing.OFF,
+  ) {
+    this.spans = tracing.on ? new PipelineSpans(tracing) : undefined;
+  }
 
   async diagnose(request: DiagnoseRequest): Promise<Diagnosis> {
     const now = this.clock.now();
@@ -126,7 +133,10 @@ export class DiagnoseSubject {
                 ? verificationDoubt
                 : false;
         const counts = step.stage === 'user' || !ctx.cached;
-        ok = await steps.run(step, ctx, env, { counts, unverified });
+        const run = () => steps.run(step, ctx, env, { counts, unverified });
+        ok = await (this.spans
+          ? this.spans.diagnosed(step, run, () => steps.error(step.name)?.reason)
+          : run());
         if (ok) passed.add(step.name);
         else if (step.stopsDiagnosis) return ctx;
         if (step.name === 'keys') await this.observeKeys(ctx, seen);

@@ -13,6 +13,7 @@ import type { TokenVerifier } from '@resolver/tokens';
 import type { SubjectCaches } from '../cache/subject-caches';
 import { SingleFlight } from '../cache/single-flight';
 import type { JitOutcome, PipelineEnv } from './context';
+import type { PipelineSpans } from './pipeline-spans';
 
 /**
  * The pipeline's real dependencies, for ResolveSubject: the real caches (which count hits and
@@ -31,6 +32,8 @@ export class LiveEnv implements PipelineEnv {
     private readonly metrics: ResolverMetrics,
     private readonly clock: Clock,
     readonly maxTokenBytes: number,
+    /** With tracing on: each store call the request makes in a client span. */
+    private readonly spans?: PipelineSpans,
   ) {}
 
   nowMs(): number {
@@ -44,7 +47,8 @@ export class LiveEnv implements PipelineEnv {
    */
   findUser(key: LookupKey, userKey: string, deadlineAt?: number): Promise<UserRecord | null> {
     return this.lookups.run(userKey, async () => {
-      const user = await this.users.findByKey(key, { deadlineAt });
+      const query = () => this.users.findByKey(key, { deadlineAt });
+      const user = await (this.spans ? this.spans.store('findUser', query) : query());
       if (user) this.caches.putUser(userKey, user);
       else this.caches.putMissing(userKey);
       return user;
@@ -52,7 +56,8 @@ export class LiveEnv implements PipelineEnv {
   }
 
   isRevoked(issuer: string, jti: string): Promise<boolean> {
-    return this.revocations.isRevoked(issuer, jti);
+    if (!this.spans) return this.revocations.isRevoked(issuer, jti);
+    return this.spans.store('isRevoked', () => this.revocations.isRevoked(issuer, jti));
   }
 
   /**
@@ -71,7 +76,8 @@ export class LiveEnv implements PipelineEnv {
   ): Promise<Provisioned> {
     return this.provisions.run(`${userKey}\u0000${JSON.stringify(user)}`, async () => {
       try {
-        const provisioned = await this.users.provision(key, user, { deadlineAt });
+        const store = () => this.users.provision(key, user, { deadlineAt });
+        const provisioned = await (this.spans ? this.spans.store('provision', store) : store());
         this.countJit(key.issuer, provisioned.created ? 'created' : 'existing');
         return provisioned;
       } catch (error) {

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { buildConfig, type ResolverConfig } from '@resolver/config';
-import { FixedClock, ResolverLogger, ResolverMetrics } from '@resolver/observability';
+import { FixedClock, ResolverLogger, ResolverMetrics, Tracing } from '@resolver/observability';
 import { TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches } from '../cache/subject-caches';
 import { ResolveSubject } from '../resolve-subject';
@@ -115,7 +115,10 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
       JSON.stringify({ iss: DOWN, aud: AUD, sub: 'x', exp: T + 60 }),
     ).toString('base64url')}.c2ln`;
 
-  async function world(): Promise<UnitWorld> {
+  /** A fresh world; `tracing` to trace it, `log` to capture its log lines (info and up). */
+  async function world(
+    options: { tracing?: Tracing; log?: DestinationStream } = {},
+  ): Promise<UnitWorld> {
     const clock = new FixedClock(NOW);
     // One store behind both, as in production: the users and the deny-list are one database.
     const db = new InMemoryDatabase(() => clock.now());
@@ -124,7 +127,8 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
     const metrics = new ResolverMetrics(config.issuers.map((i) => i.issuer));
     const caches = new SubjectCaches(config, clock, metrics);
     caches.markCoherent([]);
-    const verifier = await TokenVerifier.create(config, clock);
+    const tracing = options.tracing ?? Tracing.OFF;
+    const verifier = await TokenVerifier.create(config, clock, undefined, tracing);
     const resolver = new ResolveSubject(
       config,
       verifier,
@@ -133,7 +137,11 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
       caches,
       metrics,
       clock,
-      new ResolverLogger(pino({ level: 'silent' }), config.logging),
+      new ResolverLogger(
+        options.log ? pino({ level: 'info' }, options.log) : pino({ level: 'silent' }),
+        config.logging,
+      ),
+      tracing,
     );
     return { config, clock, users, revocations, caches, metrics, verifier, resolver };
   }
