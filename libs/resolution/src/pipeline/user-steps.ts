@@ -1,5 +1,11 @@
 import type { IssuerConfig } from '@resolver/config';
-import { type LookupKey, MAX_JTI_LENGTH, type NewUser, unstorableText, type UserRecord } from '@resolver/identity';
+import {
+  type LookupKey,
+  MAX_JTI_LENGTH,
+  type NewUser,
+  unstorableText,
+  type UserRecord,
+} from '@resolver/identity';
 import { provisioningInput } from '@resolver/policy';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
@@ -130,12 +136,7 @@ export const jit = defineStep(
       env.countJit(verified.issuer.issuer, 'rejected');
       throw error;
     }
-    const provisioned = await env.provision(
-      token.key,
-      token.userKey,
-      input,
-      ctx.storeDeadlineAt,
-    );
+    const provisioned = await env.provision(token.key, token.userKey, input, ctx.storeDeadlineAt);
     env.caches.putUser(token.userKey, provisioned.user);
     ctx.user = provisioned.user;
     ctx.source = 'PROVISIONED';
