@@ -3,7 +3,7 @@ import type { Clock } from '@resolver/observability';
 import { buildConfig, type Environment } from '@resolver/config';
 import { type RunningResolver, startResolver } from '../../apps/resolver/src/resolver-app';
 import { ResolverGrpcClient, type GrpcResult } from './grpc-client';
-import { freePort } from './ports';
+import { freePort, isPortInUse } from './ports';
 
 export interface HarnessOptions {
   readonly databaseUrl: string;
@@ -30,6 +30,19 @@ export class ResolverHarness {
   ) {}
 
   static async start(options: HarnessOptions): Promise<ResolverHarness> {
+    // Ports the harness picked can be taken by another suite between the check and the bind:
+    // pick again (bounded). Ports a suite chose itself are its own business.
+    const ownPorts = options.config?.server?.httpPort === undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ResolverHarness.startOnce(options);
+      } catch (error) {
+        if (!ownPorts || attempt >= 3 || !isPortInUse(error)) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: HarnessOptions): Promise<ResolverHarness> {
     const raw = {
       ...options.config,
       server: {

@@ -10,6 +10,9 @@ import { prodNodeFlags } from '../../scripts/node-flags';
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'resolver', 'src', 'main.js');
 
 /** The built resolver as a separate OS process (a second replica), configured by a YAML file. */
+/** The child could not bind a port picked for it (another suite took it first). */
+class PortTaken extends Error {}
+
 export class ResolverProcess {
   private output = '';
   private constructor(
@@ -25,6 +28,22 @@ export class ResolverProcess {
     databaseUrl: string,
     config: Record<string, unknown>,
     env: Record<string, string> = {},
+  ): Promise<ResolverProcess> {
+    // A port picked here can be taken by another suite before the child binds it: the child
+    // then exits saying so, and it is started again on new ports (bounded).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ResolverProcess.startOnce(databaseUrl, config, env);
+      } catch (error) {
+        if (attempt >= 3 || !(error instanceof PortTaken)) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(
+    databaseUrl: string,
+    config: Record<string, unknown>,
+    env: Record<string, string>,
   ): Promise<ResolverProcess> {
     if (!existsSync(MAIN))
       throw new Error(`${MAIN} is missing: run npm run build (npm test does it)`);
@@ -65,6 +84,7 @@ export class ResolverProcess {
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGKILL');
+    if (child.exitCode !== null && /port is in use/.test(proc.output)) throw new PortTaken();
     throw new Error(`resolver process did not become ready:\n${proc.output.slice(-3000)}`);
   }
 
