@@ -5,6 +5,7 @@ import { LOG_LEVELS } from './algorithms';
 import type { Immutable } from './immutable';
 import { authzSchema } from './authz.schema';
 import { envOverlaySchema, postgresUrl } from './env.schema';
+import { bindingSchema } from './forwarded-certificate.schema';
 import { issuerSchema } from './issuer.schema';
 import { scimSchema } from './scim.schema';
 import { tlsSchema } from './tls.schema';
@@ -115,6 +116,8 @@ export const configFileSchema = z.strictObject({
     }),
   scim: scimSchema,
   tls: tlsSchema,
+  /** Sender binding that is not per issuer: where a gateway forwards its client's certificate. */
+  binding: bindingSchema,
 });
 
 /**
@@ -182,6 +185,8 @@ export const resolverConfigSchema = z
       cache: file.cache,
       /** TLS per listener, certificate reloading, client-certificate callers (paths still relative). */
       tls: file.tls,
+      /** Forwarded client certificates: format, header, whom to believe (secret still a reference). */
+      binding: file.binding,
       /** Where the admin credential is read from; absent = admin off (`resolveSecrets` reads it). */
       admin: adminSource(file.admin, env.ADMIN_TOKEN_FILE),
       adminEnabled: file.admin.enabled,

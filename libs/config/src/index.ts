@@ -6,6 +6,7 @@ export * from './config.schema';
 export * from './embedded-admin-token';
 export * from './embedded-server';
 export * from './env.schema';
+export * from './forwarded-certificate.schema';
 export * from './immutable';
 export * from './issuer.schema';
 export * from './load-config';

@@ -1,0 +1,155 @@
+import { X509Certificate } from 'node:crypto';
+import { selfSignedCertificates, type TestCertificate } from '../testing/self-signed-certificates';
+import {
+  certificateConfirmation,
+  checkCertificateBinding,
+  hexDigestToThumbprint,
+  MAX_CERTIFICATE_DER_BYTES,
+  readDerCertificate,
+  thumbprintsMatch,
+  x5tS256,
+} from './certificate-binding';
+
+let certs: TestCertificate[];
+beforeAll(() => {
+  certs = selfSignedCertificates(2);
+});
+
+/** RFC 8705 §3.1's example: the confirmation claim of a certificate-bound JWT. */
+const RFC8705_EXAMPLE = {
+  iss: 'https://server.example.com',
+  sub: 'ty.webb@example.com',
+  exp: 1493726400,
+  nbf: 1493722800,
+  cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' },
+};
+
+describe('x5t#S256', () => {
+  it("is base64url(SHA-256(DER)), as openssl's own digest of its DER says", () => {
+    for (const cert of certs) {
+      expect(x5tS256(cert.der)).toBe(cert.opensslThumbprint);
+      // Node's fingerprint256 (colon-separated hex of the same digest) agrees.
+      const hex = new X509Certificate(cert.pem).fingerprint256.replaceAll(':', '');
+      expect(hexDigestToThumbprint(hex)).toBe(cert.opensslThumbprint);
+    }
+  });
+
+  it('reads exactly one DER certificate, refusing garbage by name', () => {
+    const der = certs[0]!.der;
+    expect(readDerCertificate(der)).toEqual({ ok: true, thumbprint: certs[0]!.opensslThumbprint });
+    expect(readDerCertificate(Buffer.alloc(0))).toEqual({ ok: false, refusal: 'empty' });
+    expect(readDerCertificate(Buffer.concat([der, Buffer.from([0])]))).toEqual({
+      ok: false,
+      refusal: 'not_a_certificate',
+    });
+    expect(readDerCertificate(der.subarray(0, der.length - 1))).toEqual({
+      ok: false,
+      refusal: 'not_a_certificate',
+    });
+    expect(readDerCertificate(Buffer.from('hello'))).toEqual({
+      ok: false,
+      refusal: 'not_a_certificate',
+    });
+    expect(readDerCertificate(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]))).toEqual({
+      ok: false,
+      refusal: 'not_a_certificate',
+    });
+    expect(readDerCertificate(Buffer.alloc(MAX_CERTIFICATE_DER_BYTES + 1, 0x30))).toEqual({
+      ok: false,
+      refusal: 'too_large',
+    });
+  });
+
+  it('converts a hex digest only when it is 64 hex digits', () => {
+    expect(hexDigestToThumbprint('00'.repeat(32))).toBe('A'.repeat(43));
+    expect(hexDigestToThumbprint('0'.repeat(63))).toBeUndefined();
+    expect(hexDigestToThumbprint('g'.repeat(64))).toBeUndefined();
+    expect(hexDigestToThumbprint(`${'0'.repeat(64)}\n`)).toBeUndefined();
+  });
+});
+
+describe('certificateConfirmation', () => {
+  it("reads RFC 8705 §3.1's example cnf", () => {
+    expect(certificateConfirmation(RFC8705_EXAMPLE)).toEqual({
+      kind: 'x5t#S256',
+      thumbprint: 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2',
+    });
+  });
+
+  it('is none without cnf, or with a cnf that binds to something else (DPoP)', () => {
+    expect(certificateConfirmation({ sub: 'a' })).toEqual({ kind: 'none' });
+    expect(certificateConfirmation({ cnf: { jkt: 'x' } })).toEqual({ kind: 'none' });
+  });
+
+  it('reads own properties only: an inherited cnf or x5t#S256 binds nothing', () => {
+    const inherited = Object.create(RFC8705_EXAMPLE) as Record<string, unknown>;
+    expect(certificateConfirmation(inherited)).toEqual({ kind: 'none' });
+    const cnf = Object.create({ 'x5t#S256': RFC8705_EXAMPLE.cnf['x5t#S256'] }) as object;
+    expect(certificateConfirmation({ cnf })).toEqual({ kind: 'none' });
+    // JSON.parse makes "__proto__" an own key holding an object, not the prototype.
+    const parsed = JSON.parse(
+      '{"cnf":{"__proto__":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}}',
+    ) as Record<string, unknown>;
+    expect(certificateConfirmation(parsed)).toEqual({ kind: 'none' });
+  });
+
+  it.each([
+    ['cnf is a string', 'x'],
+    ['cnf is null', null],
+    ['cnf is an array', [RFC8705_EXAMPLE.cnf]],
+  ])('is malformed when %s', (_, cnf) => {
+    expect(certificateConfirmation({ cnf })).toMatchObject({ kind: 'malformed' });
+  });
+
+  it.each([
+    ['a number', 42],
+    ['padded', 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2='],
+    ['standard base64', 'bwcK0esc3ACC3DB2Y5/lESsXE8o9ltc05O89jdN+dg2'],
+    ['too short', 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg'],
+    ['hex', 'aa'.repeat(32)],
+    ['empty', ''],
+  ])('is malformed when x5t#S256 is %s', (_, value) => {
+    expect(certificateConfirmation({ cnf: { 'x5t#S256': value } })).toMatchObject({
+      kind: 'malformed',
+    });
+  });
+});
+
+describe('checkCertificateBinding', () => {
+  const bound = () => certs[0]!.opensslThumbprint;
+
+  it('accepts the certificate the token is bound to', () => {
+    expect(checkCertificateBinding(bound(), readDerCertificate(certs[0]!.der))).toEqual({
+      ok: true,
+      thumbprint: bound(),
+    });
+  });
+
+  it("refuses another client's certificate as a mismatch, naming the thumbprint seen", () => {
+    expect(checkCertificateBinding(bound(), readDerCertificate(certs[1]!.der))).toEqual({
+      ok: false,
+      failure: 'mismatch',
+      thumbprint: certs[1]!.opensslThumbprint,
+    });
+  });
+
+  it('refuses no certificate as missing, never as a bearer token', () => {
+    expect(checkCertificateBinding(bound(), undefined)).toEqual({ ok: false, failure: 'missing' });
+  });
+
+  it('refuses an unreadable certificate as invalid, with its refusal', () => {
+    expect(checkCertificateBinding(bound(), readDerCertificate(Buffer.from('x')))).toEqual({
+      ok: false,
+      failure: 'invalid',
+      refusal: 'not_a_certificate',
+    });
+  });
+
+  it('compares thumbprints whole', () => {
+    const a = bound();
+    expect(thumbprintsMatch(a, a)).toBe(true);
+    expect(thumbprintsMatch(a, `${a.slice(0, 42)}${a[42] === 'A' ? 'B' : 'A'}`)).toBe(false);
+    expect(thumbprintsMatch(a, a.slice(0, 42))).toBe(false);
+    expect(thumbprintsMatch(a, '')).toBe(false);
+  });
+});
