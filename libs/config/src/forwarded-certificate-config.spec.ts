@@ -70,7 +70,7 @@ describe('binding.forwardedCertificate config', () => {
   });
 
   it.each([
-    [{}, 'binding.forwardedCertificate.format'],
+    [{ header: 'x-client-cert' }, 'binding.forwardedCertificate.format'],
     [{ format: 'pem' }, 'binding.forwardedCertificate.format'],
     [{ format: 'xfcc', header: 'bad header' }, 'binding.forwardedCertificate.header'],
     [{ format: 'xfcc', header: 'Authorization' }, 'binding.forwardedCertificate.header'],
@@ -100,6 +100,13 @@ describe('binding.forwardedCertificate config', () => {
     [{ format: 'xfcc', trust: 'all' }, 'binding.forwardedCertificate'],
   ])('stops the boot naming the field for %j', (section, field) => {
     expect(failure(() => build(section, { X: SECRET }))).toContain(field);
+  });
+
+  it('reads no header without a format (the request field from trusted callers still counts)', () => {
+    expect(build({ trustedSources: ['10.0.0.0/8'] }).binding.forwardedCertificate).toEqual({
+      trustedSources: ['10.0.0.0/8'],
+      header: undefined,
+    });
   });
 
   it('stops the boot when the secret is missing or short, naming where it was read', () => {

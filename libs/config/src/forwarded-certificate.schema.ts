@@ -71,13 +71,15 @@ const cidr = z.string().refine((text) => parseCidr(text) !== undefined, {
 /**
  * Where the certificate a gateway forwards is read from, and whom the resolver believes about it.
  * A forwarded certificate is a claim: anyone who can reach the resolver could send any
- * certificate (certificates are public), so the header is believed only from a caller the TLS
- * `callers` allow `forwarded-certificate`, from one of `trustedSources`, or with the shared
- * secret in `secretHeader`; from anyone else it is dropped unread.
+ * certificate (certificates are public), so a forwarded one (the header, ext_authz's
+ * `source.certificate`, the `clientCertificate` field of a resolve request) is believed only
+ * from a caller the TLS `callers` allow `forwarded-certificate`, from one of `trustedSources`,
+ * or with the shared secret in `secretHeader`; from anyone else it is dropped unread.
  */
 export const forwardedCertificateSchema = z
   .strictObject({
-    format: z.enum(FORWARDED_CERTIFICATE_FORMATS),
+    /** The header's format; without one no header is read (the request field still is). */
+    format: z.enum(FORWARDED_CERTIFICATE_FORMATS).optional(),
     /** The header the gateway sets; by default the one its format is known by. */
     header: headerName.optional(),
     /** The gateways' addresses (the TCP peer the resolver sees), as addresses or CIDR blocks. */
@@ -92,13 +94,23 @@ export const forwardedCertificateSchema = z
     secretHeader: headerName.optional(),
   })
   .superRefine((section, ctx) => {
+    if (section.header !== undefined && section.format === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: `required with header: how the certificate is written (${FORWARDED_CERTIFICATE_FORMATS.join(', ')})`,
+      });
     if ((section.sharedSecret === undefined) !== (section.secretHeader === undefined))
       ctx.addIssue({
         code: 'custom',
         path: [section.sharedSecret === undefined ? 'sharedSecret' : 'secretHeader'],
         message: 'sharedSecret and secretHeader go together: the secret and the header it comes in',
       });
-    const header = section.header ?? DEFAULT_FORWARDED_CERTIFICATE_HEADER[section.format];
+    const header =
+      section.header ??
+      (section.format === undefined
+        ? undefined
+        : DEFAULT_FORWARDED_CERTIFICATE_HEADER[section.format]);
     if (section.secretHeader !== undefined && section.secretHeader === header)
       ctx.addIssue({
         code: 'custom',
@@ -106,11 +118,13 @@ export const forwardedCertificateSchema = z
         message: 'must differ from the certificate header',
       });
   })
-  .transform(({ header, sharedSecret, ...section }) => ({
+  .transform(({ header, ...section }) => ({
     ...section,
-    header: header ?? DEFAULT_FORWARDED_CERTIFICATE_HEADER[section.format],
-    // Read (and hashed) by `resolveSecrets`.
-    sharedSecret,
+    header:
+      header ??
+      (section.format === undefined
+        ? undefined
+        : DEFAULT_FORWARDED_CERTIFICATE_HEADER[section.format]),
   }));
 
 /** Sender binding settings that are not per issuer. */

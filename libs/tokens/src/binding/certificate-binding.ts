@@ -41,6 +41,21 @@ export type CertificateReading =
   | { readonly ok: true; readonly thumbprint: string }
   | { readonly ok: false; readonly refusal: CertificateRefusal };
 
+/**
+ * Where the certificate a token's binding is checked against came from: the resolver's own TLS
+ * peer (a backend calling with its own certificate), Envoy ext_authz's
+ * `attributes.source.certificate`, a gateway's forwarded-certificate header, or the
+ * `clientCertificate` field of a resolve request. Diagnose reports it.
+ */
+export type CertificateSource =
+  'tls-peer' | 'ext-authz-source' | 'forwarded-header' | 'request-field';
+
+/** A client certificate that came with a request, and what reading it gave. */
+export interface PresentedCertificate {
+  readonly source: CertificateSource;
+  readonly reading: CertificateReading;
+}
+
 export const refused = (refusal: CertificateRefusal): CertificateReading => ({
   ok: false,
   refusal,

@@ -23,7 +23,7 @@ describe('ForwardedCertificateTrust', () => {
 
   it('believes nobody by default once configured: a header alone proves nothing', () => {
     const trust = new ForwardedCertificateTrust(config());
-    expect(trust.header).toBe('x-forwarded-client-cert');
+    expect(trust.header).toEqual({ name: 'x-forwarded-client-cert', format: 'xfcc' });
     expect(trust.basis({ callerMayForward: false, remoteAddress: '127.0.0.1' })).toBeUndefined();
     expect(trust.basis({ callerMayForward: false, secret: SECRET })).toBeUndefined();
   });

@@ -1,6 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { type ForwardedCertificateConfig, parseCidr } from '@resolver/config';
+import {
+  type ForwardedCertificateConfig,
+  type ForwardedCertificateFormat,
+  parseCidr,
+} from '@resolver/config';
 
 /** Why a forwarded certificate was believed. */
 export type ForwardedCertificateTrustBasis =
@@ -49,9 +53,10 @@ export class ForwardedCertificateTrust {
     return this.config !== undefined;
   }
 
-  /** The header the certificate arrives in (lowercase), when configured. */
-  get header(): string | undefined {
-    return this.config?.header;
+  /** The header the certificate arrives in (lowercase) and its format, when configured. */
+  get header(): { readonly name: string; readonly format: ForwardedCertificateFormat } | undefined {
+    const { header, format } = this.config ?? {};
+    return header === undefined || format === undefined ? undefined : { name: header, format };
   }
 
   /** The header the shared secret arrives in (lowercase), when configured. */
