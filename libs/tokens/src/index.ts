@@ -7,3 +7,7 @@ export * from './key-selection';
 export * from './key-source';
 export * from './token-verifier';
 export * from './verified-token';
+export * from './binding/confirmation';
+export * from './binding/dpop-proof';
+export * from './binding/jwk-thumbprint';
+export * from './binding/request-uri';
