@@ -1,5 +1,6 @@
 export * from './algorithms';
 export * from './authz.schema';
+export * from './binding.schema';
 export * from './config-error';
 export * from './config.module';
 export * from './config.schema';

@@ -23,6 +23,29 @@ export interface ResolveRequest {
   readonly context?: ForTheLog<GatewayContext | undefined>;
   /** The caller's request id (`x-request-id` / gRPC metadata); generated when absent. */
   readonly requestId?: ForTheLog<string | undefined>;
+  /**
+   * The request as the gateway (or the calling backend) saw it, for the sender-binding step:
+   * read only when a token is bound or its issuer requires a binding, so a plain bearer token
+   * never pays for building it.
+   */
+  readonly presented?: () => PresentedRequest;
+}
+
+/**
+ * What the gateway saw of the request a token came with: what a sender binding is checked
+ * against (RFC 9449 DPoP: method, URI and proof; RFC 8705: the client certificate). Each field
+ * comes from what the gateway forwards (or the backend's own request), never from the token's
+ * holder; absent when not forwarded.
+ */
+export interface PresentedRequest {
+  /** The HTTP method of the original request (DPoP `htm`). */
+  readonly method?: string;
+  /** The absolute URI of the original request (DPoP `htu`; query and fragment are ignored). */
+  readonly uri?: string;
+  /** The `DPoP` header of the original request: one compact JWS (several joined are refused). */
+  readonly dpop?: string;
+  /** The client certificate of the original request's TLS connection, PEM (RFC 8705). */
+  readonly clientCertificate?: string;
 }
 
 /** The resolved caller, transport-neutral. */

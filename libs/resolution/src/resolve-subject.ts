@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { RevocationRepository, type UserRecord, UserRepository } from '@resolver/identity';
+import {
+  ProofReplayRepository,
+  RevocationRepository,
+  type UserRecord,
+  UserRepository,
+} from '@resolver/identity';
 import { Clock, ResolverLogger, ResolverMetrics, UNKNOWN_ISSUER } from '@resolver/observability';
 import { isResolutionError } from '@resolver/reasons';
 import { TokenVerifier } from '@resolver/tokens';
@@ -56,6 +61,7 @@ export class ResolveSubject {
     private readonly metrics: ResolverMetrics,
     clock: Clock,
     private readonly log: ResolverLogger,
+    proofs: ProofReplayRepository,
   ) {
     this.env = new LiveEnv(
       verifier,
@@ -65,6 +71,7 @@ export class ResolveSubject {
       metrics,
       clock,
       config.limits.maxTokenBytes,
+      proofs,
     );
   }
 
@@ -75,6 +82,7 @@ export class ResolveSubject {
     const timeoutMs = this.config.lifecycle.requestTimeoutMs;
     try {
       ctx = extract(request.token, request.authorization, this.env);
+      ctx.presented = request.presented;
       tokenCache.run(ctx, this.env);
       const cached = ctx.cached;
       // The user cache is asked here only when the in-memory deny-list can answer for the token.
@@ -82,12 +90,15 @@ export class ResolveSubject {
       const user = trusted ? this.caches.getUser(cached.userKey) : undefined;
       // The deadline bounds every answer that waits; who ran out of time decides the reason.
       let resolution: Resolution;
-      if (cached && user) resolution = answer(cached, user, 'CACHE');
+      // A plain bearer token (no binding kept with it, sent as Bearer) is answered from memory;
+      // a bound one runs the pipeline from the caches, its binding checked on this request.
+      const plain = cached?.binding === undefined && ctx.scheme !== 'dpop';
+      if (cached && user && plain) resolution = answer(cached, user, 'CACHE');
       else {
         const running = ctx;
-        running.userCacheAsked = trusted;
+        running.userCacheAsked = trusted && !user;
         running.storeDeadlineAt = Date.now() + timeoutMs - STORE_DEADLINE_MARGIN_MS;
-        resolution = await this.resolveSlow(running, timeoutMs);
+        resolution = await this.resolveSlow(running, timeoutMs, !(cached && user));
       }
       this.metrics.record(
         request.transport,
@@ -130,14 +141,19 @@ export class ResolveSubject {
    * itself; a first request answered at its deadline lets the others go on, even if its work
    * has not ended.
    */
-  private resolveSlow(ctx: PipelineContext, timeoutMs: number): Promise<Resolution> {
-    const first = this.inFlight[ctx.hash];
+  private resolveSlow(
+    ctx: PipelineContext,
+    timeoutMs: number,
+    coalesce: boolean,
+  ): Promise<Resolution> {
+    // A bound token whose user is cached has only its own proof to check: nothing to share.
+    const first = coalesce ? this.inFlight[ctx.hash] : undefined;
     const work = first ? this.after(first, ctx) : this.run(ctx);
     const startedAt = Date.now();
     const answer = withDeadline(work, timeoutMs, () =>
       deadlineExceeded(ctx.phase, timeoutMs, this.overloadedSince(startedAt)),
     );
-    if (!first) {
+    if (coalesce && !first) {
       const answered = answer.then(
         () => undefined,
         () => undefined,

@@ -8,7 +8,7 @@ import type {
   CheckResponse,
   HeaderValueOption,
 } from '@resolver/contract';
-import type { GatewayContext } from '@resolver/resolution';
+import { type GatewayContext, presentedFromEnvoy } from '@resolver/resolution';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
 const option = (key: string, value: string): HeaderValueOption => ({
@@ -76,6 +76,15 @@ export class ExtAuthzGrpcController {
       authorization: requestHeader(http, 'authorization'),
       transport: 'ext_authz',
       context: () => gatewayContext(http),
+      // Read only for a sender-bound token: the original request as Envoy saw it.
+      presented: () =>
+        presentedFromEnvoy({
+          method: http?.method,
+          scheme: http?.scheme,
+          host: http?.host,
+          path: http?.path,
+          dpop: requestHeader(http, 'dpop'),
+        }),
     });
     if (answer.allowed) {
       if (!answer.shared) return okResponse(answer);

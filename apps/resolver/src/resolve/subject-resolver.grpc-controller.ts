@@ -3,7 +3,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
-import { ResolveSubject } from '@resolver/resolution';
+import { presentedFromFields, ResolveSubject } from '@resolver/resolution';
 import type {
   ResolveSubjectRequest__Output as ResolveSubjectRequest,
   ResolveSubjectResponse,
@@ -27,6 +27,19 @@ export class SubjectResolverGrpcController {
       transport: 'grpc',
       // Read only for a failure's log line: a warm call allocates no id.
       requestId: () => requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
+      // Read only for a sender-bound token: the request the backend received, as it says.
+      presented: () => {
+        const [dpop] = metadata.get('dpop');
+        return presentedFromFields(
+          {
+            dpopProof: request.dpopProof,
+            method: request.method,
+            uri: request.uri,
+            clientCertificate: request.clientCertificate,
+          },
+          typeof dpop === 'string' ? dpop : undefined,
+        );
+      },
     });
     return toResolveSubjectResponse(resolution);
   }

@@ -3,6 +3,7 @@ import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { Clock } from '@resolver/observability';
 import {
   NearMissRepository,
+  ProofReplayRepository,
   RevocationRepository,
   ScimProvenanceRepository,
   type UserRecord,
@@ -17,6 +18,7 @@ import { PIPELINE } from '../pipeline/pipeline';
 import { extract, tokenCache } from '../pipeline/token-steps';
 import { checkKind, jitAllowed } from '../pipeline/user-steps';
 import { assertUsable } from '../user-status';
+import { writeBinding } from './advice/binding-advice';
 import { writeCache } from './advice/cache-advice';
 import { writeSubjectAndTenant } from './advice/subject-advice';
 import {
@@ -28,6 +30,7 @@ import {
   writeTime,
 } from './advice/token-advice';
 import { writeJit, writeRevocation, writeStore, writeUser } from './advice/user-advice';
+import type { PresentedRequest } from '../resolution';
 import type { Diagnosis, DiagnosisVerdict } from './diagnosis';
 import { humanTime } from './human-time';
 import { PeekEnv } from './peek-env';
@@ -37,6 +40,14 @@ import { StepRecorder } from './step-recorder';
 /** Input of a diagnosis: the token to explain (a compact JWT), as received. */
 export interface DiagnoseRequest {
   readonly token?: unknown;
+  /**
+   * The request the token came with (its DPoP proof, method and URI, client certificate), to
+   * check a sender-bound token's binding as ResolveSubject would; absent, a bound token's
+   * binding step says what the request must carry.
+   */
+  readonly presented?: PresentedRequest;
+  /** The scheme it came with (`DPoP` for a DPoP-bound token); a request field otherwise. */
+  readonly authorization?: string;
 }
 
 /**
@@ -62,6 +73,7 @@ export class DiagnoseSubject {
     private readonly caches: SubjectCaches,
     private readonly clock: Clock,
     private readonly scim: ScimProvenanceRepository,
+    private readonly proofs: ProofReplayRepository,
   ) {}
 
   async diagnose(request: DiagnoseRequest): Promise<Diagnosis> {
@@ -73,6 +85,7 @@ export class DiagnoseSubject {
       this.revocations,
       this.config.limits.maxTokenBytes,
       now.getTime(),
+      this.proofs,
     );
     const steps = new StepRecorder();
     const seen: Observations = {};
@@ -95,7 +108,9 @@ export class DiagnoseSubject {
   ): Promise<PipelineContext | undefined> {
     let ctx: PipelineContext;
     try {
-      ctx = extract(request.token, undefined, env);
+      ctx = extract(request.token, request.authorization, env);
+      const presented = request.presented;
+      if (presented) ctx.presented = () => presented;
     } catch (error) {
       if (!isResolutionError(error)) throw error;
       steps.fail('extract', error, true);
@@ -125,7 +140,7 @@ export class DiagnoseSubject {
               : step.stage === 'token' || !ctx.cached
                 ? verificationDoubt
                 : false;
-        const counts = step.stage === 'user' || !ctx.cached;
+        const counts = step.stage !== 'token' || !ctx.cached;
         ok = await steps.run(step, ctx, env, { counts, unverified });
         if (ok) passed.add(step.name);
         else if (step.stopsDiagnosis) return ctx;
@@ -266,6 +281,7 @@ function report(input: ReportInput): Diagnosis {
   writeTime(out, input);
   writeClaims(out, input);
   writeSubjectAndTenant(out, input);
+  writeBinding(out, input);
   // Past the issuer, every later step has something to say, if only why it was not reached.
   if (input.ctx?.issuer) {
     writeStore(out, input);
