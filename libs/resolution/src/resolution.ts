@@ -1,5 +1,6 @@
 import type { PrincipalKind, UserStatus } from '@resolver/identity';
 import type { Transport } from '@resolver/observability';
+import type { CertificateSource, PresentedCertificate } from '@resolver/tokens';
 
 /** What a gateway said about the original request (method, URI, host, client, request id). */
 export type GatewayContext = Readonly<Record<string, string | undefined>>;
@@ -44,8 +45,20 @@ export interface PresentedRequest {
   readonly uri?: string;
   /** The `DPoP` header of the original request: one compact JWS (several joined are refused). */
   readonly dpop?: string;
-  /** The client certificate of the original request's TLS connection, PEM (RFC 8705). */
+  /**
+   * The `clientCertificate` field of a resolve call as sent (PEM or URL-encoded PEM), bounded:
+   * the transport reads it into {@link certificate} only when its sender is trusted.
+   */
   readonly clientCertificate?: string;
+  /**
+   * The client certificate a certificate-bound token (RFC 8705) is checked against, as the
+   * transport found it: the resolver's own TLS peer (a backend calling with its own
+   * certificate), ext_authz's `source.certificate`, a trusted gateway's forwarded header, or the
+   * trusted request field.
+   */
+  readonly certificate?: PresentedCertificate;
+  /** A forwarded certificate that came from a sender the resolver does not trust, dropped unread. */
+  readonly certificateIgnored?: CertificateSource;
 }
 
 /** The resolved caller, transport-neutral. */

@@ -9,6 +9,10 @@ import type {
   HeaderValueOption,
 } from '@resolver/contract';
 import { type GatewayContext, presentedFromEnvoy } from '@resolver/resolution';
+import {
+  ClientCertificates,
+  type GrpcCertificateInput,
+} from '../transport/tls/client-certificates';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
 const option = (key: string, value: string): HeaderValueOption => ({
@@ -67,24 +71,35 @@ export class ExtAuthzGrpcController {
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly authorizer: GatewayAuthorizer,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   @GrpcMethod('Authorization', 'Check')
-  async check(request: CheckRequest): Promise<CheckResponse> {
+  async check(
+    request: CheckRequest,
+    _metadata: unknown,
+    call: GrpcCertificateInput,
+  ): Promise<CheckResponse> {
     const http = request.attributes?.request?.http;
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),
       transport: 'ext_authz',
       context: () => gatewayContext(http),
       // Read only for a sender-bound token: the original request as Envoy saw it.
-      presented: () =>
-        presentedFromEnvoy({
+      presented: () => ({
+        ...presentedFromEnvoy({
           method: http?.method,
           scheme: http?.scheme,
           host: http?.host,
           path: http?.path,
           dpop: requestHeader(http, 'dpop'),
         }),
+        // The client's certificate as Envoy saw it (include_peer_certificate, or XFCC among the
+        // request headers), believed only from a trusted Check caller.
+        ...this.certificates.ofExtAuthz(call, request.attributes?.source?.certificate, (name) =>
+          requestHeader(http, name),
+        ),
+      }),
     });
     if (answer.allowed) {
       if (!answer.shared) return okResponse(answer);

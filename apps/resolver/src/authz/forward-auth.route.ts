@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { presentedFromForwardedHeaders } from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { HTTP_METHODS } from '../shared/http-methods';
+import { ClientCertificates } from '../transport/tls/client-certificates';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
@@ -54,6 +55,7 @@ export class ForwardAuthRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly authorizer: GatewayAuthorizer,
     private readonly errors: HttpErrorPath,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   onModuleInit(): void {
@@ -75,7 +77,14 @@ export class ForwardAuthRoute implements OnModuleInit {
       context: () => gatewayContext(request),
       requestId: request.id,
       // Read only for a sender-bound token: the original request as the gateway forwarded it.
-      presented: () => presentedFromForwardedHeaders((name) => allOf(request, name)),
+      // The client certificate only as the gateway forwarded it: the TLS peer is the gateway.
+      presented: () => ({
+        ...presentedFromForwardedHeaders((name) => allOf(request, name)),
+        ...this.certificates.ofForwardAuth({
+          headers: request.headers,
+          socket: request.raw.socket,
+        }),
+      }),
     });
     void reply.header('cache-control', 'no-store');
     if (answer.allowed) {

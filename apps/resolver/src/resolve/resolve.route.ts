@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { presentedFromFields, ResolveSubject } from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
+import { ClientCertificates } from '../transport/tls/client-certificates';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
 import { toResolutionJson } from './resolution-json';
 
@@ -23,6 +24,7 @@ export class ResolveRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly resolver: ResolveSubject,
     private readonly errors: HttpErrorPath,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   onModuleInit(): void {
@@ -47,8 +49,8 @@ export class ResolveRoute implements OnModuleInit {
         transport: 'http',
         requestId: request.id,
         // Read only for a sender-bound token: the request the backend received, as it says.
-        presented: () =>
-          presentedFromFields(
+        presented: () => {
+          const presented = presentedFromFields(
             {
               dpopProof: own(fields, 'dpopProof'),
               method: own(fields, 'method'),
@@ -56,7 +58,13 @@ export class ResolveRoute implements OnModuleInit {
               clientCertificate: own(fields, 'clientCertificate'),
             },
             header(request, 'dpop'),
-          ),
+          );
+          const input = { headers: request.headers, socket: request.raw.socket };
+          return {
+            ...presented,
+            ...this.certificates.ofResolveHttp(input, presented.clientCertificate),
+          };
+        },
       }),
     );
   }

@@ -8,17 +8,25 @@ import type {
   ResolveSubjectRequest__Output as ResolveSubjectRequest,
   ResolveSubjectResponse,
 } from '@resolver/contract';
+import {
+  ClientCertificates,
+  type GrpcCertificateInput,
+} from '../transport/tls/client-certificates';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
 @Controller()
 export class SubjectResolverGrpcController {
-  constructor(private readonly resolver: ResolveSubject) {}
+  constructor(
+    private readonly resolver: ResolveSubject,
+    private readonly certificates: ClientCertificates,
+  ) {}
 
   @GrpcMethod('SubjectResolver', 'ResolveSubject')
   async resolveSubject(
     request: ResolveSubjectRequest,
     metadata: Metadata,
+    call: GrpcCertificateInput,
   ): Promise<Immutable<ResolveSubjectResponse>> {
     const [authorization] = metadata.get('authorization');
     const resolution = await this.resolver.resolve({
@@ -30,7 +38,7 @@ export class SubjectResolverGrpcController {
       // Read only for a sender-bound token: the request the backend received, as it says.
       presented: () => {
         const [dpop] = metadata.get('dpop');
-        return presentedFromFields(
+        const presented = presentedFromFields(
           {
             dpopProof: request.dpopProof,
             method: request.method,
@@ -39,6 +47,10 @@ export class SubjectResolverGrpcController {
           },
           typeof dpop === 'string' ? dpop : undefined,
         );
+        return {
+          ...presented,
+          ...this.certificates.ofResolveGrpc(call, presented.clientCertificate),
+        };
       },
     });
     return toResolveSubjectResponse(resolution);

@@ -7,6 +7,9 @@ import {
 } from '@resolver/config';
 import { type AuthChallenge, type ReasonCode, ResolutionError } from '@resolver/reasons';
 import {
+  type CertificateRefusal,
+  type CertificateSource,
+  checkCertificateBinding,
   checkDpopProof,
   type Confirmation,
   type ConfirmationMethod,
@@ -45,6 +48,22 @@ export interface BindingFindings {
   readonly policy: BindingPolicy;
   /** The DPoP proof that passed the in-memory checks. */
   proof?: ProofFacts;
+  /** What the certificate check compared (thumbprints are not secrets; certificates are not kept). */
+  certificate?: CertificateFindings;
+}
+
+/** The certificate check's comparison, for the diagnosis. */
+export interface CertificateFindings {
+  /** Where the certificate came from; absent when none came. */
+  readonly source?: CertificateSource;
+  /** A forwarded certificate dropped because its sender is not trusted. */
+  readonly ignored?: CertificateSource;
+  /** `cnf["x5t#S256"]`. */
+  readonly expected: string;
+  /** The presented certificate's x5t#S256, when it could be read. */
+  readonly presented?: string;
+  /** Why the presented certificate could not be read. */
+  readonly refusal?: CertificateRefusal;
 }
 
 /** What each confirmation method's check is given. */
@@ -141,15 +160,52 @@ export const checkDpop: ConfirmationCheck = async (
 };
 
 /**
- * Certificate-bound tokens (RFC 8705 §3): the mTLS check plugs in here. Until it does, such a
- * token is refused (fail closed), never accepted as bearer.
+ * Certificate-bound tokens (RFC 8705 §3): `cnf["x5t#S256"]` against the thumbprint of the client
+ * certificate the transport found (the resolver's own TLS peer, ext_authz's source certificate,
+ * a trusted gateway's forwarded header, or the trusted request field). No certificate is
+ * PROOF_MISSING (a forwarded one from an untrusted sender was dropped, and counts as none), one
+ * that cannot be read PROOF_INVALID, another one BINDING_MISMATCH: never a bearer token.
  */
-export const checkCertificate: ConfirmationCheck = (_ctx, _env, { policy }) => {
-  throw refuse(
-    'BINDING_MISMATCH',
-    'certificate-bound tokens (cnf["x5t#S256"]) are not checked by this resolver yet',
-    policy,
-  );
+export const checkCertificate: ConfirmationCheck = (
+  ctx,
+  _env,
+  { confirmation, policy, presented },
+) => {
+  const expected = required(confirmation.x5tS256);
+  const certificate = presented.certificate;
+  const outcome = checkCertificateBinding(expected, certificate?.reading);
+  if (ctx.binding)
+    ctx.binding.certificate = {
+      source: certificate?.source,
+      ignored: presented.certificateIgnored,
+      expected,
+      presented: outcome.ok || outcome.failure === 'mismatch' ? outcome.thumbprint : undefined,
+      refusal: !outcome.ok && outcome.failure === 'invalid' ? outcome.refusal : undefined,
+    };
+  if (outcome.ok) return;
+  const from = certificate ? ` (${certificate.source})` : '';
+  switch (outcome.failure) {
+    case 'missing':
+      throw refuse(
+        'PROOF_MISSING',
+        presented.certificateIgnored
+          ? `a certificate-bound token (cnf["x5t#S256"]) needs its client certificate; the one forwarded (${presented.certificateIgnored}) came from a sender binding.forwardedCertificate does not trust, and was ignored`
+          : 'a certificate-bound token (cnf["x5t#S256"]) needs the client certificate it was issued to; none came with the request',
+        policy,
+      );
+    case 'invalid':
+      throw refuse(
+        'PROOF_INVALID',
+        `the client certificate${from} cannot be read: ${outcome.refusal}`,
+        policy,
+      );
+    case 'mismatch':
+      throw refuse(
+        'BINDING_MISMATCH',
+        `the client certificate${from} is not the one the token is bound to (cnf["x5t#S256"])`,
+        policy,
+      );
+  }
 };
 
 /** The check of each confirmation method, by its `cnf` member. */

@@ -98,14 +98,14 @@ describe('ClientCertificates, forward-auth', () => {
     const reader = certificates({});
     const headers = { 'x-client-cert': escaped(client.pem) };
     expect(reader.ofForwardAuth({ headers, socket: socket('192.0.2.1') })).toEqual({
-      ignored: 'forwarded-header',
+      certificateIgnored: 'forwarded-header',
     });
     expect(
       reader.ofForwardAuth({
         headers: { ...headers, 'x-gateway-secret': 'wrong-secret-wrong-secret-wrong' },
         socket: socket('192.0.2.1'),
       }),
-    ).toEqual({ ignored: 'forwarded-header' });
+    ).toEqual({ certificateIgnored: 'forwarded-header' });
   });
 
   it('believes the shared secret, and a TLS caller allowed to forward', () => {
@@ -126,7 +126,7 @@ describe('ClientCertificates, forward-auth', () => {
         headers: forwarded,
         socket: socket('192.0.2.1', { peer: backendCaller }),
       }),
-    ).toEqual({ ignored: 'forwarded-header' });
+    ).toEqual({ certificateIgnored: 'forwarded-header' });
   });
 
   it('reads nothing when no forwarded certificate is configured', () => {
@@ -177,7 +177,7 @@ describe('ClientCertificates, POST /v1/resolve', () => {
     const untrusted = { headers: {}, socket: socket('192.0.2.1', { own: backend.der }) };
     expect(reader.ofResolveHttp(untrusted, client.pem)).toEqual({
       ...found('tls-peer', backend.x5t),
-      ignored: 'request-field',
+      certificateIgnored: 'request-field',
     });
   });
 });
@@ -196,7 +196,7 @@ describe('ClientCertificates, gRPC', () => {
       found('ext-authz-source', client.x5t),
     );
     expect(reader.ofExtAuthz(call('192.0.2.1:5000'), escaped(client.pem), none)).toEqual({
-      ignored: 'ext-authz-source',
+      certificateIgnored: 'ext-authz-source',
     });
     const metadata = new Metadata();
     metadata.set('x-gateway-secret', SECRET);
@@ -215,7 +215,7 @@ describe('ClientCertificates, gRPC', () => {
       found('forwarded-header', client.x5t),
     );
     expect(reader.ofExtAuthz(call('192.0.2.1:5000'), undefined, headers)).toEqual({
-      ignored: 'forwarded-header',
+      certificateIgnored: 'forwarded-header',
     });
   });
 
@@ -226,7 +226,7 @@ describe('ClientCertificates, gRPC', () => {
     );
     expect(
       reader.ofResolveGrpc(call('192.0.2.1:5000', undefined, backend.der), client.pem),
-    ).toEqual({ ...found('tls-peer', backend.x5t), ignored: 'request-field' });
+    ).toEqual({ ...found('tls-peer', backend.x5t), certificateIgnored: 'request-field' });
     expect(reader.ofResolveGrpc(call('192.0.2.1:5000', undefined, backend.der), undefined)).toEqual(
       found('tls-peer', backend.x5t),
     );

@@ -23,7 +23,7 @@ import { TransportSecurity } from './transport-security';
  */
 export interface RequestCertificate {
   readonly certificate?: PresentedCertificate;
-  readonly ignored?: CertificateSource;
+  readonly certificateIgnored?: CertificateSource;
 }
 
 /** What an HTTP request offers: its headers and its connection. */
@@ -121,7 +121,7 @@ export class ClientCertificates {
     const forwarded = configured ? requestHeaders(configured.name) : undefined;
     if (!sent && forwarded === undefined) return NOTHING;
     if (!this.trust.basis(this.grpcSender(call)))
-      return { ignored: sent ? 'ext-authz-source' : 'forwarded-header' };
+      return { certificateIgnored: sent ? 'ext-authz-source' : 'forwarded-header' };
     if (sent)
       return {
         certificate: { source: 'ext-authz-source', reading: readUrlEncodedPem(sourceCertificate) },
@@ -158,12 +158,14 @@ export class ClientCertificates {
     if (field !== undefined && field !== '') {
       if (this.trust.basis(sender())) return { certificate: readField(field) };
       const peer = own();
-      return { ...peer, ignored: 'request-field' };
+      return { ...peer, certificateIgnored: 'request-field' };
     }
     const forwarded = this.forwardedHeader(headers, sender);
     if (forwarded.certificate) return forwarded;
     const peer = own();
-    return forwarded.ignored ? { ...peer, ignored: forwarded.ignored } : peer;
+    return forwarded.certificateIgnored
+      ? { ...peer, certificateIgnored: forwarded.certificateIgnored }
+      : peer;
   }
 
   private forwardedHeader(
@@ -174,7 +176,7 @@ export class ClientCertificates {
     if (!configured) return NOTHING;
     const value = header(headers, configured.name);
     if (value === undefined) return NOTHING;
-    if (!this.trust.basis(sender())) return { ignored: 'forwarded-header' };
+    if (!this.trust.basis(sender())) return { certificateIgnored: 'forwarded-header' };
     return {
       certificate: {
         source: 'forwarded-header',

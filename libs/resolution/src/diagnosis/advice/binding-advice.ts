@@ -1,5 +1,6 @@
 import type { ReasonCode } from '@resolver/reasons';
 import { humanTime } from '../human-time';
+import type { BindingFindings } from '../../pipeline/binding-step';
 import type { Report, ReportInput } from '../report';
 
 /** Operator text for the sender-binding step: which binding, what matched, what did not. */
@@ -17,6 +18,31 @@ const FIXES: Partial<Record<ReasonCode, string>> = {
   CLAIM_INVALID: 'the issuer put a malformed cnf claim in the token: check its DPoP / mTLS setup',
 };
 
+/**
+ * What to do about a certificate-bound token's refusal (the client certificate, not a proof).
+ * Text only: the binding step decided.
+ */
+const CERTIFICATE_FIXES: Partial<Record<ReasonCode, string>> = {
+  PROOF_MISSING:
+    'the client must present the certificate the token was issued to, and the gateway must forward it (Envoy: include_peer_certificate or XFCC; nginx: proxy_set_header X-Client-Cert $ssl_client_escaped_cert; Traefik: passTLSClientCert) from a source binding.forwardedCertificate trusts (a TLS caller allowed forwarded-certificate, trustedSources, or the shared secret)',
+  PROOF_INVALID:
+    "the forwarded certificate must be the client's leaf certificate in the configured format (binding.forwardedCertificate.format): URL-encoded PEM, XFCC with Hash= and Cert= that agree, or RFC 9440",
+  BINDING_MISMATCH:
+    'the client presented another certificate than the one its token was issued to: it must use the certificate (and key) it authenticated with at the token endpoint, or get a new token',
+};
+
+/** The certificate check's comparison, for the details (thumbprints, never the certificate). */
+function certificateDetails(found: BindingFindings | undefined) {
+  const c = found?.certificate;
+  if (!c) return {};
+  return {
+    certificateSource: c.source ?? null,
+    certificateIgnored: c.ignored ?? null,
+    certificateThumbprint: c.presented ?? null,
+    certificateRefusal: c.refusal ?? null,
+  };
+}
+
 export function writeBinding(report: Report, input: ReportInput): void {
   const { ctx, steps, now } = input;
   const found = ctx?.binding;
@@ -31,6 +57,7 @@ export function writeBinding(report: Report, input: ReportInput): void {
     x5tS256: confirmation?.x5tS256 ?? null,
     proofJti: found?.proof?.jti ?? null,
     proofIssuedAt: found?.proof ? humanTime(new Date(found.proof.iatMs), now) : null,
+    ...certificateDetails(found),
   };
   if (!outcome) {
     report.set(
@@ -53,7 +80,9 @@ export function writeBinding(report: Report, input: ReportInput): void {
       'pass',
       found?.proof
         ? `${bound}: the DPoP proof matches the key, the request and the token, and was not seen before`
-        : `${bound}: the binding holds`,
+        : found?.certificate?.presented
+          ? `${bound}: the client certificate (${found.certificate.source ?? 'unknown'}) has the thumbprint the token names`
+          : `${bound}: the binding holds`,
       details,
       { unverified: outcome.unverified },
     );
@@ -61,6 +90,9 @@ export function writeBinding(report: Report, input: ReportInput): void {
   }
   report.set('binding', 'fail', `${bound}; ${error.reason}: ${error.message}`, details, {
     unverified: outcome.unverified,
-    fix: FIXES[error.reason] ?? 'see the reason',
+    fix:
+      (found?.certificate && !found.proof ? CERTIFICATE_FIXES[error.reason] : undefined) ??
+      FIXES[error.reason] ??
+      'see the reason',
   });
 }
