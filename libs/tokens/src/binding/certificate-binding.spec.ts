@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { selfSignedCertificates, type TestCertificate } from '../testing/self-signed-certificates';
 import {
-  certificateConfirmation,
   checkCertificateBinding,
   hexDigestToThumbprint,
   MAX_CERTIFICATE_DER_BYTES,
@@ -9,6 +8,7 @@ import {
   thumbprintsMatch,
   x5tS256,
 } from './certificate-binding';
+import { confirmationOf } from './confirmation';
 
 let certs: TestCertificate[];
 beforeAll(() => {
@@ -68,37 +68,35 @@ describe('x5t#S256', () => {
   });
 });
 
-describe('certificateConfirmation', () => {
+/** The one reader of `cnf` (the binding step's), on what RFC 8705 tokens carry. */
+describe('confirmationOf (certificate-bound tokens)', () => {
   it("reads RFC 8705 §3.1's example cnf", () => {
-    expect(certificateConfirmation(RFC8705_EXAMPLE)).toEqual({
-      kind: 'x5t#S256',
-      thumbprint: 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2',
+    expect(confirmationOf(RFC8705_EXAMPLE)).toEqual({
+      jkt: undefined,
+      x5tS256: 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2',
+      unchecked: [],
+      invalid: undefined,
     });
-  });
-
-  it('is none without cnf, or with a cnf that binds to something else (DPoP)', () => {
-    expect(certificateConfirmation({ sub: 'a' })).toEqual({ kind: 'none' });
-    expect(certificateConfirmation({ cnf: { jkt: 'x' } })).toEqual({ kind: 'none' });
   });
 
   it('reads own properties only: an inherited cnf or x5t#S256 binds nothing', () => {
     const inherited = Object.create(RFC8705_EXAMPLE) as Record<string, unknown>;
-    expect(certificateConfirmation(inherited)).toEqual({ kind: 'none' });
+    expect(confirmationOf(inherited)).toBeUndefined();
     const cnf = Object.create({ 'x5t#S256': RFC8705_EXAMPLE.cnf['x5t#S256'] }) as object;
-    expect(certificateConfirmation({ cnf })).toEqual({ kind: 'none' });
+    expect(confirmationOf({ cnf })?.x5tS256).toBeUndefined();
     // JSON.parse makes "__proto__" an own key holding an object, not the prototype.
     const parsed = JSON.parse(
       '{"cnf":{"__proto__":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}}',
     ) as Record<string, unknown>;
-    expect(certificateConfirmation(parsed)).toEqual({ kind: 'none' });
+    expect(confirmationOf(parsed)?.x5tS256).toBeUndefined();
   });
 
   it.each([
     ['cnf is a string', 'x'],
     ['cnf is null', null],
     ['cnf is an array', [RFC8705_EXAMPLE.cnf]],
-  ])('is malformed when %s', (_, cnf) => {
-    expect(certificateConfirmation({ cnf })).toMatchObject({ kind: 'malformed' });
+  ])('is invalid when %s', (_, cnf) => {
+    expect(confirmationOf({ cnf })?.invalid).toEqual(expect.any(String));
   });
 
   it.each([
@@ -108,10 +106,8 @@ describe('certificateConfirmation', () => {
     ['too short', 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg'],
     ['hex', 'aa'.repeat(32)],
     ['empty', ''],
-  ])('is malformed when x5t#S256 is %s', (_, value) => {
-    expect(certificateConfirmation({ cnf: { 'x5t#S256': value } })).toMatchObject({
-      kind: 'malformed',
-    });
+  ])('is invalid when x5t#S256 is %s', (_, value) => {
+    expect(confirmationOf({ cnf: { 'x5t#S256': value } })?.invalid).toContain('x5t#S256');
   });
 });
 

@@ -1,13 +1,7 @@
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 
-/** The `cnf` member of a certificate-bound token (RFC 8705 §3.1). */
-export const X5T_S256 = 'x5t#S256';
-
 /** A DER certificate larger than this is refused unread: real client certificates are a few KB. */
 export const MAX_CERTIFICATE_DER_BYTES = 16_384;
-
-/** base64url of a SHA-256 digest: 43 characters, no padding. */
-const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Why a presented certificate could not be read. Each names what was wrong with the input;
@@ -90,39 +84,6 @@ export function readDerCertificate(der: Uint8Array): CertificateReading {
   }
   if (!raw.equals(der)) return refused('not_a_certificate');
   return { ok: true, thumbprint: x5tS256(raw) };
-}
-
-/** What a token's `cnf` says about certificate binding. */
-export type CertificateConfirmation =
-  /** No `cnf["x5t#S256"]`: the token is not bound to a certificate. */
-  | { readonly kind: 'none' }
-  | { readonly kind: 'x5t#S256'; readonly thumbprint: string }
-  /** `cnf` or its `x5t#S256` member is there but cannot be a thumbprint. */
-  | { readonly kind: 'malformed'; readonly detail: string };
-
-const NONE: CertificateConfirmation = Object.freeze({ kind: 'none' });
-
-/**
- * The certificate confirmation of verified claims, read as own properties only: an inherited
- * `cnf` or `x5t#S256` (a polluted prototype) binds nothing. A `cnf` that is not a JSON object, or
- * an `x5t#S256` that is not an unpadded base64url SHA-256, is `malformed`: the issuer meant to
- * bind the token and a resolver that read it as unbound would downgrade it to a bearer token.
- */
-export function certificateConfirmation(
-  claims: Readonly<Record<string, unknown>>,
-): CertificateConfirmation {
-  if (!Object.hasOwn(claims, 'cnf')) return NONE;
-  const cnf = claims.cnf;
-  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
-    return { kind: 'malformed', detail: 'cnf must be a JSON object' };
-  if (!Object.hasOwn(cnf, X5T_S256)) return NONE;
-  const value = (cnf as Record<string, unknown>)[X5T_S256];
-  if (typeof value !== 'string' || !THUMBPRINT.test(value))
-    return {
-      kind: 'malformed',
-      detail: 'cnf["x5t#S256"] must be the unpadded base64url SHA-256 of a certificate',
-    };
-  return { kind: 'x5t#S256', thumbprint: value };
 }
 
 /**
