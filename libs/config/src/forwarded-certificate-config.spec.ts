@@ -74,6 +74,7 @@ describe('binding.forwardedCertificate config', () => {
     [{ format: 'pem' }, 'binding.forwardedCertificate.format'],
     [{ format: 'xfcc', header: 'bad header' }, 'binding.forwardedCertificate.header'],
     [{ format: 'xfcc', header: 'Authorization' }, 'binding.forwardedCertificate.header'],
+    [{ format: 'xfcc', header: '__proto__' }, 'binding.forwardedCertificate.header'],
     [
       { format: 'xfcc', trustedSources: ['10.0.0.0/33'] },
       'binding.forwardedCertificate.trustedSources[0]',

@@ -31,6 +31,10 @@ const RESERVED_HEADERS = new Set([
   'content-type',
   'content-length',
   'x-forwarded-for',
+  // Never a key of an object built from input.
+  '__proto__',
+  'constructor',
+  'prototype',
 ]);
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
