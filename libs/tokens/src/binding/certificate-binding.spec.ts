@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { selfSignedCertificates, type TestCertificate } from '../testing/self-signed-certificates';
 import {
   checkCertificateBinding,
+  hasCertificateShape,
   hexDigestToThumbprint,
   MAX_CERTIFICATE_DER_BYTES,
   readDerCertificate,
@@ -58,6 +59,36 @@ describe('x5t#S256', () => {
       ok: false,
       refusal: 'too_large',
     });
+  });
+
+  it('knows the DER shape of a certificate, and nothing that merely resembles one', () => {
+    for (const cert of certs) expect(hasCertificateShape(cert.der)).toBe(true);
+    const der = certs[0]!.der;
+    // The outer SEQUENCE's length in the long form: 0x82 hi lo.
+    expect([der[0], der[1]]).toEqual([0x30, 0x82]);
+    const withOuterLength = (hi: number, lo: number) =>
+      Buffer.concat([Buffer.from([0x30, 0x82, hi, lo]), der.subarray(4)]);
+    expect(hasCertificateShape(withOuterLength(der[2]!, der[3]! + 1))).toBe(false);
+    // Non-minimal: three length bytes, or a long form with a leading zero.
+    const content = der.subarray(4);
+    expect(
+      hasCertificateShape(Buffer.concat([Buffer.from([0x30, 0x83, 0, der[2]!, der[3]!]), content])),
+    ).toBe(false);
+    // Another outer tag, another tbsCertificate tag, no signature BIT STRING.
+    expect(hasCertificateShape(Buffer.concat([Buffer.from([0x31]), der.subarray(1)]))).toBe(false);
+    const tbsTag = Buffer.from(der);
+    tbsTag[4] = 0x31;
+    expect(hasCertificateShape(tbsTag)).toBe(false);
+    const inner = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]); // version-less tbs: serial 0
+    const algorithm = Buffer.from([0x30, 0x00]);
+    const signature = Buffer.from([0x03, 0x01, 0x00]);
+    const body = Buffer.concat([inner, algorithm, signature]);
+    const minimal = Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    expect(hasCertificateShape(minimal)).toBe(true);
+    const noSignature = Buffer.concat([inner, algorithm, Buffer.from([0x04, 0x01, 0x00])]);
+    expect(
+      hasCertificateShape(Buffer.concat([Buffer.from([0x30, noSignature.length]), noSignature])),
+    ).toBe(false);
   });
 
   it('converts a hex digest only when it is 64 hex digits', () => {

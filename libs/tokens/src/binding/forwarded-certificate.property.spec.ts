@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { FORWARDED_CERTIFICATE_FORMATS } from '@resolver/config';
 import { selfSignedCertificates, type TestCertificate } from '../testing/self-signed-certificates';
-import { readDerCertificate } from './certificate-binding';
+import { X509Certificate } from 'node:crypto';
+import { hasCertificateShape, readDerCertificate, x5tS256 } from './certificate-binding';
 import {
   parseXfcc,
   readForwardedCertificate,
@@ -45,13 +46,32 @@ describe('forwarded certificate parsers (properties)', () => {
     );
   });
 
-  it('never throw on arbitrary bytes as DER', () => {
+  it('never throw on arbitrary bytes as DER, and read only certificate-shaped bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
         const reading = readDerCertificate(bytes);
-        expect(reading.ok).toBe(false);
+        expect(reading.ok).toBe(bytes.length > 0 && hasCertificateShape(bytes));
+        if (reading.ok) expect(reading.thumbprint).toBe(x5tS256(bytes));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('accept every certificate OpenSSL reads back byte for byte (differential, mutated DER)', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 3 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (i, at, xor) => {
+        const der = Buffer.from(certs[i]!.der);
+        const index = at % der.length;
+        der[index] = der[index]! ^ xor;
+        let openssl = false;
+        try {
+          openssl = new X509Certificate(der).raw.equals(der);
+        } catch {
+          openssl = false;
+        }
+        if (openssl) expect(hasCertificateShape(der)).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 

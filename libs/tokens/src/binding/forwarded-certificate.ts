@@ -117,11 +117,19 @@ export function parseXfcc(value: string): XfccElement[] | undefined {
   for (let i = 0; i < value.length; i++) {
     const c = value[i] as string;
     if (mode === 'quoted') {
-      if (c === '\\') {
-        if (++i >= value.length) return undefined;
-        text += value[i];
-      } else if (c === '"') mode = 'closed';
-      else text += c;
+      // The run up to the next quote or backslash in one slice (a Cert= value is kilobytes).
+      let end = i;
+      while (end < value.length && value[end] !== '"' && value[end] !== '\\') end++;
+      text += value.slice(i, end);
+      if (end >= value.length) return undefined;
+      if (value[end] === '\\') {
+        if (end + 1 >= value.length) return undefined;
+        text += value[end + 1];
+        i = end + 1;
+      } else {
+        mode = 'closed';
+        i = end;
+      }
       continue;
     }
     if (c === ';' || c === ',') {
