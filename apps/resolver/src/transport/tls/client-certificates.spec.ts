@@ -160,6 +160,21 @@ describe('ClientCertificates, POST /v1/resolve', () => {
     ).toEqual({});
   });
 
+  it("reads a connection's own certificate once, however many requests it carries", () => {
+    const reader = certificates(undefined);
+    let reads = 0;
+    const connection = {
+      remoteAddress: '192.0.2.1',
+      authorized: true,
+      getPeerCertificate: () => (reads++, { raw: backend.der }),
+    };
+    for (let i = 0; i < 3; i++)
+      expect(reader.ofResolveHttp({ headers: {}, socket: connection }, undefined)).toEqual(
+        found('tls-peer', backend.x5t),
+      );
+    expect(reads).toBe(1);
+  });
+
   it('reads the field from a trusted sender, PEM or URL-encoded', () => {
     const reader = certificates({});
     const trusted = { headers: {}, socket: socket('10.0.0.9', { own: backend.der }) };

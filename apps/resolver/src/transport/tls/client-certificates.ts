@@ -85,6 +85,8 @@ function tlsPeer(certificate: PeerCertificate | undefined): RequestCertificate {
 @Injectable()
 export class ClientCertificates {
   private readonly trust: ForwardedCertificateTrust;
+  /** What each open HTTP connection's own certificate reads as (dropped with the socket). */
+  private readonly peers = new WeakMap<object, RequestCertificate>();
 
   constructor(
     @Inject(RESOLVER_CONFIG) config: ResolverConfig,
@@ -101,9 +103,7 @@ export class ClientCertificates {
   /** POST /v1/resolve: the field, else a forwarded header, else the caller's own certificate. */
   ofResolveHttp(request: HttpCertificateInput, field: string | undefined): RequestCertificate {
     const sender = () => this.httpSender(request);
-    return this.ofBackend(field, sender, request.headers, () =>
-      tlsPeer(this.httpPeerCertificate(request.socket)),
-    );
+    return this.ofBackend(field, sender, request.headers, () => this.httpTlsPeer(request.socket));
   }
 
   /**
@@ -213,10 +213,17 @@ export class ClientCertificates {
     );
   }
 
-  private httpPeerCertificate(socket: unknown): PeerCertificate | undefined {
+  /**
+   * The verified certificate of an HTTP connection's peer, read once per connection: Node builds
+   * a new object on every `getPeerCertificate()` (some 25 µs), and a connection's certificate
+   * does not change.
+   */
+  private httpTlsPeer(socket: unknown): RequestCertificate {
     const tls = socket as Partial<TLSSocket> | undefined;
     if (!tls || tls.authorized !== true || typeof tls.getPeerCertificate !== 'function')
-      return undefined;
-    return tls.getPeerCertificate();
+      return NOTHING;
+    let found = this.peers.get(tls);
+    if (!found) this.peers.set(tls, (found = tlsPeer(tls.getPeerCertificate())));
+    return found;
   }
 }
