@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { credentials } from '@grpc/grpc-js';
 import { curl } from '../tls/tls-fixture';
 import { NginxGateway } from '../support/nginx-gateway';
 import type { IssuedCertificate } from '../support/certificates';
-import { MtlsFixture } from './mtls-fixture';
+import { MtlsFixture, resolveSubject } from './mtls-fixture';
 
 /**
  * The production shape of certificate-bound tokens behind nginx: clients reach nginx over TLS
  * with their certificates, nginx reaches the resolver over TLS with its own gateway certificate
  * (docker/nginx/nginx.conf's TLS lines), and the resolver believes the forwarded certificate
  * because the TLS `callers` allow that gateway `forwarded-certificate` — no address or secret.
+ * Clients that call ResolveSubject over the resolver's own gRPC TLS are checked against the
+ * certificate they connect with.
  */
 describe('certificate-bound tokens behind nginx, trusted as a TLS caller', () => {
   let fx: MtlsFixture;
@@ -37,6 +41,12 @@ describe('certificate-bound tokens behind nginx, trusted as a TLS caller', () =>
             caFile: pki.caCert,
             clientCertificate: 'required',
           },
+          grpc: {
+            certFile: server.cert,
+            keyFile: server.key,
+            caFile: pki.caCert,
+            clientCertificate: 'required',
+          },
           callers: [
             {
               name: 'gateway',
@@ -44,6 +54,12 @@ describe('certificate-bound tokens behind nginx, trusted as a TLS caller', () =>
               surfaces: ['authz', 'forwarded-certificate'],
             },
             { name: 'backend', san: ['DNS:backend.internal'], surfaces: ['resolve'] },
+            // The token's own clients, calling ResolveSubject themselves with their certificate.
+            {
+              name: 'clients',
+              san: ['DNS:client-a.example', 'DNS:client-b.example'],
+              surfaces: ['resolve'],
+            },
           ],
         },
       };
@@ -73,6 +89,35 @@ describe('certificate-bound tokens behind nginx, trusted as a TLS caller', () =>
     expect((await through(token, 'a')).status).toBe(200);
     expect((await through(token, 'b')).status).toBe(401);
     expect((await through(token)).status).toBe(401);
+  });
+
+  it("ResolveSubject over TLS: the calling client's own certificate is the one checked", async () => {
+    const token = await fx.token(fx.clients.a);
+    const over = (c: IssuedCertificate) =>
+      resolveSubject(
+        fx.app.resolver.grpcAddress,
+        { token },
+        {},
+        credentials.createSsl(
+          readFileSync(fx.pki.caCert),
+          readFileSync(c.key),
+          readFileSync(c.cert),
+        ),
+      );
+    expect(await over(fx.clients.a)).toMatchObject({ ok: true });
+    expect(await over(fx.clients.b)).toMatchObject({ code: 16, reason: 'BINDING_MISMATCH' });
+    // A caller may not vouch for another certificate in the field: it is its own that counts.
+    const field = await resolveSubject(
+      fx.app.resolver.grpcAddress,
+      { token, clientCertificate: fx.clients.a.pem },
+      {},
+      credentials.createSsl(
+        readFileSync(fx.pki.caCert),
+        readFileSync(fx.clients.b.key),
+        readFileSync(fx.clients.b.cert),
+      ),
+    );
+    expect(field).toMatchObject({ reason: 'BINDING_MISMATCH' });
   });
 
   it('refuses a forwarded certificate from a caller not allowed to forward one (403)', async () => {

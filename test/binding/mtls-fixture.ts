@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import { type CheckRequest, decodeErrorInfo } from '@resolver/contract';
 import { createTestDatabase, seedUser, sqlPool } from '../support/database';
 import { loadGrpcPackages } from '../support/grpc-packages';
@@ -159,9 +159,10 @@ export function resolveSubject(
   address: string,
   request: Record<string, string>,
   metadata: Record<string, string> = {},
+  channel: ChannelCredentials = credentials.createInsecure(),
 ): Promise<GrpcAnswer> {
   const pkg = loadGrpcPackages();
-  const client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
+  const client = new pkg.identity.v1.SubjectResolver(address, channel);
   return new Promise((resolve) => {
     client.ResolveSubject(request, metadataOf(metadata), (error, response) => {
       client.close();
