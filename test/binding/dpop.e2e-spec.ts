@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { AuthorizationServer } from '../support/authorization-server';
 import { createTestDatabase, seedUser, sqlPool } from '../support/database';
 import { ExtAuthzClient } from '../support/ext-authz-client';
+import { NginxGateway } from '../support/nginx-gateway';
 import { ResolverHarness } from '../support/resolver-harness';
 
 const RESOURCE = 'https://api.binding.test';
@@ -200,6 +201,37 @@ describe('DPoP-bound tokens from a real authorisation server', () => {
       'x-forwarded-method': 'DELETE',
     });
     expect(steered.status).toBe(401);
+  });
+
+  it('behind a real nginx running docker/nginx/nginx.conf: the proof for the URL the client used', async () => {
+    const nginx = await NginxGateway.start(a.url);
+    try {
+      const url = `${nginx.url}/orders/42?expand=1`;
+      const call = async (dpop: string | undefined, method = 'GET') =>
+        fetch(url, {
+          method,
+          headers: { authorization: `DPoP ${token}`, ...(dpop ? { dpop } : {}) },
+        });
+      const used = await proof('GET', url);
+      expect((await call(used)).status).toBe(200);
+      const replayed = await call(used);
+      expect(replayed.status).toBe(401);
+      expect(replayed.headers.get('www-authenticate')).toContain('error="invalid_dpop_proof"');
+      expect((await call(await proof('GET', `${nginx.url}/admin`))).status).toBe(401);
+      expect((await call(await proof('POST', url))).status).toBe(401);
+      expect((await call(undefined)).status).toBe(401);
+      // The client's own X-Original-URL is replaced by nginx's.
+      const spoof = await fetch(url, {
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await proof('GET', `${RESOURCE}/elsewhere`),
+          'x-original-url': `${RESOURCE}/elsewhere`,
+        },
+      });
+      expect(spoof.status).toBe(401);
+    } finally {
+      await nginx.stop();
+    }
   });
 
   it('ext_authz Check: the method, scheme, host and path Envoy saw, and its DPoP header', async () => {
