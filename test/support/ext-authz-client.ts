@@ -18,8 +18,13 @@ export class ExtAuthzClient {
   }
 
   /** `headers`: lowercase keys, as Envoy puts them in AttributeContext.HttpRequest.headers. */
-  check(headers: Record<string, string>, path = '/orders/42'): Promise<any> {
-    const request: CheckRequest = {
+  check(
+    headers: Record<string, string>,
+    path = '/orders/42',
+    request: { method?: string; host?: string; scheme?: string } = {},
+  ): Promise<any> {
+    const { method = 'GET', host = 'api.example.test', scheme = 'http' } = request;
+    const check: CheckRequest = {
       attributes: {
         source: { principal: '' },
         destination: { service: 'ingress' },
@@ -27,27 +32,27 @@ export class ExtAuthzClient {
           time: { seconds: 1_763_900_000, nanos: 0 },
           http: {
             id: '8f1c6d2e-request-id',
-            method: 'GET',
+            method,
             headers: {
-              ':authority': 'api.example.test',
-              ':method': 'GET',
+              ':authority': host,
+              ':method': method,
               ':path': path,
-              ':scheme': 'http',
+              ':scheme': scheme,
               'user-agent': 'curl/8.5.0',
               'x-forwarded-proto': 'http',
               'x-request-id': '8f1c6d2e-request-id',
               ...headers,
             },
             path,
-            host: 'api.example.test',
-            scheme: 'http',
+            host,
+            scheme,
             protocol: 'HTTP/1.1',
           },
         },
       },
     };
     return new Promise((resolve, reject) =>
-      this.client.Check(request, (error, response) => (error ? reject(error) : resolve(response))),
+      this.client.Check(check, (error, response) => (error ? reject(error) : resolve(response))),
     );
   }
 
