@@ -12,12 +12,13 @@ const transform = {
   '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
   // jose 6 is ESM only. Node (>= 20.19) require()s it as it is; Jest 29's module loader cannot,
   // so its files are compiled to CommonJS like ours (and cached).
-  '/node_modules/jose/.+\\.js$': [
+  // dpop (the DPoP client library the binding specs make proofs with) is ESM only too.
+  '/node_modules/(jose|dpop)/.+\\.js$': [
     'ts-jest',
     { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } },
   ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+const transformIgnorePatterns = ['/node_modules/(?!jose/|dpop/)'];
 module.exports = {
   testTimeout: 60000,
   projects: [

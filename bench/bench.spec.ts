@@ -36,7 +36,7 @@ describe('bench', () => {
     expect(frame.readUInt32BE(1)).toBe(frame.length - 5);
     expect(
       method('identity.v1.SubjectResolver', 'ResolveSubject').requestDeserialize(frame.subarray(5)),
-    ).toEqual({ token: 'a.b.c' });
+    ).toEqual({ token: 'a.b.c', dpopProof: '', method: '', uri: '', clientCertificate: '' });
     const check = method('envoy.service.auth.v3.Authorization', 'Check').requestDeserialize(
       grpcFrame('check', 'a.b.c').subarray(5),
     ) as { attributes: { request: { http: { headers: Record<string, string> } } } };

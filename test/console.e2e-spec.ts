@@ -259,7 +259,7 @@ describe('operator console (browser)', () => {
     const userStep = page.locator('li.step[data-step="user"]');
     expect(await userStep.locator('.badge').textContent()).toBe('fail');
     expect(await userStep.textContent()).toContain('link the identity');
-    expect(await page.locator('li.step').count()).toBe(14);
+    expect(await page.locator('li.step').count()).toBe(15);
     const signature = aliceToken.split('.')[2] as string;
     expect(await page.content()).not.toContain(signature);
     await expectAccessible();

@@ -60,7 +60,7 @@ describe('diagnose: why was this token refused?', () => {
     expect(r.verdict).toBe('USER_DISABLED');
     expect(r.outcome).toBe('refused');
     expect(r.httpStatus).toBe(403);
-    expect(r.steps).toHaveLength(14);
+    expect(r.steps).toHaveLength(15);
     const user = r.steps.find((s: any) => s.step === 'user');
     expect(user).toMatchObject({ status: 'fail' });
     expect(user.fix).toContain(`users enable ${w.ids.dis}`);
@@ -101,7 +101,7 @@ describe('diagnose: why was this token refused?', () => {
       const out = await cliStdin(`${token}\n`, 'diagnose', '-', '--table');
       expect(out.code).toBe(0);
       expect(out.stdout).toMatch(/^ #\s+step\s+status\s+finding/);
-      expect(out.stdout).toMatch(/14 {2}Verdict\s+PASS/);
+      expect(out.stdout).toMatch(/15 {2}Verdict\s+PASS/);
       expect(out.stdout).toContain('verdict: OK');
       expect(out.stdout).not.toContain('\x1b['); // no colour: not a terminal
       expect(out.stdout).not.toContain(token.split('.')[2]);

@@ -171,9 +171,14 @@ describe('structured logs', () => {
     const extAuthz = new ExtAuthzClient(app.resolver.grpcAddress);
     try {
       // Envoy's metadata first; the checked request's headers when the call carries none.
-      await extAuthz.check({ authorization: `Bearer ${token}`, traceparent: parent(4) }, '/a', {
-        traceparent: parent(5),
-      });
+      await extAuthz.check(
+        { authorization: `Bearer ${token}`, traceparent: parent(4) },
+        '/a',
+        {},
+        {
+          traceparent: parent(5),
+        },
+      );
       await extAuthz.check({ authorization: `Bearer ${token}`, traceparent: parent(6) });
     } finally {
       extAuthz.close();

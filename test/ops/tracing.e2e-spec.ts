@@ -140,9 +140,14 @@ describe('tracing (OpenTelemetry over OTLP/HTTP)', () => {
       expect(g).toMatchObject({ ok: false, reason: 'USER_NOT_FOUND' });
       const extAuthz = new ExtAuthzClient(app.grpcAddress);
       try {
-        const a = await extAuthz.check({ authorization: `Bearer ${good}` }, '/orders/1', {
-          traceparent: traceparent(checkMeta),
-        });
+        const a = await extAuthz.check(
+          { authorization: `Bearer ${good}` },
+          '/orders/1',
+          {},
+          {
+            traceparent: traceparent(checkMeta),
+          },
+        );
         expect(a.status.code).toBe(0);
         const b = await extAuthz.check({
           authorization: `Bearer ${forged}`,

@@ -70,6 +70,7 @@ export class DiagnoseWorld implements SuiteWorld {
       'signature',
       'time',
       'claims',
+      'binding',
       'revocation',
       'subject',
       'tenant',

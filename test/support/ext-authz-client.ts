@@ -21,11 +21,13 @@ export class ExtAuthzClient {
   check(
     headers: Record<string, string>,
     path = '/orders/42',
+    request: { method?: string; host?: string; scheme?: string } = {},
     metadata: Record<string, string> = {},
   ): Promise<any> {
+    const { method = 'GET', host = 'api.example.test', scheme = 'http' } = request;
     const meta = new Metadata();
     for (const [key, value] of Object.entries(metadata)) meta.set(key, value);
-    const request: CheckRequest = {
+    const check: CheckRequest = {
       attributes: {
         source: { principal: '' },
         destination: { service: 'ingress' },
@@ -33,27 +35,27 @@ export class ExtAuthzClient {
           time: { seconds: 1_763_900_000, nanos: 0 },
           http: {
             id: '8f1c6d2e-request-id',
-            method: 'GET',
+            method,
             headers: {
-              ':authority': 'api.example.test',
-              ':method': 'GET',
+              ':authority': host,
+              ':method': method,
               ':path': path,
-              ':scheme': 'http',
+              ':scheme': scheme,
               'user-agent': 'curl/8.5.0',
               'x-forwarded-proto': 'http',
               'x-request-id': '8f1c6d2e-request-id',
               ...headers,
             },
             path,
-            host: 'api.example.test',
-            scheme: 'http',
+            host,
+            scheme,
             protocol: 'HTTP/1.1',
           },
         },
       },
     };
     return new Promise((resolve, reject) =>
-      this.client.Check(request, meta, (error, response) =>
+      this.client.Check(check, meta, (error, response) =>
         error ? reject(error) : resolve(response),
       ),
     );

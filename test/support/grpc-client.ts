@@ -4,7 +4,15 @@ import { loadGrpcPackages } from './grpc-packages';
 
 export type GrpcResult =
   | { ok: true; response: Record<string, any> }
-  | { ok: false; code: number; message: string; reason?: string; domain?: string };
+  | {
+      ok: false;
+      code: number;
+      message: string;
+      reason?: string;
+      domain?: string;
+      /** The ErrorInfo metadata (a sender-bound token's refusal: www_authenticate). */
+      info?: Record<string, string>;
+    };
 
 /** A real @grpc/grpc-js client for identity.v1.SubjectResolver, built from the shared options. */
 export class ResolverGrpcClient {
@@ -19,12 +27,15 @@ export class ResolverGrpcClient {
     token?: string;
     authorization?: string;
     metadata?: Record<string, string>;
+    /** The optional fields of a sender-bound token's request (dpopProof, method, uri, ...). */
+    fields?: Record<string, string>;
   }): Promise<GrpcResult> {
     const metadata = new Metadata();
     if (request.authorization !== undefined) metadata.set('authorization', request.authorization);
     for (const [key, value] of Object.entries(request.metadata ?? {})) metadata.set(key, value);
     return new Promise((resolve) => {
-      this.client.ResolveSubject({ token: request.token ?? '' }, metadata, (error, response) => {
+      const message = { token: request.token ?? '', ...request.fields };
+      this.client.ResolveSubject(message, metadata, (error, response) => {
         if (!error) return resolve({ ok: true, response: response ?? {} });
         const [bin] = error.metadata?.get('grpc-status-details-bin') ?? [];
         const info = Buffer.isBuffer(bin) ? decodeErrorInfo(bin) : undefined;
@@ -34,6 +45,7 @@ export class ResolverGrpcClient {
           message: error.details,
           reason: info?.reason,
           domain: info?.domain,
+          info: info?.metadata,
         });
       });
     });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
@@ -73,6 +74,56 @@ function resolverOverTls(conf: string, tls: GatewayTls): string {
   return replaceOnce(conf.slice(0, start) + lines + conf.slice(end), plain, '');
 }
 
+/** The gateway's own serving certificate, for its client-facing TLS listener. */
+export interface ClientFacingTls {
+  readonly cert: string;
+  readonly key: string;
+  /** The CA of `cert`, for the readiness check. */
+  readonly ca: string;
+}
+
+/**
+ * The example's commented client-certificate lines (certificate-bound tokens) switched on in
+ * place of the plaintext listen, with the test's address and certificate paths.
+ */
+export function clientCertificateListener(
+  conf: string,
+  port: number,
+  tls: Pick<ClientFacingTls, 'cert' | 'key'>,
+): string {
+  const first = '        # listen 443 ssl;\n';
+  const last = '        # ssl_verify_client optional_no_ca;\n';
+  const start = conf.indexOf(first);
+  const end = conf.indexOf(last, start);
+  if (start < 0 || end < 0)
+    throw new Error('docker/nginx/nginx.conf: the client-certificate lines are missing');
+  const lines = conf
+    .slice(start, end + last.length)
+    .replace(/^( *)# /gm, '$1')
+    .replace('listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`)
+    .replace('/etc/nginx/tls/gateway-server.crt', tls.cert)
+    .replace('/etc/nginx/tls/gateway-server.key', tls.key);
+  const swapped = conf.slice(0, start) + lines + conf.slice(end + last.length);
+  return replaceOnce(swapped, `        listen 127.0.0.1:${port};\n`, '');
+}
+
+/** Whether `url` answers 200, over HTTPS with `ca` when given. */
+function healthy(url: string, ca?: Buffer): Promise<boolean> {
+  if (!ca)
+    return fetch(url).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+  return new Promise((resolve) => {
+    const req = httpsGet(url, { ca, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
 /** What the echo backend saw: one entry per request that got through the gateway. */
 export interface EchoedRequest {
   readonly method: string;
@@ -91,7 +142,11 @@ export class NginxGateway {
     readonly received: EchoedRequest[],
   ) {}
 
-  static async start(resolverHttpUrl: string, tls?: GatewayTls): Promise<NginxGateway> {
+  static async start(
+    resolverHttpUrl: string,
+    tls?: GatewayTls,
+    clientTls?: ClientFacingTls,
+  ): Promise<NginxGateway> {
     const dir = await mkdtemp(join(tmpdir(), 'resolver-nginx-'));
     await chmod(dir, 0o755);
     const received: EchoedRequest[] = [];
@@ -104,7 +159,7 @@ export class NginxGateway {
     const address = backend.address();
     const backendPort = typeof address === 'object' && address ? address.port : 0;
     const gatewayPort = await freePort();
-    const conf = await testNginxConf(
+    let conf = await testNginxConf(
       dir,
       {
         gateway: gatewayPort,
@@ -113,6 +168,7 @@ export class NginxGateway {
       },
       tls,
     );
+    if (clientTls) conf = clientCertificateListener(conf, gatewayPort, clientTls);
     const confPath = join(dir, 'nginx.conf');
     await writeFile(confPath, conf);
     const nginx = spawn(
@@ -132,20 +188,17 @@ export class NginxGateway {
     let stderr = '';
     nginx.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const gateway = new NginxGateway(
-      `http://127.0.0.1:${gatewayPort}`,
+      `${clientTls ? 'https' : 'http'}://127.0.0.1:${gatewayPort}`,
       dir,
       nginx,
       backend,
       received,
     );
     // Bounded wait until nginx answers its own health location.
+    const ca = clientTls ? await readFile(clientTls.ca) : undefined;
     for (let attempt = 0; attempt < 100; attempt++) {
       if (nginx.exitCode !== null) break;
-      try {
-        if ((await fetch(`${gateway.url}/healthz`)).status === 200) return gateway;
-      } catch {
-        // not listening yet
-      }
+      if (await healthy(`${gateway.url}/healthz`, ca)) return gateway;
       await new Promise((r) => setTimeout(r, 50));
     }
     await gateway.stop();

@@ -5,6 +5,7 @@ import { LOG_LEVELS } from './algorithms';
 import type { Immutable } from './immutable';
 import { authzSchema } from './authz.schema';
 import { envOverlaySchema, postgresUrl } from './env.schema';
+import { bindingSchema } from './forwarded-certificate.schema';
 import { issuerSchema } from './issuer.schema';
 import { scimSchema } from './scim.schema';
 import { tlsSchema } from './tls.schema';
@@ -117,6 +118,8 @@ export const configFileSchema = z.strictObject({
   scim: scimSchema,
   tls: tlsSchema,
   tracing: tracingFileSchema,
+  /** Sender binding that is not per issuer: where a gateway forwards its client's certificate. */
+  binding: bindingSchema,
 });
 
 /**
@@ -188,6 +191,8 @@ export const resolverConfigSchema = z
       tracing: tracingSettings(file.tracing, env, (variable, message) =>
         ctx.addIssue({ code: 'custom', path: ['env', variable], message }),
       ),
+      /** Forwarded client certificates: format, header, whom to believe (secret still a reference). */
+      binding: file.binding,
       /** Where the admin credential is read from; absent = admin off (`resolveSecrets` reads it). */
       admin: adminSource(file.admin, env.ADMIN_TOKEN_FILE),
       adminEnabled: file.admin.enabled,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Immutable } from './immutable';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RFC9068_REQUIRED_CLAIMS } from './algorithms';
+import { type BindingPolicy, bindingPolicySchema } from './binding.schema';
 
 const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] as const;
 const algorithm = z.enum(ALGORITHMS, {
@@ -148,6 +149,8 @@ export const issuerSchema = z
     tenant: tenantPolicySchema.optional(),
     serviceAccounts: serviceAccountRuleSchema.optional(),
     jit: jitPolicySchema,
+    /** Sender-constrained tokens: DPoP (RFC 9449) and certificate-bound (RFC 8705). */
+    binding: bindingPolicySchema,
   })
   .superRefine((issuer, ctx) => {
     const sources = KEY_SOURCE_FIELDS.filter((k) => issuer[k] !== undefined && issuer[k] !== false);
@@ -199,26 +202,29 @@ export const issuerSchema = z
       });
     }
   })
-  .transform(({ discovery, jwksUri, keys, hmacSecretEnv, hmacSecretFile, rfc9068, ...entry }) => {
-    // The RFC 9068 profile requires its claims and the at+jwt type on top of the issuer's own.
-    const required = new Set([
-      ...entry.requiredClaims,
-      ...(rfc9068 ? RFC9068_REQUIRED_CLAIMS : []),
-    ]);
-    // Present even when undefined (a stable shape), optional in the type so that an issuer
-    // built in code (the dev issuer) need not name them.
-    const optional: { typ?: string; maxTokenAgeSeconds?: number } = {
-      typ: entry.typ ?? (rfc9068 ? 'at+jwt' : undefined),
-      maxTokenAgeSeconds: entry.maxTokenAgeSeconds,
-    };
-    return {
-      ...entry,
-      ...optional,
-      keySource: keySourceOf({ discovery, jwksUri, keys, hmacSecretEnv, hmacSecretFile }),
-      // The subject claim is checked by the subject mapper with its own reasons, not by jose.
-      requiredClaims: [...required].filter((c) => c !== entry.subject.claim),
-    };
-  });
+  .transform(
+    ({ discovery, jwksUri, keys, hmacSecretEnv, hmacSecretFile, rfc9068, binding, ...entry }) => {
+      // The RFC 9068 profile requires its claims and the at+jwt type on top of the issuer's own.
+      const required = new Set([
+        ...entry.requiredClaims,
+        ...(rfc9068 ? RFC9068_REQUIRED_CLAIMS : []),
+      ]);
+      // Present even when undefined (a stable shape), optional in the type so that an issuer
+      // built in code (the dev issuer) need not name them.
+      const optional: { typ?: string; maxTokenAgeSeconds?: number; binding?: BindingPolicy } = {
+        typ: entry.typ ?? (rfc9068 ? 'at+jwt' : undefined),
+        maxTokenAgeSeconds: entry.maxTokenAgeSeconds,
+        binding,
+      };
+      return {
+        ...entry,
+        ...optional,
+        keySource: keySourceOf({ discovery, jwksUri, keys, hmacSecretEnv, hmacSecretFile }),
+        // The subject claim is checked by the subject mapper with its own reasons, not by jose.
+        requiredClaims: [...required].filter((c) => c !== entry.subject.claim),
+      };
+    },
+  );
 
 /**
  * The one key source the refinement above allows, as the verifier names it. Key file paths stay

@@ -61,6 +61,26 @@ describe('config', () => {
     expect(b?.subject.normalize.lowercase).toBe(false);
   });
 
+  it('binds no issuer by default, and reads a binding policy with its DPoP proof defaults', () => {
+    const [plain, bound] = build({
+      issuers: [
+        issuer(),
+        issuer({
+          issuer: 'https://b.example/',
+          binding: { mode: 'dpop', enforcement: 'required' },
+        }),
+      ],
+    }).issuers;
+    expect(plain?.binding).toMatchObject({ mode: 'none', enforcement: 'when-bound' });
+    expect(bound?.binding).toMatchObject({
+      mode: 'dpop',
+      enforcement: 'required',
+      dpop: { proofMaxAgeSeconds: 60, clockToleranceSeconds: 5, maxProofBytes: 4096 },
+    });
+    expect(bound?.binding?.dpop.algorithms).toContain('ES256');
+    expect(bound?.binding?.dpop.algorithms.some((a) => a.startsWith('HS'))).toBe(false);
+  });
+
   it.each([
     [
       { issuers: [issuer({ algorithms: ['none'] })] },
@@ -90,6 +110,30 @@ describe('config', () => {
     ],
     [{ issuers: [issuer({ jit: { map: { email: 'password' } } })] }, 'issuers[0].jit.map.email'],
     [{ issuers: [issuer(), issuer()] }, 'issuers[1].issuer: duplicate issuer'],
+    [
+      { issuers: [issuer({ binding: { mode: 'bearer' } })] },
+      'issuers[0].binding.mode: must be one of',
+    ],
+    [
+      { issuers: [issuer({ binding: { enforcement: 'required' } })] },
+      'issuers[0].binding.enforcement: required needs a binding mode',
+    ],
+    [
+      { issuers: [issuer({ binding: { mode: 'dpop', dpop: { algorithms: ['HS256'] } } })] },
+      'issuers[0].binding.dpop.algorithms[0]: "HS256" is never allowed for DPoP proofs',
+    ],
+    [
+      { issuers: [issuer({ binding: { mode: 'dpop', dpop: { algorithms: ['none'] } } })] },
+      'issuers[0].binding.dpop.algorithms[0]: "none" is never allowed',
+    ],
+    [
+      { issuers: [issuer({ binding: { dpop: { proofMaxAgeSeconds: 0 } } })] },
+      'issuers[0].binding.dpop.proofMaxAgeSeconds',
+    ],
+    [
+      { issuers: [issuer({ binding: { dpop: { jti: true } } })] },
+      'issuers[0].binding.dpop.jti: unknown field',
+    ],
     [{ server: { httpPort: 'x' } }, 'server.httpPort'],
     [{ limits: { maxTokenBytes: 10 } }, 'limits.maxTokenBytes'],
     [{ databse: {} }, 'databse: unknown field'],

@@ -36,7 +36,7 @@ export type ScimConfig = Immutable<Omit<ValidatedConfig['scim'], 'clients'>> & {
 
 /** The configuration the resolver runs with: built once at boot, read-only afterwards. */
 export type ResolverConfig = Immutable<
-  Omit<ValidatedConfig, 'issuers' | 'admin' | 'adminEnabled' | 'scim'>
+  Omit<ValidatedConfig, 'issuers' | 'admin' | 'adminEnabled' | 'scim' | 'binding'>
 > & {
   readonly issuers: readonly IssuerConfig[];
   /**
@@ -50,9 +50,27 @@ export type ResolverConfig = Immutable<
    */
   readonly adminEnabled?: boolean;
   readonly scim: ScimConfig;
+  readonly binding: BindingConfig;
   /** The config file's path, or `defaults`. */
   readonly source: string;
 };
+
+type ValidatedForwardedCertificate = NonNullable<
+  ValidatedConfig['binding']['forwardedCertificate']
+>;
+
+/**
+ * Where a gateway forwards its client's certificate and whom the resolver believes about it.
+ * The shared secret is kept only as its sha256 (compared in constant time, never stored).
+ */
+export type ForwardedCertificateConfig = Immutable<
+  Omit<ValidatedForwardedCertificate, 'sharedSecret'>
+> & { readonly secretSha256?: Uint8Array };
+
+/** Sender binding settings that are not per issuer. */
+export interface BindingConfig {
+  readonly forwardedCertificate?: ForwardedCertificateConfig;
+}
 
 /**
  * Where the admin credential was read: a variable, a configured file (`ADMIN_TOKEN_FILE` or
@@ -129,6 +147,7 @@ export function resolveSecrets(
   });
 
   const admin = readAdminToken(config.admin, env, path, where.source, problems);
+  const binding = { forwardedCertificate: forwardedCertificate(config, env, path, inFile) };
   const tls = {
     ...config.tls,
     http: config.tls.http && tlsFiles(config.tls.http, 'tls.http', path, inFile),
@@ -147,8 +166,36 @@ export function resolveSecrets(
     admin,
     scim: { ...config.scim, clients },
     tls,
+    binding,
     source: where.source,
   };
+}
+
+/** The forwarded-certificate section with its shared secret read and hashed (never kept). */
+function forwardedCertificate(
+  config: ValidatedConfig,
+  env: Environment,
+  path: (p: string) => string,
+  inFile: (field: string, message: string) => void,
+): ForwardedCertificateConfig | undefined {
+  const section = config.binding.forwardedCertificate;
+  if (section === undefined) return undefined;
+  const { sharedSecret, ...rest } = section;
+  if (sharedSecret === undefined) return rest;
+  const source: SecretSource =
+    sharedSecret.env !== undefined
+      ? { env: sharedSecret.env, field: 'hmacSecretEnv' }
+      : { file: sharedSecret.file as string, field: 'hmacSecretFile' };
+  const field = `binding.forwardedCertificate.sharedSecret.${'env' in source ? 'env' : 'file'}`;
+  const secret = readHmacSecret(source, env, path, (m) => inFile(field, m));
+  if (secret !== undefined && secret.length < MIN_CREDENTIAL_BYTES)
+    inFile(field, `the shared secret must be at least ${MIN_CREDENTIAL_BYTES} bytes`);
+  const secretSha256 = new Uint8Array(
+    createHash('sha256')
+      .update(secret ?? Buffer.alloc(0))
+      .digest(),
+  );
+  return { ...rest, secretSha256 };
 }
 
 /**

@@ -13,15 +13,23 @@ const ERROR_INFO_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
 /** The trailer that carries a refusal's `google.rpc.Status` (what richer gRPC clients decode). */
 export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
 
-/** A refusal's `google.rpc.Status` with one `ErrorInfo` detail (reason, domain), encoded. */
+/**
+ * A refusal's `google.rpc.Status` with one `ErrorInfo` detail (reason, domain, and metadata such
+ * as the `www_authenticate` challenge of a sender-bound token's refusal), encoded.
+ */
 export function encodeErrorInfo(refusal: {
   code: number;
   message: string;
   reason: string;
   domain: string;
+  metadata?: Readonly<Record<string, string>>;
 }): Buffer {
   const info = ErrorInfoType.encode(
-    ErrorInfoType.create({ reason: refusal.reason, domain: refusal.domain }),
+    ErrorInfoType.create({
+      reason: refusal.reason,
+      domain: refusal.domain,
+      ...(refusal.metadata ? { metadata: { ...refusal.metadata } } : {}),
+    }),
   ).finish();
   const status = StatusType.encode(
     StatusType.create({
@@ -36,7 +44,7 @@ export function encodeErrorInfo(refusal: {
 /** Decodes {@link STATUS_DETAILS_TRAILER} (for clients and tests). */
 export function decodeErrorInfo(
   bin: Buffer,
-): { code: number; reason: string; domain: string } | undefined {
+): { code: number; reason: string; domain: string; metadata: Record<string, string> } | undefined {
   const status = StatusType.toObject(StatusType.decode(bin)) as {
     code: number;
     details?: { type_url: string; value: Uint8Array }[];
@@ -46,6 +54,12 @@ export function decodeErrorInfo(
   const info = ErrorInfoType.toObject(ErrorInfoType.decode(detail.value)) as {
     reason: string;
     domain: string;
+    metadata?: Record<string, string>;
   };
-  return { code: status.code, reason: info.reason, domain: info.domain };
+  return {
+    code: status.code,
+    reason: info.reason,
+    domain: info.domain,
+    metadata: { ...(info.metadata ?? {}) },
+  };
 }

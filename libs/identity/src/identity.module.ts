@@ -8,6 +8,10 @@ import { IdentifierAudit, TypeOrmIdentifierAudit } from './diagnosis/identifier-
 import { NearMissRepository, TypeOrmNearMissRepository } from './diagnosis/near-miss-repository';
 import { IdentityTransactions, TypeOrmIdentityTransactions } from './identity-transactions';
 import {
+  ProofReplayRepository,
+  TypeOrmProofReplayRepository,
+} from './proofs/proof-replay-repository';
+import {
   RevocationRepository,
   TypeOrmRevocationRepository,
 } from './revocations/revocation-repository';
@@ -27,6 +31,7 @@ const REPOSITORIES: readonly [
   [UserRepository, TypeOrmUserRepository],
   [IdentityTransactions, TypeOrmIdentityTransactions],
   [RevocationRepository, TypeOrmRevocationRepository],
+  [ProofReplayRepository, TypeOrmProofReplayRepository],
   [ChangeAnnouncer, TypeOrmChangeAnnouncer],
   [NearMissRepository, TypeOrmNearMissRepository],
   [IdentifierAudit, TypeOrmIdentifierAudit],

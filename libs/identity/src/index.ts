@@ -12,6 +12,7 @@ export * from './change-event';
 export * from './change-announcer';
 export * from './change-listener';
 export * from './revocations/revocation-repository';
+export * from './proofs/proof-replay-repository';
 export * from './diagnosis/identifier-audit';
 export * from './diagnosis/near-miss-repository';
 export * from './storable';

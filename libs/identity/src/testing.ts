@@ -9,6 +9,7 @@ export * from './in-memory-identity-transactions';
 export * from './users/in-memory-user-repository';
 export * from './external-identities/in-memory-external-identity-table';
 export * from './revocations/in-memory-revocation-repository';
+export * from './proofs/in-memory-proof-replay-repository';
 export * from './scim/in-memory-scim-store';
 export * from './scim/in-memory-scim-transaction';
 export * from './scim/in-memory-scim-predicate';

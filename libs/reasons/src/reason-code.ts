@@ -26,6 +26,11 @@ export const REASON_CODES = [
   'USER_STORE_UNAVAILABLE',
   'KEYS_UNAVAILABLE',
   'USER_STORE_OVERLOADED',
+  // Sender-constrained tokens (RFC 9449 DPoP, RFC 8705 mTLS): the proof of possession.
+  'PROOF_MISSING',
+  'PROOF_INVALID',
+  'PROOF_REPLAYED',
+  'BINDING_MISMATCH',
 ] as const;
 
 /** One stable reason code. */

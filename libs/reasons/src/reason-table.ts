@@ -72,6 +72,12 @@ export const REASON_TABLE: { readonly [R in ReasonCode]: ReasonPresentation } = 
     'The user store is overloaded: no connection came free in time',
     2,
   ),
+  // Sender binding: a token bound to a key (cnf.jkt) or a certificate (cnf["x5t#S256"]) is
+  // accepted only with its proof, never downgraded to a bearer token.
+  PROOF_MISSING: unauthenticated('The token is sender-bound and the request carries no proof'),
+  PROOF_INVALID: unauthenticated('The proof of possession is invalid'),
+  PROOF_REPLAYED: unauthenticated('The proof of possession was already used'),
+  BINDING_MISMATCH: unauthenticated('The token is not bound to the key or certificate presented'),
 };
 
 /** Looks up how a reason is presented. */

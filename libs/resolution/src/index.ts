@@ -11,3 +11,6 @@ export * from './diagnosis/diagnosis';
 export * from './diagnosis/diagnose-subject';
 export * from './diagnosis/human-time';
 export * from './cache/cache-budget';
+export * from './presented-request';
+export * from './cache/proof-replay-purge';
+export type { TokenBinding } from './pipeline/binding-step';

@@ -117,6 +117,7 @@ async function answers(tokens: readonly string[]): Promise<string[]> {
     w.caches,
     w.clock,
     new NoScimHistory(),
+    w.proofs,
   );
   const out: string[] = [];
   for (const token of tokens) {

@@ -8,7 +8,9 @@ import type {
   InMemoryRevocationRepository,
   InMemoryUserRepository,
 } from '@resolver/identity/testing';
+import { dpopClient } from './testing/dpop-client';
 import { ES, HS, NOW, T, unitIssuers } from './testing/unit-fixture';
+import type { PresentedRequest } from './resolution';
 
 /**
  * ResolveSubject with in-memory stores, a fixed clock and static keys: every reason code it can
@@ -30,9 +32,18 @@ const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {
   fixture.hs(claims, header);
 const es = (claims: Record<string, unknown>, kid?: string) => fixture.es(claims, kid);
 
-async function outcome(token: unknown, authorization?: string): Promise<string> {
+async function outcome(
+  token: unknown,
+  authorization?: string,
+  presented?: PresentedRequest,
+): Promise<string> {
   try {
-    const r = await resolver.resolve({ token, authorization, transport: 'http' });
+    const r = await resolver.resolve({
+      token,
+      authorization,
+      transport: 'http',
+      presented: presented && (() => presented),
+    });
     return `OK:${r.source}`;
   } catch (error) {
     if (!isResolutionError(error)) throw error;
@@ -214,6 +225,50 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     open();
     expect(users.provisionCalls).toBe(2);
     expect([await refused, await accepted]).toEqual(['PROVISIONING_REJECTED', 'OK:PROVISIONED']);
+  });
+
+  it('sender binding: PROOF_MISSING, PROOF_INVALID, PROOF_REPLAYED, BINDING_MISMATCH, on every request', async () => {
+    // The dpop library stamps iat from the wall clock: this test runs on real time.
+    const now = new Date();
+    clock.set(now);
+    const t = Math.floor(now.getTime() / 1000);
+    const client = await dpopClient();
+    users.seed({ link: { issuer: HS, subject: 'alice' } });
+    const token = hs({ iat: t - 10, exp: t + 600, cnf: { jkt: client.jkt } });
+    const uri = 'https://api.unit.test/orders?page=2';
+    const request = async (method = 'GET', at = uri) => ({
+      method,
+      uri: 'https://API.unit.test:443/orders',
+      dpop: await client.proof(method, at, token),
+    });
+    const first = await request();
+    expect(await outcome(undefined, `DPoP ${token}`, first)).toBe('OK:STORE');
+    // Cached token and user: the binding is still checked, with this request's proof.
+    expect(await outcome(undefined, `DPoP ${token}`, await request())).toBe('OK:CACHE');
+    expect(await outcome(undefined, `DPoP ${token}`, first)).toBe('PROOF_REPLAYED');
+    expect(await outcome(undefined, `DPoP ${token}`, { method: 'GET', uri })).toBe('PROOF_MISSING');
+    expect(await outcome(undefined, `DPoP ${token}`)).toBe('PROOF_MISSING');
+    // Never downgraded to bearer, cached or not.
+    expect(await outcome(undefined, `Bearer ${token}`, await request())).toBe('BINDING_MISMATCH');
+    expect(await outcome(token, undefined)).toBe('PROOF_MISSING');
+    const post = await request('POST');
+    expect(await outcome(undefined, `DPoP ${token}`, { ...post, method: 'GET' })).toBe(
+      'PROOF_INVALID',
+    );
+    const elsewhere = await request('GET', 'https://api.unit.test/admin');
+    expect(await outcome(undefined, `DPoP ${token}`, elsewhere)).toBe('PROOF_INVALID');
+    const other = await dpopClient();
+    const foreign = { ...first, dpop: await other.proof('GET', uri, token) };
+    expect(await outcome(undefined, `DPoP ${token}`, foreign)).toBe('BINDING_MISMATCH');
+    // A token without cnf is a bearer token: the DPoP scheme is refused for it.
+    const bearer = hs({ iat: t - 10, exp: t + 600 });
+    expect(await outcome(undefined, `Bearer ${bearer}`)).toBe('OK:CACHE');
+    expect(await outcome(undefined, `DPoP ${bearer}`, await request())).toBe('BINDING_MISMATCH');
+    // The replay store down: refused as unavailable, never accepted unchecked.
+    users.db.down = true;
+    expect(await outcome(undefined, `DPoP ${token}`, await request())).toBe(
+      'USER_STORE_UNAVAILABLE',
+    );
   });
 
   it('reaches every reason code', () => {

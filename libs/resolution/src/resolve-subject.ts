@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import { RevocationRepository, type UserRecord, UserRepository } from '@resolver/identity';
+import {
+  ProofReplayRepository,
+  RevocationRepository,
+  type UserRecord,
+  UserRepository,
+} from '@resolver/identity';
 import {
   activeTraceId,
   Clock,
@@ -67,6 +72,7 @@ export class ResolveSubject {
     private readonly metrics: ResolverMetrics,
     clock: Clock,
     private readonly log: ResolverLogger,
+    proofs: ProofReplayRepository,
     @Optional() tracing: Tracing = Tracing.OFF,
   ) {
     this.spans = tracing.on ? new PipelineSpans(tracing) : undefined;
@@ -78,6 +84,7 @@ export class ResolveSubject {
       metrics,
       clock,
       config.limits.maxTokenBytes,
+      proofs,
       this.spans,
     );
   }
@@ -94,9 +101,11 @@ export class ResolveSubject {
           extract(request.token, request.authorization, this.env),
         );
         ctx = started;
+        ctx.presented = request.presented;
         spans.sync(tokenCache.name, tokenCache.stage, () => tokenCache.run(started, this.env));
       } else {
         ctx = extract(request.token, request.authorization, this.env);
+        ctx.presented = request.presented;
         tokenCache.run(ctx, this.env);
       }
       const cached = ctx.cached;
@@ -105,14 +114,17 @@ export class ResolveSubject {
       const user = trusted ? this.caches.getUser(cached.userKey) : undefined;
       // The deadline bounds every answer that waits; who ran out of time decides the reason.
       let resolution: Resolution;
-      if (cached && user) {
+      // A plain bearer token (no binding kept with it, sent as Bearer) is answered from memory;
+      // a bound one runs the pipeline from the caches, its binding checked on this request.
+      const plain = cached?.binding === undefined && ctx.scheme !== 'dpop';
+      if (cached && user && plain) {
         if (spans) spans.warm(cached, user);
         resolution = answer(cached, user, 'CACHE', !spans);
       } else {
         const running = ctx;
-        running.userCacheAsked = trusted;
+        running.userCacheAsked = trusted && !user;
         running.storeDeadlineAt = Date.now() + timeoutMs - STORE_DEADLINE_MARGIN_MS;
-        resolution = await this.resolveSlow(running, timeoutMs);
+        resolution = await this.resolveSlow(running, timeoutMs, !(cached && user));
       }
       this.metrics.record(
         request.transport,
@@ -158,14 +170,19 @@ export class ResolveSubject {
    * itself; a first request answered at its deadline lets the others go on, even if its work
    * has not ended.
    */
-  private resolveSlow(ctx: PipelineContext, timeoutMs: number): Promise<Resolution> {
-    const first = this.inFlight[ctx.hash];
+  private resolveSlow(
+    ctx: PipelineContext,
+    timeoutMs: number,
+    coalesce: boolean,
+  ): Promise<Resolution> {
+    // A bound token whose user is cached has only its own proof to check: nothing to share.
+    const first = coalesce ? this.inFlight[ctx.hash] : undefined;
     const work = first ? this.after(first, ctx) : this.run(ctx);
     const startedAt = Date.now();
     const answer = withDeadline(work, timeoutMs, () =>
       deadlineExceeded(ctx.phase, timeoutMs, this.overloadedSince(startedAt)),
     );
-    if (!first) {
+    if (coalesce && !first) {
       const answered = answer.then(
         () => undefined,
         () => undefined,

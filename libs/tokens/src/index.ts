@@ -7,3 +7,4 @@ export * from './key-selection';
 export * from './key-source';
 export * from './token-verifier';
 export * from './verified-token';
+export * from './binding';

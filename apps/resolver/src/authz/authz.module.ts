@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { ResolverConfig } from '@resolver/config';
 import { Clock } from '@resolver/observability';
 import { ResolutionModule } from '../shared/resolution.module';
+import { TransportModule } from '../transport/transport.module';
 import { AssertionJwksController } from './assertion-jwks.controller';
 import { ExtAuthzGrpcController } from './ext-authz.grpc-controller';
 import { ForwardAuthRoute } from './forward-auth.route';
@@ -18,7 +19,7 @@ export class AuthzModule {
     const assertion = config.authz.assertion;
     return {
       module: AuthzModule,
-      imports: [ResolutionModule],
+      imports: [ResolutionModule, TransportModule],
       providers: [
         GatewayAuthorizer,
         ForwardAuthRoute,

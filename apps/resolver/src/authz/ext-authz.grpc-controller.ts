@@ -9,7 +9,11 @@ import type {
   CheckResponse,
   HeaderValueOption,
 } from '@resolver/contract';
-import type { GatewayContext } from '@resolver/resolution';
+import { type GatewayContext, presentedFromEnvoy } from '@resolver/resolution';
+import {
+  ClientCertificates,
+  type GrpcCertificateInput,
+} from '../transport/tls/client-certificates';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
 const option = (key: string, value: string): HeaderValueOption => ({
@@ -68,10 +72,15 @@ export class ExtAuthzGrpcController {
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly authorizer: GatewayAuthorizer,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   @GrpcMethod('Authorization', 'Check')
-  async check(request: CheckRequest, metadata: Metadata): Promise<CheckResponse> {
+  async check(
+    request: CheckRequest,
+    metadata: Metadata,
+    call: GrpcCertificateInput,
+  ): Promise<CheckResponse> {
     const http = request.attributes?.request?.http;
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),
@@ -79,6 +88,21 @@ export class ExtAuthzGrpcController {
       context: () => gatewayContext(http),
       // Envoy's own (the call's metadata), else the checked request's.
       traceparent: () => metadata.get(TRACEPARENT)[0] ?? requestHeader(http, TRACEPARENT),
+      // Read only for a sender-bound token: the original request as Envoy saw it.
+      presented: () => ({
+        ...presentedFromEnvoy({
+          method: http?.method,
+          scheme: http?.scheme,
+          host: http?.host,
+          path: http?.path,
+          dpop: requestHeader(http, 'dpop'),
+        }),
+        // The client's certificate as Envoy saw it (include_peer_certificate, or XFCC among the
+        // request headers), believed only from a trusted Check caller.
+        ...this.certificates.ofExtAuthz(call, request.attributes?.source?.certificate, (name) =>
+          requestHeader(http, name),
+        ),
+      }),
     });
     if (answer.allowed) {
       if (!answer.shared) return okResponse(answer);

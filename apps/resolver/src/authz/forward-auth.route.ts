@@ -1,8 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { presentedFromForwardedHeaders } from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { HTTP_METHODS } from '../shared/http-methods';
+import { ClientCertificates } from '../transport/tls/client-certificates';
 import { GatewayAuthorizer } from './gateway-authorizer';
 
 /** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
@@ -11,7 +13,7 @@ const ENVOY_HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
 /** Request headers a gateway sets about the original request; logged, never decided on. */
 const CONTEXT_HEADERS = {
   method: ['x-forwarded-method', 'x-original-method'],
-  uri: ['x-forwarded-uri', 'x-original-uri'],
+  uri: ['x-forwarded-uri', 'x-original-uri', 'x-original-url'],
   host: ['x-forwarded-host'],
   proto: ['x-forwarded-proto'],
   client: ['x-forwarded-for'],
@@ -21,6 +23,12 @@ const CONTEXT_HEADERS = {
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Every copy of a header joined (two DPoP headers must be seen as two, and refused). */
+function allOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** What the gateway said about the original request: read only for a failure's log line. */
@@ -47,6 +55,7 @@ export class ForwardAuthRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly authorizer: GatewayAuthorizer,
     private readonly errors: HttpErrorPath,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   onModuleInit(): void {
@@ -68,6 +77,15 @@ export class ForwardAuthRoute implements OnModuleInit {
       context: () => gatewayContext(request),
       requestId: request.id,
       traceparent: request.headers.traceparent,
+      // Read only for a sender-bound token: the original request as the gateway forwarded it.
+      // The client certificate only as the gateway forwarded it: the TLS peer is the gateway.
+      presented: () => ({
+        ...presentedFromForwardedHeaders((name) => allOf(request, name)),
+        ...this.certificates.ofForwardAuth({
+          headers: request.headers,
+          socket: request.raw.socket,
+        }),
+      }),
     });
     void reply.header('cache-control', 'no-store');
     if (answer.allowed) {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason, isResolutionError, type ReasonCode } from '@resolver/reasons';
 import { type Principal, ResolveSubject, type ResolveRequest } from '@resolver/resolution';
-import { challengeHeaders } from '../shared/errors/problem';
+import { fallbackChallenge, refusalHeaders } from '../shared/errors/auth-challenge';
 import { IdentityAssertionSigner } from './identity-assertion';
 import { identityHeaderNames, identityHeaders } from './identity-headers';
 
@@ -87,7 +87,7 @@ export class GatewayAuthorizer {
     } catch (error) {
       if (!isResolutionError(error)) throw error;
       const { httpStatus } = presentReason(error.reason);
-      const headers = challengeHeaders(error.reason, this.config.domain);
+      const headers = refusalHeaders(error, this.config.domain, fallbackChallenge(this.config));
       if (this.config.authz.exposeReasonHeader)
         headers[this.config.authz.reasonHeader] = error.reason;
       return {

@@ -16,7 +16,7 @@ export const problem = (description: string) => ({
 /** The refusals every token-taking route can answer, from the reason table. */
 export const REFUSALS = {
   401: problem(
-    'refused: a token or user reason (TOKEN_*, SUBJECT_*, USER_NOT_FOUND, …); WWW-Authenticate: Bearer',
+    'refused: a token, proof or user reason (TOKEN_*, SUBJECT_*, PROOF_*, BINDING_MISMATCH, USER_NOT_FOUND, …); WWW-Authenticate: Bearer and/or DPoP',
   ),
   403: problem('refused: USER_DISABLED, USER_LOCKED or USER_DELETED'),
   503: problem(

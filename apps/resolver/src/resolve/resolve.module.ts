@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ResolutionModule } from '../shared/resolution.module';
+import { TransportModule } from '../transport/transport.module';
 import { ResolveRoute } from './resolve.route';
 import { SubjectResolverGrpcController } from './subject-resolver.grpc-controller';
 
@@ -8,7 +9,7 @@ import { SubjectResolverGrpcController } from './subject-resolver.grpc-controlle
  * case and its caches are the one instance every feature shares: ResolutionModule).
  */
 @Module({
-  imports: [ResolutionModule],
+  imports: [ResolutionModule, TransportModule],
   providers: [ResolveRoute],
   controllers: [SubjectResolverGrpcController],
 })

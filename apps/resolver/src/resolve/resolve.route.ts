@@ -1,13 +1,16 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ResolveSubject } from '@resolver/resolution';
+import { presentedFromFields, ResolveSubject } from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
+import { ClientCertificates } from '../transport/tls/client-certificates';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
 import { toResolutionJson } from './resolution-json';
 
 /**
- * POST /v1/resolve: the token from the body's `token` or the Authorization header.
+ * POST /v1/resolve: the token from the body's `token` or the Authorization header; for a
+ * sender-bound token, the request the caller received from the body's `dpopProof` (or the `DPoP`
+ * header), `method`, `uri` and `clientCertificate`.
  *
  * Registered on Fastify directly, not as a Nest controller: every gateway request passes here,
  * and on a warm request Nest's router (parameter decorators, pipes, interceptor and filter
@@ -21,6 +24,7 @@ export class ResolveRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly resolver: ResolveSubject,
     private readonly errors: HttpErrorPath,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   onModuleInit(): void {
@@ -36,17 +40,45 @@ export class ResolveRoute implements OnModuleInit {
 
   private async resolve(request: FastifyRequest) {
     const body = request.body;
-    const token =
-      typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
+    const fields: BodyFields = typeof body === 'object' && body !== null ? body : {};
     const authorization = request.headers.authorization;
     return toResolutionJson(
       await this.resolver.resolve({
-        token,
+        token: own(fields, 'token'),
         authorization,
         transport: 'http',
         requestId: request.id,
         traceparent: request.headers.traceparent,
+        // Read only for a sender-bound token: the request the backend received, as it says.
+        presented: () => {
+          const presented = presentedFromFields(
+            {
+              dpopProof: own(fields, 'dpopProof'),
+              method: own(fields, 'method'),
+              uri: own(fields, 'uri'),
+              clientCertificate: own(fields, 'clientCertificate'),
+            },
+            header(request, 'dpop'),
+          );
+          const input = { headers: request.headers, socket: request.raw.socket };
+          return {
+            ...presented,
+            ...this.certificates.ofResolveHttp(input, presented.clientCertificate),
+          };
+        },
       }),
     );
   }
+}
+
+type BodyFields = object;
+
+/** A body member as an own property only. */
+function own(fields: BodyFields, name: string): unknown {
+  return Object.hasOwn(fields, name) ? (fields as Record<string, unknown>)[name] : undefined;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }

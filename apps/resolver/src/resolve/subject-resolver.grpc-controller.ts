@@ -3,22 +3,30 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom, TRACEPARENT } from '@resolver/observability';
-import { ResolveSubject } from '@resolver/resolution';
+import { presentedFromFields, ResolveSubject } from '@resolver/resolution';
 import type {
   ResolveSubjectRequest__Output as ResolveSubjectRequest,
   ResolveSubjectResponse,
 } from '@resolver/contract';
+import {
+  ClientCertificates,
+  type GrpcCertificateInput,
+} from '../transport/tls/client-certificates';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
 @Controller()
 export class SubjectResolverGrpcController {
-  constructor(private readonly resolver: ResolveSubject) {}
+  constructor(
+    private readonly resolver: ResolveSubject,
+    private readonly certificates: ClientCertificates,
+  ) {}
 
   @GrpcMethod('SubjectResolver', 'ResolveSubject')
   async resolveSubject(
     request: ResolveSubjectRequest,
     metadata: Metadata,
+    call: GrpcCertificateInput,
   ): Promise<Immutable<ResolveSubjectResponse>> {
     const [authorization] = metadata.get('authorization');
     const resolution = await this.resolver.resolve({
@@ -28,6 +36,23 @@ export class SubjectResolverGrpcController {
       // Read only for a failure's log line: a warm call allocates no id.
       requestId: () => requestIdFrom(metadata.get(REQUEST_ID_HEADER)),
       traceparent: () => metadata.get(TRACEPARENT),
+      // Read only for a sender-bound token: the request the backend received, as it says.
+      presented: () => {
+        const [dpop] = metadata.get('dpop');
+        const presented = presentedFromFields(
+          {
+            dpopProof: request.dpopProof,
+            method: request.method,
+            uri: request.uri,
+            clientCertificate: request.clientCertificate,
+          },
+          typeof dpop === 'string' ? dpop : undefined,
+        );
+        return {
+          ...presented,
+          ...this.certificates.ofResolveGrpc(call, presented.clientCertificate),
+        };
+      },
     });
     return toResolveSubjectResponse(resolution);
   }

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolution';
+import {
+  CacheCoherence,
+  ProofReplayPurge,
+  ResolveSubject,
+  SubjectCaches,
+} from '@resolver/resolution';
 
 /**
  * ResolveSubject and its caches, one instance for every feature that resolves or explains a
@@ -7,7 +12,7 @@ import { CacheCoherence, ResolveSubject, SubjectCaches } from '@resolver/resolut
  * path, and their coherence is one LISTEN connection.
  */
 @Module({
-  providers: [ResolveSubject, SubjectCaches, CacheCoherence],
+  providers: [ResolveSubject, SubjectCaches, CacheCoherence, ProofReplayPurge],
   exports: [ResolveSubject, SubjectCaches, CacheCoherence],
 })
 export class ResolutionModule {}

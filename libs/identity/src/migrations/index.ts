@@ -5,6 +5,7 @@ import { ScimProvisioning1764892800000 } from './1764892800000-scim-provisioning
 import { IdentifierNamespaces1764979200000 } from './1764979200000-identifier-namespaces';
 import { StatusDecisions1765065600000 } from './1765065600000-status-decisions';
 import { JitProvisionFunction1765152000000 } from './1765152000000-jit-provision-function';
+import { DpopProofReplay1765238400000 } from './1765238400000-dpop-proof-replay';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   IdentifierNamespaces1764979200000,
   StatusDecisions1765065600000,
   JitProvisionFunction1765152000000,
+  DpopProofReplay1765238400000,
 ];

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import type { ChangeEvent, LookupKey, UserRecord } from '@resolver/identity';
 import { Clock, ResolverMetrics } from '@resolver/observability';
+import type { TokenBinding } from '../pipeline/binding-step';
 import type { TokenInfo } from '../resolution';
 import { TtlCache } from './ttl-cache';
 
@@ -14,6 +15,12 @@ export interface CachedToken {
   readonly info: TokenInfo;
   readonly issuedAtMs?: number;
   readonly expiresAtMs?: number;
+  /**
+   * The token's sender binding and its issuer's policy; absent for a plain bearer token, which
+   * the warm path answers with no binding check at all. A bound token is checked on every
+   * request, cached or not.
+   */
+  readonly binding?: TokenBinding;
 }
 
 /**

@@ -43,6 +43,7 @@ function diagnoserFor(world: UnitWorld): DiagnoseSubject {
     world.caches,
     world.clock,
     new NoScimHistory(),
+    world.proofs,
   );
 }
 

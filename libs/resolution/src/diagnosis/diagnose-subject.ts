@@ -3,6 +3,7 @@ import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { Clock, Tracing } from '@resolver/observability';
 import {
   NearMissRepository,
+  ProofReplayRepository,
   RevocationRepository,
   ScimProvenanceRepository,
   type UserRecord,
@@ -18,6 +19,7 @@ import { PipelineSpans } from '../pipeline/pipeline-spans';
 import { extract, tokenCache } from '../pipeline/token-steps';
 import { checkKind, jitAllowed } from '../pipeline/user-steps';
 import { assertUsable } from '../user-status';
+import { writeBinding } from './advice/binding-advice';
 import { writeCache } from './advice/cache-advice';
 import { writeSubjectAndTenant } from './advice/subject-advice';
 import {
@@ -29,6 +31,7 @@ import {
   writeTime,
 } from './advice/token-advice';
 import { writeJit, writeRevocation, writeStore, writeUser } from './advice/user-advice';
+import type { PresentedRequest } from '../resolution';
 import type { Diagnosis, DiagnosisVerdict } from './diagnosis';
 import { humanTime } from './human-time';
 import { PeekEnv } from './peek-env';
@@ -38,6 +41,14 @@ import { StepRecorder } from './step-recorder';
 /** Input of a diagnosis: the token to explain (a compact JWT), as received. */
 export interface DiagnoseRequest {
   readonly token?: unknown;
+  /**
+   * The request the token came with (its DPoP proof, method and URI, client certificate), to
+   * check a sender-bound token's binding as ResolveSubject would; absent, a bound token's
+   * binding step says what the request must carry.
+   */
+  readonly presented?: PresentedRequest;
+  /** The scheme it came with (`DPoP` for a DPoP-bound token); a request field otherwise. */
+  readonly authorization?: string;
 }
 
 /**
@@ -66,6 +77,7 @@ export class DiagnoseSubject {
     private readonly caches: SubjectCaches,
     private readonly clock: Clock,
     private readonly scim: ScimProvenanceRepository,
+    private readonly proofs: ProofReplayRepository,
     @Optional() tracing: Tracing = Tracing.OFF,
   ) {
     this.spans = tracing.on ? new PipelineSpans(tracing) : undefined;
@@ -80,6 +92,7 @@ export class DiagnoseSubject {
       this.revocations,
       this.config.limits.maxTokenBytes,
       now.getTime(),
+      this.proofs,
     );
     const steps = new StepRecorder();
     const seen: Observations = {};
@@ -102,7 +115,9 @@ export class DiagnoseSubject {
   ): Promise<PipelineContext | undefined> {
     let ctx: PipelineContext;
     try {
-      ctx = extract(request.token, undefined, env);
+      ctx = extract(request.token, request.authorization, env);
+      const presented = request.presented;
+      if (presented) ctx.presented = () => presented;
     } catch (error) {
       if (!isResolutionError(error)) throw error;
       steps.fail('extract', error, true);
@@ -132,7 +147,7 @@ export class DiagnoseSubject {
               : step.stage === 'token' || !ctx.cached
                 ? verificationDoubt
                 : false;
-        const counts = step.stage === 'user' || !ctx.cached;
+        const counts = step.stage !== 'token' || !ctx.cached;
         const run = () => steps.run(step, ctx, env, { counts, unverified });
         ok = await (this.spans
           ? this.spans.diagnosed(step, run, () => steps.error(step.name)?.reason)
@@ -276,6 +291,7 @@ function report(input: ReportInput): Diagnosis {
   writeTime(out, input);
   writeClaims(out, input);
   writeSubjectAndTenant(out, input);
+  writeBinding(out, input);
   // Past the issuer, every later step has something to say, if only why it was not reached.
   if (input.ctx?.issuer) {
     writeStore(out, input);

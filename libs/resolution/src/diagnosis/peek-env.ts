@@ -1,4 +1,10 @@
-import type { LookupKey, NewUser, RevocationRepository, UserRecord } from '@resolver/identity';
+import type {
+  LookupKey,
+  NewUser,
+  ProofReplayRepository,
+  RevocationRepository,
+  UserRecord,
+} from '@resolver/identity';
 import { UserRepository } from '@resolver/identity';
 import { ResolutionError } from '@resolver/reasons';
 import type { TokenVerifier } from '@resolver/tokens';
@@ -44,6 +50,7 @@ export class PeekEnv implements PipelineEnv {
     private readonly revocations: RevocationRepository,
     maxTokenBytes: number,
     private readonly now: number,
+    private readonly proofs: ProofReplayRepository,
   ) {
     this.caches = peekCaches(caches, now);
     this.maxTokenBytes = maxTokenBytes;
@@ -86,6 +93,12 @@ export class PeekEnv implements PipelineEnv {
   ): Promise<{ user: UserRecord; created: boolean }> {
     this.storeAvailable();
     return this.users.provision(key, user, { dryRun: true, deadlineAt });
+  }
+
+  /** Whether the proof would be accepted as new: the store is read, never written. */
+  async rememberProof(jkt: string, jti: string): Promise<boolean> {
+    this.storeAvailable();
+    return !(await this.proofs.isHeld(jkt, jti, new Date(this.now)));
   }
 
   countJit(): void {}

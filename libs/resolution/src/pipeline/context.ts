@@ -4,7 +4,9 @@ import type { DecodedToken, IssuerVerifier, TokenVerifier, VerifiedToken } from 
 import type { JWK } from 'jose';
 import type { CachedToken } from '../cache/subject-caches';
 import type { Phase } from '../deadline';
-import type { ResolutionSource } from '../resolution';
+import type { CredentialScheme } from '../bearer';
+import type { BindingFindings } from './binding-step';
+import type { PresentedRequest, ResolutionSource } from '../resolution';
 
 /**
  * What the steps of one resolution have established so far. Each step reads what earlier steps
@@ -16,6 +18,10 @@ export interface PipelineContext {
   raw: string;
   /** Its verified-token cache key ({@link tokenHash}). */
   hash: string;
+  /** How it came: a request field, or `Authorization: Bearer` / `DPoP`. */
+  scheme: CredentialScheme;
+  /** The request as the gateway saw it, read by the binding step only (see ResolveRequest). */
+  presented?: () => PresentedRequest;
   /** What a deadline that passes now would blame. */
   phase: Phase;
   /**
@@ -35,6 +41,8 @@ export interface PipelineContext {
   subject?: { readonly value: string; readonly kind: LookupKey['kind'] };
   /** The tenant step's answer: the lookup key. */
   key?: LookupKey;
+  /** What the binding step found: the token's confirmation methods, the policy, the proof. */
+  binding?: BindingFindings;
   /** The token as every later step sees it: the cache's entry or the one just verified. */
   token?: CachedToken;
   /** Set when the caller already asked the user cache for `token` and missed. */
@@ -86,6 +94,12 @@ export interface PipelineEnv {
     deadlineAt?: number,
   ): Promise<{ user: UserRecord; created: boolean }>;
   countJit(issuer: string, outcome: JitOutcome): void;
+  /**
+   * Remembers a DPoP proof's `(jkt, jti)` until `untilMs` in the store every replica shares:
+   * true the first time, false for a replay (peek: whether it would be). A store that cannot
+   * answer throws its unavailable reason: the proof is never accepted unchecked.
+   */
+  rememberProof(jkt: string, jti: string, untilMs: number, deadlineAt?: number): Promise<boolean>;
 }
 
 /** The configured policy of the issuer that a token's (cached or verified) key names. */

@@ -1,6 +1,7 @@
 import type {
   LookupKey,
   NewUser,
+  ProofReplayRepository,
   Provisioned,
   RevocationRepository,
   UserRecord,
@@ -32,6 +33,7 @@ export class LiveEnv implements PipelineEnv {
     private readonly metrics: ResolverMetrics,
     private readonly clock: Clock,
     readonly maxTokenBytes: number,
+    private readonly proofs: ProofReplayRepository,
     /** With tracing on: each store call the request makes in a client span. */
     private readonly spans?: PipelineSpans,
   ) {}
@@ -86,6 +88,10 @@ export class LiveEnv implements PipelineEnv {
         throw error;
       }
     });
+  }
+
+  rememberProof(jkt: string, jti: string, untilMs: number, deadlineAt?: number): Promise<boolean> {
+    return this.proofs.remember(jkt, jti, new Date(untilMs), this.clock.now(), deadlineAt);
   }
 
   countJit(issuer: string, outcome: JitOutcome): void {

@@ -256,6 +256,7 @@ describe('the pipeline traced', () => {
           return Promise.resolve(null);
         }
       })(),
+      world.proofs,
       tracing,
     );
     const d = await diagnoser.diagnose({ token: fixture.hs({ exp: T - 3600 }) });

@@ -3,11 +3,12 @@ import { checkKind, checkSignedOut } from './user-steps';
 
 /** The declaration itself: what both runners rely on without checking it each time. */
 describe('the pipeline, declared once', () => {
-  it('names every step once, token steps before user steps', () => {
+  it('names every step once, token steps, then request steps (binding), then user steps', () => {
     const names = PIPELINE.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
-    const firstUser = PIPELINE.findIndex((s) => s.stage === 'user');
-    expect(PIPELINE.slice(firstUser).every((s) => s.stage === 'user')).toBe(true);
+    const stages = PIPELINE.map((s) => s.stage).join(' ');
+    expect(stages).toMatch(/^(token )+(request )+(user )*user$/);
+    expect(PIPELINE.filter((s) => s.stage === 'request').map((s) => s.name)).toEqual(['binding']);
   });
 
   it('depends only on earlier steps, and verification is one run of steps, signature first', () => {
@@ -23,6 +24,7 @@ describe('the pipeline, declared once', () => {
       'issuer',
     ]);
     expect(PIPELINE.filter((s) => s.store).map((s) => s.name)).toEqual([
+      'binding',
       'revocation',
       'lookup',
       'jit',

@@ -1,6 +1,7 @@
 import type { UserRecord } from '@resolver/identity';
 import type { CachedToken } from '../cache/subject-caches';
 import type { PipelineContext, PipelineEnv } from './context';
+import { binding } from './binding-step';
 import type { Step } from './step';
 import {
   algorithm,
@@ -41,6 +42,8 @@ export const PIPELINE: readonly Step[] = [
   subject,
   tenant,
   rememberToken,
+  // The request: the token's sender binding, checked on every request, cached token or not.
+  binding,
   // The user: revocation, the store (or the caches), JIT, and the decisions about the user.
   revocation,
   lookup,

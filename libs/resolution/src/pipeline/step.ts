@@ -14,8 +14,11 @@ export interface Step {
   readonly name: string;
   readonly reports: DiagnosisStepName;
   run(ctx: PipelineContext, env: PipelineEnv): void | Promise<void>;
-  /** `token` steps are skipped for a token the verified-token cache answers; `user` steps never. */
-  readonly stage: 'token' | 'user';
+  /**
+   * `token` steps are skipped for a token the verified-token cache answers; `request` steps
+   * (the sender binding, checked against each request) and `user` steps never.
+   */
+  readonly stage: 'token' | 'request' | 'user';
   /**
    * Part of verification: `signature` steps establish who signed the claims, `claims` steps
    * check them. A diagnosis goes on past a refusal here, marking what later steps find as read

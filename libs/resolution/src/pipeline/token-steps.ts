@@ -1,5 +1,6 @@
 import { hash as digest } from 'node:crypto';
-import { extractToken } from '../bearer';
+import { extractCredential } from '../bearer';
+import { bindingOf } from './binding-step';
 import { userCacheKey } from '../cache/subject-caches';
 import type { TokenInfo } from '../resolution';
 import { lookupKeyOf, subjectFor } from '../subject-key';
@@ -12,16 +13,16 @@ export function tokenHash(raw: string): string {
 }
 
 /**
- * Extract: the token from the request field or the `Authorization: Bearer` header, bounded in
- * size (TOKEN_MISSING, TOKEN_MALFORMED, TOKEN_TOO_LARGE). Starts the context.
+ * Extract: the token from the request field or the `Authorization: Bearer` (or `DPoP`) header,
+ * bounded in size (TOKEN_MISSING, TOKEN_MALFORMED, TOKEN_TOO_LARGE). Starts the context.
  */
 export function extract(
   token: unknown,
   authorization: string | undefined,
   env: Pick<PipelineEnv, 'maxTokenBytes'>,
 ): PipelineContext {
-  const raw = extractToken(token, authorization, env.maxTokenBytes);
-  return { raw, hash: tokenHash(raw), phase: 'request' };
+  const { token: raw, scheme } = extractCredential(token, authorization, env.maxTokenBytes);
+  return { raw, hash: tokenHash(raw), phase: 'request', scheme };
 }
 
 /**
@@ -179,6 +180,7 @@ export const rememberToken = defineStep(
       info: tokenInfo(verified, key.subject),
       issuedAtMs: verified.issuedAt?.getTime(),
       expiresAtMs: verified.expiresAt?.getTime(),
+      binding: bindingOf(verified.claims, verified.issuer.binding),
     };
     env.caches.putToken(ctx.hash, ctx.token);
   },

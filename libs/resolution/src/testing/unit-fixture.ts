@@ -11,6 +11,7 @@ import { SubjectCaches } from '../cache/subject-caches';
 import { ResolveSubject } from '../resolve-subject';
 import {
   InMemoryDatabase,
+  InMemoryProofReplayRepository,
   InMemoryRevocationRepository,
   InMemoryUserRepository,
 } from '@resolver/identity/testing';
@@ -35,6 +36,7 @@ export interface UnitWorld {
   readonly clock: FixedClock;
   readonly users: InMemoryUserRepository;
   readonly revocations: InMemoryRevocationRepository;
+  readonly proofs: InMemoryProofReplayRepository;
   readonly caches: SubjectCaches;
   readonly metrics: ResolverMetrics;
   readonly verifier: TokenVerifier;
@@ -124,6 +126,7 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
     const db = new InMemoryDatabase(() => clock.now());
     const users = new InMemoryUserRepository(db);
     const revocations = new InMemoryRevocationRepository(db);
+    const proofs = new InMemoryProofReplayRepository(db);
     const metrics = new ResolverMetrics(config.issuers.map((i) => i.issuer));
     const caches = new SubjectCaches(config, clock, metrics);
     caches.markCoherent([]);
@@ -141,9 +144,10 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
         options.log ? pino({ level: 'info' }, options.log) : pino({ level: 'silent' }),
         config.logging,
       ),
+      proofs,
       tracing,
     );
-    return { config, clock, users, revocations, caches, metrics, verifier, resolver };
+    return { config, clock, users, revocations, proofs, caches, metrics, verifier, resolver };
   }
 
   return { config, hs, es, down, world, cleanup: () => rm(dir, { recursive: true, force: true }) };

@@ -7,6 +7,7 @@ import { ResolutionError } from '@resolver/reasons';
 import { type Observable, throwError } from 'rxjs';
 import { grpcSurface } from '../../transport/error-surface';
 import { AdminDisabled } from '../admin-disabled';
+import { fallbackChallenge } from './auth-challenge';
 import { grpcError, grpcStatus } from './grpc-status';
 
 /**
@@ -26,7 +27,9 @@ export class GrpcErrorPath {
     // Nest passes (request, metadata, call) to a gRPC handler.
     const call = host.getArgByIndex<{ getPath?: () => string } | undefined>(2);
     if (exception instanceof ResolutionError)
-      return throwError(() => grpcError(exception, this.config.domain));
+      return throwError(() =>
+        grpcError(exception, this.config.domain, fallbackChallenge(this.config)),
+      );
     if (exception instanceof AdminDisabled) {
       const method = call?.getPath?.().split('/').pop() ?? 'this method';
       return throwError(() =>

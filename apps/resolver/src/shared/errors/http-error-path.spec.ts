@@ -31,6 +31,7 @@ describe('HttpErrorPath: one answer per surface, every bug counted once', () => 
     fastify = Fastify({ bodyLimit: 64 });
     const config = {
       domain: 'resolver.test',
+      issuers: [],
       scim: { clients: [client] },
     } as unknown as ResolverConfig;
     const internalErrors = {

@@ -5,6 +5,7 @@ import { type ErrorSurface, InternalErrors } from '@resolver/observability';
 import { httpSurface } from '../../transport/error-surface';
 import { ADMIN_CHALLENGE } from '../admin-credential.guard';
 import { BUG, classify, type Failure } from './failure';
+import { fallbackChallenge } from './auth-challenge';
 import { renderProblem } from './problem';
 import { renderScim } from './scim-error-body';
 import { RouteTable } from './route-table';
@@ -62,6 +63,7 @@ export class HttpErrorPath {
     return renderProblem(reply, failure, {
       realm: this.config.domain,
       method: request.method,
+      fallback: fallbackChallenge(this.config),
       // The surfaces behind the admin credential challenge for it.
       challenge: surface === 'admin' || surface === 'diagnose' ? ADMIN_CHALLENGE : undefined,
     });

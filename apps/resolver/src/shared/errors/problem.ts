@@ -2,12 +2,14 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { AdminError, type AdminErrorKind } from '@resolver/provisioning';
 import {
+  type AuthChallenge,
   type DomainError,
   presentReason,
   type ReasonCode,
   ResolutionError,
 } from '@resolver/reasons';
 import { AdminDisabled } from '../admin-disabled';
+import { refusalHeaders } from './auth-challenge';
 import type { Failure } from './failure';
 
 /** RFC 9457 problem document with the resolver's `reason` extension. */
@@ -21,31 +23,15 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/**
- * The headers every HTTP-shaped refusal of a reason carries (problem documents, forward-auth
- * and ext_authz denials): `WWW-Authenticate` on 401, `Retry-After` on 503.
- */
-export function challengeHeaders(reason: ReasonCode, realm: string): Record<string, string> {
-  const { httpStatus, retryAfterSeconds } = presentReason(reason);
-  const headers: Record<string, string> = {};
-  if (httpStatus === 401) {
-    // RFC 6750 §3.1: no error code when the request carried no credentials at all.
-    headers['www-authenticate'] =
-      reason === 'TOKEN_MISSING'
-        ? `Bearer realm="${realm}"`
-        : `Bearer realm="${realm}", error="invalid_token"`;
-  }
-  if (httpStatus === 503) headers['retry-after'] = String(retryAfterSeconds ?? 1);
-  return headers;
-}
-
 /** The problem document and headers for a reason. Titles are fixed text: no request data. */
 function problemFor(
-  reason: ReasonCode,
+  error: ResolutionError,
   realm: string,
+  fallback?: AuthChallenge,
 ): { problem: Problem; headers: Record<string, string> } {
+  const { reason } = error;
   const { httpStatus, title } = presentReason(reason);
-  const headers = challengeHeaders(reason, realm);
+  const headers = refusalHeaders(error, realm, fallback);
   return {
     problem: { type: `urn:${realm}:reason:${reason}`, title, status: httpStatus, reason },
     headers,
@@ -79,9 +65,14 @@ const ADMIN_STATUS: Readonly<Record<AdminErrorKind, number>> = {
 };
 
 /** The refusals a problem document can say; false for one that means nothing here (a bug). */
-function sendRefusal(reply: FastifyReply, error: DomainError, realm: string): boolean {
+function sendRefusal(
+  reply: FastifyReply,
+  error: DomainError,
+  realm: string,
+  fallback?: AuthChallenge,
+): boolean {
   if (error instanceof ResolutionError) {
-    const { problem, headers } = problemFor(error.reason, realm);
+    const { problem, headers } = problemFor(error, realm, fallback);
     sendProblem(reply, problem.status, problem, headers);
   } else if (error instanceof AdminError) {
     sendProblem(reply, ADMIN_STATUS[error.kind], {
@@ -109,11 +100,11 @@ function sendRefusal(reply: FastifyReply, error: DomainError, realm: string): bo
 export function renderProblem(
   reply: FastifyReply,
   failure: Failure,
-  options: { realm: string; challenge?: string; method: string },
+  options: { realm: string; challenge?: string; method: string; fallback?: AuthChallenge },
 ): boolean {
   switch (failure.kind) {
     case 'refusal':
-      return sendRefusal(reply, failure.error, options.realm);
+      return sendRefusal(reply, failure.error, options.realm, options.fallback);
     case 'http': {
       const { status, detail } = failure;
       const headers: Record<string, string> =

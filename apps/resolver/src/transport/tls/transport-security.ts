@@ -15,7 +15,7 @@ import {
   ResolverMetrics,
   TlsMetrics,
 } from '@resolver/observability';
-import { CallerPolicy } from './caller-policy';
+import { CallerPolicy, type Peer } from './caller-policy';
 import { CertificateReloader } from './certificate-reloader';
 import { guardTlsServer, RefusalLog } from './connection-guard';
 import {
@@ -108,6 +108,11 @@ export class TransportSecurity implements OnModuleDestroy {
       });
     credentials.update(material);
     this.reload('grpc', listener, material, (next) => credentials.update(next));
+  }
+
+  /** The caller of a gRPC call's connection (`call.getPeer()`), as the connection guard found it. */
+  grpcPeer(callPeer: string): Peer {
+    return this.grpcPeers.of(callPeer);
   }
 
   /** The per-call caller check, when callers are configured. */

@@ -118,6 +118,7 @@ describe('diagnosis advice text never shows a value that is not there', () => {
       w.caches,
       w.clock,
       new NoScimHistory(),
+      w.proofs,
     );
     w.users.seed({ link: { issuer: HS, subject: 'alice' } });
     w.users.seed({ status: 'disabled', link: { issuer: HS, subject: 'dis' } });

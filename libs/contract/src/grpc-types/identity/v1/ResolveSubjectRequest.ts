@@ -3,8 +3,16 @@
 
 export interface ResolveSubjectRequest {
   'token'?: (string);
+  'dpopProof'?: (string);
+  'method'?: (string);
+  'uri'?: (string);
+  'clientCertificate'?: (string);
 }
 
 export interface ResolveSubjectRequest__Output {
   'token': (string);
+  'dpopProof': (string);
+  'method': (string);
+  'uri': (string);
+  'clientCertificate': (string);
 }
