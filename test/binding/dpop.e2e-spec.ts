@@ -3,6 +3,7 @@ import * as DPoP from 'dpop';
 import type { Pool } from 'pg';
 import { AuthorizationServer } from '../support/authorization-server';
 import { createTestDatabase, seedUser, sqlPool } from '../support/database';
+import { DiagnoseGrpcClient } from '../support/diagnose-grpc-client';
 import { ExtAuthzClient } from '../support/ext-authz-client';
 import { NginxGateway } from '../support/nginx-gateway';
 import { ResolverHarness } from '../support/resolver-harness';
@@ -276,5 +277,60 @@ describe('DPoP-bound tokens from a real authorisation server', () => {
     );
     expect(step?.status).toBe('fail');
     expect(step?.finding).toContain('DPoP (cnf.jkt)');
+  });
+
+  it('diagnose, given the request the token came with, predicts what resolve answers for it (HTTP and gRPC), and remembers no proof', async () => {
+    const diagnose = async (body: Record<string, unknown>) => {
+      const res = await a.http('/v1/diagnose', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      return res.body.verdict.reason as string;
+    };
+    const request = { token, scheme: 'DPoP', method: 'GET', uri: URL_ };
+    // A fresh proof: OK, and the diagnosis did not spend it: resolve accepts it once after.
+    const fresh = await proof();
+    expect(await diagnose({ ...request, dpopProof: fresh })).toBe('OK');
+    expect((await resolveHttp(a, fresh)).status).toBe(200);
+    // Now it is a replay, for resolve and for the diagnosis alike.
+    expect([
+      await diagnose({ ...request, dpopProof: fresh }),
+      (await resolveHttp(a, fresh)).body.reason,
+    ]).toEqual(['PROOF_REPLAYED', 'PROOF_REPLAYED']);
+    // A proof for another URI, and one for another method: the reason resolve gives, each.
+    const otherUri = await proof('GET', `${RESOURCE}/orders/43`);
+    const otherMethod = await proof('POST');
+    expect(await diagnose({ ...request, dpopProof: otherUri })).toBe('PROOF_INVALID');
+    expect((await resolveHttp(a, otherUri)).body.reason).toBe('PROOF_INVALID');
+    expect(await diagnose({ ...request, dpopProof: otherMethod })).toBe('PROOF_INVALID');
+    // Sent as Bearer, the bound token is refused whatever the proof (never downgraded).
+    const bearer = await a.http('/v1/resolve', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        dpop: await proof(),
+      },
+      body: JSON.stringify({ method: 'GET', uri: URL_ }),
+    });
+    expect(await diagnose({ ...request, scheme: 'Bearer', dpopProof: await proof() })).toBe(
+      bearer.body.reason,
+    );
+    // A malformed field is the binding step's refusal, as resolve's is.
+    expect(await diagnose({ ...request, dpopProof: await proof(), method: 'GET /x' })).toBe(
+      (await resolveHttp(a, await proof(), { method: 'GET /x' })).body.reason,
+    );
+    // gRPC DiagnoseSubject takes ResolveSubject's fields too.
+    const grpc = new DiagnoseGrpcClient(a.resolver.grpcAddress);
+    try {
+      const ok = await grpc.diagnose({ ...request, dpopProof: await proof() }, ADMIN_TOKEN);
+      expect(ok.ok && ok.response.verdict).toBe('OK');
+      const missing = await grpc.diagnose({ token, scheme: 'DPoP' }, ADMIN_TOKEN);
+      expect(missing.ok && missing.response.verdict).toBe('PROOF_MISSING');
+    } finally {
+      grpc.close();
+    }
   });
 });

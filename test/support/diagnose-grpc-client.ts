@@ -1,5 +1,5 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
-import type { SubjectResolverClient } from '@resolver/contract';
+import type { DiagnoseSubjectRequest, SubjectResolverClient } from '@resolver/contract';
 import { loadGrpcPackages } from './grpc-packages';
 
 export type DiagnoseResult =
@@ -14,11 +14,13 @@ export class DiagnoseGrpcClient {
     this.client = new pkg.identity.v1.SubjectResolver(address, credentials.createInsecure());
   }
 
-  diagnose(token: string, adminToken?: string): Promise<DiagnoseResult> {
+  /** `request`: the token alone, or the whole request (scheme, DPoP proof, method, URI, ...). */
+  diagnose(request: string | DiagnoseSubjectRequest, adminToken?: string): Promise<DiagnoseResult> {
     const metadata = new Metadata();
     if (adminToken !== undefined) metadata.set('authorization', `Bearer ${adminToken}`);
+    const message = typeof request === 'string' ? { token: request } : request;
     return new Promise((resolve) => {
-      this.client.DiagnoseSubject({ token }, metadata, (error, res) =>
+      this.client.DiagnoseSubject(message, metadata, (error, res) =>
         resolve(
           error
             ? { ok: false, code: error.code, message: error.details }

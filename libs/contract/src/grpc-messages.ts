@@ -5,7 +5,10 @@ export type { ProtoGrpcType as ExtAuthzProto } from './grpc-types/external_auth'
 export type { SubjectResolverClient } from './grpc-types/identity/v1/SubjectResolver';
 export type { ResolveSubjectRequest__Output } from './grpc-types/identity/v1/ResolveSubjectRequest';
 export type { ResolveSubjectResponse } from './grpc-types/identity/v1/ResolveSubjectResponse';
-export type { DiagnoseSubjectRequest__Output } from './grpc-types/identity/v1/DiagnoseSubjectRequest';
+export type {
+  DiagnoseSubjectRequest,
+  DiagnoseSubjectRequest__Output,
+} from './grpc-types/identity/v1/DiagnoseSubjectRequest';
 export type { DiagnoseSubjectResponse } from './grpc-types/identity/v1/DiagnoseSubjectResponse';
 export type { AuthorizationClient } from './grpc-types/envoy/service/auth/v3/Authorization';
 export type {

@@ -1,8 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type Metadata, status } from '@grpc/grpc-js';
-import { DiagnoseSubject } from '@resolver/resolution';
+import { DiagnoseSubject, presentedFromFields } from '@resolver/resolution';
 import { AdminCredentialGuard } from '../shared/admin-credential.guard';
+import {
+  ClientCertificates,
+  type GrpcCertificateInput,
+} from '../transport/tls/client-certificates';
 import type {
   DiagnoseSubjectRequest__Output as DiagnoseSubjectRequest,
   DiagnoseSubjectResponse,
@@ -20,12 +24,14 @@ export class DiagnoseGrpcController {
   constructor(
     private readonly diagnosis: DiagnoseSubject,
     private readonly credential: AdminCredentialGuard,
+    private readonly certificates: ClientCertificates,
   ) {}
 
   @GrpcMethod('SubjectResolver', 'DiagnoseSubject')
   async diagnoseSubject(
     request: DiagnoseSubjectRequest,
     metadata: Metadata,
+    call: GrpcCertificateInput,
   ): Promise<DiagnoseSubjectResponse> {
     const [authorization] = metadata.get('authorization');
     if (!this.credential.accepts(typeof authorization === 'string' ? authorization : undefined)) {
@@ -34,6 +40,23 @@ export class DiagnoseGrpcController {
         message: 'a valid admin bearer credential is required',
       });
     }
-    return toDiagnoseSubjectResponse(await this.diagnosis.diagnose({ token: request.token }));
+    const report = await this.diagnosis.diagnose({
+      token: request.token,
+      scheme: request.scheme,
+      // ResolveSubject's fields, believed on the same terms (read only by the binding step).
+      presented: () => {
+        const presented = presentedFromFields({
+          dpopProof: request.dpopProof,
+          method: request.method,
+          uri: request.uri,
+          clientCertificate: request.clientCertificate,
+        });
+        return {
+          ...presented,
+          ...this.certificates.ofResolveGrpc(call, presented.clientCertificate),
+        };
+      },
+    });
+    return toDiagnoseSubjectResponse(report);
   }
 }

@@ -3,6 +3,7 @@ import type { ResolverConfig } from '@resolver/config';
 import { DiagnoseSubject } from '@resolver/resolution';
 import { AdminCredentialModule } from '../shared/admin-credential.module';
 import { ResolutionModule } from '../shared/resolution.module';
+import { TransportModule } from '../transport/transport.module';
 import { DiagnoseDisabledGrpcController } from './diagnose-disabled.grpc-controller';
 import { DiagnoseController } from './diagnose.controller';
 import { DiagnoseGrpcController } from './diagnose.grpc-controller';
@@ -19,7 +20,7 @@ export class DiagnoseModule {
       return { module: DiagnoseModule, controllers: [DiagnoseDisabledGrpcController] };
     return {
       module: DiagnoseModule,
-      imports: [ResolutionModule, AdminCredentialModule],
+      imports: [ResolutionModule, AdminCredentialModule, TransportModule],
       providers: [DiagnoseSubject],
       controllers: [DiagnoseController, DiagnoseGrpcController],
     };

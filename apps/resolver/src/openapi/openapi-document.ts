@@ -27,6 +27,27 @@ import {
  * the ones that validate admin input; the response schemas are the ones the e2e suite checks
  * real answers against (`test/openapi.e2e-spec.ts`).
  */
+
+/**
+ * What the request a sender-constrained token came with carried (POST /v1/resolve, and
+ * /v1/diagnose to predict it): all optional, a plain bearer token needs none of them.
+ */
+const BOUND_REQUEST = {
+  dpopProof: {
+    type: 'string',
+    description: 'the DPoP proof (RFC 9449) of the request; else the DPoP header',
+  },
+  method: { type: 'string', description: "the request's HTTP method (the proof's htm)" },
+  uri: {
+    type: 'string',
+    description: "the request's absolute URI (the proof's htu; query and fragment ignored)",
+  },
+  clientCertificate: {
+    type: 'string',
+    description:
+      "the request's client certificate, PEM or URL-encoded PEM (RFC 8705), believed only from a trusted sender",
+  },
+} as const;
 export function buildOpenApiDocument(version: string): Json {
   return {
     openapi: '3.1.0',
@@ -83,6 +104,7 @@ export function buildOpenApiDocument(version: string): Json {
                   type: 'string',
                   description: 'the compact JWT; wins over the Authorization header',
                 },
+                ...BOUND_REQUEST,
               },
             },
             false,
@@ -129,7 +151,18 @@ export function buildOpenApiDocument(version: string): Json {
             tags: ['diagnose'],
             operationId: 'diagnose',
             security: ADMIN,
-            requestBody: body({ type: 'object', properties: { token: { type: 'string' } } }),
+            requestBody: body({
+              type: 'object',
+              properties: {
+                token: { type: 'string' },
+                scheme: {
+                  type: 'string',
+                  enum: ['Bearer', 'DPoP'],
+                  description: 'the scheme the token was sent with (a DPoP-bound token needs DPoP)',
+                },
+                ...BOUND_REQUEST,
+              },
+            }),
             responses: {
               200: {
                 description: 'the diagnosis (the verdict is data)',

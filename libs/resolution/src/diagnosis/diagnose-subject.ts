@@ -46,9 +46,15 @@ export interface DiagnoseRequest {
    * check a sender-bound token's binding as ResolveSubject would; absent, a bound token's
    * binding step says what the request must carry.
    */
-  readonly presented?: PresentedRequest;
-  /** The scheme it came with (`DPoP` for a DPoP-bound token); a request field otherwise. */
+  readonly presented?: PresentedRequest | (() => PresentedRequest);
+  /** The Authorization header it came with (`DPoP <token>` for a DPoP-bound token). */
   readonly authorization?: string;
+  /**
+   * The scheme `token` was sent with (`Bearer` or `DPoP`), as the transports' diagnose requests
+   * say it (their Authorization header is the admin credential): `token` is then read as that
+   * header's credentials, as ResolveSubject reads them. Absent or empty: a request field.
+   */
+  readonly scheme?: unknown;
 }
 
 /**
@@ -115,9 +121,10 @@ export class DiagnoseSubject {
   ): Promise<PipelineContext | undefined> {
     let ctx: PipelineContext;
     try {
-      ctx = extract(request.token, request.authorization, env);
+      const { token, authorization } = credentialOf(request);
+      ctx = extract(token, authorization, env);
       const presented = request.presented;
-      if (presented) ctx.presented = () => presented;
+      if (presented) ctx.presented = typeof presented === 'function' ? presented : () => presented;
     } catch (error) {
       if (!isResolutionError(error)) throw error;
       steps.fail('extract', error, true);
@@ -320,4 +327,16 @@ function report(input: ReportInput): Diagnosis {
     { ...verdict },
   );
   return { diagnosedAt: input.now, verdict, steps: out.steps() };
+}
+
+/**
+ * The token and the Authorization header a diagnosis extracts from: a `scheme` sent beside the
+ * token makes the two the header `scheme token` (whatever the scheme: extraction refuses one it
+ * does not know, as it would the header's), so a DPoP-bound token is diagnosed as it was sent.
+ */
+function credentialOf(request: DiagnoseRequest): { token: unknown; authorization?: string } {
+  const { token, scheme } = request;
+  if (typeof scheme !== 'string' || scheme === '' || typeof token !== 'string')
+    return { token, authorization: request.authorization };
+  return { token: undefined, authorization: `${scheme} ${token}` };
 }

@@ -3,8 +3,18 @@
 
 export interface DiagnoseSubjectRequest {
   'token'?: (string);
+  'scheme'?: (string);
+  'dpopProof'?: (string);
+  'method'?: (string);
+  'uri'?: (string);
+  'clientCertificate'?: (string);
 }
 
 export interface DiagnoseSubjectRequest__Output {
   'token': (string);
+  'scheme': (string);
+  'dpopProof': (string);
+  'method': (string);
+  'uri': (string);
+  'clientCertificate': (string);
 }
