@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { DPOP_URL } from './scenario-dpop';
 import { argMap, ownCpuSeconds, type RunResult, runBenchChild } from './stats';
 
 /**
@@ -25,8 +26,19 @@ async function main(): Promise<RunResult> {
     requests: [
       {
         setupRequest: (req) => {
-          const token = tokens[next++ % tokens.length];
-          return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+          const line = tokens[next++ % tokens.length] as string;
+          // `token<TAB>proof`: a DPoP-bound token and its proof, as nginx forwards them.
+          const tab = line.indexOf('\t');
+          if (tab < 0)
+            return { ...req, headers: { ...req.headers, authorization: `Bearer ${line}` } };
+          const headers = {
+            ...req.headers,
+            authorization: `DPoP ${line.slice(0, tab)}`,
+            dpop: line.slice(tab + 1),
+            'x-original-method': 'GET',
+            'x-original-url': DPOP_URL,
+          };
+          return { ...req, headers };
         },
       },
     ],

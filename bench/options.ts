@@ -9,7 +9,16 @@ export const ROOT = join(__dirname, '..', '..');
 export const DIST = join(ROOT, 'dist');
 
 /** Every scenario, in the order a round runs them. */
-export const SCENARIOS = ['warm', 'cold', 'hang', 'store', 'fullmiss', 'jit', 'burst'] as const;
+export const SCENARIOS = [
+  'warm',
+  'dpop',
+  'cold',
+  'hang',
+  'store',
+  'fullmiss',
+  'jit',
+  'burst',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Which issuer signs the warm token: the production-like default, or the static ES256 key. */
