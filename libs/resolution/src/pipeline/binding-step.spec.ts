@@ -58,12 +58,12 @@ describe('the binding step: a bound token is never a bearer token', () => {
     );
     const mtlsOnly = policy({ mode: 'mtls', enforcement: 'required' });
     expect(await outcome(ctxFor({ cnf: { jkt: JKT } }, mtlsOnly, 'dpop'))).toBe('BINDING_MISMATCH');
-    // A certificate-bound token sent with the DPoP scheme, or (until the mTLS check plugs in)
-    // at all: refused, never accepted as bearer.
+    // A certificate-bound token sent with the DPoP scheme is the wrong binding; sent with no
+    // certificate, it lacks its proof: refused either way, never accepted as bearer.
     expect(await outcome(ctxFor({ cnf: { 'x5t#S256': JKT } }, NO_BINDING, 'dpop'))).toBe(
       'BINDING_MISMATCH',
     );
-    expect(await outcome(ctxFor({ cnf: { 'x5t#S256': JKT } }))).toBe('BINDING_MISMATCH');
+    expect(await outcome(ctxFor({ cnf: { 'x5t#S256': JKT } }))).toBe('PROOF_MISSING');
   });
 
   it('a DPoP-bound token without its proof, or without the request it was made for', async () => {
