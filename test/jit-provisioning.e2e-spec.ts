@@ -308,7 +308,16 @@ describe('JIT provisioning: one statement, races, deadlines (real Postgres)', ()
     const exists = async () =>
       (await sql.query(`SELECT 1 FROM pg_proc WHERE proname = 'resolver_jit_provision'`)).rowCount;
     expect(await exists()).toBe(1);
-    await ds.undoLastMigration({ transaction: 'each' });
+    // Undo the migrations down to the function's own, later ones first (bounded).
+    const applied = async () =>
+      (
+        await sql.query(`SELECT 1 FROM migrations WHERE name = $1`, [
+          'JitProvisionFunction1765152000000',
+        ])
+      ).rowCount;
+    for (let i = 0; i < 10 && (await applied()) === 1; i++)
+      await ds.undoLastMigration({ transaction: 'each' });
+    expect(await applied()).toBe(0);
     expect(await exists()).toBe(0);
     await runMigrations(ds);
     expect(await exists()).toBe(1);
