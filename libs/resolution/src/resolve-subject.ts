@@ -27,6 +27,7 @@ import {
 import { type CachedToken, SubjectCaches } from './cache/subject-caches';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
+import { needsBinding } from './pipeline/binding-step';
 import { checkWarm, runPipeline } from './pipeline/pipeline';
 import { PipelineSpans } from './pipeline/pipeline-spans';
 import { required } from './pipeline/step';
@@ -96,18 +97,14 @@ export class ResolveSubject {
     const timeoutMs = this.config.lifecycle.requestTimeoutMs;
     const spans = this.spans;
     try {
-      if (spans) {
-        const started = spans.sync('extract', 'request', () =>
-          extract(request.token, request.authorization, this.env),
-        );
-        ctx = started;
-        ctx.presented = request.presented;
-        spans.sync(tokenCache.name, tokenCache.stage, () => tokenCache.run(started, this.env));
-      } else {
-        ctx = extract(request.token, request.authorization, this.env);
-        ctx.presented = request.presented;
-        tokenCache.run(ctx, this.env);
-      }
+      // No closure on the untraced path: the warm answer allocates as little as it can.
+      ctx = spans
+        ? spans.sync('extract', 'request', () =>
+            extract(request.token, request.authorization, this.env),
+          )
+        : extract(request.token, request.authorization, this.env);
+      ctx.presented = request.presented;
+      this.askTokenCache(ctx);
       const cached = ctx.cached;
       // The user cache is asked here only when the in-memory deny-list can answer for the token.
       const trusted = cached !== undefined && jtiClearInMemory(this.caches, cached);
@@ -116,8 +113,7 @@ export class ResolveSubject {
       let resolution: Resolution;
       // A plain bearer token (no binding kept with it, sent as Bearer) is answered from memory;
       // a bound one runs the pipeline from the caches, its binding checked on this request.
-      const plain = cached?.binding === undefined && ctx.scheme !== 'dpop';
-      if (cached && user && plain) {
+      if (cached && user && !needsBinding(cached, ctx.scheme)) {
         if (spans) spans.warm(cached, user);
         resolution = answer(cached, user, 'CACHE', !spans);
       } else {
@@ -210,11 +206,16 @@ export class ResolveSubject {
   /** Once `first` has been answered: this request's own pipeline, from the caches. */
   private async after(first: Promise<void>, ctx: PipelineContext): Promise<Resolution> {
     await first;
+    this.askTokenCache(ctx);
+    ctx.userCacheAsked = false;
+    return this.run(ctx);
+  }
+
+  /** The verified-token cache step (in its span with tracing on; no closure when off). */
+  private askTokenCache(ctx: PipelineContext): void {
     if (this.spans)
       this.spans.sync(tokenCache.name, tokenCache.stage, () => tokenCache.run(ctx, this.env));
     else tokenCache.run(ctx, this.env);
-    ctx.userCacheAsked = false;
-    return this.run(ctx);
   }
 
   /** The pipeline after the verified-token cache, fail-fast, and the answer it reached. */

@@ -16,6 +16,8 @@ import {
   confirmationOf,
   type ProofFacts,
 } from '@resolver/tokens';
+import type { CredentialScheme } from '../bearer';
+import type { CachedToken } from '../cache/subject-caches';
 import type { PresentedRequest } from '../resolution';
 import type { PipelineContext, PipelineEnv } from './context';
 import { issuerPolicy } from './context';
@@ -81,11 +83,10 @@ export type ConfirmationCheck = (
 ) => void | Promise<void>;
 
 /** The challenge a binding refusal carries: the schemes the issuer's policy accepts. */
-export function challengeOf(policy: BindingPolicy, nonce?: string): AuthChallenge {
+export function challengeOf(policy: BindingPolicy): AuthChallenge {
   return {
     bearer: acceptsBearer(policy),
     dpopAlgs: acceptsDpop(policy) || policy.mode === 'none' ? policy.dpop.algorithms : undefined,
-    nonce,
   };
 }
 
@@ -93,9 +94,26 @@ export function refuse(
   reason: ReasonCode,
   message: string,
   policy: BindingPolicy,
-  nonce?: string,
 ): ResolutionError {
-  return new ResolutionError(reason, message, { challenge: challengeOf(policy, nonce) });
+  return new ResolutionError(reason, message, { challenge: challengeOf(policy) });
+}
+
+/** The `DPoP` scheme with a token that is not DPoP-bound (RFC 9449 §7.1). */
+function dpopSchemeUnbound(policy: BindingPolicy): ResolutionError {
+  return refuse(
+    'BINDING_MISMATCH',
+    'the DPoP scheme was used with a token that is not DPoP-bound (no cnf.jkt)',
+    policy,
+  );
+}
+
+/**
+ * Whether a token goes through the binding step on this request: it is bound (or its issuer
+ * requires a binding), or it came with the `DPoP` scheme. The one test both for the step and for
+ * the warm path, which answers from memory only a token for which it is false.
+ */
+export function needsBinding(token: CachedToken | undefined, scheme: CredentialScheme): boolean {
+  return token?.binding !== undefined || scheme === 'dpop';
 }
 
 /**
@@ -241,12 +259,7 @@ export const binding = defineStep(
     const confirmation = token.binding?.confirmation;
     if (!confirmation) {
       ctx.binding = { methods: [], policy };
-      if (ctx.scheme === 'dpop')
-        throw refuse(
-          'BINDING_MISMATCH',
-          'the DPoP scheme was used with a token that is not DPoP-bound (no cnf.jkt)',
-          policy,
-        );
+      if (ctx.scheme === 'dpop') throw dpopSchemeUnbound(policy);
       if (policy.enforcement === 'required')
         throw refuse(
           'BINDING_MISMATCH',
@@ -273,12 +286,7 @@ export const binding = defineStep(
         `the issuer requires ${policy.mode} binding; this token is bound by ${methods.join(', ')}`,
         policy,
       );
-    if (ctx.scheme === 'dpop' && confirmation.jkt === undefined)
-      throw refuse(
-        'BINDING_MISMATCH',
-        'the DPoP scheme was used with a token that is not DPoP-bound (no cnf.jkt)',
-        policy,
-      );
+    if (ctx.scheme === 'dpop' && confirmation.jkt === undefined) throw dpopSchemeUnbound(policy);
     const input: ConfirmationInput = { confirmation, policy, presented: ctx.presented?.() ?? {} };
     const pending: Promise<void>[] = [];
     for (const method of methods) {
@@ -293,7 +301,6 @@ export const binding = defineStep(
     // A DPoP proof is remembered in the shared store (replay across replicas).
     store: true,
     // A plain bearer token (no cnf, no required binding) sent as Bearer has nothing to check.
-    when: (ctx) =>
-      ctx.token !== undefined && (ctx.token.binding !== undefined || ctx.scheme === 'dpop'),
+    when: (ctx) => ctx.token !== undefined && needsBinding(ctx.token, ctx.scheme),
   },
 );
