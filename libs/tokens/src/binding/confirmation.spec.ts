@@ -46,6 +46,12 @@ describe('htu and the request URI (RFC 9449 §4.3, RFC 3986 §6.2.2-6.2.3)', () 
       'ftp://x/y',
       'https://user:pw@api.example.com/',
       'x'.repeat(9000),
+      // What the URL parser would silently drop, so that two different strings read alike.
+      'https://api.example.com/orders/42\u0000',
+      ' https://api.example.com/orders/42',
+      'https://api.example.com/orders/4\n2',
+      'https://api.example.com/orders/4\t2',
+      'https://api.example.com/orders/42\u007f',
     ])
       expect(htuForm(uri)).toBeUndefined();
   });

@@ -6,7 +6,11 @@
  * absolute http(s) URI, or that carries user information.
  */
 export function htuForm(uri: string): string | undefined {
-  if (uri.length > 8192) return undefined;
+  // The WHATWG parser drops leading and trailing C0 controls and spaces, and every tab and
+  // newline inside, so `…/42\u0000` or `…/4\n2` would read as `…/42`: a URI carrying any of
+  // them (or DEL) is no URI a request was made for, and matches nothing.
+  // eslint-disable-next-line no-control-regex -- the control characters are what it refuses
+  if (uri.length > 8192 || /[\u0000-\u0020\u007f]/.test(uri)) return undefined;
   let url: URL;
   try {
     url = new URL(uri);
