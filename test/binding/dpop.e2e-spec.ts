@@ -333,4 +333,44 @@ describe('DPoP-bound tokens from a real authorisation server', () => {
       grpc.close();
     }
   });
+
+  it('diagnose takes hostile request fields without harm: a clear refusal, never a 5xx, never OK', async () => {
+    const send = (raw: string) =>
+      a.http('/v1/diagnose', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: raw,
+      });
+    const fresh = await proof();
+    const base = { token, scheme: 'DPoP', method: 'GET', uri: URL_, dpopProof: fresh };
+    const hostile: string[] = [
+      // Prototype keys, at the top and inside a field.
+      `{"__proto__": {"dpopProof": "x"}, "token": ${JSON.stringify(token)}, "scheme": "DPoP"}`,
+      JSON.stringify({ ...base, constructor: { prototype: { uri: URL_ } } }),
+      JSON.stringify({ ...base, dpopProof: { __proto__: fresh } }),
+      // Wrong types, NUL bytes, oversized values, an unknown scheme.
+      JSON.stringify({ ...base, dpopProof: 42 }),
+      JSON.stringify({ ...base, method: ['GET'] }),
+      JSON.stringify({ ...base, method: 'G\u0000T' }),
+      JSON.stringify({ ...base, uri: `${URL_}\u0000` }),
+      JSON.stringify({ ...base, uri: `https://x/${'a'.repeat(20_000)}` }),
+      JSON.stringify({ ...base, dpopProof: `${fresh}\u0000` }),
+      JSON.stringify({ ...base, scheme: 'Basic' }),
+      JSON.stringify({ ...base, scheme: { toString: 'DPoP' } }),
+    ];
+    for (const [i, raw] of hostile.entries()) {
+      const res = await send(raw);
+      expect(res.status).toBeLessThan(500);
+      if (res.status === 200) expect([i, res.body.verdict.reason]).not.toEqual([i, 'OK']);
+      else expect(res.status).toBe(400);
+    }
+    // A member the answer does not rest on changes nothing: an untrusted certificate field is
+    // dropped unread (the token is DPoP-bound, not certificate-bound).
+    const ignored = await send(
+      JSON.stringify({ ...base, clientCertificate: '-----BEGIN CERTIFICATE-----\u0000' }),
+    );
+    expect([ignored.status, ignored.body.verdict.reason]).toEqual([200, 'OK']);
+    // None of it spent the proof, and the process still answers it.
+    expect((await resolveHttp(a, fresh)).status).toBe(200);
+  });
 });

@@ -336,7 +336,9 @@ function report(input: ReportInput): Diagnosis {
  */
 function credentialOf(request: DiagnoseRequest): { token: unknown; authorization?: string } {
   const { token, scheme } = request;
-  if (typeof scheme !== 'string' || scheme === '' || typeof token !== 'string')
+  if (scheme !== undefined && typeof scheme !== 'string')
+    throw new ResolutionError('TOKEN_MALFORMED', 'scheme must be a string (Bearer or DPoP)');
+  if (scheme === undefined || scheme === '' || typeof token !== 'string')
     return { token, authorization: request.authorization };
   return { token: undefined, authorization: `${scheme} ${token}` };
 }
