@@ -16,6 +16,7 @@ import {
   tracedFetch,
 } from './key-source';
 import type { VerifiedToken } from './verified-token';
+import { type IntrospectionClient, introspectionClientFor } from './introspection';
 
 /**
  * The issuer registry and the verification entry point. The issuer is picked by the token's
@@ -26,6 +27,8 @@ export class TokenVerifier {
   private constructor(
     private readonly byIssuer: ReadonlyMap<string, IssuerVerifier>,
     private readonly maxTokenBytes: number,
+    /** The issuers that introspect opaque tokens, in config order. */
+    private readonly introspecting: readonly IntrospectionClient[] = [],
   ) {}
 
   /** Builds the registry; reads key files now so a bad key file stops the boot. */
@@ -38,7 +41,10 @@ export class TokenVerifier {
   ): Promise<TokenVerifier> {
     const byIssuer = new Map<string, IssuerVerifier>();
     const fetchDocument = tracing?.on ? tracedFetch(tracing) : fetchJson;
+    const introspecting: IntrospectionClient[] = [];
     for (const issuer of config.issuers) {
+      const client = await introspectionClientFor(issuer, clock, fetchDocument);
+      if (client) introspecting.push(client);
       byIssuer.set(
         issuer.issuer,
         new IssuerVerifier(
@@ -48,7 +54,22 @@ export class TokenVerifier {
         ),
       );
     }
-    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes);
+    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes, introspecting);
+  }
+
+  /**
+   * The one issuer an opaque token is sent to for introspection, by the configured rule: the
+   * issuer whose `introspection.prefix` it starts with, or the only introspecting issuer when it
+   * declares none (config refuses overlapping prefixes, and more than one issuer without one).
+   * Undefined: no issuer introspects it, and it is sent nowhere.
+   */
+  introspectorFor(token: string): IntrospectionClient | undefined {
+    return this.introspecting.find((client) => client.claims(token));
+  }
+
+  /** Every introspecting issuer's client (readiness, diagnosis). */
+  introspectors(): readonly IntrospectionClient[] {
+    return this.introspecting;
   }
 
   /** Verifies a compact JWT or throws a {@link ResolutionError} with the precise reason. */
