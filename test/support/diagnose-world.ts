@@ -64,6 +64,8 @@ export class DiagnoseWorld implements SuiteWorld {
     expect(res.status).toBe(200);
     expect(await this.snapshot()).toEqual(before);
     expect(res.body.steps.map((s: any) => s.step)).toEqual([
+      'format',
+      'decrypt',
       'decode',
       'issuer',
       'key',

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import type { ChangeEvent, LookupKey, UserRecord } from '@resolver/identity';
 import { Clock, ResolverMetrics } from '@resolver/observability';
+import type { TokenFormat } from '@resolver/tokens';
 import type { TokenBinding } from '../pipeline/binding-step';
 import type { TokenInfo } from '../resolution';
 import { TtlCache } from './ttl-cache';
@@ -9,6 +10,8 @@ import { TtlCache } from './ttl-cache';
 /** What the verified-token cache keeps: enough to skip crypto and claim mapping, no more. */
 export interface CachedToken {
   readonly issuer: string;
+  /** How the token came (for the metrics' format label): a JWS, JWE, PASETO or opaque token. */
+  readonly format: TokenFormat;
   readonly key: LookupKey;
   /** `userCacheKey(key)`, built once with the entry: every warm request looks the user up by it. */
   readonly userKey: string;

@@ -25,6 +25,7 @@ import { writeSubjectAndTenant } from './advice/subject-advice';
 import {
   writeClaims,
   writeDecode,
+  writeFormat,
   writeIssuer,
   writeKey,
   writeSignature,
@@ -163,7 +164,9 @@ export class DiagnoseSubject {
         else if (step.stopsDiagnosis) return ctx;
         if (step.name === 'keys') await this.observeKeys(ctx, seen);
       }
-      if (step.verifies && !ok) {
+      // A step of another format (its `when` says no) casts no doubt: it was not this token's.
+      const otherFormat = reached && !applies;
+      if (step.verifies && !ok && !otherFormat) {
         verificationDoubt = true;
         if (step.verifies === 'signature') signatureDoubt = true;
       }
@@ -291,6 +294,7 @@ function refusal(rule: () => void): ResolutionError | undefined {
 /** The checklist and the verdict, written from the steps' outcomes. */
 function report(input: ReportInput): Diagnosis {
   const out = new Report();
+  writeFormat(out, input);
   writeDecode(out, input);
   writeIssuer(out, input);
   writeKey(out, input);

@@ -2,6 +2,8 @@ import type { Outcome, ReasonCode } from '@resolver/reasons';
 
 /** The checklist, in the order it is reported. */
 export const DIAGNOSIS_STEPS = [
+  'format',
+  'decrypt',
   'decode',
   'issuer',
   'key',
@@ -52,6 +54,8 @@ export interface Diagnosis {
 }
 
 export const STEP_TITLES: Readonly<Record<DiagnosisStepName, string>> = {
+  format: 'Token format',
+  decrypt: 'Decryption',
   decode: 'Decode',
   issuer: 'Issuer',
   key: 'Key and algorithm',

@@ -1,6 +1,12 @@
 import type { IssuerConfig } from '@resolver/config';
 import type { LookupKey, NewUser, UserRecord } from '@resolver/identity';
-import type { DecodedToken, IssuerVerifier, TokenVerifier, VerifiedToken } from '@resolver/tokens';
+import type {
+  DecodedToken,
+  IssuerVerifier,
+  TokenFormat,
+  TokenVerifier,
+  VerifiedToken,
+} from '@resolver/tokens';
 import type { JWK } from 'jose';
 import type { CachedToken } from '../cache/subject-caches';
 import type { Phase } from '../deadline';
@@ -32,6 +38,15 @@ export interface PipelineContext {
   storeDeadlineAt?: number;
   /** The verified-token cache's entry: with one, the token steps are not run. */
   cached?: CachedToken;
+  /**
+   * The format step's answer: what the token is, by its shape. The steps of one format run only
+   * for it (`when`); the steps after the signature work on {@link decoded} whatever the format.
+   */
+  format?: TokenFormat;
+  /**
+   * The header and claims every later step reads, whatever the format: a JWS's own, a JWE's
+   * nested JWS's, a PASETO token's claims in the JWT shape, an introspection answer's.
+   */
   decoded?: DecodedToken;
   issuer?: IssuerVerifier;
   candidates?: readonly JWK[];

@@ -1,4 +1,6 @@
 import { hash as digest } from 'node:crypto';
+import { ResolutionError } from '@resolver/reasons';
+import { classifyTokenFormat } from '@resolver/tokens';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
 import { userCacheKey } from '../cache/subject-caches';
@@ -42,15 +44,64 @@ export const tokenCache = {
   },
 } as const satisfies Step;
 
+/**
+ * Format: what the token is, by its shape alone (JWS, JWE, PASETO v4.public, or opaque); a
+ * PASETO version or purpose other than v4.public is refused here. A cheap string test, and only
+ * for a token the verified-token cache did not answer.
+ */
+export const format = defineStep(
+  'format',
+  'format',
+  (ctx) => {
+    ctx.format = classifyTokenFormat(ctx.raw);
+  },
+  { stage: 'token', stopsDiagnosis: true },
+);
+
+/**
+ * Opaque tokens: a token that is no JWS, JWE or PASETO. This is where an opaque token reaches
+ * the issuer that introspects it (RFC 7662); with none configured it is refused, as any token
+ * of no known shape always was.
+ */
+export const opaque = defineStep(
+  'opaque',
+  'format',
+  (ctx) => {
+    routeOpaque(ctx);
+  },
+  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format === 'opaque' },
+);
+
+/** Where an opaque token goes: nowhere yet, so it is refused naming why. */
+export function routeOpaque(_ctx: PipelineContext): void {
+  throw new ResolutionError(
+    'TOKEN_MALFORMED',
+    'not a JWS (3 base64url segments), a JWE (5) or a PASETO v4.public token, and no issuer introspects opaque tokens',
+  );
+}
+
+/** The steps that read a JWS: the token itself, or the JWS a JWE carries. */
+export function isJws(ctx: PipelineContext): boolean {
+  return ctx.format === 'jws';
+}
+
 /** Decode: three base64url segments of strict JSON, nothing trusted yet. */
 export const decode = defineStep(
   'decode',
   'decode',
   (ctx, env) => {
+    if (ctx.format !== 'jws') throw unsupported(ctx);
     ctx.decoded = env.verifier.decode(ctx.raw);
   },
-  { stage: 'token', stopsDiagnosis: true },
+  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format !== 'opaque' },
 );
+
+function unsupported(ctx: PipelineContext): ResolutionError {
+  return new ResolutionError(
+    'TOKEN_MALFORMED',
+    ctx.format === 'jwe' ? 'JWE tokens are not accepted' : 'PASETO tokens are not accepted',
+  );
+}
 
 /** Issuer: the configured issuer named by the unverified `iss`, before any key is fetched. */
 export const issuer = defineStep(
@@ -69,7 +120,7 @@ export const algorithm = defineStep(
   (ctx) => {
     required(ctx.issuer).checkAlgorithm(required(ctx.decoded));
   },
-  { stage: 'token', verifies: 'signature' },
+  { stage: 'token', verifies: 'signature', when: isJws },
 );
 
 /** Signature, part one: there is one to check (before any key is fetched). */
@@ -79,7 +130,7 @@ export const signaturePresent = defineStep(
   (ctx) => {
     required(ctx.issuer).checkSignaturePresent(required(ctx.decoded));
   },
-  { stage: 'token', verifies: 'signature', after: ['algorithm'] },
+  { stage: 'token', verifies: 'signature', after: ['algorithm'], when: isJws },
 );
 
 /** Key and algorithm, part two: the issuer's keys that may have signed it. */
@@ -91,7 +142,7 @@ export const keys = defineStep(
     ctx.candidates = await required(ctx.issuer).candidateKeys(required(ctx.decoded));
   },
   // The keys are looked up even without a signature: the diagnosis shows what would match.
-  { stage: 'token', verifies: 'signature', after: ['algorithm'] },
+  { stage: 'token', verifies: 'signature', after: ['algorithm'], when: isJws },
 );
 
 /** Signature: one candidate key verifies it. */
@@ -105,7 +156,7 @@ export const signature = defineStep(
       required(ctx.candidates),
     );
   },
-  { stage: 'token', verifies: 'signature', after: ['signaturePresent', 'keys'] },
+  { stage: 'token', verifies: 'signature', after: ['signaturePresent', 'keys'], when: isJws },
 );
 
 /** Time claims, part one: every time claim is a date, and `iat` is not in the future. */
@@ -175,6 +226,7 @@ export const rememberToken = defineStep(
     ctx.verified = verified;
     ctx.token = {
       issuer: verified.issuer.issuer,
+      format: required(ctx.format),
       key,
       userKey: userCacheKey(key),
       info: tokenInfo(verified, key.subject),
