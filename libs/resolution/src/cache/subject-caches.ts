@@ -18,6 +18,8 @@ export interface CachedToken {
   readonly info: TokenInfo;
   readonly issuedAtMs?: number;
   readonly expiresAtMs?: number;
+  /** An earlier end of the entry than `exp`: an introspected token's answer is fresh until then. */
+  readonly cacheUntilMs?: number;
   /**
    * The token's sender binding and its issuer's policy; absent for a plain bearer token, which
    * the warm path answers with no binding check at all. A bound token is checked on every
@@ -89,7 +91,11 @@ export class SubjectCaches {
   putToken(hash: string, token: CachedToken): void {
     if (!this.coherent) return;
     const cap = this.now() + this.config.cache.tokens.maxTtlSeconds * 1000;
-    this.tokens.set(hash, token, Math.min(token.expiresAtMs ?? cap, cap));
+    this.tokens.set(
+      hash,
+      token,
+      Math.min(token.expiresAtMs ?? cap, token.cacheUntilMs ?? cap, cap),
+    );
   }
 
   /** `key` is a {@link userCacheKey}, as every user-side method here takes. */

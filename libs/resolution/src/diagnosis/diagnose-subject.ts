@@ -1,3 +1,4 @@
+import { writeIntrospection } from './advice/introspection-advice';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { Clock, Tracing } from '@resolver/observability';
@@ -299,6 +300,7 @@ function report(input: ReportInput): Diagnosis {
   writeIssuer(out, input);
   writeKey(out, input);
   writeSignature(out, input);
+  writeIntrospection(out, input);
   writeTime(out, input);
   writeClaims(out, input);
   writeSubjectAndTenant(out, input);

@@ -4,6 +4,7 @@ import type { Outcome, ReasonCode } from '@resolver/reasons';
 export const DIAGNOSIS_STEPS = [
   'format',
   'decrypt',
+  'introspection',
   'decode',
   'issuer',
   'key',
@@ -56,6 +57,7 @@ export interface Diagnosis {
 export const STEP_TITLES: Readonly<Record<DiagnosisStepName, string>> = {
   format: 'Token format',
   decrypt: 'Decryption',
+  introspection: 'Introspection',
   decode: 'Decode',
   issuer: 'Issuer',
   key: 'Key and algorithm',

@@ -3,6 +3,7 @@ import { ResolutionError } from '@resolver/reasons';
 import { classifyTokenFormat } from '@resolver/tokens';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
+import { introspectOpaque } from './introspection-step';
 import { userCacheKey } from '../cache/subject-caches';
 import type { TokenInfo } from '../resolution';
 import { lookupKeyOf, subjectFor } from '../subject-key';
@@ -63,22 +64,11 @@ export const format = defineStep(
  * the issuer that introspects it (RFC 7662); with none configured it is refused, as any token
  * of no known shape always was.
  */
-export const opaque = defineStep(
-  'opaque',
-  'format',
-  (ctx) => {
-    routeOpaque(ctx);
-  },
-  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format === 'opaque' },
-);
-
-/** Where an opaque token goes: nowhere yet, so it is refused naming why. */
-export function routeOpaque(_ctx: PipelineContext): void {
-  throw new ResolutionError(
-    'TOKEN_MALFORMED',
-    'not a JWS (3 base64url segments), a JWE (5) or a PASETO v4.public token, and no issuer introspects opaque tokens',
-  );
-}
+export const opaque = defineStep('opaque', 'introspection', introspectOpaque, {
+  stage: 'token',
+  stopsDiagnosis: true,
+  when: (ctx) => ctx.format === 'opaque',
+});
 
 /** The steps that read a JWS: the token itself, or the JWS a JWE carries. */
 export function isJws(ctx: PipelineContext): boolean {
@@ -110,7 +100,8 @@ export const issuer = defineStep(
   (ctx, env) => {
     ctx.issuer = env.verifier.select(required(ctx.decoded));
   },
-  { stage: 'token', stopsDiagnosis: true },
+  // An opaque token's issuer is the one its introspection was routed to.
+  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format !== 'opaque' },
 );
 
 /** Key and algorithm, part one: alg allowed, kid well-formed, a signature to check. */
@@ -232,6 +223,8 @@ export const rememberToken = defineStep(
       info: tokenInfo(verified, key.subject),
       issuedAtMs: verified.issuedAt?.getTime(),
       expiresAtMs: verified.expiresAt?.getTime(),
+      // An introspected token is cached no longer than its answer: min(exp, cacheCapSeconds).
+      cacheUntilMs: ctx.introspected?.freshUntilMs,
       binding: bindingOf(verified.claims, verified.issuer.binding),
     };
     env.caches.putToken(ctx.hash, ctx.token);

@@ -139,6 +139,13 @@ export class IntrospectionClient {
     return introspected;
   }
 
+  /** Whether an answer for this token hash is held and still fresh (no request would be made). */
+  hasFreshAnswer(hash: string): boolean {
+    const entry = this.answers.get(hash);
+    const now = this.clock.nowMs();
+    return entry !== undefined && (entry.active ? entry.token.freshUntilMs : entry.untilMs) > now;
+  }
+
   /** What the diagnosis can say about the endpoint without asking it. */
   state(): { readonly lastError?: string; readonly reachable: boolean | undefined } {
     return { lastError: this.lastError, reachable: this.lastReachable };

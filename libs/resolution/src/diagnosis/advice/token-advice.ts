@@ -34,8 +34,11 @@ const FORMAT_NAMES: Readonly<Record<TokenFormat, string>> = {
 /** The format step: what the token is by its shape (or why that shape is refused). */
 export function writeFormat(report: Report, input: ReportInput): void {
   const { steps, ctx } = input;
-  const error = steps.error('format') ?? steps.error('opaque');
   const format = ctx?.format;
+  // An opaque token's other refusals (inactive, no answer) are the introspection step's.
+  const unrouted = steps.error('opaque');
+  const error =
+    steps.error('format') ?? (unrouted?.reason === 'TOKEN_MALFORMED' ? unrouted : undefined);
   if (error) {
     report.set(
       'format',
