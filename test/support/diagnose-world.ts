@@ -66,6 +66,7 @@ export class DiagnoseWorld implements SuiteWorld {
     expect(res.body.steps.map((s: any) => s.step)).toEqual([
       'format',
       'decrypt',
+      'introspection',
       'decode',
       'issuer',
       'key',
