@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ const RESOURCE = 'https://api.introspection-outage.test';
 const SCRIPTED = 'https://scripted.as.test';
 const HUNG = 'https://hung.as.test';
 const DOWN = 'https://down.as.test';
+const SIGNED = 'https://signed.as.test';
 
 /**
  * Introspection when the endpoint fails or lies: an authorisation server that goes down (its
@@ -28,6 +29,7 @@ describe('introspection outages and hostile answers', () => {
   let as: IntrospectingAuthorizationServer;
   let scripted: ScriptedEndpoint;
   let hung: HungEndpoint;
+  let signingKey: KeyObject;
   let app: ResolverHarness;
   let db: Pool;
 
@@ -42,7 +44,8 @@ describe('introspection outages and hostile answers', () => {
     hung = await HungEndpoint.start();
     const dir = mkdtempSync(join(tmpdir(), 'introspection-outage-'));
     const keyFile = join(dir, 'key.jwk.json');
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    signingKey = privateKey;
     writeFileSync(keyFile, JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid: 'k' }));
     const staticIssuer = (issuer: string, introspection: Record<string, unknown>) => ({
       issuer,
@@ -84,6 +87,13 @@ describe('introspection outages and hostile answers', () => {
           negativeCacheSeconds: 0,
           requiredScopes: ['orders:read'],
         }),
+        staticIssuer(SIGNED, {
+          prefix: 'signed_',
+          endpoint: scripted.url,
+          cacheCapSeconds: 0,
+          negativeCacheSeconds: 0,
+          signedResponses: true,
+        }),
         staticIssuer(HUNG, { prefix: 'hang_', endpoint: hung.url, timeoutMs: 300 }),
         staticIssuer(DOWN, { prefix: 'down_', endpoint: 'http://127.0.0.1:1/introspect' }),
       ],
@@ -92,6 +102,7 @@ describe('introspection outages and hostile answers', () => {
     await seedUser(db, as.issuer, { subject: 'caller-1', kind: 'service', email: null });
     await seedUser(db, as.issuer, { subject: 'caller-2', kind: 'service', email: null });
     await seedUser(db, SCRIPTED, { subject: 'mallory' });
+    await seedUser(db, SIGNED, { subject: 'mallory', email: 'mallory-signed@example.com' });
   });
 
   afterAll(async () => {
@@ -161,6 +172,47 @@ describe('introspection outages and hostile answers', () => {
     );
     // The process is fine afterwards.
     expect(await answerFor(good())).toEqual([200, 'OK']);
+  });
+
+  it('signed answers (RFC 9701): only a JWT the issuer signed for this client is read', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const jwt = (
+      claims: Record<string, unknown>,
+      header: Record<string, unknown> = {},
+      key = signingKey,
+    ) => {
+      const input = `${b64({ alg: 'ES256', kid: 'k', typ: 'token-introspection+jwt', ...header })}.${b64(claims)}`;
+      const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+      return `${input}.${signature.toString('base64url')}`;
+    };
+    const envelope = (extra: Record<string, unknown> = {}) => ({
+      iss: SIGNED,
+      aud: 'rs',
+      iat: now(),
+      token_introspection: good(),
+      ...extra,
+    });
+    const answer = async (body: string, contentType = 'application/token-introspection+jwt') => {
+      scripted.answer = { status: 200, contentType, body };
+      const http = await app.resolveHttp({ token: `signed_${++n}` });
+      return [http.status, http.body.reason ?? 'OK'];
+    };
+    const unavailable = [503, 'INTROSPECTION_UNAVAILABLE'];
+    expect(await answer(jwt(envelope()))).toEqual([200, 'OK']);
+    expect(await answer(jwt(envelope({ token_introspection: { active: false } })))).toEqual([
+      401,
+      'TOKEN_INACTIVE',
+    ]);
+    // A plain JSON answer, however good, is not read when signed answers are required.
+    expect(await answer(JSON.stringify(good()), 'application/json')).toEqual(unavailable);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expect(await answer(jwt(envelope(), {}, other))).toEqual(unavailable);
+    expect(await answer(jwt(envelope({ aud: 'someone-else' })))).toEqual(unavailable);
+    expect(await answer(jwt(envelope({ iss: SCRIPTED })))).toEqual(unavailable);
+    expect(await answer(jwt(envelope(), { typ: 'JWT' }))).toEqual(unavailable);
+    expect(await answer(jwt(envelope(), { alg: 'HS256' }))).toEqual(unavailable);
+    expect(await answer(jwt(envelope({ token_introspection: 'active' })))).toEqual(unavailable);
+    expect(await answer('not.a.jwt')).toEqual(unavailable);
   });
 
   it('an endpoint on a closed port is 503 INTROSPECTION_UNAVAILABLE on every surface, never 401', async () => {

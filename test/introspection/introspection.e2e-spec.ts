@@ -251,6 +251,24 @@ describe('opaque tokens introspected at a real authorisation server', () => {
     expect([await a.introspections(), await b.introspections()]).toEqual(before);
   });
 
+  it("signed answers (RFC 9701): the AS signs, the resolver verifies with the issuer's keys", async () => {
+    const signed = await ResolverHarness.start({
+      databaseUrl,
+      env: { RS_BASIC_SECRET: a.rs.basic.secret },
+      issuers: [issuerA({ ...basicA, signedResponses: true })],
+    });
+    try {
+      // Only a verified application/token-introspection+jwt answer is read: a 200 proves it.
+      const token = await a.token('caller-ok');
+      const ok = await signed.resolveHttp({ token });
+      expect([ok.status, ok.body.token?.subject]).toEqual([200, 'caller-ok']);
+      const inactive = await signed.resolveHttp({ token: 'asa_never-issued-token' });
+      expect(inactive.body.reason).toBe('TOKEN_INACTIVE');
+    } finally {
+      await signed.close();
+    }
+  });
+
   it('client_secret_post works; a wrong client secret is 503 INTROSPECTION_UNAVAILABLE naming the client auth, never 401', async () => {
     const lines: string[] = [];
     const post = await ResolverHarness.start({

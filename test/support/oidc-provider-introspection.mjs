@@ -41,6 +41,7 @@ const caller = (id) => ({
   response_types: [],
   token_endpoint_auth_method: 'client_secret_basic',
   id_token_signed_response_alg: 'ES256',
+  introspection_signed_response_alg: 'ES256',
 });
 const resourceServer = (id, method, extra) => ({
   client_id: id,
@@ -49,6 +50,8 @@ const resourceServer = (id, method, extra) => ({
   response_types: [],
   token_endpoint_auth_method: method,
   id_token_signed_response_alg: 'ES256',
+  // Signed introspection answers (RFC 9701) when asked for application/token-introspection+jwt.
+  introspection_signed_response_alg: 'ES256',
   ...extra,
 });
 
@@ -73,6 +76,7 @@ const provider = new Provider(issuer, {
       enabled: true,
       allowedPolicy: (_ctx, client) => client.clientId.startsWith('rs-'),
     },
+    jwtIntrospection: { enabled: true },
     revocation: {
       enabled: true,
       allowedPolicy: (_ctx, client, token) => client.clientId === token.clientId,

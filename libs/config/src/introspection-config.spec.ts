@@ -38,6 +38,7 @@ describe('issuers[].introspection', () => {
       timeoutMs: 2000,
       maxConcurrent: 32,
       maxResponseBytes: 65536,
+      signedResponses: false,
     });
   });
 

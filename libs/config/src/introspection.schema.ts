@@ -80,6 +80,11 @@ export const introspectionSchema = z
     timeoutMs: z.number().int().min(50).max(30_000).default(2_000),
     /** At most this many requests to the endpoint at once; more wait, within the timeout. */
     maxConcurrent: z.number().int().min(1).max(1_024).default(32),
+    /**
+     * RFC 9701: ask for JWT-secured answers (`application/token-introspection+jwt`) and read
+     * only those, verified with this issuer's key source and algorithms.
+     */
+    signedResponses: z.boolean().default(false),
     /** The largest answer read; a larger one is a failing endpoint. */
     maxResponseBytes: z.number().int().min(1_024).max(1_048_576).default(65_536),
   })

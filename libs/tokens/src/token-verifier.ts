@@ -16,7 +16,12 @@ import {
   tracedFetch,
 } from './key-source';
 import type { VerifiedToken } from './verified-token';
-import { type IntrospectionClient, introspectionClientFor } from './introspection';
+import {
+  type IntrospectionClient,
+  introspectionClientFor,
+  postForm,
+  signedAnswerVerifier,
+} from './introspection';
 
 /**
  * The issuer registry and the verification entry point. The issuer is picked by the token's
@@ -43,16 +48,21 @@ export class TokenVerifier {
     const fetchDocument = tracing?.on ? tracedFetch(tracing) : fetchJson;
     const introspecting: IntrospectionClient[] = [];
     for (const issuer of config.issuers) {
-      const client = await introspectionClientFor(issuer, clock, fetchDocument);
-      if (client) introspecting.push(client);
-      byIssuer.set(
-        issuer.issuer,
-        new IssuerVerifier(
-          issuer,
-          await keySourceFor(issuer, clock, fetchDocument, observe),
-          clock,
-        ),
+      const verifier = new IssuerVerifier(
+        issuer,
+        await keySourceFor(issuer, clock, fetchDocument, observe),
+        clock,
       );
+      byIssuer.set(issuer.issuer, verifier);
+      const client = await introspectionClientFor(
+        issuer,
+        clock,
+        fetchDocument,
+        postForm,
+        issuer.introspection &&
+          signedAnswerVerifier(verifier, issuer.introspection.clientAuth.clientId),
+      );
+      if (client) introspecting.push(client);
     }
     return new TokenVerifier(byIssuer, config.limits.maxTokenBytes, introspecting);
   }

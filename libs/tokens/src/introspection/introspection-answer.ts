@@ -33,6 +33,11 @@ export function readIntrospectionAnswer(text: string): IntrospectionVerdict {
     if (isResolutionError(error)) throw unavailable(error.message);
     throw unavailable('introspection answer is not JSON');
   }
+  return verdictOf(value);
+}
+
+/** An answer object (parsed JSON, or a signed answer's `token_introspection`), as RFC 7662 says. */
+export function verdictOf(value: unknown): IntrospectionVerdict {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw unavailable('introspection answer is not a JSON object');
   const claims = ownData(value) as Record<string, unknown>;

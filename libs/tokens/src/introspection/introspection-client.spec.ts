@@ -28,6 +28,7 @@ const config = (extra: Partial<IntrospectionConfig> = {}): IntrospectionConfig =
   timeoutMs: 500,
   maxConcurrent: 32,
   maxResponseBytes: 65_536,
+  signedResponses: false,
   ...extra,
 });
 const json = (body: unknown, status = 200): EndpointResponse => ({

@@ -7,7 +7,9 @@ import {
   type IntrospectionVerdict,
   readIntrospectionAnswer,
   unavailable,
+  verdictOf,
 } from './introspection-answer';
+import { SIGNED_ANSWER_TYPE, type VerifySignedAnswer } from './signed-answer';
 
 /** One POST to the endpoint: status, content type and body (bounded), or a thrown failure. */
 export interface EndpointResponse {
@@ -81,6 +83,8 @@ export class IntrospectionClient {
     private readonly auth: ClientAuthenticator,
     private readonly clock: Clock,
     private readonly send: SendForm,
+    /** RFC 9701 (`signedResponses`): reads a signed answer with the issuer's keys. */
+    private readonly verifySigned?: VerifySignedAnswer,
   ) {}
 
   /** Whether an opaque token is this issuer's by its configured prefix (none: every token). */
@@ -185,7 +189,11 @@ export class IntrospectionClient {
     try {
       const url = await this.endpoint();
       const timeoutMs = Math.max(1, deadline - Date.now());
-      const { headers, form } = await this.auth.request(url, Math.floor(this.clock.nowMs() / 1000));
+      const request = await this.auth.request(url, Math.floor(this.clock.nowMs() / 1000));
+      const { form } = request;
+      const headers = this.config.signedResponses
+        ? { ...request.headers, accept: SIGNED_ANSWER_TYPE }
+        : request.headers;
       const body = new URLSearchParams({ ...form, token });
       if (this.config.tokenTypeHint) body.set('token_type_hint', this.config.tokenTypeHint);
       let response: EndpointResponse;
@@ -199,7 +207,7 @@ export class IntrospectionClient {
         throw unavailable(`introspection endpoint of ${this.issuer}: ${describe(error)}`);
       }
       this.lastReachable = true;
-      const verdict = this.verdictOf(response);
+      const verdict = await this.verdictOf(response);
       this.lastError = undefined;
       return verdict;
     } catch (error) {
@@ -212,7 +220,7 @@ export class IntrospectionClient {
     }
   }
 
-  private verdictOf(response: EndpointResponse): IntrospectionVerdict {
+  private async verdictOf(response: EndpointResponse): Promise<IntrospectionVerdict> {
     const { status } = response;
     if (status === 401 || status === 403 || status === 400)
       // RFC 7662 §2.3 / RFC 6749 §5.2: the endpoint refused *us* (invalid_client): the
@@ -223,6 +231,17 @@ export class IntrospectionClient {
       );
     if (status !== 200)
       throw unavailable(`introspection endpoint of ${this.issuer} answered HTTP ${status}`);
+    if (this.config.signedResponses) {
+      // Only a signed answer is read: a plain JSON one could come from anyone on the way.
+      if (
+        !/^application\/token-introspection\+jwt(\s*;|$)/i.test(response.contentType) ||
+        !this.verifySigned
+      )
+        throw unavailable(
+          `introspection endpoint of ${this.issuer} answered ${JSON.stringify(response.contentType.slice(0, 64))}, not a signed answer (${SIGNED_ANSWER_TYPE})`,
+        );
+      return verdictOf(await this.verifySigned(response.body.trim(), this.config.maxResponseBytes));
+    }
     if (!/^application\/json(\s*;|$)/i.test(response.contentType))
       throw unavailable(
         `introspection endpoint of ${this.issuer} answered ${JSON.stringify(response.contentType.slice(0, 64))}, not application/json`,
@@ -284,9 +303,9 @@ export const postForm: SendForm = async (url, headers, form, { timeoutMs, maxByt
   const response = await fetch(url, {
     method: 'POST',
     headers: {
+      accept: 'application/json',
       ...headers,
       'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
     },
     body: form.toString(),
     redirect: 'manual',

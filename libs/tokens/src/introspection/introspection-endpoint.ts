@@ -3,6 +3,7 @@ import type { Clock } from '@resolver/observability';
 import { type FetchDocument, fetchJson } from '../key-source';
 import { clientAuthenticator } from './client-auth';
 import { IntrospectionClient, postForm, type SendForm } from './introspection-client';
+import type { VerifySignedAnswer } from './signed-answer';
 
 /**
  * The endpoint an issuer's tokens are introspected at: the configured one, or the
@@ -38,6 +39,7 @@ export async function introspectionClientFor(
   clock: Clock,
   fetchDocument: FetchDocument = fetchJson,
   send: SendForm = postForm,
+  verifySigned?: VerifySignedAnswer,
 ): Promise<IntrospectionClient | undefined> {
   const config = issuer.introspection;
   if (config === undefined) return undefined;
@@ -48,5 +50,6 @@ export async function introspectionClientFor(
     await clientAuthenticator(config.clientAuth, issuer.origin),
     clock,
     send,
+    verifySigned,
   );
 }
