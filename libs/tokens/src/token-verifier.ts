@@ -74,7 +74,7 @@ export class TokenVerifier {
    * Undefined: no issuer introspects it, and it is sent nowhere.
    */
   introspectorFor(token: string): IntrospectionClient | undefined {
-    return this.introspecting.find((client) => client.claims(token));
+    return this.introspecting.find((client) => client.accepts(token));
   }
 
   /** Every introspecting issuer's client (readiness, diagnosis). */

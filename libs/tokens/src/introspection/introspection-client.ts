@@ -90,7 +90,7 @@ export class IntrospectionClient {
   ) {}
 
   /** Whether an opaque token is this issuer's by its configured prefix (none: every token). */
-  claims(token: string): boolean {
+  accepts(token: string): boolean {
     return this.config.prefix === undefined || token.startsWith(this.config.prefix);
   }
 
