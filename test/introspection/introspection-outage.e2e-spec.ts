@@ -16,6 +16,7 @@ const SCRIPTED = 'https://scripted.as.test';
 const HUNG = 'https://hung.as.test';
 const DOWN = 'https://down.as.test';
 const SIGNED = 'https://signed.as.test';
+const SLOW = 'https://slow.as.test';
 
 /**
  * Introspection when the endpoint fails or lies: an authorisation server that goes down (its
@@ -95,6 +96,8 @@ describe('introspection outages and hostile answers', () => {
           signedResponses: true,
         }),
         staticIssuer(HUNG, { prefix: 'hang_', endpoint: hung.url, timeoutMs: 300 }),
+        // Its own timeout is longer than the request's deadline (3 s): the deadline answers.
+        staticIssuer(SLOW, { prefix: 'slow_', endpoint: hung.url, timeoutMs: 10_000 }),
         staticIssuer(DOWN, { prefix: 'down_', endpoint: 'http://127.0.0.1:1/introspect' }),
       ],
     });
@@ -239,6 +242,13 @@ describe('introspection outages and hostile answers', () => {
     expect(hung.requests).toBeGreaterThanOrEqual(1);
     expect(hung.requests).toBeLessThanOrEqual(2);
     expect(took).toBeLessThan(3_000);
+  });
+
+  it('a request deadline that passes while the endpoint is asked is INTROSPECTION_UNAVAILABLE too', async () => {
+    const started = Date.now();
+    const answer = await app.resolveHttp({ token: 'slow_token' });
+    expect([answer.status, answer.body.reason]).toEqual([503, 'INTROSPECTION_UNAVAILABLE']);
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 
   it('the AS goes down: a cached answer serves only within its exp, a new token is 503', async () => {
