@@ -1,7 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, ConfigError } from '.';
+import fc from 'fast-check';
+import { buildConfig, ConfigError, introspectionRoutingProblems } from '.';
 
 const issuer = (name: string, introspection?: Record<string, unknown>) => ({
   issuer: `https://${name}.example/`,
@@ -140,5 +141,22 @@ describe('issuers[].introspection', () => {
     expect(
       build([issuer('a', basic({ prefix: 'a_' })), issuer('b', basic({ prefix: 'b_' }))]).issuers,
     ).toHaveLength(2);
+  });
+
+  it('routing (property): whenever the rule accepts the prefixes, no token reaches two issuers', () => {
+    const prefix = fc.option(fc.stringMatching(/^[ab_]{1,3}$/), { nil: undefined });
+    fc.assert(
+      fc.property(
+        fc.array(prefix, { minLength: 1, maxLength: 4 }),
+        fc.stringMatching(/^[ab_]{0,6}$/),
+        (prefixes, token) => {
+          const issuers = prefixes.map((p) => ({ introspection: { prefix: p } }));
+          if (introspectionRoutingProblems(issuers).length > 0) return;
+          const takers = prefixes.filter((p) => p === undefined || token.startsWith(p));
+          expect(takers.length).toBeLessThanOrEqual(1);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
