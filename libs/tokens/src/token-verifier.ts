@@ -21,6 +21,7 @@ import {
   introspectionClientFor,
   postForm,
   signedAnswerVerifier,
+  tracedPostForm,
 } from './introspection';
 
 /**
@@ -47,6 +48,7 @@ export class TokenVerifier {
     const byIssuer = new Map<string, IssuerVerifier>();
     const fetchDocument = tracing?.on ? tracedFetch(tracing) : fetchJson;
     const introspecting: IntrospectionClient[] = [];
+    const send = tracing?.on ? tracedPostForm(tracing) : postForm;
     for (const issuer of config.issuers) {
       const verifier = new IssuerVerifier(
         issuer,
@@ -58,7 +60,7 @@ export class TokenVerifier {
         issuer,
         clock,
         fetchDocument,
-        postForm,
+        send,
         issuer.introspection &&
           signedAnswerVerifier(verifier, issuer.introspection.clientAuth.clientId),
       );

@@ -9,7 +9,7 @@ import { type NearMiss, NearMissRepository, ScimProvenanceRepository } from '@re
 import { DiagnoseSubject } from '../diagnosis/diagnose-subject';
 import type { UnitWorld } from '../testing/unit-fixture';
 import type { ResolveSubject } from '../resolve-subject';
-import { HS, T, unitIssuers } from '../testing/unit-fixture';
+import { HS, OPAQUE, T, unitIssuers } from '../testing/unit-fixture';
 import { PIPELINE } from './pipeline';
 
 /**
@@ -163,6 +163,17 @@ describe('the pipeline traced', () => {
     expect(fetch.attributes['error.type']).toEqual(expect.any(String));
   });
 
+  it('an opaque token: the opaque step, its introspection request a client span under it', async () => {
+    users.seed({ email: 'olive@x.test', link: { issuer: OPAQUE, subject: 'olive' } });
+    const { outcome, spans } = await serve('op_olive');
+    expect(outcome).toBe('OK:STORE');
+    const step = byStep(spans, 'opaque');
+    const post = spans.find((s) => s.name === 'POST')!;
+    expect(post.kind).toBe(SpanKind.CLIENT);
+    expect(parentOf(post)).toBe(step.spanContext().spanId);
+    expect(post.attributes['url.full']).toBe(fixture.introspection.url);
+  });
+
   it('the failure log line carries the request id and the request span’s trace id', async () => {
     await serve(fixture.hs({ exp: T - 3600 }));
     const line = logLines.find((l) => l.event === 'resolution_failed')!;
@@ -193,6 +204,10 @@ describe('the pipeline traced', () => {
       await fixture.es({ sub: 'tenantless-secret', tid: undefined }),
       fixture.down(),
       'not-a-token-secret.at.all',
+      // Opaque tokens: introspected (a POST client span), inactive, a failing endpoint.
+      'op_olive',
+      'op_never-issued-secret',
+      'op_broken',
       `${'x'.repeat(40)}.${'y'.repeat(40)}`,
     ];
     const secrets = [
@@ -210,6 +225,7 @@ describe('the pipeline traced', () => {
       'tenantless-secret',
       'not-a-token-secret',
       'a-unit-test-hmac-secret',
+      'never-issued-secret',
     ];
     const recorded: string[] = [];
     const keys = new Set<string>();

@@ -1,5 +1,5 @@
 import type { IssuerConfig } from '@resolver/config';
-import type { Clock } from '@resolver/observability';
+import { type Clock, errorType, SpanKind, type Tracing } from '@resolver/observability';
 import { type FetchDocument, fetchJson } from '../key-source';
 import { clientAuthenticator } from './client-auth';
 import { IntrospectionClient, postForm, type SendForm } from './introspection-client';
@@ -31,6 +31,22 @@ export function introspectionEndpoint(
     found = endpoint;
     return found;
   };
+}
+
+/**
+ * {@link postForm} with tracing on: a client span per introspection request (`POST`, the
+ * configured endpoint's URL; never the token, which is only in the body), whose `traceparent`
+ * goes to the endpoint with the request.
+ */
+export function tracedPostForm(tracing: Tracing): SendForm {
+  return (url, headers, form, limits) =>
+    tracing.within(
+      'POST',
+      SpanKind.CLIENT,
+      { 'http.request.method': 'POST', 'url.full': url, 'server.address': new URL(url).hostname },
+      () => postForm(url, tracing.inject({ ...headers }) as Record<string, string>, form, limits),
+      errorType,
+    );
 }
 
 /** The introspection client of an issuer that has an `introspection` section (boot: keys read). */
