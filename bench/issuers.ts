@@ -1,8 +1,8 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { SigningKey } from './tokens';
+import { AUD, type SigningKey } from './tokens';
 
 /** Keys configured as a static PEM (ES256). */
 export const ISS = 'https://bench.idp.local';
@@ -14,6 +14,10 @@ export const JIT_ISS = 'https://bench-jit.idp.local';
  * tokens, cheaper to mint by the hundred thousand).
  */
 export const JWKS_ISS = 'https://bench-jwks.idp.local';
+/** Opaque tokens (RFC 7662) `bop_<sub>_<n>`, introspected at the endpoint the bench serves. */
+export const OPAQUE_ISS = 'https://bench-opaque.idp.local';
+/** The client secret the resolvers introspect with (client_secret_basic). */
+export const INTROSPECTION_SECRET = 'bench-introspection-secret';
 
 /** What a verifying baseline is told about the bench's keys (bench/baselines.ts, --keys). */
 export interface PublicKeyEntry {
@@ -53,7 +57,8 @@ export class BenchIdp {
     this.body = JSON.stringify({
       keys: [jwk(this.jwksEs256, 'ES256'), jwk(this.rs256, 'RS256')],
     });
-    this.server = createServer((_req, res) => {
+    this.server = createServer((req, res) => {
+      if (req.url === '/introspect') return this.introspect(req, res);
       if (this.hung) this.held.push(res);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(this.body);
     });
@@ -82,6 +87,45 @@ export class BenchIdp {
       { iss: JWKS_ISS, kid: this.jwksEs256.kid, alg: 'ES256', pem: spki(this.jwksEs256) },
       { iss: JWKS_ISS, kid: this.rs256.kid, alg: 'RS256', pem: spki(this.rs256) },
     ];
+  }
+
+  /** Introspection requests answered so far. */
+  introspections = 0;
+
+  /**
+   * The introspection endpoint (RFC 7662) of the opaque issuer: `bop_<sub>_...` is active for
+   * user `<sub>`, anything else inactive. The client's Basic
+   * credentials are checked, as an AS does.
+   */
+  private introspect(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      this.introspections++;
+      const expected = `Basic ${Buffer.from(`rs:${INTROSPECTION_SECRET}`).toString('base64')}`;
+      if (req.headers.authorization !== expected) {
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"error":"invalid_client"}');
+        return;
+      }
+      const token = new URLSearchParams(Buffer.concat(chunks).toString()).get('token') ?? '';
+      const [kind, sub] = token.split('_');
+      const now = Math.floor(Date.now() / 1000);
+      const answer =
+        kind === 'bop' && sub
+          ? {
+              active: true,
+              iss: OPAQUE_ISS,
+              sub,
+              aud: AUD,
+              iat: now,
+              exp: now + 3600,
+              scope: 'bench',
+            }
+          : { active: false };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
   }
 
   /** While hung, every JWKS request is held (until its client gives up) and counted. */

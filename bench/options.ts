@@ -12,6 +12,7 @@ export const DIST = join(ROOT, 'dist');
 export const SCENARIOS = [
   'warm',
   'dpop',
+  'opaque',
   'cold',
   'hang',
   'store',

@@ -2,6 +2,7 @@ import type { Scenario } from './scenario';
 import { burst } from './scenario-burst';
 import { cold, hang } from './scenario-cold';
 import { dpop } from './scenario-dpop';
+import { opaque } from './scenario-opaque';
 import { fullmiss, store } from './scenario-store';
 import { jit } from './scenario-jit';
 import { warm } from './scenario-warm';
@@ -10,6 +11,7 @@ import { warm } from './scenario-warm';
 export const ALL_SCENARIOS: readonly Scenario[] = [
   warm,
   dpop,
+  opaque,
   cold,
   hang,
   store,

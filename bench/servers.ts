@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ISS, JIT_ISS, JWKS_ISS } from './issuers';
+import { INTROSPECTION_SECRET, ISS, JIT_ISS, JWKS_ISS, OPAQUE_ISS } from './issuers';
 import { freePort, listening, type Pinning, startProcess } from './processes';
 import { AUD } from './tokens';
 
@@ -130,6 +130,19 @@ export async function startResolver(
           // every second while the IdP hangs (the worst case for a request's latency).
           jwks: { cacheMaxAgeMs: 2_000, timeoutMs: 500, cooldownMs: 1_000 },
         },
+        // Opaque tokens, introspected at the bench's endpoint (scenario-opaque.ts).
+        issuer(OPAQUE_ISS, {
+          introspection: {
+            endpoint: ctx.jwksUrl.replace(/\/jwks$/, '/introspect'),
+            prefix: 'bop_',
+            cacheCapSeconds: 300,
+            clientAuth: {
+              method: 'client_secret_basic',
+              clientId: 'rs',
+              clientSecretEnv: 'BENCH_INTROSPECTION_SECRET',
+            },
+          },
+        }),
       ],
     }),
   );
@@ -140,7 +153,12 @@ export async function startResolver(
       ...flags(nodeOptions),
       join(ctx.dist, 'apps/resolver/src/main.js'),
     ],
-    { PATH: process.env.PATH, RESOLVER_CONFIG: config, DATABASE_URL: ctx.dbUrl },
+    {
+      PATH: process.env.PATH,
+      RESOLVER_CONFIG: config,
+      DATABASE_URL: ctx.dbUrl,
+      BENCH_INTROSPECTION_SECRET: INTROSPECTION_SECRET,
+    },
     async () =>
       (
         (await (await fetch(`${url}/health/ready`)).json()) as {

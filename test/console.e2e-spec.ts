@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { TestBrowser, seriousAxeViolations } from './support/browser';
 import { createTestDatabase } from './support/database';
 import { JwksServer } from './support/jwks-server';
+import { DIAGNOSIS_STEPS } from '@resolver/resolution';
 import { ResolverHarness } from './support/resolver-harness';
 import { claimsFor, TokenFactory } from './support/token-factory';
 
@@ -259,7 +260,7 @@ describe('operator console (browser)', () => {
     const userStep = page.locator('li.step[data-step="user"]');
     expect(await userStep.locator('.badge').textContent()).toBe('fail');
     expect(await userStep.textContent()).toContain('link the identity');
-    expect(await page.locator('li.step').count()).toBe(15);
+    expect(await page.locator('li.step').count()).toBe(DIAGNOSIS_STEPS.length);
     const signature = aliceToken.split('.')[2] as string;
     expect(await page.content()).not.toContain(signature);
     await expectAccessible();

@@ -218,6 +218,7 @@ describe('tracing (OpenTelemetry over OTLP/HTTP)', () => {
       'extract',
       'tokenCache',
       // The pipeline's steps (docs/architecture.md), JIT not run for a user the store has.
+      'format',
       ...['decode', 'issuer', 'algorithm', 'signaturePresent', 'keys', 'signature'],
       ...['timeClaimsAreDates', 'claims', 'timeWindow', 'subject', 'tenant', 'rememberToken'],
       ...['revocation', 'lookup', 'kind', 'signedOut', 'status'],

@@ -64,6 +64,9 @@ export class DiagnoseWorld implements SuiteWorld {
     expect(res.status).toBe(200);
     expect(await this.snapshot()).toEqual(before);
     expect(res.body.steps.map((s: any) => s.step)).toEqual([
+      'format',
+      'decrypt',
+      'introspection',
       'decode',
       'issuer',
       'key',

@@ -7,6 +7,7 @@ import { authzSchema } from './authz.schema';
 import { envOverlaySchema, postgresUrl } from './env.schema';
 import { bindingSchema } from './forwarded-certificate.schema';
 import { issuerSchema } from './issuer.schema';
+import { introspectionRoutingProblems } from './introspection.schema';
 import { scimSchema } from './scim.schema';
 import { tlsSchema } from './tls.schema';
 import { tracingFileSchema, tracingSettings } from './tracing.schema';
@@ -114,6 +115,8 @@ export const configFileSchema = z.strictObject({
           });
         seen.add(issuer);
       });
+      for (const [i, message] of introspectionRoutingProblems(issuers))
+        ctx.addIssue({ code: 'custom', path: [i, 'introspection', 'prefix'], message });
     }),
   scim: scimSchema,
   tls: tlsSchema,

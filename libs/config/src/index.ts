@@ -9,6 +9,7 @@ export * from './embedded-server';
 export * from './env.schema';
 export * from './forwarded-certificate.schema';
 export * from './immutable';
+export * from './introspection.schema';
 export * from './issuer.schema';
 export * from './load-config';
 export * from './resolve-secrets';

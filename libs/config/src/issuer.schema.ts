@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Immutable } from './immutable';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RFC9068_REQUIRED_CLAIMS } from './algorithms';
 import { type BindingPolicy, bindingPolicySchema } from './binding.schema';
+import { introspectionSchema } from './introspection.schema';
 
 const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] as const;
 const algorithm = z.enum(ALGORITHMS, {
@@ -151,6 +152,8 @@ export const issuerSchema = z
     jit: jitPolicySchema,
     /** Sender-constrained tokens: DPoP (RFC 9449) and certificate-bound (RFC 8705). */
     binding: bindingPolicySchema,
+    /** Opaque tokens: this issuer's RFC 7662 introspection endpoint and client credentials. */
+    introspection: introspectionSchema.optional(),
   })
   .superRefine((issuer, ctx) => {
     const sources = KEY_SOURCE_FIELDS.filter((k) => issuer[k] !== undefined && issuer[k] !== false);

@@ -5,6 +5,7 @@ import { ConfigError } from './config-error';
 import type { ValidatedConfig } from './config.schema';
 import type { Environment } from './env.schema';
 import type { Immutable } from './immutable';
+import type { ClientAssertionAlgorithm, IntrospectionSection } from './introspection.schema';
 import type { SecretSource } from './issuer.schema';
 import { readTlsMaterial, TlsMaterialError } from './tls-material';
 
@@ -18,9 +19,31 @@ export type KeySourceConfig =
   /** Public JWKs held in memory: the embedded development issuer's, never from a file. */
   | { readonly kind: 'jwks-inline'; readonly keys: readonly { readonly kty: string }[] };
 
+/** How the resolver authenticates at an issuer's introspection endpoint, its secret read. */
+export type IntrospectionClientAuth =
+  | {
+      readonly method: 'client_secret_basic' | 'client_secret_post';
+      readonly clientId: string;
+      readonly secret: string;
+    }
+  | {
+      readonly method: 'private_key_jwt';
+      readonly clientId: string;
+      /** Absolute, checked readable; parsed into a key when the verifier is built. */
+      readonly privateKeyFile: string;
+      readonly algorithm: ClientAssertionAlgorithm;
+      readonly keyId?: string;
+    };
+
+/** An issuer's introspection settings, as the client uses them. */
+export type IntrospectionConfig = Omit<IntrospectionSection, 'clientAuth'> & {
+  readonly clientAuth: IntrospectionClientAuth;
+};
+
 /** Everything the resolver trusts about one issuer. `origin` is `issuers[2]` or the dev issuer. */
-export type IssuerConfig = Immutable<Omit<ValidatedIssuer, 'keySource'>> & {
+export type IssuerConfig = Immutable<Omit<ValidatedIssuer, 'keySource' | 'introspection'>> & {
   readonly keySource: KeySourceConfig;
+  readonly introspection?: IntrospectionConfig;
 };
 
 /** One SCIM client: who it is, which users it owns, and how its data maps to resolution. */
@@ -107,13 +130,23 @@ export function resolveSecrets(
     return absolute;
   };
 
-  const issuers = config.issuers.map((issuer): IssuerConfig => {
+  const issuers = config.issuers.map(({ introspection: section, ...issuer }): IssuerConfig => {
+    const introspection =
+      section &&
+      introspectionConfig(
+        section,
+        `${issuer.origin}.introspection.clientAuth`,
+        env,
+        readable,
+        path,
+        inFile,
+      );
     const source = issuer.keySource;
     if (source.kind === 'files') {
       const paths = source.paths.map((p, i) => readable(p, `${issuer.origin}.keys[${i}]`));
-      return { ...issuer, keySource: { kind: 'files', paths } };
+      return { ...issuer, introspection, keySource: { kind: 'files', paths } };
     }
-    if (source.kind !== 'hmac') return { ...issuer, keySource: source };
+    if (source.kind !== 'hmac') return { ...issuer, introspection, keySource: source };
     const field = `${issuer.origin}.${source.secret.field}`;
     const secret = readHmacSecret(source.secret, env, path, (m) => inFile(field, m));
     if (secret !== undefined && secret.length < MIN_HMAC_SECRET_BYTES)
@@ -121,7 +154,11 @@ export function resolveSecrets(
         field,
         `HMAC secret is ${secret.length} bytes; at least ${MIN_HMAC_SECRET_BYTES} are required`,
       );
-    return { ...issuer, keySource: { kind: 'hmac', secret: new Uint8Array(secret ?? []) } };
+    return {
+      ...issuer,
+      introspection,
+      keySource: { kind: 'hmac', secret: new Uint8Array(secret ?? []) },
+    };
   });
 
   const { keyFile } = config.authz.assertion;
@@ -168,6 +205,40 @@ export function resolveSecrets(
     tls,
     binding,
     source: where.source,
+  };
+}
+
+/**
+ * An issuer's introspection section with its client secret read (variable or file) or its
+ * private key file made absolute and checked readable. An empty secret is refused: the endpoint
+ * would answer every request 401, which the resolver reports as an outage.
+ */
+function introspectionConfig(
+  section: IntrospectionSection,
+  field: string,
+  env: Environment,
+  readable: (p: string, field: string) => string,
+  path: (p: string) => string,
+  inFile: (field: string, message: string) => void,
+): IntrospectionConfig {
+  const auth = section.clientAuth;
+  if (auth.method === 'private_key_jwt') {
+    const privateKeyFile = readable(auth.privateKeyFile, `${field}.privateKeyFile`);
+    return { ...section, clientAuth: { ...auth, privateKeyFile } };
+  }
+  const source: SecretSource =
+    auth.clientSecretEnv !== undefined
+      ? { env: auth.clientSecretEnv, field: 'hmacSecretEnv' }
+      : { file: auth.clientSecretFile as string, field: 'hmacSecretFile' };
+  const named = `${field}.${'env' in source ? 'clientSecretEnv' : 'clientSecretFile'}`;
+  const secret = readHmacSecret(source, env, path, (m) => inFile(named, m));
+  return {
+    ...section,
+    clientAuth: {
+      method: auth.method,
+      clientId: auth.clientId,
+      secret: secret?.toString('utf8') ?? '',
+    },
   };
 }
 

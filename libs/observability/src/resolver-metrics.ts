@@ -7,6 +7,16 @@ import { ERROR_SURFACES, TRANSPORTS, type Transport } from './transport';
 /** The issuer label for tokens whose issuer is not configured: never the raw `iss` (cardinality). */
 export const UNKNOWN_ISSUER = 'unknown';
 
+/**
+ * The token formats an answer is labelled with (a closed set): the formats of `@resolver/tokens`
+ * and `none` for a request whose token was never classified (missing, too large, or a
+ * transport-level refusal before the format step).
+ */
+export const TOKEN_FORMAT_LABELS = ['jws', 'jwe', 'paseto', 'opaque', 'none'] as const;
+export type TokenFormatLabel = (typeof TOKEN_FORMAT_LABELS)[number];
+
+const OUTCOMES: readonly Outcome[] = ['resolved', 'refused', 'unavailable'];
+
 /** The database pool as seen at scrape time. */
 export interface PoolStats {
   readonly inUse: number;
@@ -54,6 +64,19 @@ export class ResolverMetrics {
     registers: [this.registry],
     collect: this.flush,
   });
+  /**
+   * Answers by token format: a counter of its own rather than a label on `resolutions`, whose
+   * series (transports × issuers × reasons) would all be multiplied by the five formats.
+   */
+  readonly formats = new Counter({
+    name: 'resolver_token_formats_total',
+    help: 'Answers by token format (jws|jwe|paseto|opaque|none: no token classified) and outcome (resolved|refused|unavailable).',
+    labelNames: ['format', 'outcome'] as const,
+    registers: [this.registry],
+    collect: this.flush,
+  });
+  /** `formats`' children as pending counts, by format and outcome (see {@link recordFormat}). */
+  private readonly formatCounts = new Map<string, Map<Outcome, { count: number }>>();
   readonly duration = new FastHistogram(
     'resolver_resolution_duration_seconds',
     'Time to answer a resolution, by transport and outcome.',
@@ -144,6 +167,15 @@ export class ResolverMetrics {
         }
       }
     }
+    for (const format of TOKEN_FORMAT_LABELS) {
+      const byOutcome = new Map<Outcome, { count: number }>();
+      for (const outcome of OUTCOMES) {
+        const child = this.formats.labels(format, outcome);
+        child.inc(0);
+        byOutcome.set(outcome, this.pendingCount(child));
+      }
+      this.formatCounts.set(format, byOutcome);
+    }
     for (const surface of ERROR_SURFACES) this.internalErrors.labels(surface).inc(0);
     for (const cache of ['token', 'user', 'negative']) {
       this.cacheRequests.labels(cache, 'hit').inc(0);
@@ -232,6 +264,13 @@ export class ResolverMetrics {
     children.count.count++;
     children.latency.observe(seconds);
     this.recent.add(children.slot);
+  }
+
+  /** Counts one answer by its token's format (beside {@link record}). */
+  recordFormat(format: TokenFormatLabel, reason: ReasonCode | undefined): void {
+    const outcome = reason === undefined ? 'resolved' : REASON_TABLE[reason].outcome;
+    const pending = this.formatCounts.get(format)?.get(outcome);
+    if (pending) pending.count++;
   }
 }
 

@@ -31,6 +31,9 @@ export const REASON_CODES = [
   'PROOF_INVALID',
   'PROOF_REPLAYED',
   'BINDING_MISMATCH',
+  // Opaque tokens (RFC 7662): the authorisation server's answer, or its absence.
+  'TOKEN_INACTIVE',
+  'INTROSPECTION_UNAVAILABLE',
 ] as const;
 
 /** One stable reason code. */

@@ -78,6 +78,12 @@ export const REASON_TABLE: { readonly [R in ReasonCode]: ReasonPresentation } = 
   PROOF_INVALID: unauthenticated('The proof of possession is invalid'),
   PROOF_REPLAYED: unauthenticated('The proof of possession was already used'),
   BINDING_MISMATCH: unauthenticated('The token is not bound to the key or certificate presented'),
+  // Opaque tokens: the issuer's introspection endpoint (RFC 7662) said `active: false` (revoked,
+  // expired or never issued: the answer does not say which); or it could not be asked or gave
+  // no usable answer (down, timeout, 5xx, bad JSON, our client authentication refused), which is
+  // an outage, never a "no".
+  TOKEN_INACTIVE: unauthenticated('The authorization server says the token is not active'),
+  INTROSPECTION_UNAVAILABLE: unavailable('The token introspection endpoint is unavailable'),
 };
 
 /** Looks up how a reason is presented. */

@@ -64,6 +64,9 @@ describe('withDeadline', () => {
     expect(deadlineExceeded('store', 1, 'queued').reason).toBe('USER_STORE_OVERLOADED');
     expect(deadlineExceeded('request', 1, 'behind').message).toContain('overloaded: ');
     expect(deadlineExceeded('keys', 1, 'queued').reason).toBe('KEYS_UNAVAILABLE');
+    // Waiting on an introspection endpoint is its outage, whatever the load: never a 401.
+    expect(deadlineExceeded('introspection', 1).reason).toBe('INTROSPECTION_UNAVAILABLE');
+    expect(deadlineExceeded('introspection', 1, 'behind').reason).toBe('INTROSPECTION_UNAVAILABLE');
   });
 });
 

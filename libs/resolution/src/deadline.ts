@@ -1,7 +1,7 @@
 import { ResolutionError } from '@resolver/reasons';
 
 /** Which dependency a resolution was waiting on when its deadline passed. */
-export type Phase = 'request' | 'keys' | 'store';
+export type Phase = 'request' | 'keys' | 'introspection' | 'store';
 
 /**
  * The reason a resolution that ran out of time is answered with: the dependency it waited on.
@@ -18,6 +18,11 @@ export function deadlineExceeded(
     return new ResolutionError(
       'KEYS_UNAVAILABLE',
       `signing keys not available within ${timeoutMs} ms`,
+    );
+  if (phase === 'introspection')
+    return new ResolutionError(
+      'INTROSPECTION_UNAVAILABLE',
+      `the introspection endpoint did not answer within ${timeoutMs} ms`,
     );
   if (overloaded)
     return new ResolutionError(

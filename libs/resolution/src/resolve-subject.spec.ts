@@ -9,7 +9,7 @@ import type {
   InMemoryUserRepository,
 } from '@resolver/identity/testing';
 import { dpopClient } from './testing/dpop-client';
-import { ES, HS, NOW, T, unitIssuers } from './testing/unit-fixture';
+import { ES, HS, NOW, OPAQUE, T, unitIssuers } from './testing/unit-fixture';
 import type { PresentedRequest } from './resolution';
 
 /**
@@ -269,6 +269,34 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(await outcome(undefined, `DPoP ${token}`, await request())).toBe(
       'USER_STORE_UNAVAILABLE',
     );
+  });
+
+  it('opaque tokens: introspected at their issuer, then the same pipeline; inactive and outage reasons', async () => {
+    users.seed({ email: 'olive@x.test', link: { issuer: OPAQUE, subject: 'olive' } });
+    const before = fixture.introspection.counts.calls;
+    const first = await resolver.resolve({ token: 'op_olive', transport: 'http' });
+    expect([first.source, first.token.jti, first.token.scopes]).toEqual([
+      'STORE',
+      'op-jti-1',
+      ['read'],
+    ]);
+    // The verified-token cache answers the next one: no second call.
+    expect(await outcome('op_olive')).toBe('OK:CACHE');
+    expect(fixture.introspection.counts.calls - before).toBe(1);
+    // The deny-list applies to an opaque token's jti as to a JWT's.
+    await revocations.revoke({
+      issuer: OPAQUE,
+      jti: 'op-jti-1',
+      expiresAt: new Date(NOW.getTime() + 600_000),
+    });
+    caches.markCoherent(await revocations.listActive(clock.now()));
+    expect(await outcome('op_olive')).toBe('TOKEN_REVOKED');
+    expect(await outcome('op_never-issued')).toBe('TOKEN_INACTIVE');
+    expect(await outcome('op_broken')).toBe('INTROSPECTION_UNAVAILABLE');
+    // No prefix of an introspecting issuer: refused, nothing sent.
+    const calls = fixture.introspection.counts.calls;
+    expect(await outcome('zz_opaque')).toBe('TOKEN_MALFORMED');
+    expect(fixture.introspection.counts.calls).toBe(calls);
   });
 
   it('reaches every reason code', () => {

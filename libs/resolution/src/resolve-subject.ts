@@ -12,6 +12,7 @@ import {
   Clock,
   ResolverLogger,
   ResolverMetrics,
+  type TokenFormatLabel,
   traceIdOf,
   Tracing,
   UNKNOWN_ISSUER,
@@ -128,6 +129,7 @@ export class ResolveSubject {
         undefined,
         (performance.now() - started) / 1000,
       );
+      this.metrics.recordFormat(formatOf(ctx), undefined);
       spans?.answered(resolution.source);
       return resolution;
     } catch (error) {
@@ -138,6 +140,7 @@ export class ResolveSubject {
       const requestId = forTheLog(request.requestId) ?? randomUUID();
       const issuer = issuerOf(ctx);
       this.metrics.record(request.transport, issuer, error.reason, seconds);
+      this.metrics.recordFormat(formatOf(ctx), error.reason);
       spans?.refused(error.reason);
       // Never the token: the detail is built by our own code and carries no token material.
       this.log.resolutionFailure({
@@ -237,6 +240,11 @@ const STORE_DEADLINE_MARGIN_MS = 2 * DEADLINE_GRANULARITY_MS;
 /** The issuer label of a call: the token's issuer once known. */
 function issuerOf(ctx: PipelineContext | undefined): string {
   return ctx?.token?.issuer ?? ctx?.issuer?.config.issuer ?? UNKNOWN_ISSUER;
+}
+
+/** The format label of a call: the cached token's format, or the format step's answer. */
+function formatOf(ctx: PipelineContext | undefined): TokenFormatLabel {
+  return ctx?.cached?.format ?? ctx?.format ?? 'none';
 }
 
 const MAX_CONTEXT_FIELDS = 8;

@@ -6,6 +6,11 @@ export interface DecodedToken {
   readonly payload: Readonly<Record<string, unknown>>;
   readonly sizeBytes: number;
   readonly signatureLength: number;
+  /**
+   * An opaque token's introspection answer in the place of a payload (no header, no signature):
+   * the claim steps check it as RFC 7662 answers are checked.
+   */
+  readonly introspected?: true;
 }
 
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]*$/;

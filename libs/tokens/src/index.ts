@@ -8,3 +8,5 @@ export * from './key-source';
 export * from './token-verifier';
 export * from './verified-token';
 export * from './binding';
+export * from './formats/token-format';
+export * from './introspection';

@@ -11,6 +11,7 @@ import {
   MAX_TIME_SECONDS,
   MIN_TIME_SECONDS,
 } from './claim-checks';
+import { checkIntrospectedClaims } from './introspection/introspection-answer';
 import { selectKeys } from './key-selection';
 import type { KeySource } from './key-source';
 import { keyFits, keyObjectFor, SIGNATURE_SCHEMES, verifySignature } from './signature';
@@ -138,9 +139,10 @@ export class IssuerVerifier {
     checkTimeClaimsAreDates(decoded.payload, now, this.config.clockToleranceSeconds);
   }
 
-  /** Claims step: `typ`, required claims, `iss`, audience. */
+  /** Claims step: `typ`, required claims, `iss`, audience (an introspection answer's own way). */
   checkClaims(decoded: DecodedToken): void {
-    checkClaims(this.config, decoded.header, decoded.payload);
+    if (decoded.introspected) checkIntrospectedClaims(this.config, decoded.payload);
+    else checkClaims(this.config, decoded.header, decoded.payload);
   }
 
   /** Time step, part two: `nbf`, `exp`, maximum age. */

@@ -16,6 +16,13 @@ import {
   tracedFetch,
 } from './key-source';
 import type { VerifiedToken } from './verified-token';
+import {
+  type IntrospectionClient,
+  introspectionClientFor,
+  postForm,
+  signedAnswerVerifier,
+  tracedPostForm,
+} from './introspection';
 
 /**
  * The issuer registry and the verification entry point. The issuer is picked by the token's
@@ -26,6 +33,8 @@ export class TokenVerifier {
   private constructor(
     private readonly byIssuer: ReadonlyMap<string, IssuerVerifier>,
     private readonly maxTokenBytes: number,
+    /** The issuers that introspect opaque tokens, in config order. */
+    private readonly introspecting: readonly IntrospectionClient[] = [],
   ) {}
 
   /** Builds the registry; reads key files now so a bad key file stops the boot. */
@@ -38,17 +47,41 @@ export class TokenVerifier {
   ): Promise<TokenVerifier> {
     const byIssuer = new Map<string, IssuerVerifier>();
     const fetchDocument = tracing?.on ? tracedFetch(tracing) : fetchJson;
+    const introspecting: IntrospectionClient[] = [];
+    const send = tracing?.on ? tracedPostForm(tracing) : postForm;
     for (const issuer of config.issuers) {
-      byIssuer.set(
-        issuer.issuer,
-        new IssuerVerifier(
-          issuer,
-          await keySourceFor(issuer, clock, fetchDocument, observe),
-          clock,
-        ),
+      const verifier = new IssuerVerifier(
+        issuer,
+        await keySourceFor(issuer, clock, fetchDocument, observe),
+        clock,
       );
+      byIssuer.set(issuer.issuer, verifier);
+      const client = await introspectionClientFor(
+        issuer,
+        clock,
+        fetchDocument,
+        send,
+        issuer.introspection &&
+          signedAnswerVerifier(verifier, issuer.introspection.clientAuth.clientId),
+      );
+      if (client) introspecting.push(client);
     }
-    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes);
+    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes, introspecting);
+  }
+
+  /**
+   * The one issuer an opaque token is sent to for introspection, by the configured rule: the
+   * issuer whose `introspection.prefix` it starts with, or the only introspecting issuer when it
+   * declares none (config refuses overlapping prefixes, and more than one issuer without one).
+   * Undefined: no issuer introspects it, and it is sent nowhere.
+   */
+  introspectorFor(token: string): IntrospectionClient | undefined {
+    return this.introspecting.find((client) => client.accepts(token));
+  }
+
+  /** Every introspecting issuer's client (readiness, diagnosis). */
+  introspectors(): readonly IntrospectionClient[] {
+    return this.introspecting;
   }
 
   /** Verifies a compact JWT or throws a {@link ResolutionError} with the precise reason. */

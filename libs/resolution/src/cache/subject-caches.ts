@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import type { ChangeEvent, LookupKey, UserRecord } from '@resolver/identity';
 import { Clock, ResolverMetrics } from '@resolver/observability';
+import type { TokenFormat } from '@resolver/tokens';
 import type { TokenBinding } from '../pipeline/binding-step';
 import type { TokenInfo } from '../resolution';
 import { TtlCache } from './ttl-cache';
@@ -9,12 +10,16 @@ import { TtlCache } from './ttl-cache';
 /** What the verified-token cache keeps: enough to skip crypto and claim mapping, no more. */
 export interface CachedToken {
   readonly issuer: string;
+  /** How the token came (for the metrics' format label): a JWS, JWE, PASETO or opaque token. */
+  readonly format: TokenFormat;
   readonly key: LookupKey;
   /** `userCacheKey(key)`, built once with the entry: every warm request looks the user up by it. */
   readonly userKey: string;
   readonly info: TokenInfo;
   readonly issuedAtMs?: number;
   readonly expiresAtMs?: number;
+  /** An earlier end of the entry than `exp`: an introspected token's answer is fresh until then. */
+  readonly cacheUntilMs?: number;
   /**
    * The token's sender binding and its issuer's policy; absent for a plain bearer token, which
    * the warm path answers with no binding check at all. A bound token is checked on every
@@ -86,7 +91,11 @@ export class SubjectCaches {
   putToken(hash: string, token: CachedToken): void {
     if (!this.coherent) return;
     const cap = this.now() + this.config.cache.tokens.maxTtlSeconds * 1000;
-    this.tokens.set(hash, token, Math.min(token.expiresAtMs ?? cap, cap));
+    this.tokens.set(
+      hash,
+      token,
+      Math.min(token.expiresAtMs ?? cap, token.cacheUntilMs ?? cap, cap),
+    );
   }
 
   /** `key` is a {@link userCacheKey}, as every user-side method here takes. */

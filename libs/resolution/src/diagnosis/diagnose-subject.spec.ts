@@ -6,7 +6,7 @@ import {
 } from '@resolver/identity';
 import fc from 'fast-check';
 import { isResolutionError } from '@resolver/reasons';
-import { unitIssuers, type UnitWorld, ES, HS, NOW, T } from '../testing/unit-fixture';
+import { unitIssuers, type UnitWorld, ES, HS, NOW, OPAQUE, T } from '../testing/unit-fixture';
 import { DiagnoseSubject } from './diagnose-subject';
 import type { Diagnosis } from './diagnosis';
 
@@ -258,5 +258,38 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('opaque tokens: an introspection step (active, cached, reachable; never the token), the verdict resolve gives, no cache written', async () => {
+    w.users.seed({ email: 'olive@x.test', link: { issuer: OPAQUE, subject: 'olive' } });
+    const calls = fixture.introspection.counts.calls;
+    const d = await diagnoser.diagnose({ token: 'op_olive' });
+    expect(predicted(d)).toBe('OK:STORE');
+    expect(step(d, 'introspection')).toMatchObject({
+      status: 'pass',
+      details: { issuer: OPAQUE, active: true, cached: false, endpointReachable: true },
+    });
+    expect(step(d, 'signature')?.status).toBe('skip');
+    expect(step(d, 'decode')?.details.payload).toMatchObject({ sub: 'olive', scope: 'read' });
+    expect(JSON.stringify(d)).not.toContain('op_olive');
+    // The diagnosis wrote no cache: the next one asks the endpoint again.
+    await diagnoser.diagnose({ token: 'op_olive' });
+    expect(fixture.introspection.counts.calls).toBe(calls + 2);
+    expect(await resolved(w, 'op_olive')).toBe('OK:STORE');
+
+    for (const [token, reason] of [
+      ['op_never-issued', 'TOKEN_INACTIVE'],
+      ['op_broken', 'INTROSPECTION_UNAVAILABLE'],
+      ['zz_nobody', 'TOKEN_MALFORMED'],
+    ] as const) {
+      const refused = await diagnoser.diagnose({ token });
+      expect([predicted(refused), failing(refused)]).toEqual([
+        await resolved(w, token),
+        expect.arrayContaining(['introspection', 'verdict']),
+      ]);
+      expect(predicted(refused)).toBe(reason);
+    }
+    const broken = await diagnoser.diagnose({ token: 'op_broken' });
+    expect(step(broken, 'introspection')?.fix).toContain('client_secret_basic as rs');
   });
 });

@@ -1,3 +1,4 @@
+import { writeIntrospection } from './advice/introspection-advice';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { Clock, Tracing } from '@resolver/observability';
@@ -25,6 +26,7 @@ import { writeSubjectAndTenant } from './advice/subject-advice';
 import {
   writeClaims,
   writeDecode,
+  writeFormat,
   writeIssuer,
   writeKey,
   writeSignature,
@@ -163,7 +165,9 @@ export class DiagnoseSubject {
         else if (step.stopsDiagnosis) return ctx;
         if (step.name === 'keys') await this.observeKeys(ctx, seen);
       }
-      if (step.verifies && !ok) {
+      // A step of another format (its `when` says no) casts no doubt: it was not this token's.
+      const otherFormat = reached && !applies;
+      if (step.verifies && !ok && !otherFormat) {
         verificationDoubt = true;
         if (step.verifies === 'signature') signatureDoubt = true;
       }
@@ -291,10 +295,12 @@ function refusal(rule: () => void): ResolutionError | undefined {
 /** The checklist and the verdict, written from the steps' outcomes. */
 function report(input: ReportInput): Diagnosis {
   const out = new Report();
+  writeFormat(out, input);
   writeDecode(out, input);
   writeIssuer(out, input);
   writeKey(out, input);
   writeSignature(out, input);
+  writeIntrospection(out, input);
   writeTime(out, input);
   writeClaims(out, input);
   writeSubjectAndTenant(out, input);

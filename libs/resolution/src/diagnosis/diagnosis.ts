@@ -2,6 +2,9 @@ import type { Outcome, ReasonCode } from '@resolver/reasons';
 
 /** The checklist, in the order it is reported. */
 export const DIAGNOSIS_STEPS = [
+  'format',
+  'decrypt',
+  'introspection',
   'decode',
   'issuer',
   'key',
@@ -52,6 +55,9 @@ export interface Diagnosis {
 }
 
 export const STEP_TITLES: Readonly<Record<DiagnosisStepName, string>> = {
+  format: 'Token format',
+  decrypt: 'Decryption',
+  introspection: 'Introspection',
   decode: 'Decode',
   issuer: 'Issuer',
   key: 'Key and algorithm',

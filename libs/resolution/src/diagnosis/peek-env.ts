@@ -7,7 +7,7 @@ import type {
 } from '@resolver/identity';
 import { UserRepository } from '@resolver/identity';
 import { ResolutionError } from '@resolver/reasons';
-import type { TokenVerifier } from '@resolver/tokens';
+import type { IntrospectedToken, IntrospectionClient, TokenVerifier } from '@resolver/tokens';
 import type { SubjectCaches } from '../cache/subject-caches';
 import type { PipelineCaches, PipelineEnv } from '../pipeline/context';
 
@@ -93,6 +93,11 @@ export class PeekEnv implements PipelineEnv {
   ): Promise<{ user: UserRecord; created: boolean }> {
     this.storeAvailable();
     return this.users.provision(key, user, { dryRun: true, deadlineAt });
+  }
+
+  /** The endpoint is asked (introspection changes nothing there); the cache is never written. */
+  introspect(client: IntrospectionClient, token: string, hash: string): Promise<IntrospectedToken> {
+    return client.introspect(token, hash, true);
   }
 
   /** Whether the proof would be accepted as new: the store is read, never written. */

@@ -1,11 +1,20 @@
 import type { IssuerConfig } from '@resolver/config';
 import type { LookupKey, NewUser, UserRecord } from '@resolver/identity';
-import type { DecodedToken, IssuerVerifier, TokenVerifier, VerifiedToken } from '@resolver/tokens';
+import type {
+  DecodedToken,
+  IntrospectedToken,
+  IntrospectionClient,
+  IssuerVerifier,
+  TokenFormat,
+  TokenVerifier,
+  VerifiedToken,
+} from '@resolver/tokens';
 import type { JWK } from 'jose';
 import type { CachedToken } from '../cache/subject-caches';
 import type { Phase } from '../deadline';
 import type { CredentialScheme } from '../bearer';
 import type { BindingFindings } from './binding-step';
+import type { IntrospectionFindings } from './introspection-step';
 import type { PresentedRequest, ResolutionSource } from '../resolution';
 
 /**
@@ -32,7 +41,20 @@ export interface PipelineContext {
   storeDeadlineAt?: number;
   /** The verified-token cache's entry: with one, the token steps are not run. */
   cached?: CachedToken;
+  /**
+   * The format step's answer: what the token is, by its shape. The steps of one format run only
+   * for it (`when`); the steps after the signature work on {@link decoded} whatever the format.
+   */
+  format?: TokenFormat;
+  /**
+   * The header and claims every later step reads, whatever the format: a JWS's own, a JWE's
+   * nested JWS's, a PASETO token's claims in the JWT shape, an introspection answer's.
+   */
   decoded?: DecodedToken;
+  /** An opaque token's active introspection answer (RFC 7662), once the endpoint gave one. */
+  introspected?: IntrospectedToken;
+  /** What the introspection step found (the diagnosis reports it). */
+  introspection?: IntrospectionFindings;
   issuer?: IssuerVerifier;
   candidates?: readonly JWK[];
   /** Set once every token step passed (or by JIT, verifying a cached token again). */
@@ -94,6 +116,11 @@ export interface PipelineEnv {
     deadlineAt?: number,
   ): Promise<{ user: UserRecord; created: boolean }>;
   countJit(issuer: string, outcome: JitOutcome): void;
+  /**
+   * An opaque token's answer from its issuer's introspection endpoint (real: the introspection
+   * cache read and written; peek: read only).
+   */
+  introspect(client: IntrospectionClient, token: string, hash: string): Promise<IntrospectedToken>;
   /**
    * Remembers a DPoP proof's `(jkt, jti)` until `untilMs` in the store every replica shares:
    * true the first time, false for a replay (peek: whether it would be). A store that cannot

@@ -10,7 +10,7 @@ import type {
 import { isResolutionError } from '@resolver/reasons';
 import type { ResolverMetrics } from '@resolver/observability';
 import type { Clock } from '@resolver/observability';
-import type { TokenVerifier } from '@resolver/tokens';
+import type { IntrospectedToken, IntrospectionClient, TokenVerifier } from '@resolver/tokens';
 import type { SubjectCaches } from '../cache/subject-caches';
 import { SingleFlight } from '../cache/single-flight';
 import type { JitOutcome, PipelineEnv } from './context';
@@ -92,6 +92,10 @@ export class LiveEnv implements PipelineEnv {
 
   rememberProof(jkt: string, jti: string, untilMs: number, deadlineAt?: number): Promise<boolean> {
     return this.proofs.remember(jkt, jti, new Date(untilMs), this.clock.now(), deadlineAt);
+  }
+
+  introspect(client: IntrospectionClient, token: string, hash: string): Promise<IntrospectedToken> {
+    return client.introspect(token, hash);
   }
 
   countJit(issuer: string, outcome: JitOutcome): void {

@@ -9,7 +9,7 @@ import { type NearMiss, NearMissRepository, ScimProvenanceRepository } from '@re
 import { DiagnoseSubject } from '../diagnosis/diagnose-subject';
 import type { UnitWorld } from '../testing/unit-fixture';
 import type { ResolveSubject } from '../resolve-subject';
-import { HS, T, unitIssuers } from '../testing/unit-fixture';
+import { HS, OPAQUE, T, unitIssuers } from '../testing/unit-fixture';
 import { PIPELINE } from './pipeline';
 
 /**
@@ -104,7 +104,15 @@ describe('the pipeline traced', () => {
     const cold = await serve(token);
     // JIT runs only for a user the store lacks, the binding step only for a bound token (or an
     // issuer that requires one): neither applies to this plain bearer token of a seeded user.
-    const ran = PIPELINE.map((s) => s.name).filter((n) => n !== 'jit' && n !== 'binding');
+    // Nor do the steps of other token formats (an opaque token's, a JWE's, a PASETO's).
+    const ofAnotherFormat = (s: (typeof PIPELINE)[number]) =>
+      s.stage === 'token' &&
+      s.name !== 'rememberToken' &&
+      s.when !== undefined &&
+      !s.when({ format: 'jws' } as never);
+    const ran = PIPELINE.filter((s) => !ofAnotherFormat(s))
+      .map((s) => s.name)
+      .filter((n) => n !== 'jit' && n !== 'binding');
     expect(steps(cold.spans)).toEqual(['extract', 'tokenCache', ...ran]);
     // The store lookup is a client span of the lookup step.
     const query = cold.spans.find((s) => s.name === 'resolver.store.findUser')!;
@@ -155,6 +163,17 @@ describe('the pipeline traced', () => {
     expect(fetch.attributes['error.type']).toEqual(expect.any(String));
   });
 
+  it('an opaque token: the opaque step, its introspection request a client span under it', async () => {
+    users.seed({ email: 'olive@x.test', link: { issuer: OPAQUE, subject: 'olive' } });
+    const { outcome, spans } = await serve('op_olive');
+    expect(outcome).toBe('OK:STORE');
+    const step = byStep(spans, 'opaque');
+    const post = spans.find((s) => s.name === 'POST')!;
+    expect(post.kind).toBe(SpanKind.CLIENT);
+    expect(parentOf(post)).toBe(step.spanContext().spanId);
+    expect(post.attributes['url.full']).toBe(fixture.introspection.url);
+  });
+
   it('the failure log line carries the request id and the request span’s trace id', async () => {
     await serve(fixture.hs({ exp: T - 3600 }));
     const line = logLines.find((l) => l.event === 'resolution_failed')!;
@@ -185,6 +204,10 @@ describe('the pipeline traced', () => {
       await fixture.es({ sub: 'tenantless-secret', tid: undefined }),
       fixture.down(),
       'not-a-token-secret.at.all',
+      // Opaque tokens: introspected (a POST client span), inactive, a failing endpoint.
+      'op_olive',
+      'op_never-issued-secret',
+      'op_broken',
       `${'x'.repeat(40)}.${'y'.repeat(40)}`,
     ];
     const secrets = [
@@ -202,6 +225,7 @@ describe('the pipeline traced', () => {
       'tenantless-secret',
       'not-a-token-secret',
       'a-unit-test-hmac-secret',
+      'never-issued-secret',
     ];
     const recorded: string[] = [];
     const keys = new Set<string>();

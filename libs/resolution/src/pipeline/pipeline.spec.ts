@@ -20,6 +20,8 @@ describe('the pipeline, declared once', () => {
     expect(verifies).toMatch(/^(- )*(signature )+(claims )+(- )*-$/);
     // Nothing is stopped at after a step that reads a store: only the shape and issuer stop it.
     expect(PIPELINE.filter((s) => s.stopsDiagnosis).map((s) => s.name)).toEqual([
+      'format',
+      'opaque',
       'decode',
       'issuer',
     ]);
@@ -29,6 +31,21 @@ describe('the pipeline, declared once', () => {
       'lookup',
       'jit',
     ]);
+  });
+
+  it('classifies the format first, and runs the JWS steps only for a JWS', () => {
+    expect(PIPELINE[0]?.name).toBe('format');
+    const jwsOnly = ['algorithm', 'signaturePresent', 'keys', 'signature'];
+    for (const name of jwsOnly) {
+      const step = PIPELINE.find((s) => s.name === name);
+      for (const format of ['jwe', 'paseto', 'opaque'] as const)
+        expect({ name, format, runs: step?.when?.({ format } as never) }).toEqual({
+          name,
+          format,
+          runs: false,
+        });
+      expect(step?.when?.({ format: 'jws' } as never)).toBe(true);
+    }
   });
 
   it('the warm path asks the user steps’ own checks, in the pipeline’s order', () => {

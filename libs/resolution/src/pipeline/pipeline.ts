@@ -7,8 +7,10 @@ import {
   algorithm,
   claims,
   decode,
+  format,
   issuer,
   keys,
+  opaque,
   rememberToken,
   signature,
   signaturePresent,
@@ -29,7 +31,10 @@ import { jit, kind, lookup, revocation, signedOut, status } from './user-steps';
  * and only here.
  */
 export const PIPELINE: readonly Step[] = [
-  // The token: shape, issuer, key and signature, claims, and the lookup key they give.
+  // The token: its format (by shape), then its decoding, issuer, key and signature, claims, and
+  // the lookup key they give; a format's own steps run only for it (their `when`).
+  format,
+  opaque,
   decode,
   issuer,
   algorithm,

@@ -1,6 +1,9 @@
 import { hash as digest } from 'node:crypto';
+import { ResolutionError } from '@resolver/reasons';
+import { classifyTokenFormat } from '@resolver/tokens';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
+import { introspectOpaque } from './introspection-step';
 import { userCacheKey } from '../cache/subject-caches';
 import type { TokenInfo } from '../resolution';
 import { lookupKeyOf, subjectFor } from '../subject-key';
@@ -42,15 +45,53 @@ export const tokenCache = {
   },
 } as const satisfies Step;
 
+/**
+ * Format: what the token is, by its shape alone (JWS, JWE, PASETO v4.public, or opaque); a
+ * PASETO version or purpose other than v4.public is refused here. A cheap string test, and only
+ * for a token the verified-token cache did not answer.
+ */
+export const format = defineStep(
+  'format',
+  'format',
+  (ctx) => {
+    ctx.format = classifyTokenFormat(ctx.raw);
+  },
+  { stage: 'token', stopsDiagnosis: true },
+);
+
+/**
+ * Opaque tokens: a token that is no JWS, JWE or PASETO. This is where an opaque token reaches
+ * the issuer that introspects it (RFC 7662); with none configured it is refused, as any token
+ * of no known shape always was.
+ */
+export const opaque = defineStep('opaque', 'introspection', introspectOpaque, {
+  stage: 'token',
+  stopsDiagnosis: true,
+  when: (ctx) => ctx.format === 'opaque',
+});
+
+/** The steps that read a JWS: the token itself, or the JWS a JWE carries. */
+export function isJws(ctx: PipelineContext): boolean {
+  return ctx.format === 'jws';
+}
+
 /** Decode: three base64url segments of strict JSON, nothing trusted yet. */
 export const decode = defineStep(
   'decode',
   'decode',
   (ctx, env) => {
+    if (ctx.format !== 'jws') throw unsupported(ctx);
     ctx.decoded = env.verifier.decode(ctx.raw);
   },
-  { stage: 'token', stopsDiagnosis: true },
+  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format !== 'opaque' },
 );
+
+function unsupported(ctx: PipelineContext): ResolutionError {
+  return new ResolutionError(
+    'TOKEN_MALFORMED',
+    ctx.format === 'jwe' ? 'JWE tokens are not accepted' : 'PASETO tokens are not accepted',
+  );
+}
 
 /** Issuer: the configured issuer named by the unverified `iss`, before any key is fetched. */
 export const issuer = defineStep(
@@ -59,7 +100,8 @@ export const issuer = defineStep(
   (ctx, env) => {
     ctx.issuer = env.verifier.select(required(ctx.decoded));
   },
-  { stage: 'token', stopsDiagnosis: true },
+  // An opaque token's issuer is the one its introspection was routed to.
+  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format !== 'opaque' },
 );
 
 /** Key and algorithm, part one: alg allowed, kid well-formed, a signature to check. */
@@ -69,7 +111,7 @@ export const algorithm = defineStep(
   (ctx) => {
     required(ctx.issuer).checkAlgorithm(required(ctx.decoded));
   },
-  { stage: 'token', verifies: 'signature' },
+  { stage: 'token', verifies: 'signature', when: isJws },
 );
 
 /** Signature, part one: there is one to check (before any key is fetched). */
@@ -79,7 +121,7 @@ export const signaturePresent = defineStep(
   (ctx) => {
     required(ctx.issuer).checkSignaturePresent(required(ctx.decoded));
   },
-  { stage: 'token', verifies: 'signature', after: ['algorithm'] },
+  { stage: 'token', verifies: 'signature', after: ['algorithm'], when: isJws },
 );
 
 /** Key and algorithm, part two: the issuer's keys that may have signed it. */
@@ -91,7 +133,7 @@ export const keys = defineStep(
     ctx.candidates = await required(ctx.issuer).candidateKeys(required(ctx.decoded));
   },
   // The keys are looked up even without a signature: the diagnosis shows what would match.
-  { stage: 'token', verifies: 'signature', after: ['algorithm'] },
+  { stage: 'token', verifies: 'signature', after: ['algorithm'], when: isJws },
 );
 
 /** Signature: one candidate key verifies it. */
@@ -105,7 +147,7 @@ export const signature = defineStep(
       required(ctx.candidates),
     );
   },
-  { stage: 'token', verifies: 'signature', after: ['signaturePresent', 'keys'] },
+  { stage: 'token', verifies: 'signature', after: ['signaturePresent', 'keys'], when: isJws },
 );
 
 /** Time claims, part one: every time claim is a date, and `iat` is not in the future. */
@@ -175,11 +217,14 @@ export const rememberToken = defineStep(
     ctx.verified = verified;
     ctx.token = {
       issuer: verified.issuer.issuer,
+      format: required(ctx.format),
       key,
       userKey: userCacheKey(key),
       info: tokenInfo(verified, key.subject),
       issuedAtMs: verified.issuedAt?.getTime(),
       expiresAtMs: verified.expiresAt?.getTime(),
+      // An introspected token is cached no longer than its answer: min(exp, cacheCapSeconds).
+      cacheUntilMs: ctx.introspected?.freshUntilMs,
       binding: bindingOf(verified.claims, verified.issuer.binding),
     };
     env.caches.putToken(ctx.hash, ctx.token);

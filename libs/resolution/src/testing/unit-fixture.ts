@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -30,6 +32,45 @@ export const ES = 'https://es.unit.test';
 /** JWKS at a closed port. */
 export const DOWN = 'https://down.unit.test';
 const SECRET = 'a-unit-test-hmac-secret-of-32-bytes-or-more';
+/** Opaque tokens starting `op_`, introspected at a loopback endpoint (see {@link opaqueEndpoint}). */
+export const OPAQUE = 'https://opaque.unit.test';
+
+/**
+ * The OPAQUE issuer's introspection endpoint on 127.0.0.1: `op_olive` is active (olive, jti
+ * op-jti-1, scope read), `op_broken` answers 500, every other token is inactive. Counts calls.
+ */
+async function opaqueEndpoint() {
+  const counts = { calls: 0 };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      counts.calls++;
+      const token = new URLSearchParams(body).get('token');
+      if (token === 'op_broken') {
+        res.writeHead(500).end();
+        return;
+      }
+      const answer =
+        token === 'op_olive'
+          ? {
+              active: true,
+              iss: OPAQUE,
+              aud: AUD,
+              sub: 'olive',
+              iat: T - 10,
+              exp: T + 600,
+              jti: 'op-jti-1',
+              scope: 'read',
+            }
+          : { active: false };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`;
+  return { url, counts, close: () => new Promise((r) => server.close(r)) };
+}
 
 export interface UnitWorld {
   readonly config: ResolverConfig;
@@ -46,6 +87,7 @@ export interface UnitWorld {
 /** Builds the configuration and keys once per spec file; `world()` a fresh world per test. */
 export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'resolution-spec-'));
+  const introspection = await opaqueEndpoint();
   const pair = await generateKeyPair('ES256', { extractable: true });
   const ecKey: CryptoKey = pair.privateKey;
   await writeFile(
@@ -81,6 +123,22 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
           algorithms: ['RS256'],
           audiences: [AUD],
           jwks: { timeoutMs: 200, cooldownMs: 0 },
+        },
+        {
+          issuer: OPAQUE,
+          keys: [join(dir, 'es.jwk.json')],
+          algorithms: ['ES256'],
+          audiences: [AUD],
+          introspection: {
+            endpoint: introspection.url,
+            prefix: 'op_',
+            clientAuth: {
+              method: 'client_secret_basic',
+              clientId: 'rs',
+              clientSecretEnv: 'UNIT_SECRET',
+            },
+            requiredScopes: ['read'],
+          },
         },
       ],
     },
@@ -150,5 +208,16 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
     return { config, clock, users, revocations, proofs, caches, metrics, verifier, resolver };
   }
 
-  return { config, hs, es, down, world, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    config,
+    hs,
+    es,
+    down,
+    world,
+    introspection,
+    cleanup: async () => {
+      await introspection.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

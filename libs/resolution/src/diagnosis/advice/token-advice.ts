@@ -1,3 +1,4 @@
+import type { TokenFormat } from '@resolver/tokens';
 import { humanTime, numericDate, relativeTime } from '../human-time';
 import { messageOf, type Report, type ReportInput } from '../report';
 import { isText, plain, shown } from './wording';
@@ -21,6 +22,42 @@ export function readableTimes(
     else if (typeof value === 'number') out[claim] = `${value} (not a date: outside years 1-9999)`;
   }
   return out;
+}
+
+const FORMAT_NAMES: Readonly<Record<TokenFormat, string>> = {
+  jws: 'a signed JWT (JWS compact: 3 segments)',
+  jwe: 'an encrypted JWT (JWE compact: 5 segments)',
+  paseto: 'a PASETO v4.public token',
+  opaque: 'an opaque token (no JWS, JWE or PASETO shape)',
+};
+
+/** The format step: what the token is by its shape (or why that shape is refused). */
+export function writeFormat(report: Report, input: ReportInput): void {
+  const { steps, ctx } = input;
+  const format = ctx?.format;
+  // An opaque token's other refusals (inactive, no answer) are the introspection step's.
+  const unrouted = steps.error('opaque');
+  const error =
+    steps.error('format') ?? (unrouted?.reason === 'TOKEN_MALFORMED' ? unrouted : undefined);
+  if (error) {
+    report.set(
+      'format',
+      'fail',
+      `${error.reason}: ${error.message}`,
+      { reason: error.reason, ...(format ? { format } : {}) },
+      {
+        fix:
+          format === 'opaque'
+            ? 'send a JWS, JWE or PASETO v4.public token, or configure the issuer that introspects opaque tokens'
+            : 'only PASETO v4.public is accepted: ask the issuer for v4.public tokens (v4.local is symmetric; v1 to v3 use other algorithms)',
+      },
+    );
+    return;
+  }
+  if (!format) return;
+  report.set('format', 'pass', FORMAT_NAMES[format], { format });
+  // Only a JWE has a decryption step: for every other format it does not apply.
+  if (format !== 'jwe') report.set('decrypt', 'skip', `not encrypted (${format})`, { format });
 }
 
 export function writeDecode(report: Report, input: ReportInput): void {
