@@ -31,6 +31,8 @@ export const REASON_CODES = [
   'PROOF_INVALID',
   'PROOF_REPLAYED',
   'BINDING_MISMATCH',
+  // Token formats: an encrypted JWT (JWE) that no configured key decrypts.
+  'DECRYPTION_FAILED',
 ] as const;
 
 /** One stable reason code. */

@@ -87,7 +87,12 @@ function isCanonicalBase64url(segment: string): boolean {
   );
 }
 
-function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
+/**
+ * One base64url segment of strict JSON: canonical base64url, UTF-8 without a BOM, an object
+ * with no duplicate member names and bounded nesting, copied to own data. TOKEN_MALFORMED naming
+ * `what` otherwise.
+ */
+export function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
   // base64url without padding: a length of 1 mod 4 cannot come from any byte string.
   if (!isCanonicalBase64url(segment))
     throw new ResolutionError('TOKEN_MALFORMED', `${what} is not canonical base64url`);

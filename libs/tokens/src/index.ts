@@ -9,3 +9,5 @@ export * from './token-verifier';
 export * from './verified-token';
 export * from './binding';
 export * from './formats/token-format';
+export * from './formats/jwe';
+export * from './formats/paseto';

@@ -2,6 +2,8 @@ import type { IssuerConfig, ResolverConfig } from '@resolver/config';
 import type { Clock, Tracing } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { decodeCompactToken, type DecodedToken } from './compact-token';
+import { JweDecryptor } from './formats/jwe';
+import { PasetoVerifier } from './formats/paseto';
 import { IssuerVerifier } from './issuer-verifier';
 import {
   discoveryLocator,
@@ -26,6 +28,8 @@ export class TokenVerifier {
   private constructor(
     private readonly byIssuer: ReadonlyMap<string, IssuerVerifier>,
     private readonly maxTokenBytes: number,
+    /** Encrypted JWTs: the configured decryption keys, by `kid`, each its issuer's. */
+    readonly jwe: JweDecryptor,
   ) {}
 
   /** Builds the registry; reads key files now so a bad key file stops the boot. */
@@ -45,10 +49,15 @@ export class TokenVerifier {
           issuer,
           await keySourceFor(issuer, clock, fetchDocument, observe),
           clock,
+          await PasetoVerifier.create(issuer),
         ),
       );
     }
-    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes);
+    return new TokenVerifier(
+      byIssuer,
+      config.limits.maxTokenBytes,
+      JweDecryptor.create(config.issuers),
+    );
   }
 
   /** Verifies a compact JWT or throws a {@link ResolutionError} with the precise reason. */

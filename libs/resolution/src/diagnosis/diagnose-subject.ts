@@ -21,11 +21,11 @@ import { checkKind, jitAllowed } from '../pipeline/user-steps';
 import { assertUsable } from '../user-status';
 import { writeBinding } from './advice/binding-advice';
 import { writeCache } from './advice/cache-advice';
+import { writeDecrypt, writeFormat } from './advice/format-advice';
 import { writeSubjectAndTenant } from './advice/subject-advice';
 import {
   writeClaims,
   writeDecode,
-  writeFormat,
   writeIssuer,
   writeKey,
   writeSignature,
@@ -295,6 +295,7 @@ function refusal(rule: () => void): ResolutionError | undefined {
 function report(input: ReportInput): Diagnosis {
   const out = new Report();
   writeFormat(out, input);
+  writeDecrypt(out, input);
   writeDecode(out, input);
   writeIssuer(out, input);
   writeKey(out, input);
