@@ -167,11 +167,11 @@ export class FormatsWorld {
    * `key` (default: the official vectors' key, kid `vectors`, issuer P's assertion).
    */
   paseto(
-    claims: Record<string, unknown>,
+    claims: Record<string, unknown> | string,
     options: { footer?: string; implicit?: string; key?: KeyObject; header?: string } = {},
   ): string {
     const header = options.header ?? 'v4.public.';
-    const m = Buffer.from(JSON.stringify(claims));
+    const m = Buffer.from(typeof claims === 'string' ? claims : JSON.stringify(claims));
     const f = Buffer.from(options.footer ?? '{"kid":"vectors"}');
     const i = Buffer.from(options.implicit ?? IMPLICIT);
     const sig = sign(null, pae(Buffer.from(header), m, f, i), options.key ?? this.pasetoVector);

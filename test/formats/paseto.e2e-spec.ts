@@ -139,8 +139,14 @@ describe('PASETO v4.public on /v1/resolve, ResolveSubject and /v1/diagnose', () 
           grpc: 'TOKEN_MALFORMED',
         });
       }
-      const proto = w.paseto({ ...claims, __proto__: { admin: true } });
-      expect(await w.answers(proto)).toMatchObject({ http: 'OK' });
+      // A "__proto__" member is a plain claim, never the claims' prototype.
+      const proto = w.paseto(
+        JSON.stringify({ ...claims, sub: 'proto-user' }).replace(
+          '{',
+          '{"__proto__":{"tid":"evil"},',
+        ),
+      );
+      expect(await w.answers(proto)).toEqual({ http: 'OK', grpc: 'OK', subject: 'proto-user' });
       await refused(`${w.paseto(claims)}.extra`, 'TOKEN_MALFORMED');
     });
   });
