@@ -157,6 +157,8 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
       details: { kid: 'enc-1', issuer: ES, alg: 'RSA-OAEP-256', enc: 'A256GCM', nested: 'JWS' },
     });
     expect(step(good, 'decode')?.details.payload).toMatchObject({ sub: 'erin' });
+    // Verified: no later step reads the claims as unverified (the PASETO steps are not its).
+    expect(good.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
     // Encrypted to a key the issuer does not hold under that kid: no claim anywhere.
     const { generateKeyPairSync } = await import('node:crypto');
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
@@ -170,6 +172,9 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect(step(paseto, 'decrypt')?.status).toBe('skip');
     expect(step(paseto, 'key')).toMatchObject({ status: 'pass', details: { kid: 'p-1' } });
     expect(step(paseto, 'signature')?.status).toBe('pass');
+    expect(paseto.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
+    const jws = await diagnoser.diagnose({ token: await fixture.es({}) });
+    expect(jws.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
     const local = await diagnoser.diagnose({ token: 'v4.local.abc' });
     expect(failing(local)).toEqual(['format', 'verdict']);
   });

@@ -165,7 +165,7 @@ export class DiagnoseSubject {
         if (step.name === 'keys') await this.observeKeys(ctx, seen);
       }
       // A step of another format (its `when` says no) casts no doubt: it was not this token's.
-      const otherFormat = reached && !applies;
+      const otherFormat = step.when !== undefined && !step.when(ctx);
       if (step.verifies && !ok && !otherFormat) {
         verificationDoubt = true;
         if (step.verifies === 'signature') signatureDoubt = true;
