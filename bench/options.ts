@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'warm',
   'dpop',
   'cold',
+  'formats',
   'hang',
   'store',
   'fullmiss',

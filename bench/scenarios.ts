@@ -2,6 +2,7 @@ import type { Scenario } from './scenario';
 import { burst } from './scenario-burst';
 import { cold, hang } from './scenario-cold';
 import { dpop } from './scenario-dpop';
+import { formats } from './scenario-formats';
 import { fullmiss, store } from './scenario-store';
 import { jit } from './scenario-jit';
 import { warm } from './scenario-warm';
@@ -11,6 +12,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   warm,
   dpop,
   cold,
+  formats,
   hang,
   store,
   fullmiss,
