@@ -29,8 +29,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Checks size and shape before any parsing that could be expensive or confused: JWS compact
  * serialisation only (three canonical base64url segments, strict UTF-8 JSON object header and
  * payload without duplicate member names, bounded nesting). Five segments is a JWE, which the
- * resolver does not accept; nested JWTs (`cty: JWT`), `crit`, `b64` and JWE header parameters
- * are refused too. Throws `TOKEN_TOO_LARGE` / `TOKEN_MALFORMED`.
+ * pipeline's decrypt step reads (formats/jwe.ts) and never hands here; nested JWTs (`cty: JWT`),
+ * `crit`, `b64` and JWE header parameters are refused in a JWS. Throws `TOKEN_TOO_LARGE` /
+ * `TOKEN_MALFORMED`.
  */
 export function decodeCompactToken(token: string, maxBytes: number): DecodedToken {
   // Length in UTF-16 units bounds the byte length from below; check cheaply first.

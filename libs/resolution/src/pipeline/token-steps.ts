@@ -61,19 +61,18 @@ export const format = defineStep(
 /**
  * Opaque tokens: a token that is no JWS, JWE or PASETO. This is where an opaque token reaches
  * the issuer that introspects it (RFC 7662); with none configured it is refused, as any token
- * of no known shape always was.
+ * of no known shape always was. A step that answers for it sets `ctx.issuer` and `ctx.decoded`
+ * (the introspection answer's claims): the JWS, JWE and PASETO steps do not run for it, the
+ * claim, time, subject and tenant steps do.
  */
-export const opaque = defineStep(
-  'opaque',
-  'format',
-  (ctx) => {
-    routeOpaque(ctx);
-  },
-  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format === 'opaque' },
-);
+export const opaque = defineStep('opaque', 'format', (ctx, env) => routeOpaque(ctx, env), {
+  stage: 'token',
+  stopsDiagnosis: true,
+  when: (ctx) => ctx.format === 'opaque',
+});
 
 /** Where an opaque token goes: nowhere yet, so it is refused naming why. */
-export function routeOpaque(_ctx: PipelineContext): void {
+export function routeOpaque(_ctx: PipelineContext, _env: PipelineEnv): void | Promise<void> {
   throw new ResolutionError(
     'TOKEN_MALFORMED',
     'not a JWS (3 base64url segments), a JWE (5) or a PASETO v4.public token, and no issuer introspects opaque tokens',
