@@ -175,6 +175,9 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect(paseto.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
     const jws = await diagnoser.diagnose({ token: await fixture.es({}) });
     expect(jws.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
+    const short = await diagnoser.diagnose({ token: 'v4.public.c2hvcnQ' });
+    expect(failing(short)).toEqual(['decode', 'verdict']);
+    expect(step(short, 'decode')?.fix).toMatch(/PASETO v4\.public/);
     const local = await diagnoser.diagnose({ token: 'v4.local.abc' });
     expect(failing(local)).toEqual(['format', 'verdict']);
   });

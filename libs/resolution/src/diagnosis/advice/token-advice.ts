@@ -40,7 +40,9 @@ export function writeDecode(report: Report, input: ReportInput): void {
             ? 'pass the compact JWT (header.payload.signature) in the "token" field'
             : reason === 'TOKEN_TOO_LARGE'
               ? `tokens are limited to ${config.limits.maxTokenBytes} bytes (limits.maxTokenBytes); ask the IdP for fewer claims`
-              : 'pass a JWS compact JWT: three base64url segments with JSON header and payload',
+              : ctx?.format === 'paseto'
+                ? 'pass a PASETO v4.public token: v4.public.<message and 64-byte signature>[.<JSON footer>], the message a JSON claims object'
+                : 'pass a JWS compact JWT: three base64url segments with JSON header and payload',
       },
     );
     return;
