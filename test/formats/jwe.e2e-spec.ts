@@ -1,5 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
-import { FormatsWorld, ISS } from './formats-world';
+import { DiagnoseGrpcClient } from '../support/diagnose-grpc-client';
+import { ADMIN_TOKEN, FormatsWorld, ISS } from './formats-world';
 
 /**
  * Encrypted JWTs (JWE compact, nested JWS inside) against the real app: tokens made by jose with
@@ -254,6 +255,13 @@ describe('JWE: encrypted JWTs on /v1/resolve, ResolveSubject and /v1/diagnose', 
         expect(d.step('decrypt')?.status).toBe('fail');
         expect(d.step('decode')?.status).toBe('skip');
         expect(d.text).not.toMatch(/secret-subject|secret@example\.com/);
+        // The same over gRPC DiagnoseSubject (details as JSON).
+        const grpc = new DiagnoseGrpcClient(w.app.resolver.grpcAddress);
+        const g = await grpc.diagnose(token, ADMIN_TOKEN);
+        grpc.close();
+        if (!g.ok) throw new Error(`gRPC diagnose failed: ${g.message}`);
+        expect(g.response.verdict).toBe(d.verdict);
+        expect(JSON.stringify(g.response)).not.toMatch(/secret-subject|secret@example\.com/);
       }
     });
   });
