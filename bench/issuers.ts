@@ -33,6 +33,9 @@ export class BenchIdp {
   readonly rs256: SigningKey;
   /** The ES256 key of the JWKS (kid differs from the static issuer's). */
   readonly jwksEs256: SigningKey;
+  /** The static issuer's JWE decryption key (P-256, ECDH-ES+A256KW) and PASETO v4.public key. */
+  readonly encryption: SigningKey;
+  readonly paseto: SigningKey;
   private readonly server: Server;
   private readonly body: string;
   private readonly held: ServerResponse[] = [];
@@ -48,6 +51,8 @@ export class BenchIdp {
     this.es256 = { pem: pem(e.privateKey), kid: 'bench' };
     this.jwksEs256 = { pem: pem(j.privateKey), kid: 'bench-es' };
     this.rs256 = { pem: pem(r.privateKey), kid: 'bench-rs' };
+    this.encryption = { pem: pem(ec().privateKey), kid: 'bench-enc' };
+    this.paseto = { pem: pem(generateKeyPairSync('ed25519').privateKey), kid: 'bench-paseto' };
     const jwk = (k: SigningKey, alg: string) => ({
       ...createPublicKey(k.pem).export({ format: 'jwk' }),
       kid: k.kid,
@@ -75,6 +80,19 @@ export class BenchIdp {
     const path = join(work, 'issuer.pem');
     await writeFile(path, createPublicKey(this.es256.pem).export({ format: 'pem', type: 'spki' }));
     return path;
+  }
+
+  /** Writes the static issuer's JWE decryption key (private, PKCS#8) for its `decryption`. */
+  async writeEncryptionKey(work: string): Promise<string> {
+    const path = join(work, 'encryption.pem');
+    await writeFile(path, this.encryption.pem, { mode: 0o600 });
+    return path;
+  }
+
+  /** The static issuer's PASETO v4.public key as a PASERK (`k4.public.…`). */
+  pasetoPaserk(): string {
+    const { x } = createPublicKey(this.paseto.pem).export({ format: 'jwk' });
+    return `k4.public.${x as string}`;
   }
 
   /** Every public key with its issuer, for the verifying baselines. */

@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'dpop',
   'opaque',
   'cold',
+  'formats',
   'hang',
   'store',
   'fullmiss',

@@ -95,6 +95,8 @@ async function main(): Promise<void> {
       dbUrl: db.url,
       jwksUrl: idp.url,
       staticKey: await idp.writeStaticKey(work),
+      encryptionKey: await idp.writeEncryptionKey(work),
+      pasetoPaserk: idp.pasetoPaserk(),
       keysFile,
       workers: o.workers,
       nodeOptions: o.nodeOptions,

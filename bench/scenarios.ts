@@ -3,6 +3,7 @@ import { burst } from './scenario-burst';
 import { cold, hang } from './scenario-cold';
 import { dpop } from './scenario-dpop';
 import { opaque } from './scenario-opaque';
+import { formats } from './scenario-formats';
 import { fullmiss, store } from './scenario-store';
 import { jit } from './scenario-jit';
 import { warm } from './scenario-warm';
@@ -13,6 +14,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   dpop,
   opaque,
   cold,
+  formats,
   hang,
   store,
   fullmiss,

@@ -28,6 +28,9 @@ export interface ServerContext {
   readonly jwksUrl: string;
   /** The static issuer's public key (PEM). */
   readonly staticKey: string;
+  /** The static issuer's JWE decryption key file and PASETO key (PASERK): the formats scenario. */
+  readonly encryptionKey: string;
+  readonly pasetoPaserk: string;
   /** Every issuer's public keys, for the verifying baselines (JSON, bench/issuers.ts). */
   readonly keysFile: string;
   readonly workers: number;
@@ -119,7 +122,10 @@ export async function startResolver(
       cache,
       ...extra,
       issuers: [
-        issuer(ISS),
+        issuer(ISS, {
+          decryption: { keys: [{ kid: 'bench-enc', file: ctx.encryptionKey }] },
+          paseto: { keys: [{ kid: 'bench-paseto', paserk: ctx.pasetoPaserk }] },
+        }),
         issuer(JIT_ISS, { jit: { enabled: true } }),
         {
           issuer: JWKS_ISS,

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -71,6 +71,33 @@ export interface MintJob {
   readonly iss: string;
   readonly subjects: readonly string[];
   readonly file: string;
+  /**
+   * `jwe`: each signed JWT encrypted to `encryption` (ECDH-ES+A256KW, A256GCM, `cty: JWT`);
+   * `paseto`: the same claims as a PASETO v4.public token signed with `key` (Ed25519). Default:
+   * the signed JWT.
+   */
+  readonly format?: 'jwe' | 'paseto';
+  readonly encryption?: SigningKey;
+}
+
+/** PAE (PASETO §2.2), as the resolver's own: little-endian 64-bit lengths. */
+function pae(...pieces: Buffer[]): Buffer {
+  const le64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(n));
+    return b;
+  };
+  return Buffer.concat([le64(pieces.length), ...pieces.flatMap((p) => [le64(p.length), p])]);
+}
+
+/** A v4.public token of `claims` (times as RFC 3339) with footer `{"kid": …}`. */
+function pasetoToken(claims: Record<string, unknown>, key: KeyObject, kid: string): string {
+  const iso = (v: unknown) => new Date((v as number) * 1000).toISOString();
+  const m = Buffer.from(JSON.stringify({ ...claims, iat: iso(claims.iat), exp: iso(claims.exp) }));
+  const f = Buffer.from(JSON.stringify({ kid }));
+  const h = Buffer.from('v4.public.');
+  const sig = sign(null, pae(h, m, f, Buffer.alloc(0)), key);
+  return `v4.public.${Buffer.concat([m, sig]).toString('base64url')}.${f.toString('base64url')}`;
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -84,12 +111,16 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 async function mintFile(job: MintJob, serial: number): Promise<void> {
   const key: KeyObject = createPrivateKey(job.key.pem);
   const rsa = key.asymmetricKeyType === 'rsa';
+  // jose only for JWE (ESM, required here from the CommonJS build: Node >= 20.19).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const jose = job.format === 'jwe' ? (require('jose') as typeof import('jose')) : undefined;
+  const encryptTo = job.encryption && createPublicKey(job.encryption.pem);
   const now = Math.floor(Date.now() / 1000);
   const header = b64({ alg: rsa ? 'RS256' : 'ES256', kid: job.key.kid });
   const out = createWriteStream(job.file);
   let chunk: string[] = [];
   for (const sub of job.subjects) {
-    const input = `${header}.${b64({
+    const claims = {
       sub,
       email: `${sub}@bench.local`,
       iss: job.iss,
@@ -97,11 +128,28 @@ async function mintFile(job: MintJob, serial: number): Promise<void> {
       iat: now - 5,
       exp: now + 3600,
       jti: `${sub}-${serial++}`,
-    })}`;
-    const signature = rsa
-      ? sign('sha256', Buffer.from(input), key)
-      : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-    chunk.push(`${input}.${signature.toString('base64url')}`);
+    };
+    if (job.format === 'paseto') {
+      chunk.push(pasetoToken(claims, key, job.key.kid));
+    } else {
+      const input = `${header}.${b64(claims)}`;
+      const signature = rsa
+        ? sign('sha256', Buffer.from(input), key)
+        : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+      const jws = `${input}.${signature.toString('base64url')}`;
+      chunk.push(
+        jose && encryptTo && job.encryption
+          ? await new jose.CompactEncrypt(Buffer.from(jws))
+              .setProtectedHeader({
+                alg: 'ECDH-ES+A256KW',
+                enc: 'A256GCM',
+                kid: job.encryption.kid,
+                cty: 'JWT',
+              })
+              .encrypt(encryptTo)
+          : jws,
+      );
+    }
     if (chunk.length === 2000) {
       if (!out.write(`${chunk.join('\n')}\n`))
         await new Promise<void>((r) => out.once('drain', () => r()));

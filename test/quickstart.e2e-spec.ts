@@ -152,6 +152,15 @@ describe('quickstart (built service and CLI as separate processes)', () => {
       token: { subject: 'bob', expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
     });
     expect(['CACHE', 'STORE']).toContain(viaGrpc.source);
+    // The README's other formats: an encrypted JWT and a PASETO v4.public token for bob.
+    for (const format of ['jwe', 'paseto']) {
+      const other = await token('--sub', 'bob', '--format', format);
+      expect(other.split('.')).toHaveLength(format === 'jwe' ? 5 : 4);
+      expect(JSON.parse((await cli(['resolve', other, '--grpc'])).stdout)).toMatchObject({
+        principal: { email: 'bob@example.com' },
+        token: { subject: 'bob' },
+      });
+    }
 
     const refusedGrpc = await cli(['resolve', 'not-a-jwt', '--grpc']);
     expect(refusedGrpc).toMatchObject({

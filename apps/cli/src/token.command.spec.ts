@@ -1,4 +1,5 @@
-import { expectedRefusals } from './token.command';
+import type { ResolverConfig } from '@resolver/config';
+import { expectedRefusals, tokenCommand } from './token.command';
 
 describe('token refusal warnings', () => {
   const dev = { issuer: 'http://127.0.0.1:8080/dev', audience: 'subject-resolver-dev' };
@@ -35,5 +36,31 @@ describe('token refusal warnings', () => {
       'ALGORITHM_NOT_ALLOWED',
       'AUDIENCE_MISMATCH',
     ]);
+  });
+});
+
+describe('token --format', () => {
+  const config = { mode: 'external' } as unknown as ResolverConfig;
+  let stderr: string;
+  let spy: jest.SpyInstance;
+  beforeEach(() => {
+    stderr = '';
+    spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => spy.mockRestore());
+
+  it('refuses an unknown format and an unsigned PASETO token, naming why (exit 2)', async () => {
+    expect(await tokenCommand(['--sub', 'a', '--format', 'jwt5'], config)).toBe(2);
+    expect(stderr).toContain('--format must be jws, jwe or paseto, got "jwt5"');
+    expect(
+      await tokenCommand(['--sub', 'a', '--format', 'paseto', '--sign-with', 'none'], config),
+    ).toBe(2);
+    expect(stderr).toContain('no PASETO form');
+    // A known format gets as far as the mode check (no dev issuer outside embedded mode).
+    expect(await tokenCommand(['--sub', 'a', '--format', 'jwe'], config)).toBe(2);
+    expect(stderr).toContain('only in embedded mode');
   });
 });

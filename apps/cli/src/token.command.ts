@@ -1,12 +1,23 @@
 import { parseArgs } from 'node:util';
 import type { ResolverConfig } from '@resolver/config';
-import { type DevIssuer, type DevSigning, mintDevToken, readDevIssuer } from '@resolver/tokens';
+import {
+  asDevFormat,
+  DEV_TOKEN_FORMATS,
+  type DevIssuer,
+  type DevSigning,
+  type DevTokenFormat,
+  mintDevToken,
+  readDevIssuer,
+} from '@resolver/tokens';
 import { joinNegativeTimes, parseTimeArg, TIME_ARG_HELP } from './time-arg';
 
 export const TOKEN_USAGE = `usage: token --sub SUBJECT [--email E] [--name N] [--username U] [--roles a,b]
              [--tenant T] [--ttl SECONDS] [--aud A[,B]] [--exp T] [--nbf T] [--iat T]
              [--claim key=value ...] [--omit CLAIM ...] [--sign-with dev|none|other-key]
+             [--format jws|jwe|paseto]
 Prints a token from the embedded development issuer on stdout (and nothing else).
+  --format jwe encrypts the signed JWT to the dev issuer's encryption key (a nested JWT);
+  --format paseto mints a PASETO v4.public token with the same claims (times as RFC 3339).
   T: ${TIME_ARG_HELP}; past times are allowed.
   --claim overrides anything in the payload (iss, aud, exp, jti, …; values are JSON when they
   parse as JSON, else strings); --omit drops a claim. --sign-with none mints an unsigned token,
@@ -35,6 +46,7 @@ export async function tokenCommand(args: string[], config: ResolverConfig): Prom
       claim: { type: 'string', multiple: true },
       omit: { type: 'string', multiple: true },
       'sign-with': { type: 'string', default: 'dev' },
+      format: { type: 'string', default: 'jws' },
     },
     strict: true,
   });
@@ -49,6 +61,11 @@ export async function tokenCommand(args: string[], config: ResolverConfig): Prom
   const signWith = values['sign-with'];
   if (signWith !== 'dev' && signWith !== 'none' && signWith !== 'other-key')
     return fail(`--sign-with must be dev, none or other-key, got ${JSON.stringify(signWith)}`);
+  const format = values.format as DevTokenFormat;
+  if (!DEV_TOKEN_FORMATS.includes(format))
+    return fail(`--format must be jws, jwe or paseto, got ${JSON.stringify(values.format)}`);
+  if (format === 'paseto' && signWith === 'none')
+    return fail('--sign-with none has no PASETO form: a v4.public token is always signed');
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = { sub: values.sub };
   for (const name of ['exp', 'nbf', 'iat'] as const) {
@@ -114,7 +131,7 @@ export async function tokenCommand(args: string[], config: ResolverConfig): Prom
         ' — a refusal example\n',
     );
   }
-  process.stdout.write(`${final}\n`);
+  process.stdout.write(`${await asDevFormat(dev, final, format, signWith)}\n`);
   return 0;
 }
 

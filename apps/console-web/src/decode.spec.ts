@@ -11,7 +11,7 @@ describe('console: decoding a token in the page', () => {
 
   it('reads header and payload, counts the signature and never returns it', () => {
     const decoded = decodeToken(`Bearer ${b64(header)}.${b64(payload)}.${signature}`);
-    expect(decoded).toEqual({ header, payload, signatureBytes: 256, problems: [] });
+    expect(decoded).toEqual({ header, payload, signatureBytes: 256, problems: [], format: 'jws' });
     expect(JSON.stringify(decoded)).not.toContain(signature);
   });
 
@@ -25,6 +25,33 @@ describe('console: decoding a token in the page', () => {
     ]);
     expect(decodeToken(`${b64(header)}.%%%.${signature}`).problems).toEqual([
       'the payload is not base64url-encoded JSON',
+    ]);
+  });
+
+  it('a JWE: the protected header only, the payload said to be encrypted', () => {
+    const jwe = decodeToken(`${b64({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'e1' })}.a.b.c.d`);
+    expect(jwe).toMatchObject({
+      format: 'jwe',
+      header: { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'e1' },
+      payload: undefined,
+      problems: [],
+    });
+    expect(jwe.note).toMatch(/encrypted/);
+  });
+
+  it('a PASETO v4.public token: its claims and footer; other versions named', () => {
+    const message = JSON.stringify({ sub: 'alice', exp: '2030-01-01T00:00:00Z' });
+    const body = base64url(message + String.fromCharCode(...new Uint8Array(64).fill(1)));
+    const paseto = decodeToken(`v4.public.${body}.${b64({ kid: 'p1' })}`);
+    expect(paseto).toEqual({
+      format: 'paseto',
+      header: { version: 'v4.public', footer: { kid: 'p1' } },
+      payload: { sub: 'alice', exp: '2030-01-01T00:00:00Z' },
+      signatureBytes: 64,
+      problems: [],
+    });
+    expect(decodeToken('v4.local.abc').problems).toEqual([
+      'PASETO v4.local is not accepted: only v4.public',
     ]);
   });
 

@@ -6,6 +6,10 @@ export interface DecodedToken {
   readonly signatureBytes: number;
   /** Why a part could not be read, for the operator. */
   readonly problems: readonly string[];
+  /** The format by shape, as the resolver's format step decides it. */
+  readonly format: 'jws' | 'jwe' | 'paseto' | 'other';
+  /** What the page cannot show and why (a JWE's payload is encrypted). */
+  readonly note?: string;
 }
 
 /** A time claim shown absolute (UTC) and relative to now. */
@@ -49,10 +53,65 @@ function jsonSegment(segment: string | undefined, name: string, problems: string
   return undefined;
 }
 
-/** Decodes a compact JWS (a leading `Bearer ` is tolerated). Never verifies: the server does. */
+/** A PASETO v4.public token: its claims (message) and footer; the 64-byte signature counted. */
+function decodePaseto(token: string): DecodedToken {
+  const problems: string[] = [];
+  const [body = '', footer] = token.slice('v4.public.'.length).split('.');
+  let payload: Record<string, unknown> | undefined;
+  let bytes: Uint8Array = new Uint8Array();
+  try {
+    bytes = base64UrlBytes(body);
+  } catch {
+    problems.push('the payload is not base64url');
+  }
+  if (bytes.length > 64) {
+    const text = new TextDecoder().decode(bytes.subarray(0, bytes.length - 64));
+    payload = jsonSegment(base64Url(text), 'payload', problems);
+  } else if (!problems.length) problems.push('the payload is shorter than its signature');
+  const footerJson = footer ? jsonSegment(footer, 'footer', problems) : undefined;
+  return {
+    header: { version: 'v4.public', ...(footerJson ? { footer: footerJson } : {}) },
+    payload,
+    signatureBytes: bytes.length > 64 ? 64 : 0,
+    problems,
+    format: 'paseto',
+  };
+}
+
+function base64Url(text: string): string {
+  const binary = String.fromCharCode(...new TextEncoder().encode(text));
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Decodes a token (a leading `Bearer ` is tolerated): a compact JWS, the protected header of a
+ * JWE (its payload is encrypted), or a PASETO v4.public token. Never verifies: the server does.
+ */
 export function decodeToken(input: string): DecodedToken {
   const token = input.trim().replace(/^Bearer\s+/i, '');
+  const paseto = /^v(\d{1,3})\.([a-z]{1,16})\./.exec(token);
+  if (paseto) {
+    if (token.startsWith('v4.public.')) return decodePaseto(token);
+    return {
+      header: undefined,
+      payload: undefined,
+      signatureBytes: 0,
+      problems: [`PASETO v${paseto[1]}.${paseto[2]} is not accepted: only v4.public`],
+      format: 'other',
+    };
+  }
   const parts = token.split('.');
+  if (parts.length === 5) {
+    const problems: string[] = [];
+    return {
+      header: jsonSegment(parts[0], 'header', problems),
+      payload: undefined,
+      signatureBytes: 0,
+      problems,
+      format: 'jwe',
+      note: 'An encrypted JWT (JWE): its claims are encrypted and only the resolver can read them; the diagnosis below shows what it found after decrypting.',
+    };
+  }
   const problems: string[] = [];
   if (parts.length !== 3)
     problems.push(`a compact JWT has 3 dot-separated parts, this has ${parts.length}`);
@@ -64,7 +123,13 @@ export function decodeToken(input: string): DecodedToken {
   } catch {
     problems.push('the signature is not base64url');
   }
-  return { header, payload, signatureBytes, problems };
+  return {
+    header,
+    payload,
+    signatureBytes,
+    problems,
+    format: parts.length === 3 ? 'jws' : 'other',
+  };
 }
 
 /** "in 5 min", "3 h ago": the distance from `now`, in the largest unit that fits. */

@@ -117,6 +117,20 @@ export const configFileSchema = z.strictObject({
       });
       for (const [i, message] of introspectionRoutingProblems(issuers))
         ctx.addIssue({ code: 'custom', path: [i, 'introspection', 'prefix'], message });
+      // A JWE reaches its issuer by the decryption key its `kid` names: one kid, one issuer.
+      const kids = new Map<string, string>();
+      issuers.forEach(({ issuer, decryption }, i) => {
+        decryption?.keys.forEach(({ kid }, k) => {
+          const owner = kids.get(kid);
+          if (owner !== undefined && owner !== issuer)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'decryption', 'keys', k, 'kid'],
+              message: `kid ${kid} is already a decryption key of ${owner}: a JWE's kid must name one issuer`,
+            });
+          kids.set(kid, issuer);
+        });
+      });
     }),
   scim: scimSchema,
   tls: tlsSchema,

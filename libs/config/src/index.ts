@@ -7,6 +7,7 @@ export * from './config.schema';
 export * from './embedded-admin-token';
 export * from './embedded-server';
 export * from './env.schema';
+export * from './formats.schema';
 export * from './forwarded-certificate.schema';
 export * from './immutable';
 export * from './introspection.schema';

@@ -3,6 +3,12 @@ import type { Immutable } from './immutable';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RFC9068_REQUIRED_CLAIMS } from './algorithms';
 import { type BindingPolicy, bindingPolicySchema } from './binding.schema';
 import { introspectionSchema } from './introspection.schema';
+import {
+  decryptionSchema,
+  type DecryptionPolicy,
+  pasetoSchema,
+  type PasetoPolicy,
+} from './formats.schema';
 
 const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] as const;
 const algorithm = z.enum(ALGORITHMS, {
@@ -154,6 +160,10 @@ export const issuerSchema = z
     binding: bindingPolicySchema,
     /** Opaque tokens: this issuer's RFC 7662 introspection endpoint and client credentials. */
     introspection: introspectionSchema.optional(),
+    /** Encrypted JWTs (JWE): the decryption keys and what is accepted. Absent: no JWE. */
+    decryption: decryptionSchema.optional(),
+    /** PASETO v4.public tokens: the public keys and implicit assertion. Absent: no PASETO. */
+    paseto: pasetoSchema.optional(),
   })
   .superRefine((issuer, ctx) => {
     const sources = KEY_SOURCE_FIELDS.filter((k) => issuer[k] !== undefined && issuer[k] !== false);
@@ -214,10 +224,18 @@ export const issuerSchema = z
       ]);
       // Present even when undefined (a stable shape), optional in the type so that an issuer
       // built in code (the dev issuer) need not name them.
-      const optional: { typ?: string; maxTokenAgeSeconds?: number; binding?: BindingPolicy } = {
+      const optional: {
+        typ?: string;
+        maxTokenAgeSeconds?: number;
+        binding?: BindingPolicy;
+        decryption?: DecryptionPolicy;
+        paseto?: PasetoPolicy;
+      } = {
         typ: entry.typ ?? (rfc9068 ? 'at+jwt' : undefined),
         maxTokenAgeSeconds: entry.maxTokenAgeSeconds,
         binding,
+        decryption: entry.decryption,
+        paseto: entry.paseto,
       };
       return {
         ...entry,

@@ -6,6 +6,7 @@ import type { ValidatedConfig } from './config.schema';
 import type { Environment } from './env.schema';
 import type { Immutable } from './immutable';
 import type { ClientAssertionAlgorithm, IntrospectionSection } from './introspection.schema';
+import type { DecryptionPolicy } from './formats.schema';
 import type { SecretSource } from './issuer.schema';
 import { readTlsMaterial, TlsMaterialError } from './tls-material';
 
@@ -40,10 +41,26 @@ export type IntrospectionConfig = Omit<IntrospectionSection, 'clientAuth'> & {
   readonly clientAuth: IntrospectionClientAuth;
 };
 
+/** One JWE decryption key as read: its `kid` and private key text (PEM or JWK JSON). */
+export interface DecryptionKeyMaterial {
+  readonly kid: string;
+  readonly material: string;
+  /** The YAML field it was read for (`issuers[0].decryption.keys[1]`), for messages. */
+  readonly field: string;
+}
+
+/** An issuer's JWE policy with its keys read (see {@link DecryptionPolicy}). */
+export type DecryptionConfig = Immutable<Omit<DecryptionPolicy, 'keys'>> & {
+  readonly keys: readonly DecryptionKeyMaterial[];
+};
+
 /** Everything the resolver trusts about one issuer. `origin` is `issuers[2]` or the dev issuer. */
-export type IssuerConfig = Immutable<Omit<ValidatedIssuer, 'keySource' | 'introspection'>> & {
+export type IssuerConfig = Immutable<
+  Omit<ValidatedIssuer, 'keySource' | 'introspection' | 'decryption'>
+> & {
   readonly keySource: KeySourceConfig;
   readonly introspection?: IntrospectionConfig;
+  readonly decryption?: DecryptionConfig;
 };
 
 /** One SCIM client: who it is, which users it owns, and how its data maps to resolution. */
@@ -130,17 +147,30 @@ export function resolveSecrets(
     return absolute;
   };
 
-  const issuers = config.issuers.map(({ introspection: section, ...issuer }): IssuerConfig => {
+  const issuers = config.issuers.map((validated): IssuerConfig => {
+    const { introspection: section, ...rest } = validated;
     const introspection =
       section &&
       introspectionConfig(
         section,
-        `${issuer.origin}.introspection.clientAuth`,
+        `${rest.origin}.introspection.clientAuth`,
         env,
         readable,
         path,
         inFile,
       );
+    const issuer = {
+      ...rest,
+      decryption: decryptionKeys(validated, env, path, inFile),
+      paseto: validated.paseto && {
+        ...validated.paseto,
+        keys: validated.paseto.keys.map((k, i) =>
+          k.file === undefined
+            ? k
+            : { ...k, file: readable(k.file, `${validated.origin}.paseto.keys[${i}].file`) },
+        ),
+      },
+    };
     const source = issuer.keySource;
     if (source.kind === 'files') {
       const paths = source.paths.map((p, i) => readable(p, `${issuer.origin}.keys[${i}]`));
@@ -317,6 +347,34 @@ function databaseTlsProblem(url: string | undefined): string | undefined {
 }
 
 /** An environment variable's value; set but empty counts as unset. */
+/**
+ * An issuer's JWE decryption keys, each read from its file or variable (the private key's text;
+ * the tokens library parses it and names this field if it is no key).
+ */
+function decryptionKeys(
+  issuer: ValidatedIssuer,
+  env: Environment,
+  path: (p: string) => string,
+  inFile: (field: string, message: string) => void,
+): DecryptionConfig | undefined {
+  const decryption = issuer.decryption;
+  if (!decryption) return undefined;
+  const keys = decryption.keys.map(({ kid, file, env: name }, i): DecryptionKeyMaterial => {
+    const field = `${issuer.origin}.decryption.keys[${i}]`;
+    let material: string | undefined;
+    if (name !== undefined) {
+      material = variable(env, name);
+      if (material === undefined) inFile(`${field}.env`, `environment variable ${name} is not set`);
+    } else if (file !== undefined) {
+      const absolute = path(file);
+      const error = readError(() => (material = readFileSync(absolute, 'utf8')));
+      if (error !== undefined) inFile(`${field}.file`, `cannot read ${absolute}: ${error}`);
+    }
+    return { kid, material: material ?? '', field };
+  });
+  return { ...decryption, keys };
+}
+
 function variable(env: Environment, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;

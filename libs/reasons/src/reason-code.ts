@@ -34,6 +34,8 @@ export const REASON_CODES = [
   // Opaque tokens (RFC 7662): the authorisation server's answer, or its absence.
   'TOKEN_INACTIVE',
   'INTROSPECTION_UNAVAILABLE',
+  // Token formats: an encrypted JWT (JWE) that no configured key decrypts.
+  'DECRYPTION_FAILED',
 ] as const;
 
 /** One stable reason code. */

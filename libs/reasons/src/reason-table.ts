@@ -77,6 +77,7 @@ export const REASON_TABLE: { readonly [R in ReasonCode]: ReasonPresentation } = 
   PROOF_MISSING: unauthenticated('The token is sender-bound and the request carries no proof'),
   PROOF_INVALID: unauthenticated('The proof of possession is invalid'),
   PROOF_REPLAYED: unauthenticated('The proof of possession was already used'),
+  DECRYPTION_FAILED: unauthenticated('The encrypted token could not be decrypted'),
   BINDING_MISMATCH: unauthenticated('The token is not bound to the key or certificate presented'),
   // Opaque tokens: the issuer's introspection endpoint (RFC 7662) said `active: false` (revoked,
   // expired or never issued: the answer does not say which); or it could not be asked or gave

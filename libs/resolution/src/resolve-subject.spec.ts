@@ -85,6 +85,23 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(await outcome(hs({ iat: T + 3600 }))).toBe('CLAIM_INVALID');
   });
 
+  it('formats: a JWE and a PASETO token resolve through the same steps; DECRYPTION_FAILED', async () => {
+    users.seed({ tenant: 'acme', link: { issuer: ES, tenant: 'acme', subject: 'erin' } });
+    expect(await outcome(await fixture.jwe())).toBe('OK:STORE');
+    // Verified afresh (a token of its own), its user now from the user cache.
+    expect(await outcome(fixture.paseto())).toBe('OK:CACHE');
+    expect(await outcome(await fixture.jwe(undefined, { kid: 'enc-0' }))).toBe('DECRYPTION_FAILED');
+    expect(await outcome(fixture.paseto({ exp: new Date((T - 60) * 1000).toISOString() }))).toBe(
+      'TOKEN_EXPIRED',
+    );
+    // The inner JWS goes through the ordinary JWS steps: its own kid must be a signing key.
+    expect(await outcome(await fixture.jwe(await es({}, 'no-such-kid')))).toBe(
+      'SIGNING_KEY_NOT_FOUND',
+    );
+    // A JWT of another issuer inside ES's JWE is not ES's token.
+    expect(await outcome(await fixture.jwe(hs({})))).toBe('CLAIM_INVALID');
+  });
+
   it('KEYS_UNAVAILABLE when the issuer JWKS cannot be fetched, never SIGNATURE_INVALID', async () => {
     expect(await outcome(fixture.down())).toBe('KEYS_UNAVAILABLE');
   });

@@ -34,8 +34,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Checks size and shape before any parsing that could be expensive or confused: JWS compact
  * serialisation only (three canonical base64url segments, strict UTF-8 JSON object header and
  * payload without duplicate member names, bounded nesting). Five segments is a JWE, which the
- * resolver does not accept; nested JWTs (`cty: JWT`), `crit`, `b64` and JWE header parameters
- * are refused too. Throws `TOKEN_TOO_LARGE` / `TOKEN_MALFORMED`.
+ * pipeline's decrypt step reads (formats/jwe.ts) and never hands here; nested JWTs (`cty: JWT`),
+ * `crit`, `b64` and JWE header parameters are refused in a JWS. Throws `TOKEN_TOO_LARGE` /
+ * `TOKEN_MALFORMED`.
  */
 export function decodeCompactToken(token: string, maxBytes: number): DecodedToken {
   // Length in UTF-16 units bounds the byte length from below; check cheaply first.
@@ -92,7 +93,12 @@ function isCanonicalBase64url(segment: string): boolean {
   );
 }
 
-function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
+/**
+ * One base64url segment of strict JSON: canonical base64url, UTF-8 without a BOM, an object
+ * with no duplicate member names and bounded nesting, copied to own data. TOKEN_MALFORMED naming
+ * `what` otherwise.
+ */
+export function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
   // base64url without padding: a length of 1 mod 4 cannot come from any byte string.
   if (!isCanonicalBase64url(segment))
     throw new ResolutionError('TOKEN_MALFORMED', `${what} is not canonical base64url`);

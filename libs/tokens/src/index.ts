@@ -10,3 +10,5 @@ export * from './verified-token';
 export * from './binding';
 export * from './formats/token-format';
 export * from './introspection';
+export * from './formats/jwe';
+export * from './formats/paseto';

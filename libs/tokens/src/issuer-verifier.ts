@@ -11,6 +11,7 @@ import {
   MAX_TIME_SECONDS,
   MIN_TIME_SECONDS,
 } from './claim-checks';
+import type { PasetoVerifier } from './formats/paseto';
 import { checkIntrospectedClaims } from './introspection/introspection-answer';
 import { selectKeys } from './key-selection';
 import type { KeySource } from './key-source';
@@ -39,6 +40,8 @@ export class IssuerVerifier {
     readonly config: IssuerConfig,
     readonly keys: KeySource,
     private readonly clock: Clock,
+    /** Its PASETO v4.public keys, when it issues PASETO tokens. */
+    readonly paseto?: PasetoVerifier,
   ) {}
 
   /** Every step in order; the verified token, or a {@link ResolutionError}. */

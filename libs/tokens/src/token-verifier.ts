@@ -2,6 +2,8 @@ import type { IssuerConfig, ResolverConfig } from '@resolver/config';
 import type { Clock, Tracing } from '@resolver/observability';
 import { ResolutionError } from '@resolver/reasons';
 import { decodeCompactToken, type DecodedToken } from './compact-token';
+import { JweDecryptor } from './formats/jwe';
+import { PasetoVerifier } from './formats/paseto';
 import { IssuerVerifier } from './issuer-verifier';
 import {
   discoveryLocator,
@@ -33,6 +35,8 @@ export class TokenVerifier {
   private constructor(
     private readonly byIssuer: ReadonlyMap<string, IssuerVerifier>,
     private readonly maxTokenBytes: number,
+    /** Encrypted JWTs: the configured decryption keys, by `kid`, each its issuer's. */
+    readonly jwe: JweDecryptor,
     /** The issuers that introspect opaque tokens, in config order. */
     private readonly introspecting: readonly IntrospectionClient[] = [],
   ) {}
@@ -54,6 +58,7 @@ export class TokenVerifier {
         issuer,
         await keySourceFor(issuer, clock, fetchDocument, observe),
         clock,
+        await PasetoVerifier.create(issuer),
       );
       byIssuer.set(issuer.issuer, verifier);
       const client = await introspectionClientFor(
@@ -66,7 +71,12 @@ export class TokenVerifier {
       );
       if (client) introspecting.push(client);
     }
-    return new TokenVerifier(byIssuer, config.limits.maxTokenBytes, introspecting);
+    return new TokenVerifier(
+      byIssuer,
+      config.limits.maxTokenBytes,
+      JweDecryptor.create(config.issuers),
+      introspecting,
+    );
   }
 
   /**

@@ -59,6 +59,7 @@ function Decoded({ token }: { token: string }) {
           </tbody>
         </table>
       )}
+      {decoded.note && <p class="muted">{decoded.note}</p>}
       <p class="muted">
         Signature: {decoded.signatureBytes} bytes, not shown. Decoding proves nothing; the diagnosis
         below is the resolver's own check.

@@ -123,6 +123,14 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
       fixture.hs({ sub: 'newbie', email: 'newbie@x.test' }),
       fixture.hs({ sub: 'no-email' }),
       fixture.hs({ sub: 'taker', email: 'taken@x.test' }),
+      // Other formats: JWE (good, unknown kid, another issuer inside) and PASETO.
+      await fixture.jwe(),
+      await fixture.jwe(undefined, { kid: 'enc-0' }),
+      await fixture.jwe(fixture.hs({})),
+      fixture.paseto(),
+      fixture.paseto({}, '{"kid":"p-0"}'),
+      fixture.paseto({ exp: new Date((T - 60) * 1000).toISOString() }),
+      'v4.local.abc',
     ];
     const answers = new Set<string>();
     for (const token of tokens) {
@@ -137,6 +145,41 @@ describe('DiagnoseSubject (unit: in-memory stores, fixed clock, static keys)', (
     expect([...answers]).toEqual(
       expect.arrayContaining(['OK:STORE', 'OK:CACHE', 'OK:PROVISIONED', 'PROVISIONING_REJECTED']),
     );
+  });
+
+  it('reports the format and the decryption; never a decrypted claim when decryption failed', async () => {
+    w.users.seed({ link: { issuer: ES, subject: 'erin' }, tenant: 'acme' });
+    const good = await diagnoser.diagnose({ token: await fixture.jwe() });
+    expect(predicted(good)).toBe('OK:STORE');
+    expect(step(good, 'format')).toMatchObject({ status: 'pass', details: { format: 'jwe' } });
+    expect(step(good, 'decrypt')).toMatchObject({
+      status: 'pass',
+      details: { kid: 'enc-1', issuer: ES, alg: 'RSA-OAEP-256', enc: 'A256GCM', nested: 'JWS' },
+    });
+    expect(step(good, 'decode')?.details.payload).toMatchObject({ sub: 'erin' });
+    // Verified: no later step reads the claims as unverified (the PASETO steps are not its).
+    expect(good.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
+    // Encrypted to a key the issuer does not hold under that kid: no claim anywhere.
+    const { generateKeyPairSync } = await import('node:crypto');
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+    const bad = await diagnoser.diagnose({ token: await fixture.jwe(undefined, {}, other) });
+    expect(bad.verdict.reason).toBe('DECRYPTION_FAILED');
+    expect(failing(bad)).toEqual(['decrypt', 'verdict']);
+    expect(JSON.stringify(bad)).not.toMatch(/erin|acme/);
+    const paseto = await diagnoser.diagnose({ token: fixture.paseto() });
+    expect(predicted(paseto)).toBe('OK:STORE');
+    expect(step(paseto, 'format')?.details.format).toBe('paseto');
+    expect(step(paseto, 'decrypt')?.status).toBe('skip');
+    expect(step(paseto, 'key')).toMatchObject({ status: 'pass', details: { kid: 'p-1' } });
+    expect(step(paseto, 'signature')?.status).toBe('pass');
+    expect(paseto.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
+    const jws = await diagnoser.diagnose({ token: await fixture.es({}) });
+    expect(jws.steps.filter((s) => s.unverified).map((s) => s.step)).toEqual([]);
+    const short = await diagnoser.diagnose({ token: 'v4.public.c2hvcnQ' });
+    expect(failing(short)).toEqual(['decode', 'verdict']);
+    expect(step(short, 'decode')?.fix).toMatch(/PASETO v4\.public/);
+    const local = await diagnoser.diagnose({ token: 'v4.local.abc' });
+    expect(failing(local)).toEqual(['format', 'verdict']);
   });
 
   it('changes nothing: no user written, no cache entry, no resolution counted', async () => {

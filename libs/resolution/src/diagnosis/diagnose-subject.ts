@@ -22,11 +22,11 @@ import { checkKind, jitAllowed } from '../pipeline/user-steps';
 import { assertUsable } from '../user-status';
 import { writeBinding } from './advice/binding-advice';
 import { writeCache } from './advice/cache-advice';
+import { writeDecrypt, writeFormat } from './advice/format-advice';
 import { writeSubjectAndTenant } from './advice/subject-advice';
 import {
   writeClaims,
   writeDecode,
-  writeFormat,
   writeIssuer,
   writeKey,
   writeSignature,
@@ -166,7 +166,7 @@ export class DiagnoseSubject {
         if (step.name === 'keys') await this.observeKeys(ctx, seen);
       }
       // A step of another format (its `when` says no) casts no doubt: it was not this token's.
-      const otherFormat = reached && !applies;
+      const otherFormat = step.when !== undefined && !step.when(ctx);
       if (step.verifies && !ok && !otherFormat) {
         verificationDoubt = true;
         if (step.verifies === 'signature') signatureDoubt = true;
@@ -296,6 +296,7 @@ function refusal(rule: () => void): ResolutionError | undefined {
 function report(input: ReportInput): Diagnosis {
   const out = new Report();
   writeFormat(out, input);
+  writeDecrypt(out, input);
   writeDecode(out, input);
   writeIssuer(out, input);
   writeKey(out, input);

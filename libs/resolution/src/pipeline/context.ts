@@ -5,6 +5,9 @@ import type {
   IntrospectedToken,
   IntrospectionClient,
   IssuerVerifier,
+  JweRoute,
+  PasetoKey,
+  PasetoToken,
   TokenFormat,
   TokenVerifier,
   VerifiedToken,
@@ -46,6 +49,15 @@ export interface PipelineContext {
    * for it (`when`); the steps after the signature work on {@link decoded} whatever the format.
    */
   format?: TokenFormat;
+  /** A JWE's route: the issuer and decryption key its header names (set before decrypting). */
+  jwe?: JweRoute;
+  /** A PASETO v4.public token, parsed, and the issuer's keys its footer selects. */
+  paseto?: { readonly token: PasetoToken; candidates?: readonly PasetoKey[] };
+  /**
+   * The JWS a JWE carried (RFC 7519 §5.2), which the JWS steps decode and verify; the token
+   * itself is still what the verified-token cache keys on.
+   */
+  nested?: string;
   /**
    * The header and claims every later step reads, whatever the format: a JWS's own, a JWE's
    * nested JWS's, a PASETO token's claims in the JWT shape, an introspection answer's.

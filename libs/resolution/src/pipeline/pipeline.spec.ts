@@ -22,7 +22,9 @@ describe('the pipeline, declared once', () => {
     expect(PIPELINE.filter((s) => s.stopsDiagnosis).map((s) => s.name)).toEqual([
       'format',
       'opaque',
+      'decrypt',
       'decode',
+      'pasetoDecode',
       'issuer',
     ]);
     expect(PIPELINE.filter((s) => s.store).map((s) => s.name)).toEqual([

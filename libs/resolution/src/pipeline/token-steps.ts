@@ -1,6 +1,6 @@
 import { hash as digest } from 'node:crypto';
 import { ResolutionError } from '@resolver/reasons';
-import { classifyTokenFormat } from '@resolver/tokens';
+import { classifyTokenFormat, parsePasetoV4Public, pasetoClaimsAsJwt } from '@resolver/tokens';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
 import { introspectOpaque } from './introspection-step';
@@ -62,7 +62,9 @@ export const format = defineStep(
 /**
  * Opaque tokens: a token that is no JWS, JWE or PASETO. This is where an opaque token reaches
  * the issuer that introspects it (RFC 7662); with none configured it is refused, as any token
- * of no known shape always was.
+ * of no known shape always was. A step that answers for it sets `ctx.issuer` and `ctx.decoded`
+ * (the introspection answer's claims): the JWS, JWE and PASETO steps do not run for it, the
+ * claim, time, subject and tenant steps do.
  */
 export const opaque = defineStep('opaque', 'introspection', introspectOpaque, {
   stage: 'token',
@@ -72,33 +74,79 @@ export const opaque = defineStep('opaque', 'introspection', introspectOpaque, {
 
 /** The steps that read a JWS: the token itself, or the JWS a JWE carries. */
 export function isJws(ctx: PipelineContext): boolean {
-  return ctx.format === 'jws';
+  return ctx.format === 'jws' || (ctx.format === 'jwe' && ctx.nested !== undefined);
 }
+
+/**
+ * Decrypt (JWE only): the protected header's `kid` names the decryption key and so the issuer;
+ * its allow-lists are checked before the key is used; the payload must be a nested JWS (or,
+ * where the issuer allows it, a claims set). Nothing decrypted is kept unless it all passed.
+ */
+export const decrypt = defineStep(
+  'decrypt',
+  'decrypt',
+  async (ctx, env) => {
+    const route = env.verifier.jwe.route(ctx.raw);
+    ctx.jwe = route;
+    const payload = await env.verifier.jwe.decrypt(ctx.raw, route);
+    if (payload.kind === 'jws') ctx.nested = payload.token;
+    else
+      ctx.decoded = {
+        header: route.header,
+        payload: payload.claims,
+        sizeBytes: Buffer.byteLength(ctx.raw, 'utf8'),
+        signatureLength: 0,
+      };
+  },
+  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format === 'jwe' },
+);
 
 /** Decode: three base64url segments of strict JSON, nothing trusted yet. */
 export const decode = defineStep(
   'decode',
   'decode',
   (ctx, env) => {
-    if (ctx.format !== 'jws') throw unsupported(ctx);
-    ctx.decoded = env.verifier.decode(ctx.raw);
+    ctx.decoded = env.verifier.decode(ctx.nested ?? ctx.raw);
   },
-  { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format !== 'opaque' },
+  { stage: 'token', stopsDiagnosis: true, when: isJws },
 );
 
-function unsupported(ctx: PipelineContext): ResolutionError {
-  return new ResolutionError(
-    'TOKEN_MALFORMED',
-    ctx.format === 'jwe' ? 'JWE tokens are not accepted' : 'PASETO tokens are not accepted',
-  );
-}
+const isPaseto = (ctx: PipelineContext) => ctx.format === 'paseto';
+
+/**
+ * Decode (PASETO v4.public): the message, signature and footer, strict JSON claims, and the
+ * claims in the JWT shape the later steps read (RFC 3339 times as seconds); nothing trusted yet.
+ */
+export const pasetoDecode = defineStep(
+  'pasetoDecode',
+  'decode',
+  (ctx) => {
+    const token = parsePasetoV4Public(ctx.raw);
+    ctx.paseto = { token };
+    ctx.decoded = {
+      header: { alg: 'v4.public', ...(token.kid !== undefined ? { kid: token.kid } : {}) },
+      payload: pasetoClaimsAsJwt(token.claims),
+      sizeBytes: Buffer.byteLength(ctx.raw, 'utf8'),
+      signatureLength: token.signature.length,
+    };
+  },
+  { stage: 'token', stopsDiagnosis: true, when: isPaseto },
+);
 
 /** Issuer: the configured issuer named by the unverified `iss`, before any key is fetched. */
 export const issuer = defineStep(
   'issuer',
   'issuer',
   (ctx, env) => {
-    ctx.issuer = env.verifier.select(required(ctx.decoded));
+    const issuer = env.verifier.select(required(ctx.decoded));
+    // A JWE belongs to the issuer whose key decrypted it: a JWT of another issuer inside is not
+    // that issuer's token, whoever signed it.
+    if (ctx.jwe && issuer.config.issuer !== ctx.jwe.issuer)
+      throw new ResolutionError(
+        'CLAIM_INVALID',
+        'the nested JWT\'s "iss" is not the issuer whose key decrypted it',
+      );
+    ctx.issuer = issuer;
   },
   // An opaque token's issuer is the one its introspection was routed to.
   { stage: 'token', stopsDiagnosis: true, when: (ctx) => ctx.format !== 'opaque' },
@@ -142,12 +190,43 @@ export const signature = defineStep(
   'signature',
   async (ctx) => {
     await required(ctx.issuer).checkSignature(
-      ctx.raw,
+      ctx.nested ?? ctx.raw,
       required(ctx.decoded),
       required(ctx.candidates),
     );
   },
   { stage: 'token', verifies: 'signature', after: ['signaturePresent', 'keys'], when: isJws },
+);
+
+/**
+ * Key (PASETO): the issuer accepts v4.public at all, the footer is within its bound, and its
+ * `kid` names one of the issuer's keys.
+ */
+export const pasetoKey = defineStep(
+  'pasetoKey',
+  'key',
+  (ctx) => {
+    const issuer = required(ctx.issuer);
+    const paseto = required(ctx.paseto);
+    if (!issuer.paseto)
+      throw new ResolutionError(
+        'ALGORITHM_NOT_ALLOWED',
+        `PASETO v4.public is not accepted for ${issuer.config.issuer} (no paseto keys)`,
+      );
+    paseto.candidates = issuer.paseto.candidates(paseto.token, issuer.config.issuer);
+  },
+  { stage: 'token', verifies: 'signature', when: isPaseto },
+);
+
+/** Signature (PASETO): Ed25519 over PAE(header, message, footer, implicit assertion). */
+export const pasetoSignature = defineStep(
+  'pasetoSignature',
+  'signature',
+  (ctx) => {
+    const paseto = required(ctx.paseto);
+    required(required(ctx.issuer).paseto).checkSignature(paseto.token, required(paseto.candidates));
+  },
+  { stage: 'token', verifies: 'signature', after: ['pasetoKey'], when: isPaseto },
 );
 
 /** Time claims, part one: every time claim is a date, and `iat` is not in the future. */

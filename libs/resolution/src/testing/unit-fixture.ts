@@ -1,14 +1,14 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pino, { type DestinationStream } from 'pino';
 import { buildConfig, type ResolverConfig } from '@resolver/config';
 import { FixedClock, ResolverLogger, ResolverMetrics, Tracing } from '@resolver/observability';
-import { TokenVerifier } from '@resolver/tokens';
+import { pae, TokenVerifier, toPaserk } from '@resolver/tokens';
 import { SubjectCaches } from '../cache/subject-caches';
 import { ResolveSubject } from '../resolve-subject';
 import {
@@ -94,6 +94,9 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
     join(dir, 'es.jwk.json'),
     JSON.stringify({ ...(await exportJWK(pair.publicKey)), kid: 'es-1', alg: 'ES256' }),
   );
+  // ES also takes encrypted JWTs (to `enc-1`) and PASETO v4.public tokens (key `p-1`).
+  const encryption = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pasetoPair = generateKeyPairSync('ed25519');
   const config = buildConfig(
     {
       database: { url: 'postgres://unused/unused' },
@@ -116,6 +119,8 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
           algorithms: ['ES256'],
           audiences: [AUD],
           tenant: { claim: 'tid', required: true },
+          decryption: { keys: [{ kid: 'enc-1', env: 'UNIT_ENC_KEY' }] },
+          paseto: { keys: [{ kid: 'p-1', paserk: toPaserk(pasetoPair.publicKey) }] },
         },
         {
           issuer: DOWN,
@@ -142,7 +147,10 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
         },
       ],
     },
-    { UNIT_SECRET: SECRET },
+    {
+      UNIT_SECRET: SECRET,
+      UNIT_ENC_KEY: encryption.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    },
     { source: 'unit', baseDir: dir },
   );
 
@@ -169,6 +177,43 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
     })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
       .sign(ecKey);
+  /** A JWE (RSA-OAEP-256, A256GCM) to ES's `enc-1` carrying `inner` (an ES token by default). */
+  const jwe = async (
+    inner?: string,
+    header: Record<string, unknown> = {},
+    key: KeyObject = encryption.publicKey,
+  ) =>
+    new CompactEncrypt(new TextEncoder().encode(inner ?? (await es({}))))
+      .setProtectedHeader({
+        alg: 'RSA-OAEP-256',
+        enc: 'A256GCM',
+        kid: 'enc-1',
+        cty: 'JWT',
+        ...header,
+      })
+      .encrypt(key);
+  /** A PASETO v4.public token for ES (erin in acme, RFC 3339 times), footer `{"kid":"p-1"}`. */
+  const paseto = (
+    claims: Record<string, unknown> = {},
+    footer = '{"kid":"p-1"}',
+    key: KeyObject = pasetoPair.privateKey,
+  ) => {
+    const iso = (s: number) => new Date(s * 1000).toISOString();
+    const m = Buffer.from(
+      JSON.stringify({
+        iss: ES,
+        aud: AUD,
+        sub: 'erin',
+        tid: 'acme',
+        iat: iso(T - 10),
+        exp: iso(T + 600),
+        ...claims,
+      }),
+    );
+    const f = Buffer.from(footer);
+    const sig = sign(null, pae(Buffer.from('v4.public.'), m, f, Buffer.alloc(0)), key);
+    return `v4.public.${Buffer.concat([m, sig]).toString('base64url')}${f.length ? `.${f.toString('base64url')}` : ''}`;
+  };
   /** An RS256 token for DOWN, whose keys cannot be fetched. */
   const down = () =>
     `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url')}.${Buffer.from(
@@ -212,6 +257,8 @@ export async function unitIssuers(options: { serveStaleOnOutageSeconds?: number 
     config,
     hs,
     es,
+    jwe,
+    paseto,
     down,
     world,
     introspection,

@@ -1,5 +1,5 @@
-import type { TokenFormat } from '@resolver/tokens';
 import { humanTime, numericDate, relativeTime } from '../human-time';
+import { writeKeyOfOtherFormats, writeSignatureOfOtherFormats } from './format-advice';
 import { messageOf, type Report, type ReportInput } from '../report';
 import { isText, plain, shown } from './wording';
 
@@ -24,45 +24,9 @@ export function readableTimes(
   return out;
 }
 
-const FORMAT_NAMES: Readonly<Record<TokenFormat, string>> = {
-  jws: 'a signed JWT (JWS compact: 3 segments)',
-  jwe: 'an encrypted JWT (JWE compact: 5 segments)',
-  paseto: 'a PASETO v4.public token',
-  opaque: 'an opaque token (no JWS, JWE or PASETO shape)',
-};
-
-/** The format step: what the token is by its shape (or why that shape is refused). */
-export function writeFormat(report: Report, input: ReportInput): void {
-  const { steps, ctx } = input;
-  const format = ctx?.format;
-  // An opaque token's other refusals (inactive, no answer) are the introspection step's.
-  const unrouted = steps.error('opaque');
-  const error =
-    steps.error('format') ?? (unrouted?.reason === 'TOKEN_MALFORMED' ? unrouted : undefined);
-  if (error) {
-    report.set(
-      'format',
-      'fail',
-      `${error.reason}: ${error.message}`,
-      { reason: error.reason, ...(format ? { format } : {}) },
-      {
-        fix:
-          format === 'opaque'
-            ? 'send a JWS, JWE or PASETO v4.public token, or configure the issuer that introspects opaque tokens'
-            : 'only PASETO v4.public is accepted: ask the issuer for v4.public tokens (v4.local is symmetric; v1 to v3 use other algorithms)',
-      },
-    );
-    return;
-  }
-  if (!format) return;
-  report.set('format', 'pass', FORMAT_NAMES[format], { format });
-  // Only a JWE has a decryption step: for every other format it does not apply.
-  if (format !== 'jwe') report.set('decrypt', 'skip', `not encrypted (${format})`, { format });
-}
-
 export function writeDecode(report: Report, input: ReportInput): void {
   const { steps, ctx, config, now } = input;
-  const error = steps.error('extract') ?? steps.error('decode');
+  const error = steps.error('extract') ?? steps.error('decode') ?? steps.error('pasetoDecode');
   if (error) {
     const reason = error.reason;
     report.set(
@@ -76,7 +40,9 @@ export function writeDecode(report: Report, input: ReportInput): void {
             ? 'pass the compact JWT (header.payload.signature) in the "token" field'
             : reason === 'TOKEN_TOO_LARGE'
               ? `tokens are limited to ${config.limits.maxTokenBytes} bytes (limits.maxTokenBytes); ask the IdP for fewer claims`
-              : 'pass a JWS compact JWT: three base64url segments with JSON header and payload (JWE is not accepted)',
+              : ctx?.format === 'paseto'
+                ? 'pass a PASETO v4.public token: v4.public.<message and 64-byte signature>[.<JSON footer>], the message a JSON claims object'
+                : 'pass a JWS compact JWT: three base64url segments with JSON header and payload',
       },
     );
     return;
@@ -102,7 +68,21 @@ export function writeIssuer(report: Report, input: ReportInput): void {
   const { steps, ctx, now, seen } = input;
   const decoded = ctx?.decoded;
   if (!decoded) return;
-  if (steps.error('issuer')) {
+  const refused = steps.error('issuer');
+  if (refused && refused.reason !== 'ISSUER_UNKNOWN') {
+    // A nested JWT of another issuer than the one whose key decrypted the JWE.
+    report.set(
+      'issuer',
+      'fail',
+      `${refused.reason}: ${refused.message}`,
+      { reason: refused.reason, iss: decoded.payload.iss, decryptedFor: ctx.jwe?.issuer },
+      {
+        fix: "encrypt each issuer's tokens to that issuer's own decryption key: the kid routes a JWE to its issuer",
+      },
+    );
+    return;
+  }
+  if (refused) {
     const iss = decoded.payload.iss;
     const configured = seen.configuredIssuers ?? [];
     const close = configured.find(
@@ -160,6 +140,7 @@ export function writeKey(report: Report, input: ReportInput): void {
   const decoded = ctx?.decoded;
   const issuer = ctx?.issuer;
   if (!decoded || !issuer) return;
+  if (writeKeyOfOtherFormats(report, input)) return;
   const alg = plain(decoded.header.alg);
   const kid = decoded.header.kid;
   const allowed = [...issuer.config.algorithms];
@@ -226,6 +207,7 @@ export function writeKey(report: Report, input: ReportInput): void {
 
 export function writeSignature(report: Report, input: ReportInput): void {
   const { steps } = input;
+  if (writeSignatureOfOtherFormats(report, input)) return;
   const error = steps.error('signaturePresent') ?? steps.error('signature');
   if (error) {
     report.set(
