@@ -8,3 +8,6 @@ export * from './key-source';
 export * from './token-verifier';
 export * from './verified-token';
 export * from './binding';
+export * from './ssf/set-error';
+export * from './ssf/set-verifier';
+export * from './ssf/set-key-source';
