@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { FixedClock } from '@resolver/observability';
 import { StaticKeySource } from '../key-source';
 import { isSetError } from './set-error';
