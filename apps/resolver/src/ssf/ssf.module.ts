@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
-import { SsfReceiverModule } from '@resolver/provisioning';
+import { SsfReceiver, SsfReceiverModule } from '@resolver/provisioning';
+import { SubjectCaches } from '@resolver/resolution';
+import { ResolutionModule } from '../shared/resolution.module';
 import { SsfPushRoute } from './ssf-push.route';
 
 /**
@@ -7,8 +9,13 @@ import { SsfPushRoute } from './ssf-push.route';
  * by the app module only when `ssf.transmitters` is configured: otherwise the routes do not exist.
  */
 @Module({
-  imports: [SsfReceiverModule],
+  imports: [SsfReceiverModule, ResolutionModule],
   providers: [SsfPushRoute],
   exports: [SsfReceiverModule],
 })
-export class SsfModule {}
+export class SsfModule {
+  constructor(receiver: SsfReceiver, caches: SubjectCaches) {
+    // This replica answers from the new state at once; the others drop it on the notification.
+    receiver.onUserChanged((userId) => caches.apply({ table: 'users', op: 'UPDATE', userId }));
+  }
+}
