@@ -1,4 +1,6 @@
 import { perSuite } from '../support/per-suite';
+import { promtoolCheckMetrics } from '../support/promtool';
+import { SsfStreams } from '@resolver/provisioning';
 import { iss, SsfWorld } from './ssf-world';
 
 /**
@@ -361,5 +363,11 @@ describe('shared signals: push and actions', () => {
       /resolver_ssf_events_total\{transmitter="other",event="account-purged",result="applied"\} 0/,
     );
     expect(metrics).not.toMatch(/resolver_ssf_events_total\{[^}]*event="urn:/);
+    // After a stream-updated event the snapshot shows its status; the exposition lints clean.
+    await w.app.resolver.app.get(SsfStreams).refresh();
+    const live = await w.metrics();
+    expect(live).toMatch(/resolver_ssf_stream_status\{transmitter="okta",status="enabled"\} 1/);
+    expect(live).toMatch(/resolver_ssf_last_event_age_seconds\{transmitter="okta"\} \d/);
+    expect(await promtoolCheckMetrics(live)).toEqual({ code: 0, output: '' });
   });
 });
