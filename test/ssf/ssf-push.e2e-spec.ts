@@ -1,7 +1,7 @@
 import { perSuite } from '../support/per-suite';
 import { promtoolCheckMetrics } from '../support/promtool';
 import { SsfStreams } from '@resolver/provisioning';
-import { iss, SsfWorld } from './ssf-world';
+import { ADMIN_TOKEN, iss, SsfWorld } from './ssf-world';
 
 /**
  * Shared Signals push (RFC 8935) on the real app and real Postgres: every event type's default
@@ -369,5 +369,23 @@ describe('shared signals: push and actions', () => {
     expect(live).toMatch(/resolver_ssf_stream_status\{transmitter="okta",status="enabled"\} 1/);
     expect(live).toMatch(/resolver_ssf_last_event_age_seconds\{transmitter="okta"\} \d/);
     expect(await promtoolCheckMetrics(live)).toEqual({ code: 0, output: '' });
+  });
+
+  it('lists each stream on the console overview', async () => {
+    const res = await w.app.http('/console/api/overview', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.streams).toEqual([
+      expect.objectContaining({
+        transmitter: 'okta',
+        delivery: ['push'],
+        status: 'enabled',
+        lastEventAt: expect.any(String),
+        verifiedAt: expect.any(String),
+      }),
+      expect.objectContaining({ transmitter: 'other', status: 'unknown', lastEventAt: null }),
+    ]);
+    expect((await w.app.http('/console/api/overview')).status).toBe(401);
   });
 });
