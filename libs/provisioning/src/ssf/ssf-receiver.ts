@@ -102,6 +102,7 @@ export class SsfReceiver {
         issuer,
         verifier,
         binding: { issuer, tenant: t.resolver.tenant ?? '' },
+        touchedAtMs: Number.NEGATIVE_INFINITY,
       });
       for (const event of [...Object.keys(t.actions), 'unknown'])
         for (const result of [...SSF_OUTCOMES, 'unavailable'])
@@ -147,7 +148,12 @@ export class SsfReceiver {
         subjects: receipt.subjects,
       });
       // The stream's liveness: any valid SET, a replay included (the transmitter is talking).
-      await this.states.touch(t.config.name, this.clock.now(), set.jti);
+      // Written at most once a second per transmitter: the gauges read it every few seconds.
+      const now = this.clock.nowMs();
+      if (now - t.touchedAtMs >= TOUCH_INTERVAL_MS) {
+        t.touchedAtMs = now;
+        await this.states.touch(t.config.name, new Date(now), set.jti);
+      }
       const { subjects: _, ...answer } = receipt;
       return { ok: true, jti: set.jti, ...answer };
     } catch (error) {
@@ -279,7 +285,12 @@ export class SsfReceiver {
   }
 }
 
+/** How often a transmitter's last-event time is written (per replica). */
+const TOUCH_INTERVAL_MS = 1_000;
+
 interface Receiving {
+  /** When this replica last wrote the transmitter's last-event time (epoch ms). */
+  touchedAtMs: number;
   readonly config: SsfTransmitterConfig;
   readonly issuer: IssuerConfig;
   readonly verifier: SetVerifier;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Algorithm, SsfEventName } from '@resolver/config';
 import { SSF_EVENT_URIS } from '@resolver/config';
@@ -61,6 +62,9 @@ const PRINTABLE = /^[\x21-\x7e]+$/;
  * transmitter's keys cannot be had, which is not the SET's fault (the push answers 503).
  */
 export class SetVerifier {
+  /** Key objects of the fetched JWKs, built once per key (a refetch brings new objects). */
+  private readonly keyObjects = new WeakMap<JWK, KeyObject | null>();
+
   constructor(
     private readonly policy: SetPolicy,
     private readonly keys: KeySource,
@@ -147,7 +151,8 @@ export class SetVerifier {
         'no key of the transmitter fits the SET\'s "kid" and "alg"',
       );
     for (const jwk of candidates) {
-      const key = keyObjectFor(jwk);
+      let key = this.keyObjects.get(jwk);
+      if (key === undefined) this.keyObjects.set(jwk, (key = keyObjectFor(jwk) ?? null));
       if (key && keyFits(scheme, key) && verifySignature(scheme, key, signingInput, signature))
         return;
     }
