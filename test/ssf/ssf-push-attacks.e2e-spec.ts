@@ -188,6 +188,19 @@ describe('shared signals: forged SETs and push credential attacks', () => {
     ],
     ['not a JWT', () => Promise.resolve('not-a-jwt'), 400, 'invalid_request'],
     [
+      'a stream-updated event with an unknown status',
+      async () =>
+        (
+          await w.tx.mint({
+            type: 'stream-updated',
+            subject: { format: 'opaque', id: 'stream' },
+            payload: { status: 'exploded' },
+          })
+        ).set,
+      400,
+      'invalid_request',
+    ],
+    [
       'a JWE-shaped body',
       () => Promise.resolve(compact({ alg: 'dir' }, {}, 'x') + '.a.b'),
       400,

@@ -30,6 +30,8 @@ export class SsfWorld {
   apps: ResolverHarness[] = [];
   extAuthz: ExtAuthzClient[] = [];
   databaseUrl = '';
+  /** The issuers and ssf sections every replica runs with (for a replica in its own process). */
+  config: { issuers: unknown[]; ssf: unknown } = { issuers: [], ssf: {} };
   /** Every log line of the first replica (level info), parsed. */
   readonly logs: Record<string, unknown>[] = [];
 
@@ -75,6 +77,7 @@ export class SsfWorld {
         },
       ],
     };
+    this.config = { issuers, ssf };
     for (let i = 0; i < replicas; i++) {
       const app = await ResolverHarness.start({
         databaseUrl: this.databaseUrl,

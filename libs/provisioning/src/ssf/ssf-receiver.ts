@@ -257,6 +257,18 @@ export class SsfReceiver {
     name: 'verification' | 'stream-updated',
     action: SsfAction,
   ): Promise<SsfOutcome> {
+    const status = set.event.status;
+    // Checked before the jti is claimed: a malformed event is refused, never half-processed.
+    if (
+      name === 'stream-updated' &&
+      status !== 'enabled' &&
+      status !== 'paused' &&
+      status !== 'disabled'
+    )
+      throw new SetError(
+        'invalid_request',
+        'event member "status" must be enabled, paused or disabled',
+      );
     const fresh = await this.transactions.run((tables) =>
       tables.receivedSets.claim(t.config.name, set.jti),
     );
@@ -272,12 +284,7 @@ export class SsfReceiver {
       );
       return 'recorded';
     }
-    const status = set.event.status;
-    if (status !== 'enabled' && status !== 'paused' && status !== 'disabled')
-      throw new SetError(
-        'invalid_request',
-        'event member "status" must be enabled, paused or disabled',
-      );
+    if (status !== 'enabled' && status !== 'paused' && status !== 'disabled') return 'recorded';
     const reason = typeof set.event.reason === 'string' ? set.event.reason.slice(0, 256) : null;
     await this.states.recordStatus(t.config.name, status, reason, at);
     for (const observe of this.streamObservers) observe(t.config.name, status, reason);
