@@ -170,6 +170,7 @@ describe('shared signals: push and actions', () => {
     expect((await w.push({ type: 'account-purged', subject: iss('purge-me') })).status).toBe(202);
     expect(await w.answer(token)).toBe('USER_DELETED');
     expect((await w.user(id)).deleted_at).not.toBeNull();
+    expect((await w.diagnose(token)).verdict.reason).toBe('USER_DELETED');
   });
 
   it('identifier-changed re-points the external identity; identifier-recycled unlinks it', async () => {
@@ -186,6 +187,7 @@ describe('shared signals: push and actions', () => {
       ).status,
     ).toBe(202);
     expect(await w.answer(oldToken)).toBe('USER_NOT_FOUND');
+    expect((await w.diagnose(oldToken)).verdict.reason).toBe('USER_NOT_FOUND');
     const newToken = await w.token('new-sub', 5);
     expect((await w.app.resolveHttp({ token: newToken })).body.principal.id).toBe(id);
 
@@ -326,6 +328,20 @@ describe('shared signals: push and actions', () => {
     ).toBe(202);
     expect(await w.answer(early)).toBe('TOKEN_REVOKED');
     expect(await w.answer(late)).toBe('OK');
+  });
+
+  it('purges processed jtis past the retention, keeping the recent ones', async () => {
+    await w.db.query(
+      `INSERT INTO ssf_received_sets (transmitter, jti, received_at)
+       VALUES ('okta', 'ancient-jti', now() - interval '30 days')`,
+    );
+    const { rows: before } = await w.db.query(`SELECT count(*)::int AS n FROM ssf_received_sets`);
+    expect(await w.app.resolver.app.get(SsfStreams).purge()).toBe(1);
+    const { rows: after } = await w.db.query(`SELECT count(*)::int AS n FROM ssf_received_sets`);
+    expect(after[0].n).toBe(before[0].n - 1);
+    expect(
+      (await w.db.query(`SELECT 1 FROM ssf_received_sets WHERE jti = 'ancient-jti'`)).rowCount,
+    ).toBe(0);
   });
 
   it('writes one audit line per change (actor ssf:<transmitter>), one ssf_event line per SET, never the SET', async () => {

@@ -44,15 +44,17 @@ export class TypeOrmReceivedSetRepository extends ReceivedSetRepository {
   }
 
   async purgeReceivedBefore(before: Date): Promise<number> {
-    const rows = await withStoreRetry(
+    // A SELECT around the DELETE: TypeORM answers a bare DELETE with [rows, count], not rows.
+    const [row] = await withStoreRetry(
       () =>
-        this.dataSource.query<unknown[]>(
-          `DELETE FROM ssf_received_sets WHERE received_at < $1 RETURNING 1`,
+        this.dataSource.query<{ n: number }[]>(
+          `WITH purged AS (DELETE FROM ssf_received_sets WHERE received_at < $1 RETURNING 1)
+           SELECT count(*)::int AS n FROM purged`,
           [before],
         ),
       this.retry,
     );
-    return rows.length;
+    return row?.n ?? 0;
   }
 }
 
