@@ -94,6 +94,20 @@ export interface Overview {
     }[];
   };
   readonly pool: { readonly inUse: number; readonly idle: number; readonly waiting: number } | null;
+  /** Shared Signals transmitters' streams (absent from servers without the receiver). */
+  readonly streams?: readonly SsfStream[];
+}
+
+/** One Shared Signals transmitter's stream, as the overview reports it. */
+export interface SsfStream {
+  readonly transmitter: string;
+  readonly issuer: string;
+  readonly delivery: readonly string[];
+  readonly status: 'enabled' | 'paused' | 'disabled' | 'unknown';
+  readonly statusReason: string | null;
+  readonly lastEventAt: string | null;
+  readonly verifiedAt: string | null;
+  readonly silenceAlertSeconds?: number;
 }
 
 /** GET /health/ready (Terminus): per-indicator details. */

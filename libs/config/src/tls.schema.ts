@@ -13,6 +13,7 @@ export const SURFACES = [
   'diagnose',
   'admin',
   'scim',
+  'ssf',
   'console',
   'metrics',
 ] as const;

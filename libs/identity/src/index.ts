@@ -18,3 +18,6 @@ export * from './diagnosis/near-miss-repository';
 export * from './storable';
 export * from './scim';
 export * from './pool-gate';
+export * from './signals/received-sets';
+export * from './signals/signal-transactions';
+export * from './signals/transmitter-states';

@@ -12,3 +12,6 @@ export * from './formats/token-format';
 export * from './introspection';
 export * from './formats/jwe';
 export * from './formats/paseto';
+export * from './ssf/set-error';
+export * from './ssf/set-verifier';
+export * from './ssf/set-key-source';

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Api, getPublic } from '../api';
 import { when } from '../format';
 import { PageTitle } from '../page-title';
-import type { Overview, Readiness } from '../types';
+import type { Overview, Readiness, SsfStream } from '../types';
 
 const REFRESH_MS = 5_000;
 /** Distinct colours for the chart's series (resolved first); the legend table carries the numbers. */
@@ -212,6 +212,44 @@ function Store({
   );
 }
 
+/** Each Shared Signals transmitter's stream: status, last event, last verification. */
+function Streams({ streams }: { streams: readonly SsfStream[] }) {
+  return (
+    <section aria-labelledby="streams-title" class="card">
+      <h2 id="streams-title">Shared Signals streams</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Transmitter</th>
+            <th scope="col">Delivery</th>
+            <th scope="col">Status</th>
+            <th scope="col">Last event</th>
+            <th scope="col">Verified</th>
+          </tr>
+        </thead>
+        <tbody>
+          {streams.map((s) => (
+            <tr key={s.transmitter}>
+              <td title={s.issuer}>{s.transmitter}</td>
+              <td>{s.delivery.join(', ')}</td>
+              <td>
+                <span
+                  class={`badge ${s.status === 'enabled' ? 'pass' : s.status === 'unknown' ? 'warn' : 'fail'}`}
+                >
+                  {s.status}
+                </span>
+                {s.statusReason ? ` ${s.statusReason}` : ''}
+              </td>
+              <td>{s.lastEventAt ? when(s.lastEventAt) : 'none yet'}</td>
+              <td>{s.verifiedAt ? when(s.verifiedAt) : 'never'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 /** The last minutes of answers (from the in-process ring buffer) and what readiness reports. */
 export function OverviewPage({ api }: { api: Api }) {
   const [overview, setOverview] = useState<Overview | undefined>();
@@ -259,6 +297,7 @@ export function OverviewPage({ api }: { api: Api }) {
       {overview && <Recent recent={overview.recent} />}
       {ready?.details && <Keys details={ready.details} />}
       {ready?.details && <Store details={ready.details} pool={overview?.pool ?? null} />}
+      {overview?.streams && overview.streams.length > 0 && <Streams streams={overview.streams} />}
     </>
   );
 }

@@ -41,7 +41,8 @@ const ID = new ZodPipe(idParam);
 
 /** JSON shape of a user in the admin API. */
 function userJson(u: UserRecord) {
-  return { ...u, tenantId: u.tenant, tenant: undefined };
+  // `signals` (what shared signals did) is the resolver's own bookkeeping: diagnose explains it.
+  return { ...u, tenantId: u.tenant, tenant: undefined, signals: undefined };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { recentOutcomes, ResolverMetrics } from '@resolver/observability';
+import { SsfStreams } from '@resolver/provisioning';
 import { REASON_CODES, REASON_TABLE } from '@resolver/reasons';
 import { AdminCredentialGuard } from '../shared/admin-credential.guard';
 
@@ -13,7 +14,10 @@ import { AdminCredentialGuard } from '../shared/admin-credential.guard';
 @Controller('console/api')
 @UseGuards(AdminCredentialGuard)
 export class ConsoleApiController {
-  constructor(private readonly metrics: ResolverMetrics) {}
+  constructor(
+    private readonly metrics: ResolverMetrics,
+    private readonly streams: SsfStreams,
+  ) {}
 
   @Get('reasons')
   @Header('cache-control', 'no-store')
@@ -45,6 +49,8 @@ export class ConsoleApiController {
     return {
       recent: await recentOutcomes(this.metrics.recent),
       pool: this.metrics.poolStats() ?? null,
+      // Each Shared Signals transmitter's stream, read now (empty when none is configured).
+      streams: await this.streams.refresh(),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SsfReceiverModule } from '@resolver/provisioning';
 import { AdminCredentialModule } from '../shared/admin-credential.module';
 import { ConsoleApiController } from './console-api.controller';
 import { builtConsoleDir, ConsoleAssets } from './console-assets';
@@ -10,7 +11,8 @@ import { ConsoleController } from './console.controller';
  * JSON the page needs beyond the admin API.
  */
 @Module({
-  imports: [AdminCredentialModule],
+  // The Shared Signals streams' state (the receiver's own module; empty without transmitters).
+  imports: [AdminCredentialModule, SsfReceiverModule],
   providers: [{ provide: ConsoleAssets, useFactory: () => new ConsoleAssets(builtConsoleDir()) }],
   controllers: [ConsoleController, ConsoleApiController],
 })

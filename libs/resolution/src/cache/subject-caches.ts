@@ -20,6 +20,8 @@ export interface CachedToken {
   readonly expiresAtMs?: number;
   /** An earlier end of the entry than `exp`: an introspected token's answer is fresh until then. */
   readonly cacheUntilMs?: number;
+  /** The token's `sid` (a short string), for session revocation by shared signals. */
+  readonly sessionId?: string;
   /**
    * The token's sender binding and its issuer's policy; absent for a plain bearer token, which
    * the warm path answers with no binding check at all. A bound token is checked on every

@@ -1,6 +1,7 @@
 import { hash as digest } from 'node:crypto';
 import { ResolutionError } from '@resolver/reasons';
 import { classifyTokenFormat, parsePasetoV4Public, pasetoClaimsAsJwt } from '@resolver/tokens';
+import { MAX_SESSION_ID_LENGTH } from '@resolver/policy';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
 import { introspectOpaque } from './introspection-step';
@@ -304,6 +305,7 @@ export const rememberToken = defineStep(
       expiresAtMs: verified.expiresAt?.getTime(),
       // An introspected token is cached no longer than its answer: min(exp, cacheCapSeconds).
       cacheUntilMs: ctx.introspected?.freshUntilMs,
+      sessionId: sessionIdOf(verified.claims),
       binding: bindingOf(verified.claims, verified.issuer.binding),
     };
     env.caches.putToken(ctx.hash, ctx.token);
@@ -313,6 +315,14 @@ export const rememberToken = defineStep(
   // steps of a cached token too, to report them, and must not replace it).
   { stage: 'token', when: (ctx) => ctx.key !== undefined && !ctx.cached },
 );
+
+/** The token's `sid` claim when it is one a session revocation can name. */
+function sessionIdOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const sid = Object.hasOwn(claims, 'sid') ? claims.sid : undefined;
+  return typeof sid === 'string' && sid !== '' && sid.length <= MAX_SESSION_ID_LENGTH
+    ? sid
+    : undefined;
+}
 
 function tokenInfo(
   token: NonNullable<PipelineContext['verified']>,

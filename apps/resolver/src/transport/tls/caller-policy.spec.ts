@@ -82,6 +82,7 @@ describe('CallerPolicy', () => {
     expect(routeSurface('/v1/authz')).toBe('authz');
     expect(routeSurface('/admin/v1/users/:id')).toBe('admin');
     expect(routeSurface('/scim/v2/Users')).toBe('scim');
+    expect(routeSurface('/ssf/push/:transmitter')).toBe('ssf');
     expect(routeSurface('/health/live')).toBe('open');
     expect(routeSurface(undefined)).toBe('open');
     expect(routeSurface('/v2/something-new')).toBeUndefined();

@@ -45,6 +45,7 @@ const ROUTE_SURFACES: readonly (readonly [string, Surface | 'open'])[] = [
   ['/v1/diagnose', 'diagnose'],
   ['/admin', 'admin'],
   ['/scim/', 'scim'],
+  ['/ssf/', 'ssf'],
   ['/console', 'console'],
   ['/metrics', 'metrics'],
   ['/health/', 'open'],
