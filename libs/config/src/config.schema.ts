@@ -8,6 +8,7 @@ import { envOverlaySchema, postgresUrl } from './env.schema';
 import { bindingSchema } from './forwarded-certificate.schema';
 import { issuerSchema } from './issuer.schema';
 import { scimSchema } from './scim.schema';
+import { ssfSchema } from './ssf.schema';
 import { tlsSchema } from './tls.schema';
 import { tracingFileSchema, tracingSettings } from './tracing.schema';
 
@@ -116,6 +117,8 @@ export const configFileSchema = z.strictObject({
       });
     }),
   scim: scimSchema,
+  /** Shared Signals (SSF/CAEP/RISC) receiver: the transmitters whose events act on users. */
+  ssf: ssfSchema,
   tls: tlsSchema,
   tracing: tracingFileSchema,
   /** Sender binding that is not per issuer: where a gateway forwards its client's certificate. */
@@ -218,6 +221,21 @@ export const resolverConfigSchema = z
             path: ['file', 'scim', 'clients', i, 'issuer'],
             message: `no issuer ${JSON.stringify(client.issuer)} in issuers[]: the users' tokens must verify`,
             input: client.issuer,
+          });
+          return z.NEVER;
+        }),
+      },
+      ssf: {
+        ...file.ssf,
+        transmitters: file.ssf.transmitters.map((transmitter, i) => {
+          // Subjects in the events are mapped by the resolver issuer's own subject policy.
+          const issuer = issuers.find((x) => x.issuer === transmitter.resolver.issuer);
+          if (issuer) return transmitter;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['file', 'ssf', 'transmitters', i, 'resolver', 'issuer'],
+            message: `no issuer ${JSON.stringify(transmitter.resolver.issuer)} in issuers[]: the events act on its users`,
+            input: transmitter.resolver.issuer,
           });
           return z.NEVER;
         }),

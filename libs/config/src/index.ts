@@ -13,6 +13,7 @@ export * from './issuer.schema';
 export * from './load-config';
 export * from './resolve-secrets';
 export * from './scim.schema';
+export * from './ssf.schema';
 export * from './tls.schema';
 export * from './tls-material';
 export * from './tracing.schema';

@@ -12,7 +12,7 @@ const algorithm = z.enum(ALGORITHMS, {
 });
 const positiveMs = (max: number) => z.number().int().min(1).max(max);
 
-const jwksPolicySchema = z
+export const jwksPolicySchema = z
   .strictObject({
     timeoutMs: positiveMs(30_000).default(2_000),
     cooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),

@@ -6,10 +6,14 @@ import type { ValidatedConfig } from './config.schema';
 import type { Environment } from './env.schema';
 import type { Immutable } from './immutable';
 import type { SecretSource } from './issuer.schema';
+import type { SsfSecretRef } from './ssf.schema';
 import { readTlsMaterial, TlsMaterialError } from './tls-material';
 
 type ValidatedIssuer = ValidatedConfig['issuers'][number];
 type ValidatedScimClient = ValidatedConfig['scim']['clients'][number];
+type ValidatedTransmitter = ValidatedConfig['ssf']['transmitters'][number];
+type ValidatedPush = NonNullable<ValidatedTransmitter['delivery']['push']>;
+type ValidatedPoll = NonNullable<ValidatedTransmitter['delivery']['poll']>;
 
 /** Where an issuer's verification keys come from, with any secret read. */
 export type KeySourceConfig =
@@ -34,9 +38,29 @@ export type ScimConfig = Immutable<Omit<ValidatedConfig['scim'], 'clients'>> & {
   readonly clients: readonly ScimClientConfig[];
 };
 
+/** Push delivery with its bearer credential kept only as sha256. */
+export type SsfPushConfig = Immutable<Omit<ValidatedPush, 'credential'>> & {
+  readonly tokenSha256: Uint8Array;
+};
+/** Poll delivery with the `Authorization` header value read (never logged). */
+export type SsfPollDeliveryConfig = Immutable<Omit<ValidatedPoll, 'authorization'>> & {
+  readonly authorization?: string;
+};
+/** One Shared Signals transmitter, its credentials read. */
+export type SsfTransmitterConfig = Immutable<Omit<ValidatedTransmitter, 'delivery' | 'stream'>> & {
+  readonly delivery: { readonly push?: SsfPushConfig; readonly poll?: SsfPollDeliveryConfig };
+  readonly stream: Immutable<Omit<ValidatedTransmitter['stream'], 'authorization'>> & {
+    readonly authorization?: string;
+  };
+};
+/** The Shared Signals receiver; off when no transmitter is configured. */
+export type SsfConfig = Immutable<Omit<ValidatedConfig['ssf'], 'transmitters'>> & {
+  readonly transmitters: readonly SsfTransmitterConfig[];
+};
+
 /** The configuration the resolver runs with: built once at boot, read-only afterwards. */
 export type ResolverConfig = Immutable<
-  Omit<ValidatedConfig, 'issuers' | 'admin' | 'adminEnabled' | 'scim' | 'binding'>
+  Omit<ValidatedConfig, 'issuers' | 'admin' | 'adminEnabled' | 'scim' | 'ssf' | 'binding'>
 > & {
   readonly issuers: readonly IssuerConfig[];
   /**
@@ -50,6 +74,7 @@ export type ResolverConfig = Immutable<
    */
   readonly adminEnabled?: boolean;
   readonly scim: ScimConfig;
+  readonly ssf: SsfConfig;
   readonly binding: BindingConfig;
   /** The config file's path, or `defaults`. */
   readonly source: string;
@@ -146,6 +171,52 @@ export function resolveSecrets(
     return { ...client, tokenSha256: new Uint8Array(hash) };
   });
 
+  const transmitters = config.ssf.transmitters.map((t, i): SsfTransmitterConfig => {
+    const at = `ssf.transmitters[${i}]`;
+    const { push, poll } = t.delivery;
+    const read = (ref: SsfSecretRef, field: string): string | undefined => {
+      const source: SecretSource =
+        ref.env !== undefined
+          ? { env: ref.env, field: 'hmacSecretEnv' }
+          : { file: ref.file as string, field: 'hmacSecretFile' };
+      const named = `${field}.${ref.env !== undefined ? 'env' : 'file'}`;
+      return readHmacSecret(source, env, path, (m) => inFile(named, m))?.toString('utf8');
+    };
+    let pushConfig: SsfPushConfig | undefined;
+    if (push !== undefined) {
+      const { credential, ...rest } = push;
+      if (credential.kind === 'sha256') pushConfig = { ...rest, tokenSha256: credential.sha256 };
+      else {
+        const field = `${at}.delivery.push.tokenEnv`;
+        const token = variable(env, credential.env);
+        if (token === undefined) inFile(field, `environment variable ${credential.env} is not set`);
+        else if (Buffer.byteLength(token) < MIN_CREDENTIAL_BYTES)
+          inFile(field, `the push credential must be at least ${MIN_CREDENTIAL_BYTES} bytes`);
+        const hash = createHash('sha256')
+          .update(token ?? '', 'utf8')
+          .digest();
+        pushConfig = { ...rest, tokenSha256: new Uint8Array(hash) };
+      }
+    }
+    let pollConfig: SsfPollDeliveryConfig | undefined;
+    if (poll !== undefined) {
+      const { authorization, ...rest } = poll;
+      pollConfig = {
+        ...rest,
+        authorization: authorization && read(authorization, `${at}.delivery.poll.authorization`),
+      };
+    }
+    const { authorization: streamAuth, ...stream } = t.stream;
+    return {
+      ...t,
+      delivery: { push: pushConfig, poll: pollConfig },
+      stream: {
+        ...stream,
+        authorization: streamAuth && read(streamAuth, `${at}.stream.authorization`),
+      },
+    };
+  });
+
   const admin = readAdminToken(config.admin, env, path, where.source, problems);
   const binding = { forwardedCertificate: forwardedCertificate(config, env, path, inFile) };
   const tls = {
@@ -165,6 +236,7 @@ export function resolveSecrets(
     authz,
     admin,
     scim: { ...config.scim, clients },
+    ssf: { ...config.ssf, transmitters },
     tls,
     binding,
     source: where.source,
