@@ -8,3 +8,4 @@ export * from './key-source';
 export * from './token-verifier';
 export * from './verified-token';
 export * from './binding';
+export * from './transmitter';
