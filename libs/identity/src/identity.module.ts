@@ -18,6 +18,10 @@ import {
 import { ScimProvenanceRepository, ScimStore } from './scim/scim-store';
 import { TypeOrmScimProvenanceRepository } from './scim/typeorm-scim-provenance';
 import { TypeOrmScimStore } from './scim/typeorm-scim-store';
+import {
+  SsfStreamRepository,
+  TypeOrmSsfStreamRepository,
+} from './ssf-streams/ssf-stream-repository';
 import { TypeOrmUserRepository } from './users/typeorm-user-repository';
 import { UserRepository } from './users/user-repository';
 
@@ -37,6 +41,7 @@ const REPOSITORIES: readonly [
   [IdentifierAudit, TypeOrmIdentifierAudit],
   [ScimStore, TypeOrmScimStore],
   [ScimProvenanceRepository, TypeOrmScimProvenanceRepository],
+  [SsfStreamRepository, TypeOrmSsfStreamRepository],
 ];
 
 /**

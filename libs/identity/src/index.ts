@@ -18,3 +18,4 @@ export * from './diagnosis/near-miss-repository';
 export * from './storable';
 export * from './scim';
 export * from './pool-gate';
+export * from './ssf-streams';
