@@ -16,6 +16,12 @@ import {
   TypeOrmRevocationRepository,
 } from './revocations/revocation-repository';
 import { ScimProvenanceRepository, ScimStore } from './scim/scim-store';
+import { ReceivedSetRepository, TypeOrmReceivedSetRepository } from './signals/received-sets';
+import { SignalTransactions, TypeOrmSignalTransactions } from './signals/signal-transactions';
+import {
+  TransmitterStateRepository,
+  TypeOrmTransmitterStateRepository,
+} from './signals/transmitter-states';
 import { TypeOrmScimProvenanceRepository } from './scim/typeorm-scim-provenance';
 import { TypeOrmScimStore } from './scim/typeorm-scim-store';
 import {
@@ -42,6 +48,9 @@ const REPOSITORIES: readonly [
   [ScimStore, TypeOrmScimStore],
   [ScimProvenanceRepository, TypeOrmScimProvenanceRepository],
   [SsfStreamRepository, TypeOrmSsfStreamRepository],
+  [ReceivedSetRepository, TypeOrmReceivedSetRepository],
+  [TransmitterStateRepository, TypeOrmTransmitterStateRepository],
+  [SignalTransactions, TypeOrmSignalTransactions],
 ];
 
 /**

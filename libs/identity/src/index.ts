@@ -19,3 +19,6 @@ export * from './storable';
 export * from './scim';
 export * from './pool-gate';
 export * from './ssf-streams';
+export * from './signals/received-sets';
+export * from './signals/signal-transactions';
+export * from './signals/transmitter-states';

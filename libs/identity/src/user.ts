@@ -1,4 +1,5 @@
 import type {
+  SignalState,
   PrincipalKind,
   Provenance,
   StatusDecisions,
@@ -38,6 +39,8 @@ export interface UserRecord {
   readonly statusDecisions: StatusDecisions;
   readonly deletedAt: Date | null;
   readonly tokensValidAfter: Date | null;
+  /** What shared signals did to the user (revoked sessions, ordering marks); absent = nothing. */
+  readonly signals?: SignalState;
   readonly provenance: Provenance;
   readonly createdAt: Date;
   readonly updatedAt: Date;

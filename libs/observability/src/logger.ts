@@ -94,6 +94,20 @@ export interface AdminChangeEntry {
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** One received Security Event Token: never its body, only what identifies it. */
+export interface SignalEntry {
+  readonly transmitter: string;
+  /** The event type's short name, or `unknown`. */
+  readonly event: string;
+  /** `applied`, `duplicate`, …, or the RFC 8935 error code. */
+  readonly result: string;
+  readonly jti?: string;
+  readonly userId?: string;
+  /** The subject identifiers the event named, hashed like every logged subject. */
+  readonly subjects?: readonly string[];
+  readonly description?: string;
+}
+
 /**
  * The resolver's structured log lines. Every line that names a subject goes through here, so
  * the hashing rule lives in one place; nothing here accepts a token.
@@ -142,6 +156,23 @@ export class ResolverLogger {
         err: error instanceof Error ? { type: error.name, stack: error.stack } : String(error),
       },
       'unexpected failure',
+    );
+  }
+
+  /** One line per received SET (push or poll). */
+  logSignal(entry: SignalEntry): void {
+    this.pino[entry.result === 'applied' || entry.result === 'recorded' ? 'info' : 'warn'](
+      {
+        event: 'ssf_event',
+        transmitter: entry.transmitter,
+        eventType: entry.event,
+        result: entry.result,
+        jti: entry.jti,
+        userId: entry.userId,
+        subjects: entry.subjects?.map((s) => this.subject(s)),
+        description: entry.description,
+      },
+      `shared signal ${entry.event} from ${entry.transmitter}: ${entry.result}`,
     );
   }
 

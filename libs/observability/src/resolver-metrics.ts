@@ -31,6 +31,16 @@ const DEFAULT_GAUGES_NAMED_LIKE_COUNTERS = [
  * process). Every (reason, transport, issuer) series exists from boot at zero so that alerts and
  * `rate()` see a reason the first time it happens.
  */
+/** The stream statuses the gauge reports (`unknown`: never reported). */
+export const SSF_STREAM_STATUSES = ['enabled', 'paused', 'disabled', 'unknown'] as const;
+
+/** What the metrics know of one transmitter's stream. */
+export interface SsfStreamSnapshot {
+  readonly transmitter: string;
+  readonly lastEventAtMs?: number;
+  readonly status: (typeof SSF_STREAM_STATUSES)[number];
+}
+
 export class ResolverMetrics {
   readonly registry = new Registry();
   /**
@@ -72,6 +82,34 @@ export class ResolverMetrics {
     help: 'SCIM requests by client, operation (e.g. users.create) and result (ok or the SCIM error type / status).',
     labelNames: ['client', 'operation', 'result'] as const,
     registers: [this.registry],
+  });
+  readonly ssfEvents = new Counter({
+    name: 'resolver_ssf_events_total',
+    help: 'Shared Signals events (SETs) received, by transmitter, event type (short name or unknown) and result (applied|recorded|stale|unmatched|ignored|unknown_event|duplicate|unavailable, or the RFC 8935 error code).',
+    labelNames: ['transmitter', 'event', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly ssfLastEventAge = new Gauge({
+    name: 'resolver_ssf_last_event_age_seconds',
+    help: 'Seconds since the last valid event from a transmitter reached any replica (absent before the first), read at scrape time.',
+    labelNames: ['transmitter'] as const,
+    registers: [this.registry],
+    aggregator: 'min',
+    collect: () => this.collectSsf(),
+  });
+  readonly ssfStreamStatus = new Gauge({
+    name: 'resolver_ssf_stream_status',
+    help: "A transmitter's stream status as last reported (1 for the current one of enabled|paused|disabled|unknown).",
+    labelNames: ['transmitter', 'status'] as const,
+    registers: [this.registry],
+    aggregator: 'max',
+  });
+  readonly ssfSilenceThreshold = new Gauge({
+    name: 'resolver_ssf_silence_threshold_seconds',
+    help: "The configured silence after which a transmitter's stream is alerted on (ssf.transmitters[].silenceAlertSeconds).",
+    labelNames: ['transmitter'] as const,
+    registers: [this.registry],
+    aggregator: 'max',
   });
   readonly jwksFetches = new Counter({
     name: 'resolver_jwks_fetches_total',
@@ -127,6 +165,7 @@ export class ResolverMetrics {
     collect: () => this.collectKeyAges(),
   });
 
+  private ssfProbe: (() => readonly SsfStreamSnapshot[]) | undefined;
   private poolProbe: (() => PoolStats | undefined) | undefined;
   private keyAgeProbe: (() => readonly KeyAge[]) | undefined;
 
@@ -174,6 +213,23 @@ export class ResolverMetrics {
     const p = { count: 0, counter };
     this.pending.push(p);
     return p;
+  }
+
+  /** Where the shared-signals gauges read from (the receiver's last snapshot of the streams). */
+  trackSsf(probe: () => readonly SsfStreamSnapshot[]): void {
+    this.ssfProbe = probe;
+  }
+
+  private collectSsf(): void {
+    const streams = this.ssfProbe?.();
+    if (!streams) return;
+    const now = Date.now();
+    for (const s of streams) {
+      if (s.lastEventAtMs !== undefined)
+        this.ssfLastEventAge.labels(s.transmitter).set(Math.max(0, (now - s.lastEventAtMs) / 1000));
+      for (const status of SSF_STREAM_STATUSES)
+        this.ssfStreamStatus.labels(s.transmitter, status).set(status === s.status ? 1 : 0);
+    }
   }
 
   /** Where {@link dbPool} reads from (the pool exists only once the app is built). */

@@ -14,3 +14,8 @@ export * from './admin/admin-inputs';
 export * from './admin/user-administration';
 export * from './admin/user-import';
 export * from './admin/admin-transaction';
+export * from './ssf/ssf-subject';
+export * from './ssf/ssf-actions';
+export * from './ssf/ssf-receiver';
+export * from './ssf/ssf-streams';
+export * from './ssf/ssf-receiver.module';

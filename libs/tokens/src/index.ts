@@ -9,3 +9,6 @@ export * from './token-verifier';
 export * from './verified-token';
 export * from './binding';
 export * from './transmitter';
+export * from './ssf/set-error';
+export * from './ssf/set-verifier';
+export * from './ssf/set-key-source';

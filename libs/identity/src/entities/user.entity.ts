@@ -6,6 +6,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { PrincipalKind, Provenance, StatusDecisions, UserStatus } from '../user';
+import type { SignalState } from '@resolver/policy';
 
 /** `users`: the application's own record of a principal. Schema lives in the migrations. */
 @Entity({ name: 'users' })
@@ -25,6 +26,7 @@ export class UserEntity {
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
   tokensValidAfter!: Date | null;
+  @Column({ type: 'jsonb', default: {} }) signals!: SignalState;
   @Column({ type: 'text', default: 'admin' }) provenance!: Provenance;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;

@@ -9,6 +9,7 @@ import {
   type Tables,
 } from '../in-memory-database';
 import { StoreRefusal } from '../store-errors';
+import type { SignalState } from '@resolver/policy';
 import type { LookupKey, NewUser, StatusState, UserRecord } from '../user';
 import {
   type LiveHolder,
@@ -196,6 +197,19 @@ export class InMemoryUserRepository extends UserRepository {
   signOutEverywhere(id: string) {
     const next = Math.floor(this.db.now().getTime() / 1000) * 1000 + 1000;
     return this.change(id, (u) => ({ ...u, tokensValidAfter: new Date(next) }));
+  }
+
+  recordSignals(id: string, signals: SignalState, tokensValidAfter?: Date) {
+    return this.change(id, (u) => ({
+      ...u,
+      signals,
+      ...(tokensValidAfter !== undefined && {
+        tokensValidAfter:
+          u.tokensValidAfter && u.tokensValidAfter >= tokensValidAfter
+            ? u.tokensValidAfter
+            : tokensValidAfter,
+      }),
+    }));
   }
 
   async lockLive(

@@ -7,6 +7,7 @@ import { ResolutionError } from '@resolver/reasons';
 import { UserEntity } from '../entities/user.entity';
 import { PoolGate } from '../pool-gate';
 import { isDataError, isUniqueViolation, withStoreRetry } from '../store-errors';
+import type { SignalState } from '@resolver/policy';
 import type { LookupKey, NewUser, Provenance, StatusState, UserRecord } from '../user';
 import {
   type LiveHolder,
@@ -281,6 +282,24 @@ export class TypeOrmUserRepository extends UserRepository {
   signOutEverywhere(id: string) {
     return this.change(id, (q) =>
       q.set({ tokensValidAfter: () => `date_trunc('second', now()) + interval '1 second'` }),
+    );
+  }
+
+  recordSignals(id: string, signals: SignalState, tokensValidAfter?: Date) {
+    return this.change(id, (q) =>
+      q
+        .set({
+          signals: () => 'CAST(:signals AS jsonb)',
+          ...(tokensValidAfter && {
+            // Forward only: an older sign-out never shortens a newer one's protection.
+            tokensValidAfter: () =>
+              `GREATEST(COALESCE(tokens_valid_after, '-infinity'::timestamptz), CAST(:tva AS timestamptz))`,
+          }),
+        })
+        .setParameters({
+          signals: JSON.stringify(signals),
+          tva: tokensValidAfter?.toISOString() ?? null,
+        }),
     );
   }
 

@@ -1,3 +1,4 @@
+import type { SignalState } from '@resolver/policy';
 import type { LookupKey, NewUser, Provenance, StatusState, UserRecord, UserStatus } from '../user';
 
 /** The result of a JIT provisioning attempt. */
@@ -152,6 +153,15 @@ export abstract class UserRepository {
     tenant: string,
     by: { readonly email: string } | { readonly username: string },
   ): Promise<LiveHolder[]>;
+  /**
+   * Writes what a shared signal did (see `applySignal`): the new signal state, and, for a
+   * sign-out, `tokens_valid_after` moved forward to `tokensValidAfter` (never back).
+   */
+  abstract recordSignals(
+    id: string,
+    signals: SignalState,
+    tokensValidAfter?: Date,
+  ): Promise<UserRecord | null>;
   /** Merges an import row into the user with this id. */
   abstract merge(id: string, fields: UserMerge): Promise<void>;
 }

@@ -1,11 +1,11 @@
-import { readDecisions } from '@resolver/policy';
+import { readDecisions, readSignals } from '@resolver/policy';
 import type { UserEntity } from '../entities/user.entity';
 import type { UserRecord } from '../user';
 
 /** The columns every user query selects, in the shape {@link toUserRecord} reads. */
 export const USER_COLUMNS = `u.id, u.tenant, u.namespace, u.kind, u.email, u.username, u.display_name,
   u.roles, u.attributes, u.status, u.status_decisions, u.deleted_at, u.tokens_valid_after,
-  u.provenance, u.created_at, u.updated_at`;
+  u.provenance, u.created_at, u.updated_at, u.signals`;
 
 export interface UserRow {
   id: string;
@@ -22,6 +22,7 @@ export interface UserRow {
   deleted_at: Date | null;
   tokens_valid_after: Date | null;
   provenance: UserRecord['provenance'];
+  signals?: unknown;
   created_at: Date;
   updated_at: Date;
 }
@@ -41,6 +42,7 @@ export function toUserRecord(row: UserRow): UserRecord {
     statusDecisions: readDecisions(row.status_decisions),
     deletedAt: row.deleted_at,
     tokensValidAfter: row.tokens_valid_after,
+    signals: readSignals(row.signals),
     provenance: row.provenance,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -63,6 +65,7 @@ export function entityToUserRecord(e: UserEntity): UserRecord {
     statusDecisions: readDecisions(e.statusDecisions),
     deletedAt: e.deletedAt,
     tokensValidAfter: e.tokensValidAfter,
+    signals: readSignals(e.signals),
     provenance: e.provenance,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
