@@ -3,12 +3,11 @@ import {
   type SsfStreamIdentity,
   type SsfStreamRecord,
   SsfStreamRepository,
-  type SsfStreamStatus,
 } from './ssf-stream-repository';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** {@link SsfStreamRepository} in memory, with the table's rules (the newer status wins). */
+/** {@link SsfStreamRepository} in memory. */
 export class InMemorySsfStreamRepository extends SsfStreamRepository {
   private readonly rows = new Map<string, Mutable<SsfStreamRecord>>();
   /** Set to make every call fail as an unreachable store would. */
@@ -43,27 +42,9 @@ export class InMemorySsfStreamRepository extends SsfStreamRepository {
     return Promise.resolve();
   }
 
-  recordStatus(
-    transmitter: string,
-    status: SsfStreamStatus,
-    reason: string | undefined,
-    at: Date,
-  ): Promise<boolean> {
-    const row = this.row(transmitter);
-    if (row.statusAt && row.statusAt > at) return Promise.resolve(false);
-    Object.assign(row, { status, statusReason: reason, statusAt: at });
-    return Promise.resolve(true);
-  }
-
   recordVerificationRequest(transmitter: string, state: string, at: Date): Promise<void> {
     Object.assign(this.row(transmitter), { verificationState: state, verificationRequestedAt: at });
     return Promise.resolve();
-  }
-
-  recordVerified(transmitter: string, state: string | undefined, at: Date): Promise<boolean> {
-    const row = this.row(transmitter);
-    Object.assign(row, { verifiedState: state, verifiedAt: at });
-    return Promise.resolve(state !== undefined && row.verificationState === state);
   }
 
   recordPoll(transmitter: string, o: SsfPollOutcome): Promise<void> {

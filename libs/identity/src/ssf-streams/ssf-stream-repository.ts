@@ -1,8 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { withStoreRetry } from '../store-errors';
 
-export type SsfStreamStatus = 'enabled' | 'paused' | 'disabled';
-
 /** One transmitter's stream as this receiver knows it (the `ssf_streams` row). */
 export interface SsfStreamRecord {
   readonly transmitter: string;
@@ -10,14 +8,9 @@ export interface SsfStreamRecord {
   readonly deliveryMethod?: string;
   readonly endpointUrl?: string;
   readonly eventsDelivered: readonly string[];
-  readonly status?: SsfStreamStatus;
-  readonly statusReason?: string;
-  /** When the status was true: the status endpoint's answer, or a `stream-updated` event's time. */
-  readonly statusAt?: Date;
+  /** The state the last verification request sent (the event must echo it). */
   readonly verificationState?: string;
   readonly verificationRequestedAt?: Date;
-  readonly verifiedState?: string;
-  readonly verifiedAt?: Date;
   readonly lastPollAt?: Date;
   readonly lastPollOkAt?: Date;
   readonly lastEventAt?: Date;
@@ -43,29 +36,16 @@ export interface SsfPollOutcome {
 }
 
 /**
- * The `ssf_streams` table: the state of each transmitter's stream, shared by every replica and
- * the console. An abstract class so it can serve as the DI token. A status is recorded only if
- * it is at least as new as the one held, so a late `stream-updated` never undoes a newer one.
+ * The `ssf_streams` table: each transmitter's stream as stream management and the poller know
+ * it, shared by every replica and the console. An abstract class so it can serve as the DI token.
+ * (The stream's status lives with the receiver's transmitter state: `TransmitterStateRepository`.)
  */
 export abstract class SsfStreamRepository {
   abstract get(transmitter: string): Promise<SsfStreamRecord | undefined>;
   abstract list(): Promise<SsfStreamRecord[]>;
   /** Records the stream created or read at the transmitter (its id, delivery, events). */
   abstract saveStream(transmitter: string, stream: SsfStreamIdentity, now: Date): Promise<void>;
-  /** Records a status as of `at`; false when a newer one is held (nothing changes). */
-  abstract recordStatus(
-    transmitter: string,
-    status: SsfStreamStatus,
-    reason: string | undefined,
-    at: Date,
-  ): Promise<boolean>;
   abstract recordVerificationRequest(transmitter: string, state: string, at: Date): Promise<void>;
-  /** Records a received `verification` event's state; true when it answers the last request. */
-  abstract recordVerified(
-    transmitter: string,
-    state: string | undefined,
-    at: Date,
-  ): Promise<boolean>;
   abstract recordPoll(transmitter: string, outcome: SsfPollOutcome): Promise<void>;
 }
 
@@ -81,13 +61,8 @@ function fromRow(r: Row): SsfStreamRecord {
     deliveryMethod: textOrUndefined(r.delivery_method),
     endpointUrl: textOrUndefined(r.endpoint_url),
     eventsDelivered: Array.isArray(r.events_delivered) ? (r.events_delivered as string[]) : [],
-    status: textOrUndefined(r.status) as SsfStreamStatus | undefined,
-    statusReason: textOrUndefined(r.status_reason),
-    statusAt: dateOrUndefined(r.status_at),
     verificationState: textOrUndefined(r.verification_state),
     verificationRequestedAt: dateOrUndefined(r.verification_requested_at),
-    verifiedState: textOrUndefined(r.verified_state),
-    verifiedAt: dateOrUndefined(r.verified_at),
     lastPollAt: dateOrUndefined(r.last_poll_at),
     lastPollOkAt: dateOrUndefined(r.last_poll_ok_at),
     lastEventAt: dateOrUndefined(r.last_event_at),
@@ -138,21 +113,6 @@ export class TypeOrmSsfStreamRepository extends SsfStreamRepository {
     );
   }
 
-  async recordStatus(
-    transmitter: string,
-    status: SsfStreamStatus,
-    reason: string | undefined,
-    at: Date,
-  ): Promise<boolean> {
-    const rows = await this.upsert(
-      transmitter,
-      `UPDATE ssf_streams SET status = $2, status_reason = $3, status_at = $4, updated_at = now()
-         WHERE transmitter = $1 AND (status_at IS NULL OR status_at <= $4) RETURNING 1`,
-      [status, reason ?? null, at],
-    );
-    return rows.length === 1;
-  }
-
   async recordVerificationRequest(transmitter: string, state: string, at: Date): Promise<void> {
     await this.upsert(
       transmitter,
@@ -160,16 +120,6 @@ export class TypeOrmSsfStreamRepository extends SsfStreamRepository {
          updated_at = now() WHERE transmitter = $1`,
       [state, at],
     );
-  }
-
-  async recordVerified(transmitter: string, state: string | undefined, at: Date): Promise<boolean> {
-    const rows = await this.upsert(
-      transmitter,
-      `UPDATE ssf_streams SET verified_state = $2, verified_at = $3, updated_at = now()
-         WHERE transmitter = $1 RETURNING verification_state = $2 AS answers`,
-      [state ?? null, at],
-    );
-    return rows[0]?.answers === true;
   }
 
   async recordPoll(transmitter: string, o: SsfPollOutcome): Promise<void> {

@@ -1,3 +1,4 @@
+import { ssfConfigurationUrl, type TransmitterMetadata } from '../ssf/set-key-source';
 import {
   isObject,
   member,
@@ -9,16 +10,6 @@ import {
 /** Delivery method URNs (SSF 1.0 §7.1.1). */
 export const SSF_PUSH_METHOD = 'urn:ietf:rfc:8935';
 export const SSF_POLL_METHOD = 'urn:ietf:rfc:8936';
-
-/** What this receiver reads from a transmitter's `/.well-known/ssf-configuration`. */
-export interface TransmitterMetadata {
-  readonly issuer: string;
-  readonly jwksUri?: string;
-  readonly deliveryMethodsSupported: readonly string[];
-  readonly configurationEndpoint?: string;
-  readonly statusEndpoint?: string;
-  readonly verificationEndpoint?: string;
-}
 
 /** The discovery document's issuer is not the configured one: nothing of it is used. */
 export class IssuerMismatchError extends TransmitterError {
@@ -33,15 +24,9 @@ export class IssuerMismatchError extends TransmitterError {
   }
 }
 
-/** The discovery URL of an issuer (SSF 1.0 §7.2: the well-known suffix after the host). */
-export function discoveryUrl(issuer: string): string {
-  const url = new URL(issuer);
-  const path = url.pathname.replace(/\/+$/, '');
-  return `${url.origin}/.well-known/ssf-configuration${path}`;
-}
-
 /**
- * Reads and checks the transmitter's metadata: its `issuer` must equal the configured one exactly
+ * Reads and checks the transmitter's metadata (stream management and the poller; the receiver's
+ * key source reads `jwks_uri` through `fetchTransmitterMetadata`, the same checks): its `issuer` must equal the configured one exactly
  * (otherwise another transmitter's keys and endpoints could be trusted); every endpoint it names
  * must be an http(s) URL; unknown members are ignored; members are read as own data only.
  */
@@ -50,7 +35,7 @@ export async function discoverTransmitter(
   timeoutMs: number,
   fetchJson: TransmitterFetch = transmitterFetch,
 ): Promise<TransmitterMetadata> {
-  const url = discoveryUrl(issuer);
+  const url = ssfConfigurationUrl(issuer);
   const { body } = await fetchJson({ method: 'GET', url, timeoutMs });
   if (!isObject(body))
     throw new TransmitterError('malformed', `GET ${url}: the document is not a JSON object`);

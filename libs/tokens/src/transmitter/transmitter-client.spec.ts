@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { discoverTransmitter, discoveryUrl, IssuerMismatchError } from './ssf-discovery';
+import { ssfConfigurationUrl as discoveryUrl } from '../ssf/set-key-source';
+import { discoverTransmitter, IssuerMismatchError } from './ssf-discovery';
 import { pollTransmitter } from './ssf-poll-client';
 import { SsfStreamClient } from './ssf-stream-client';
 import {
