@@ -48,6 +48,7 @@ export class SsfPollerService implements OnApplicationBootstrap, OnApplicationSh
         polled: (transmitter, result, detail) => {
           if (result === 'standby') return;
           this.metrics.polls.labels(transmitter, result).inc();
+          if (result === 'ok') this.metrics.lastSuccess(transmitter, clock.now());
           if (result === 'refused')
             log.pino.error(
               { event: 'ssf_poll', transmitter, result, detail },

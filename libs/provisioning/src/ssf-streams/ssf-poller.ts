@@ -191,7 +191,9 @@ export class SsfPoller {
     if (!poll) return 0;
     const target = await this.management.pollTarget(loop.t.name);
     let received = 0;
-    for (let i = 0; i < MAX_DRAIN_POLLS && !this.stopped && loop.lock.held(); i++) {
+    // The lock is checked on its own connection before every poll: a holder whose session
+    // ended (its lock gone to another replica) stops at once instead of at its next cycle.
+    for (let i = 0; i < MAX_DRAIN_POLLS && !this.stopped && (await loop.lock.tryAcquire()); i++) {
       const ack = loop.ack.splice(0);
       const setErrs = new Map(loop.setErrs);
       loop.setErrs.clear();
