@@ -97,9 +97,20 @@ export interface TransmitterOptions {
   readonly deliveryMethods?: string[];
 }
 
+/** A SET waiting for its poll; `control`: a stream event, delivered even while not enabled. */
+interface QueuedSet {
+  readonly jti: string;
+  readonly set: string;
+  readonly control: boolean;
+  sentAt?: number;
+}
+
 type Failure = { mode: 'status'; status: number } | { mode: 'hang' };
 
 const MAX_BODY = 1_048_576;
+
+/** Stream events: sent whatever the stream's status. */
+const CONTROL = { verification: true, 'stream-updated': true };
 
 /**
  * A Shared Signals transmitter on 127.0.0.1 for the receiver's tests: its own signing keys and
@@ -132,7 +143,7 @@ export class SsfTransmitter {
 
   private server: Server | undefined;
   private base_ = '';
-  private readonly queues = new Map<string, { jti: string; set: string; sentAt?: number }[]>();
+  private readonly queues = new Map<string, QueuedSet[]>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private failures = new Map<string, Failure>();
   private held: ServerResponse[] = [];
@@ -309,7 +320,7 @@ export class SsfTransmitter {
     const minting = this.mint(event, { aud: stream.aud, ...options });
     const queued = this.emitting.then(async () => {
       const minted = await minting;
-      this.enqueue(stream.stream_id, minted.jti, minted.set);
+      this.enqueue(stream.stream_id, minted.jti, minted.set, event.type in CONTROL);
       return minted.jti;
     });
     this.emitting = queued.then(
@@ -320,10 +331,10 @@ export class SsfTransmitter {
   }
 
   /** Queues an already minted SET (a forged one, say) for polling. */
-  enqueue(streamId: string, jti: string, set: string): void {
+  enqueue(streamId: string, jti: string, set: string, control = false): void {
     const queue = this.queues.get(streamId);
     if (!queue) throw new Error(`no stream ${streamId}`);
-    queue.push({ jti, set });
+    queue.push({ jti, set, control });
     for (const w of this.waiters.get(streamId)?.splice(0) ?? []) w();
   }
 
@@ -520,11 +531,13 @@ export class SsfTransmitter {
       }
       const max = typeof body.maxEvents === 'number' ? body.maxEvents : 100;
       const stream = this.streams.get(streamId);
-      let deliver = max > 0 && stream?.status === 'enabled' ? this.due(queue, max) : [];
+      // A stream not enabled delivers only its own events (stream-updated, verification).
+      const controlOnly = stream?.status !== 'enabled';
+      let deliver = max > 0 ? this.due(queue, max, controlOnly) : [];
       // RFC 8936 §2.4: `returnImmediately` defaults to false, a long poll.
       if (deliver.length === 0 && max > 0 && body.returnImmediately !== true) {
         await this.waitFor(streamId, this.options.longPollMs ?? 500);
-        if (stream?.status === 'enabled') deliver = this.due(queue, max);
+        deliver = this.due(queue, max, stream?.status !== 'enabled');
       }
       const now = Date.now();
       for (const item of deliver) item.sentAt = now;
@@ -537,7 +550,7 @@ export class SsfTransmitter {
       });
       json(res, 200, {
         sets: Object.fromEntries(deliver.map((d) => [d.jti, d.set])),
-        moreAvailable: this.due(queue, 1).length > 0,
+        moreAvailable: this.due(queue, 1, controlOnly).length > 0,
       });
     } finally {
       this.inFlightPolls--;
@@ -545,9 +558,11 @@ export class SsfTransmitter {
   }
 
   /** SETs never sent, or sent long enough ago without an answer. */
-  private due(queue: { jti: string; set: string; sentAt?: number }[], max: number) {
+  private due(queue: QueuedSet[], max: number, controlOnly = false) {
     const cutoff = Date.now() - (this.options.redeliverAfterMs ?? 2_000);
-    return queue.filter((q) => q.sentAt === undefined || q.sentAt <= cutoff).slice(0, max);
+    return queue
+      .filter((q) => (q.sentAt === undefined || q.sentAt <= cutoff) && (q.control || !controlOnly))
+      .slice(0, max);
   }
 
   private drop(queue: { jti: string }[], jti: string): void {
