@@ -1,4 +1,5 @@
 import { eventually } from '../support/eventually';
+import { promtoolCheckMetrics } from '../support/promtool';
 import { perSuite } from '../support/per-suite';
 import { makeKey } from '../support/token-factory';
 import { SsfPollWorld } from './ssf-poll-world';
@@ -116,5 +117,7 @@ describe('SSF poll delivery', () => {
     const metrics = (await app().http('/metrics')).body as string;
     expect(metrics).toMatch(/resolver_ssf_polls_total\{transmitter="tx",result="ok"\} [1-9]/);
     expect(metrics).toMatch(/resolver_ssf_poll_lag_seconds\{transmitter="tx"\} \d/);
+    // The new series pass promtool's lint (names, units, help) like every other.
+    expect(await promtoolCheckMetrics(metrics)).toEqual({ code: 0, output: '' });
   });
 });
