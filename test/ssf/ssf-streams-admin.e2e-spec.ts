@@ -139,11 +139,7 @@ describe('SSF stream management (admin API)', () => {
         // Refused by the JSON parser itself, before any field is read.
         undefined,
       ],
-      [
-        'a constructor key',
-        { status: 'paused', constructor: { prototype: { a: 1 } } },
-        undefined,
-      ],
+      ['a constructor key', { status: 'paused', constructor: { prototype: { a: 1 } } }, undefined],
       ['an array', [{ status: 'paused' }], undefined],
       ['null', null, undefined],
     ])(
