@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { OpenApiModule } from './openapi/openapi.module';
 import { ResolveModule } from './resolve/resolve.module';
 import { ScimModule } from './scim/scim.module';
+import { SsfModule } from './ssf/ssf.module';
 import { SsfStreamsModule } from './ssf-streams/ssf-streams.module';
 import { ErrorPathModule } from './shared/errors/error-path.module';
 import { TransportModule } from './transport/transport.module';
@@ -47,6 +48,8 @@ export class AppModule {
         ...(config.admin ? [ConsoleModule] : []),
         // SCIM exists only when a SCIM client is configured.
         ...(config.scim.clients.length ? [ScimModule] : []),
+        // The Shared Signals receiver exists only when a transmitter is configured.
+        ...(config.ssf.transmitters.length ? [SsfModule] : []),
         // Shared Signals stream management and polling exist only when a transmitter is configured.
         ...(config.ssf.transmitters.length ? [SsfStreamsModule.forRoot(config)] : []),
         ...(devIssuer ? [DevIssuerModule.forRoot(devIssuer)] : []),

@@ -144,9 +144,13 @@ export function revokedSessionOf(
     m !== undefined && (issuedAtMs === undefined || issuedAtMs < m.at) ? m : undefined;
   if (sid !== undefined)
     return before(Object.hasOwn(state.sessions, sid) ? state.sessions[sid] : undefined);
+  // No array allocated: this runs on every warm request of a user with signal state.
   let newest: SignalMark | undefined;
-  for (const mark of Object.values(state.sessions))
-    if (before(mark) && (!newest || mark.at > newest.at)) newest = mark;
+  for (const sid in state.sessions) {
+    if (!Object.hasOwn(state.sessions, sid)) continue;
+    const mark = state.sessions[sid];
+    if (before(mark) && (!newest || (mark as SignalMark).at > newest.at)) newest = mark;
+  }
   return newest;
 }
 

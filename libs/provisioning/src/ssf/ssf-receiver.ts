@@ -110,6 +110,15 @@ export class SsfReceiver {
   }
 
   private readonly streamObservers: StreamObserver[] = [];
+  private readonly userObservers: ((userId: string) => void)[] = [];
+
+  /**
+   * Called with the user an event changed, once its transaction committed: the replica that
+   * received the event drops its cached answers at once (the others on the change notification).
+   */
+  onUserChanged(observer: (userId: string) => void): void {
+    this.userObservers.push(observer);
+  }
 
   /** Called with every `stream-updated` event's status (the stream management listens). */
   onStreamStatus(observer: StreamObserver): void {
@@ -181,13 +190,15 @@ export class SsfReceiver {
     const mapped = mapSubject(set.subject, t.binding);
     const subjects = mapped.keys.map((k) => `${k.strategy}:${k.subject}`);
     const result = await this.inTransaction(t, set, name, action, mapped);
-    if (result.outcome === 'applied' && result.userId)
+    if (result.outcome === 'applied' && result.userId) {
+      for (const observe of this.userObservers) observe(result.userId);
       this.log.logAdminChange({
         actor: `ssf:${t.config.name}`,
         action: `ssf.${action}`,
         userId: result.userId,
         detail: { event: name, jti: set.jti, eventAt: new Date(set.eventAtMs).toISOString() },
       });
+    }
     return { ...result, event: name, subjects };
   }
 

@@ -93,7 +93,7 @@ function simple(subject: object, binding: SubjectBinding, at: string): LookupKey
         throw new SetError('access_denied', `${at}.iss is not the issuer this transmitter acts on`);
       return [
         key(
-          issuerSubject(member(subject, 'sub'), binding, `${at}.sub`),
+          issuerSubject(member(subject, 'sub'), binding.issuer.subject, `${at}.sub`),
           binding.issuer.subject.lookup,
         ),
       ];
@@ -101,17 +101,19 @@ function simple(subject: object, binding: SubjectBinding, at: string): LookupKey
     case 'opaque':
       return [
         key(
-          issuerSubject(member(subject, 'id'), binding, `${at}.id`),
+          issuerSubject(member(subject, 'id'), binding.issuer.subject, `${at}.id`),
           binding.issuer.subject.lookup,
         ),
       ];
     case 'email': {
-      const email = member(subject, 'email');
-      if (typeof email !== 'string' || email === '' || email.length > MAX_EMAIL_LENGTH)
-        throw invalid(`${at}.email must be a string of 1-${MAX_EMAIL_LENGTH} characters`);
-      if (findNonCanonical(email) || !email.includes('@'))
-        throw invalid(`${at}.email is not a canonical email address`);
-      return [key(email, 'email')];
+      // The email lookup's rules (its own ASCII case fold), with only the folds configured.
+      const policy = {
+        ...binding.issuer.subject,
+        lookup: 'email' as const,
+        pattern: undefined,
+        maxLength: MAX_EMAIL_LENGTH,
+      };
+      return [key(issuerSubject(member(subject, 'email'), policy, `${at}.email`), 'email')];
     }
     case 'phone_number':
     case 'account':
@@ -127,9 +129,9 @@ function simple(subject: object, binding: SubjectBinding, at: string): LookupKey
 }
 
 /** A subject of the bound issuer, under its subject policy: canonical, configured folds only. */
-function issuerSubject(raw: unknown, binding: SubjectBinding, at: string): string {
+function issuerSubject(raw: unknown, policy: IssuerConfig['subject'], at: string): string {
   try {
-    return normaliseSubject(raw, { ...binding.issuer.subject, claim: at });
+    return normaliseSubject(raw, { ...policy, claim: at });
   } catch (error) {
     if (!isResolutionError(error)) throw error;
     throw invalid(`${at}: not a subject the issuer's policy accepts: ${error.message}`);

@@ -15,6 +15,8 @@ export interface CachedToken {
   readonly info: TokenInfo;
   readonly issuedAtMs?: number;
   readonly expiresAtMs?: number;
+  /** The token's `sid` (a short string), for session revocation by shared signals. */
+  readonly sessionId?: string;
   /**
    * The token's sender binding and its issuer's policy; absent for a plain bearer token, which
    * the warm path answers with no binding check at all. A bound token is checked on every

@@ -1,4 +1,5 @@
 import { hash as digest } from 'node:crypto';
+import { MAX_SESSION_ID_LENGTH } from '@resolver/policy';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
 import { userCacheKey } from '../cache/subject-caches';
@@ -180,6 +181,7 @@ export const rememberToken = defineStep(
       info: tokenInfo(verified, key.subject),
       issuedAtMs: verified.issuedAt?.getTime(),
       expiresAtMs: verified.expiresAt?.getTime(),
+      sessionId: sessionIdOf(verified.claims),
       binding: bindingOf(verified.claims, verified.issuer.binding),
     };
     env.caches.putToken(ctx.hash, ctx.token);
@@ -189,6 +191,14 @@ export const rememberToken = defineStep(
   // steps of a cached token too, to report them, and must not replace it).
   { stage: 'token', when: (ctx) => ctx.key !== undefined && !ctx.cached },
 );
+
+/** The token's `sid` claim when it is one a session revocation can name. */
+function sessionIdOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const sid = Object.hasOwn(claims, 'sid') ? claims.sid : undefined;
+  return typeof sid === 'string' && sid !== '' && sid.length <= MAX_SESSION_ID_LENGTH
+    ? sid
+    : undefined;
+}
 
 function tokenInfo(
   token: NonNullable<PipelineContext['verified']>,

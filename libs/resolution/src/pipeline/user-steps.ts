@@ -6,7 +6,7 @@ import {
   unstorableText,
   type UserRecord,
 } from '@resolver/identity';
-import { provisioningInput } from '@resolver/policy';
+import { provisioningInput, revokedSessionOf } from '@resolver/policy';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
 import { assertUsable } from '../user-status';
@@ -154,7 +154,11 @@ export function checkKind(token: Pick<CachedToken, 'key'>, user: UserRecord): vo
   }
 }
 
-/** Sign-out everywhere: a token issued before the user's `tokens_valid_after` is revoked. */
+/**
+ * Sign-out everywhere: a token issued before the user's `tokens_valid_after` is revoked; and a
+ * session a shared signal revoked (CAEP `session-revoked`): that session's tokens issued before
+ * the event, or a token with no `sid` issued before it (it may be that session's).
+ */
 export function checkSignedOut(token: CachedToken, user: UserRecord): void {
   if (
     user.tokensValidAfter &&
@@ -165,6 +169,8 @@ export function checkSignedOut(token: CachedToken, user: UserRecord): void {
       'token issued before the user signed out everywhere',
     );
   }
+  if (user.signals && revokedSessionOf(user.signals, token.sessionId, token.issuedAtMs))
+    throw new ResolutionError('TOKEN_REVOKED', 'token of a session revoked by a shared signal');
 }
 
 /**

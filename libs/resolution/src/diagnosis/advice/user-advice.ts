@@ -1,4 +1,5 @@
 import type { LookupKey, NearMiss, UserRecord } from '@resolver/identity';
+import { revokedSessionOf, type SignalMark } from '@resolver/policy';
 import type { ReasonCode } from '@resolver/reasons';
 import { jitAllowed } from '../../pipeline/user-steps';
 import { humanTime, numericDate, relativeTime } from '../human-time';
@@ -90,7 +91,7 @@ function userFound(
     report.set(
       'user',
       'fail',
-      `${barred}: found ${user.id}${user.email ? ` <${user.email}>` : ''}, status ${user.status}${user.deletedAt ? `, deleted ${relativeTime(user.deletedAt, now)}` : ''}${scim ? `; ${scim.text}` : ''}`,
+      `${barred}: found ${user.id}${user.email ? ` <${user.email}>` : ''}, status ${user.status}${user.deletedAt ? `, deleted ${relativeTime(user.deletedAt, now)}` : ''}${barred === 'USER_DISABLED' ? bySignal(user.signals?.marks.status, 'disabled') : ''}${scim ? `; ${scim.text}` : ''}`,
       details,
       { unverified, fix: fixes[barred] },
     );
@@ -295,11 +296,28 @@ export function writeRevocation(report: Report, input: ReportInput): void {
     });
     return;
   }
+  const session = revokedSessionOf(user?.signals, token.sessionId, iatMs);
+  const signalSignOut =
+    tva && user?.signals?.signOut?.at === tva.getTime() ? user.signals.signOut : undefined;
+  if (
+    steps.error('signedOut') &&
+    (!tva || (iatMs !== undefined && iatMs >= tva.getTime())) &&
+    session
+  ) {
+    report.set(
+      'revocation',
+      'fail',
+      `${bySignal(session, 'revoked').slice(2)}: the token's session${token.sessionId ? ` ${JSON.stringify(token.sessionId)}` : ' (the token has no sid)'} was revoked after it was issued`,
+      { ...details, sessionId: token.sessionId ?? null },
+      { unverified, fix: 'the identity provider ended this session: sign in again' },
+    );
+    return;
+  }
   if (steps.error('signedOut')) {
     report.set(
       'revocation',
       'fail',
-      `issued ${iatMs !== undefined ? relativeTime(new Date(iatMs), now) : '(no iat)'}, before the user signed out everywhere ${tva ? relativeTime(tva, now) : ''}`,
+      `issued ${iatMs !== undefined ? relativeTime(new Date(iatMs), now) : '(no iat)'}, before the user signed out everywhere ${tva ? relativeTime(tva, now) : ''}${bySignal(signalSignOut, 'revoked')}`,
       details,
       {
         unverified,
@@ -315,4 +333,13 @@ export function writeRevocation(report: Report, input: ReportInput): void {
     details,
     { unverified },
   );
+}
+
+/**
+ * `; revoked by session-revoked from okta at 2026-12-07T12:00:00.000Z (event 1f2e…)` when a
+ * shared signal did it; empty otherwise.
+ */
+function bySignal(mark: SignalMark | undefined, verb: string): string {
+  if (!mark) return '';
+  return `; ${verb} by ${mark.event} from ${mark.transmitter} at ${new Date(mark.at).toISOString()} (event ${mark.jti})`;
 }
