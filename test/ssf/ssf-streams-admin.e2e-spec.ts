@@ -97,6 +97,30 @@ describe('SSF stream management (admin API)', () => {
     expect(JSON.stringify(answer.body)).not.toContain(world.tx.bearer);
   });
 
+  it('documents each route and the answers it gives in /openapi.json', async () => {
+    const doc = (await app.http('/openapi.json')).body;
+    const answers: [string, string, number[]][] = [
+      ['/admin/v1/ssf/streams', 'get', [200, 401]],
+      ['/admin/v1/ssf/streams/{name}', 'get', [200, 400, 401, 404, 502]],
+      ['/admin/v1/ssf/streams/{name}', 'post', [200, 400, 401, 404, 502]],
+      ['/admin/v1/ssf/streams/{name}/status', 'post', [200, 400, 401, 404, 502]],
+      ['/admin/v1/ssf/streams/{name}/verify', 'post', [202, 400, 401, 404, 502]],
+      ['/admin/v1/ssf/streams/{name}/poll', 'post', [200, 401, 404, 409, 502]],
+    ];
+    for (const [path, method, statuses] of answers)
+      for (const status of statuses)
+        expect([
+          path,
+          method,
+          status,
+          doc.paths[path]?.[method]?.responses?.[status] !== undefined,
+        ]).toEqual([path, method, status, true]);
+    expect(
+      doc.paths['/admin/v1/ssf/streams/{name}/status'].post.requestBody.content['application/json']
+        .schema.properties.status.enum,
+    ).toEqual(['enabled', 'paused', 'disabled']);
+  });
+
   describe('hostile callers', () => {
     it.each([
       ['no credential', undefined],
