@@ -1,65 +1,30 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
-import { SignJWT } from 'jose';
 import { freePort, isPortInUse } from './ports';
+import {
+  CONTROL_EVENTS,
+  EVENT_TYPES,
+  type EventSpec,
+  json,
+  type MintOptions,
+  mintSet,
+  POLL,
+  PUSH,
+  pushSet,
+  readJson,
+} from './ssf-events';
+import { SetQueue } from './ssf-set-queue';
 import { makeKey, type SigningKey } from './token-factory';
 
-/** Delivery method URNs (SSF 1.0 §7.1.1 / RFC 8935 / RFC 8936). */
-export const PUSH = 'urn:ietf:rfc:8935';
-export const POLL = 'urn:ietf:rfc:8936';
-
-const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
-const RISC = 'https://schemas.openid.net/secevent/risc/event-type/';
-const SSF = 'https://schemas.openid.net/secevent/ssf/event-type/';
-
-/** Event type URIs by short name, as a transmitter sends them. */
-export const EVENT_TYPES = {
-  'session-revoked': `${CAEP}session-revoked`,
-  'credential-change': `${CAEP}credential-change`,
-  'token-claims-change': `${CAEP}token-claims-change`,
-  'assurance-level-change': `${CAEP}assurance-level-change`,
-  'device-compliance-change': `${CAEP}device-compliance-change`,
-  'risk-level-change': `${CAEP}risk-level-change`,
-  'account-disabled': `${RISC}account-disabled`,
-  'account-enabled': `${RISC}account-enabled`,
-  'account-purged': `${RISC}account-purged`,
-  'credential-compromise': `${RISC}credential-compromise`,
-  'account-credential-change-required': `${RISC}account-credential-change-required`,
-  'identifier-changed': `${RISC}identifier-changed`,
-  'identifier-recycled': `${RISC}identifier-recycled`,
-  verification: `${SSF}verification`,
-  'stream-updated': `${SSF}stream-updated`,
-} as const;
-
-/** A subject identifier (RFC 9493), as loose as a transmitter may send it. */
-export type SubjectId = Record<string, unknown> & { format: string };
-
-export interface MintOptions {
-  /** Defaults to the stream's audience (or the transmitter's default audience). */
-  readonly aud?: string | string[];
-  readonly iss?: string;
-  readonly jti?: string;
-  /** Seconds since epoch (default now). */
-  readonly iat?: number;
-  readonly txn?: string;
-  /** Where the subject goes: SSF 1.0's top-level `sub_id` (default) or the event's `subject`. */
-  readonly subjectIn?: 'sub_id' | 'event';
-  /** Extra or overriding protected-header parameters (`typ: undefined` drops it). */
-  readonly header?: Record<string, unknown>;
-  /** Signs with another key (a forged SET). */
-  readonly key?: SigningKey;
-  /** Extra top-level claims, merged last (`events` with two members, for instance). */
-  readonly claims?: Record<string, unknown>;
-}
-
-export interface EventSpec {
-  /** A short name from {@link EVENT_TYPES} or a full event type URI. */
-  readonly type: keyof typeof EVENT_TYPES | (string & {});
-  readonly subject: SubjectId;
-  /** The event's own members (`event_timestamp` defaults to now, `reason_admin`, …). */
-  readonly payload?: Record<string, unknown>;
-}
+export {
+  EVENT_TYPES,
+  POLL,
+  PUSH,
+  type EventSpec,
+  type MintOptions,
+  type SubjectId,
+} from './ssf-events';
 
 export interface StreamState {
   stream_id: string;
@@ -97,20 +62,7 @@ export interface TransmitterOptions {
   readonly deliveryMethods?: string[];
 }
 
-/** A SET waiting for its poll; `control`: a stream event, delivered even while not enabled. */
-interface QueuedSet {
-  readonly jti: string;
-  readonly set: string;
-  readonly control: boolean;
-  sentAt?: number;
-}
-
 type Failure = { mode: 'status'; status: number } | { mode: 'hang' };
-
-const MAX_BODY = 1_048_576;
-
-/** Stream events: sent whatever the stream's status. */
-const CONTROL = { verification: true, 'stream-updated': true };
 
 /**
  * A Shared Signals transmitter on 127.0.0.1 for the receiver's tests: its own signing keys and
@@ -143,8 +95,7 @@ export class SsfTransmitter {
 
   private server: Server | undefined;
   private base_ = '';
-  private readonly queues = new Map<string, QueuedSet[]>();
-  private readonly waiters = new Map<string, (() => void)[]>();
+  private readonly queues = new Map<string, SetQueue>();
   private failures = new Map<string, Failure>();
   private held: ServerResponse[] = [];
   private emitting: Promise<void> = Promise.resolve();
@@ -219,7 +170,7 @@ export class SsfTransmitter {
 
   async stop(): Promise<void> {
     this.releaseHeld();
-    for (const w of [...this.waiters.values()].flat()) w();
+    for (const q of this.queues.values()) q.wake();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
@@ -249,7 +200,7 @@ export class SsfTransmitter {
   /** Creates a stream directly, as an operator would at the transmitter's console. */
   createStream(input: Partial<StreamState> = {}): StreamState {
     const stream_id = input.stream_id ?? randomUUID();
-    const supported: string[] = Object.values(EVENT_TYPES).filter((t) => !t.startsWith(SSF));
+    const supported: string[] = Object.values(EVENT_TYPES).filter((t) => !t.includes('/ssf/'));
     const requested = input.events_requested ?? supported;
     const method = input.delivery?.method ?? POLL;
     const stream: StreamState = {
@@ -269,7 +220,7 @@ export class SsfTransmitter {
       reason: input.reason,
     };
     this.streams.set(stream_id, stream);
-    this.queues.set(stream_id, []);
+    this.queues.set(stream_id, new SetQueue(this.options.redeliverAfterMs ?? 2_000));
     return stream;
   }
 
@@ -281,35 +232,8 @@ export class SsfTransmitter {
   }
 
   /** Signs a SET carrying exactly one event (unless `claims.events` says otherwise). */
-  async mint(event: EventSpec, options: MintOptions = {}): Promise<{ jti: string; set: string }> {
-    const jti = options.jti ?? randomUUID();
-    const type =
-      event.type in EVENT_TYPES ? EVENT_TYPES[event.type as keyof typeof EVENT_TYPES] : event.type;
-    const payload: Record<string, unknown> = {
-      event_timestamp: Math.floor(Date.now() / 1000),
-      ...event.payload,
-    };
-    const claims: Record<string, unknown> = {
-      iss: options.iss ?? this.issuer,
-      aud: options.aud ?? this.audience,
-      jti,
-      iat: options.iat ?? Math.floor(Date.now() / 1000),
-      ...(options.txn === undefined ? {} : { txn: options.txn }),
-    };
-    if (options.subjectIn === 'event') payload.subject = event.subject;
-    else claims.sub_id = event.subject;
-    claims.events = { [type]: payload };
-    Object.assign(claims, options.claims);
-    const key = options.key ?? this.key;
-    const header: Record<string, unknown> = { alg: key.alg, kid: key.kid, typ: 'secevent+jwt' };
-    for (const [name, value] of Object.entries(options.header ?? {})) {
-      if (value === undefined) delete header[name];
-      else header[name] = value;
-    }
-    const set = await new SignJWT(claims)
-      .setProtectedHeader(header as { alg: string })
-      .sign(key.privateKey);
-    return { jti, set };
+  mint(event: EventSpec, options: MintOptions = {}): Promise<{ jti: string; set: string }> {
+    return mintSet(this.key, { iss: this.issuer, aud: this.audience }, event, options);
   }
 
   /** Mints a SET for the stream and queues it for polling; returns its jti. */
@@ -320,7 +244,7 @@ export class SsfTransmitter {
     const minting = this.mint(event, { aud: stream.aud, ...options });
     const queued = this.emitting.then(async () => {
       const minted = await minting;
-      this.enqueue(stream.stream_id, minted.jti, minted.set, event.type in CONTROL);
+      this.enqueue(stream.stream_id, minted.jti, minted.set, event.type in CONTROL_EVENTS);
       return minted.jti;
     });
     this.emitting = queued.then(
@@ -334,35 +258,17 @@ export class SsfTransmitter {
   enqueue(streamId: string, jti: string, set: string, control = false): void {
     const queue = this.queues.get(streamId);
     if (!queue) throw new Error(`no stream ${streamId}`);
-    queue.push({ jti, set, control });
-    for (const w of this.waiters.get(streamId)?.splice(0) ?? []) w();
+    queue.add(jti, set, control);
   }
 
   /** SETs not yet acknowledged or refused, for the stream. */
   pending(streamId = this.stream().stream_id): number {
-    return this.queues.get(streamId)?.length ?? 0;
+    return this.queues.get(streamId)?.size ?? 0;
   }
 
   /** Pushes a SET to a receiver (RFC 8935): the response's status and parsed body. */
-  async push(
-    url: string,
-    set: string,
-    authorization: string | undefined = `Bearer ${this.bearer}`,
-  ): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/secevent+jwt',
-      accept: 'application/json',
-    };
-    if (authorization !== undefined) headers.authorization = authorization;
-    const res = await fetch(url, { method: 'POST', headers, body: set, redirect: 'error' });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: res.status, body };
+  push(url: string, set: string, authorization: string | undefined = `Bearer ${this.bearer}`) {
+    return pushSet(url, set, authorization);
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -520,24 +426,24 @@ export class SsfTransmitter {
     try {
       for (const jti of Array.isArray(body.ack) ? (body.ack as string[]) : []) {
         this.acked.push(jti);
-        this.drop(queue, jti);
+        queue.drop(jti);
       }
       const errs = body.setErrs;
       if (errs && typeof errs === 'object') {
         for (const [jti, e] of Object.entries(errs as Record<string, { err: string }>)) {
           this.setErrs.set(jti, e);
-          this.drop(queue, jti);
+          queue.drop(jti);
         }
       }
       const max = typeof body.maxEvents === 'number' ? body.maxEvents : 100;
       const stream = this.streams.get(streamId);
       // A stream not enabled delivers only its own events (stream-updated, verification).
       const controlOnly = stream?.status !== 'enabled';
-      let deliver = max > 0 ? this.due(queue, max, controlOnly) : [];
+      let deliver = max > 0 ? queue.due(max, controlOnly) : [];
       // RFC 8936 §2.4: `returnImmediately` defaults to false, a long poll.
       if (deliver.length === 0 && max > 0 && body.returnImmediately !== true) {
-        await this.waitFor(streamId, this.options.longPollMs ?? 500);
-        deliver = this.due(queue, max, stream?.status !== 'enabled');
+        await queue.waitFor(this.options.longPollMs ?? 500);
+        deliver = queue.due(max, stream?.status !== 'enabled');
       }
       const now = Date.now();
       for (const item of deliver) item.sentAt = now;
@@ -550,37 +456,11 @@ export class SsfTransmitter {
       });
       json(res, 200, {
         sets: Object.fromEntries(deliver.map((d) => [d.jti, d.set])),
-        moreAvailable: this.due(queue, 1, controlOnly).length > 0,
+        moreAvailable: queue.due(1, controlOnly).length > 0,
       });
     } finally {
       this.inFlightPolls--;
     }
-  }
-
-  /** SETs never sent, or sent long enough ago without an answer. */
-  private due(queue: QueuedSet[], max: number, controlOnly = false) {
-    const cutoff = Date.now() - (this.options.redeliverAfterMs ?? 2_000);
-    return queue
-      .filter((q) => (q.sentAt === undefined || q.sentAt <= cutoff) && (q.control || !controlOnly))
-      .slice(0, max);
-  }
-
-  private drop(queue: { jti: string }[], jti: string): void {
-    const i = queue.findIndex((q) => q.jti === jti);
-    if (i >= 0) queue.splice(i, 1);
-  }
-
-  private waitFor(streamId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const list = this.waiters.get(streamId) ?? [];
-      list.push(done);
-      this.waiters.set(streamId, list);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
   }
 
   private publicStream(s: StreamState): Omit<StreamState, 'status' | 'reason'> {
@@ -591,24 +471,4 @@ export class SsfTransmitter {
   private releaseHeld(): void {
     for (const res of this.held.splice(0)) if (!res.writableEnded) res.writeHead(503).end();
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text === '') return {};
-  const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new Error('body is not a JSON object');
-  return parsed as Record<string, unknown>;
 }
