@@ -15,6 +15,11 @@ import {
   readJson,
 } from './ssf-events';
 import { SetQueue } from './ssf-set-queue';
+import {
+  configurationEndpoint,
+  statusEndpoint,
+  verificationEndpoint,
+} from './ssf-stream-endpoints';
 import { makeKey, type SigningKey } from './token-factory';
 
 export {
@@ -231,6 +236,12 @@ export class SsfTransmitter {
     return first;
   }
 
+  /** Deletes a stream and its queued SETs. */
+  removeStream(streamId: string): void {
+    this.streams.delete(streamId);
+    this.queues.delete(streamId);
+  }
+
   /** Signs a SET carrying exactly one event (unless `claims.events` says otherwise). */
   mint(event: EventSpec, options: MintOptions = {}): Promise<{ jti: string; set: string }> {
     return mintSet(this.key, { iss: this.issuer, aud: this.audience }, event, options);
@@ -295,91 +306,16 @@ export class SsfTransmitter {
         return json(res, 401, { err: 'authentication_failed' });
       }
       const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req);
-      if (path === '/ssf/streams') return this.configuration(req.method, url, body, res);
-      if (path === '/ssf/status') return this.status(req.method, url, body, res);
-      if (path === '/ssf/verify' && req.method === 'POST') return await this.verify(body, res);
+      if (path === '/ssf/streams') return configurationEndpoint(this, req.method, url, body, res);
+      if (path === '/ssf/status') return statusEndpoint(this, req.method, url, body, res);
+      if (path === '/ssf/verify' && req.method === 'POST')
+        return await verificationEndpoint(this, body, res);
       const poll = /^\/ssf\/poll\/([^/]+)$/.exec(path);
       if (poll && req.method === 'POST') return await this.poll(poll[1] as string, body, req, res);
       json(res, 404, { error: 'not found' });
     } catch (error) {
       json(res, 400, { error: 'invalid_request', description: String((error as Error).message) });
     }
-  }
-
-  /** SSF 1.0 §8.1.1: create (POST), read (GET), update (PATCH), replace (PUT), delete. */
-  private configuration(
-    method: string | undefined,
-    url: URL,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): void {
-    const id = url.searchParams.get('stream_id') ?? (body.stream_id as string | undefined);
-    if (method === 'POST') {
-      if (this.singleStream && this.streams.size > 0)
-        return json(res, 409, { error: 'stream_exists' });
-      const delivery = (body.delivery ?? {}) as StreamState['delivery'];
-      if (![PUSH, POLL].includes(delivery.method))
-        return json(res, 400, { error: 'invalid_request', description: 'delivery.method' });
-      return json(
-        res,
-        201,
-        this.publicStream(
-          this.createStream({
-            delivery,
-            events_requested: body.events_requested as string[] | undefined,
-            description: body.description as string | undefined,
-          }),
-        ),
-      );
-    }
-    if (method === 'GET' && id === undefined)
-      return json(
-        res,
-        200,
-        [...this.streams.values()].map((s) => this.publicStream(s)),
-      );
-    const stream = id === undefined ? undefined : this.streams.get(id);
-    if (!stream) return json(res, 404, { error: 'not_found' });
-    if (method === 'GET') return json(res, 200, this.publicStream(stream));
-    if (method === 'DELETE') {
-      this.streams.delete(stream.stream_id);
-      this.queues.delete(stream.stream_id);
-      res.writeHead(204).end();
-      return;
-    }
-    if (method === 'PATCH' || method === 'PUT') {
-      if (Array.isArray(body.events_requested)) {
-        stream.events_requested = body.events_requested as string[];
-        stream.events_delivered = stream.events_requested.filter((t) =>
-          stream.events_supported.includes(t),
-        );
-      }
-      if (typeof body.description === 'string') stream.description = body.description;
-      return json(res, 200, this.publicStream(stream));
-    }
-    json(res, 405, { error: 'method not allowed' });
-  }
-
-  /** SSF 1.0 §8.1.2: read (GET) or update (POST) a stream's status; an update emits stream-updated. */
-  private status(
-    method: string | undefined,
-    url: URL,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): void {
-    const id = url.searchParams.get('stream_id') ?? (body.stream_id as string | undefined);
-    const stream = id === undefined ? undefined : this.streams.get(id);
-    if (!stream) return json(res, 404, { error: 'not_found' });
-    if (method === 'POST') {
-      if (!['enabled', 'paused', 'disabled'].includes(body.status as string))
-        return json(res, 400, { error: 'invalid_request', description: 'status' });
-      this.setStatus(stream.stream_id, body.status as StreamState['status'], body.reason as string);
-    } else if (method !== 'GET') return json(res, 405, {});
-    json(res, 200, {
-      stream_id: stream.stream_id,
-      status: stream.status,
-      ...(stream.reason === undefined ? {} : { reason: stream.reason }),
-    });
   }
 
   /** Changes a stream's status at the transmitter and queues a `stream-updated` SET for it. */
@@ -397,19 +333,6 @@ export class SsfTransmitter {
       {},
       streamId,
     );
-  }
-
-  /** SSF 1.0 §8.1.4: 204, then a `verification` SET carrying the requested state. */
-  private async verify(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
-    const stream = this.streams.get(body.stream_id as string);
-    if (!stream) return json(res, 404, { error: 'not_found' });
-    const state = typeof body.state === 'string' ? { state: body.state } : {};
-    await this.emit(
-      { type: 'verification', subject: { format: 'opaque', id: stream.stream_id }, payload: state },
-      {},
-      stream.stream_id,
-    );
-    res.writeHead(204).end();
   }
 
   /** RFC 8936 §2.4: acknowledge, record errors, answer up to `maxEvents` SETs. */
@@ -461,11 +384,6 @@ export class SsfTransmitter {
     } finally {
       this.inFlightPolls--;
     }
-  }
-
-  private publicStream(s: StreamState): Omit<StreamState, 'status' | 'reason'> {
-    const { status: _status, reason: _reason, ...rest } = s;
-    return rest;
   }
 
   private releaseHeld(): void {
