@@ -132,6 +132,39 @@ describe('SsfStreamManagement.ensure', () => {
     expect(tx.requests.some((r) => r.method === 'POST')).toBe(false);
   });
 
+  it('adopts the stream another replica created when the transmitter answers 409, and creates once when asked twice at once', async () => {
+    let lists = 0;
+    const tx = transmitter({
+      'GET /streams': () => (lists++ === 0 ? [] : [stream('theirs')]),
+      'POST /streams': () => new TransmitterError('status', 'POST: HTTP 409', 409),
+      ...status,
+    });
+    const m = new SsfStreamManagement(
+      config(),
+      new InMemorySsfStreamRepository(),
+      new States(),
+      () => new Date(),
+      tx.fetchJson,
+    );
+    expect((await m.ensure('tx')).stream?.streamId).toBe('theirs');
+    const once = transmitter({
+      'GET /streams': () => [],
+      'POST /streams': () => stream('mine'),
+      'GET /streams?': () => stream('mine'),
+      ...status,
+    });
+    const n = new SsfStreamManagement(
+      config(),
+      new InMemorySsfStreamRepository(),
+      new States(),
+      () => new Date(),
+      once.fetchJson,
+    );
+    const [a, b] = await Promise.all([n.ensure('tx'), n.ensure('tx')]);
+    expect([a.stream?.streamId, b.stream?.streamId]).toEqual(['mine', 'mine']);
+    expect(once.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
   it('reads the recorded stream first, without listing or creating', async () => {
     const streams = new InMemorySsfStreamRepository();
     await streams.saveStream(

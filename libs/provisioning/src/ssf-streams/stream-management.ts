@@ -47,6 +47,8 @@ export class SsfStreamManagement {
   private readonly byName: ReadonlyMap<string, SsfTransmitterConfig>;
   /** Discovered endpoints per transmitter (read once, again after a failure). */
   private readonly discovered = new Map<string, Promise<StreamEndpoints>>();
+  /** An ensure under way per transmitter. */
+  private readonly ensuring = new Map<string, Promise<StreamManagementView>>();
 
   constructor(
     transmitters: readonly SsfTransmitterConfig[],
@@ -103,24 +105,49 @@ export class SsfStreamManagement {
    */
   async ensure(name: string): Promise<StreamManagementView> {
     const t = this.transmitter(name);
+    // One at a time per transmitter in this process (the poller's first cycle and an operator
+    // asking at once would otherwise both create).
+    const running = this.ensuring.get(name);
+    if (running) await running.catch(() => undefined);
+    const work = this.ensureOnce(t);
+    this.ensuring.set(name, work);
+    try {
+      return await work;
+    } finally {
+      if (this.ensuring.get(name) === work) this.ensuring.delete(name);
+    }
+  }
+
+  private async ensureOnce(t: SsfTransmitterConfig): Promise<StreamManagementView> {
+    const name = t.name;
     const client = await this.client(name);
     const record = await this.streams.get(name);
     const method = deliveryMethod(t);
+    const held = async () =>
+      (await upstream(() => client.list())).find((s) => s.deliveryMethod === method);
     let stream =
       record?.streamId === undefined
         ? undefined
         : await upstream(() => client.read(record.streamId as string));
-    stream ??= (await upstream(() => client.list())).find((s) => s.deliveryMethod === method);
-    stream ??= await upstream(() =>
-      client.create({
-        deliveryMethod: method,
-        endpointUrl: method === SSF_PUSH_METHOD ? this.pushUrl(t) : undefined,
-        eventsRequested: eventsRequested(t),
-        description: t.stream.description,
-      }),
-    );
+    stream ??= await held();
+    if (!stream) {
+      try {
+        stream = await client.create({
+          deliveryMethod: method,
+          endpointUrl: method === SSF_PUSH_METHOD ? this.pushUrl(t) : undefined,
+          eventsRequested: eventsRequested(t),
+          description: t.stream.description,
+        });
+      } catch (error) {
+        // 409: another replica created it meanwhile (SSF 1.0 §8.1.1.1); adopt that one.
+        const created = error instanceof TransmitterError && error.status === 409;
+        stream = created ? await held() : undefined;
+        if (!stream) return upstream(() => Promise.reject(error as Error));
+      }
+    }
     await this.streams.saveStream(name, stream, this.now());
-    const status = await upstream(() => client.readStatus(stream.streamId));
+    const found = stream;
+    const status = await upstream(() => client.readStatus(found.streamId));
     await this.states.recordStatus(name, status.status, status.reason ?? null, this.now());
     return this.view(name, stream);
   }
