@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { freePort } from '../support/ports';
 import { makeKey } from '../support/token-factory';
 import { EVENT_TYPES, POLL, PUSH, SsfTransmitter } from '../support/ssf-transmitter';
@@ -112,8 +112,13 @@ describe('SSF transmitter fixture', () => {
       body: JSON.stringify({ stream_id, status: 'paused', reason: 'maintenance' }),
     });
     expect(paused.body).toEqual({ stream_id, status: 'paused', reason: 'maintenance' });
-    // A paused stream holds its SETs back.
-    expect((await poll({ returnImmediately: true })).body.sets).toEqual({});
+    // A paused stream holds its SETs back, but not its own stream-updated event.
+    await tx.emit({ type: 'account-purged', subject: { format: 'opaque', id: 'held' } });
+    const whilePaused: string[] = Object.values(
+      (await poll({ returnImmediately: true, maxEvents: 1 })).body.sets,
+    );
+    expect(whilePaused).toHaveLength(1);
+    expect(JSON.stringify(decodeJwt(whilePaused[0] as string).events)).toContain('stream-updated');
     await call(tx.endpoints.status, {
       method: 'POST',
       body: JSON.stringify({ stream_id, status: 'enabled' }),
@@ -131,15 +136,12 @@ describe('SSF transmitter fixture', () => {
       (s) => JSON.parse(Buffer.from(s.split('.')[1] as string, 'base64url').toString()).events,
     );
     expect(events).toEqual([
-      {
-        [EVENT_TYPES['stream-updated']]: expect.objectContaining({
-          status: 'paused',
-          reason: 'maintenance',
-        }),
-      },
+      // Held while paused, delivered once enabled.
+      { [EVENT_TYPES['account-purged']]: expect.any(Object) },
       { [EVENT_TYPES['stream-updated']]: expect.objectContaining({ status: 'enabled' }) },
       { [EVENT_TYPES.verification]: expect.objectContaining({ state: 'abc' }) },
     ]);
+    expect(whilePaused).toHaveLength(1);
   });
 
   it('polls per RFC 8936: maxEvents, moreAvailable, ack and setErrs recorded', async () => {

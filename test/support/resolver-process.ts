@@ -92,6 +92,14 @@ export class ResolverProcess {
     return this.output;
   }
 
+  /** Kills the process at once (SIGKILL): no shutdown hook runs, as in a crash. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));

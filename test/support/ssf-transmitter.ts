@@ -1,65 +1,35 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
-import { SignJWT } from 'jose';
 import { freePort, isPortInUse } from './ports';
+import {
+  CONTROL_EVENTS,
+  EVENT_TYPES,
+  type EventSpec,
+  json,
+  type MintOptions,
+  mintSet,
+  POLL,
+  PUSH,
+  pushSet,
+  readJson,
+} from './ssf-events';
+import { SetQueue } from './ssf-set-queue';
+import {
+  configurationEndpoint,
+  statusEndpoint,
+  verificationEndpoint,
+} from './ssf-stream-endpoints';
 import { makeKey, type SigningKey } from './token-factory';
 
-/** Delivery method URNs (SSF 1.0 §7.1.1 / RFC 8935 / RFC 8936). */
-export const PUSH = 'urn:ietf:rfc:8935';
-export const POLL = 'urn:ietf:rfc:8936';
-
-const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
-const RISC = 'https://schemas.openid.net/secevent/risc/event-type/';
-const SSF = 'https://schemas.openid.net/secevent/ssf/event-type/';
-
-/** Event type URIs by short name, as a transmitter sends them. */
-export const EVENT_TYPES = {
-  'session-revoked': `${CAEP}session-revoked`,
-  'credential-change': `${CAEP}credential-change`,
-  'token-claims-change': `${CAEP}token-claims-change`,
-  'assurance-level-change': `${CAEP}assurance-level-change`,
-  'device-compliance-change': `${CAEP}device-compliance-change`,
-  'risk-level-change': `${CAEP}risk-level-change`,
-  'account-disabled': `${RISC}account-disabled`,
-  'account-enabled': `${RISC}account-enabled`,
-  'account-purged': `${RISC}account-purged`,
-  'credential-compromise': `${RISC}credential-compromise`,
-  'account-credential-change-required': `${RISC}account-credential-change-required`,
-  'identifier-changed': `${RISC}identifier-changed`,
-  'identifier-recycled': `${RISC}identifier-recycled`,
-  verification: `${SSF}verification`,
-  'stream-updated': `${SSF}stream-updated`,
-} as const;
-
-/** A subject identifier (RFC 9493), as loose as a transmitter may send it. */
-export type SubjectId = Record<string, unknown> & { format: string };
-
-export interface MintOptions {
-  /** Defaults to the stream's audience (or the transmitter's default audience). */
-  readonly aud?: string | string[];
-  readonly iss?: string;
-  readonly jti?: string;
-  /** Seconds since epoch (default now). */
-  readonly iat?: number;
-  readonly txn?: string;
-  /** Where the subject goes: SSF 1.0's top-level `sub_id` (default) or the event's `subject`. */
-  readonly subjectIn?: 'sub_id' | 'event';
-  /** Extra or overriding protected-header parameters (`typ: undefined` drops it). */
-  readonly header?: Record<string, unknown>;
-  /** Signs with another key (a forged SET). */
-  readonly key?: SigningKey;
-  /** Extra top-level claims, merged last (`events` with two members, for instance). */
-  readonly claims?: Record<string, unknown>;
-}
-
-export interface EventSpec {
-  /** A short name from {@link EVENT_TYPES} or a full event type URI. */
-  readonly type: keyof typeof EVENT_TYPES | (string & {});
-  readonly subject: SubjectId;
-  /** The event's own members (`event_timestamp` defaults to now, `reason_admin`, …). */
-  readonly payload?: Record<string, unknown>;
-}
+export {
+  EVENT_TYPES,
+  POLL,
+  PUSH,
+  type EventSpec,
+  type MintOptions,
+  type SubjectId,
+} from './ssf-events';
 
 export interface StreamState {
   stream_id: string;
@@ -99,8 +69,6 @@ export interface TransmitterOptions {
 
 type Failure = { mode: 'status'; status: number } | { mode: 'hang' };
 
-const MAX_BODY = 1_048_576;
-
 /**
  * A Shared Signals transmitter on 127.0.0.1 for the receiver's tests: its own signing keys and
  * JWKS, SSF 1.0 discovery (`/.well-known/ssf-configuration`), the stream configuration, status
@@ -132,8 +100,7 @@ export class SsfTransmitter {
 
   private server: Server | undefined;
   private base_ = '';
-  private readonly queues = new Map<string, { jti: string; set: string; sentAt?: number }[]>();
-  private readonly waiters = new Map<string, (() => void)[]>();
+  private readonly queues = new Map<string, SetQueue>();
   private failures = new Map<string, Failure>();
   private held: ServerResponse[] = [];
   private emitting: Promise<void> = Promise.resolve();
@@ -208,7 +175,7 @@ export class SsfTransmitter {
 
   async stop(): Promise<void> {
     this.releaseHeld();
-    for (const w of [...this.waiters.values()].flat()) w();
+    for (const q of this.queues.values()) q.wake();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
@@ -238,7 +205,7 @@ export class SsfTransmitter {
   /** Creates a stream directly, as an operator would at the transmitter's console. */
   createStream(input: Partial<StreamState> = {}): StreamState {
     const stream_id = input.stream_id ?? randomUUID();
-    const supported: string[] = Object.values(EVENT_TYPES).filter((t) => !t.startsWith(SSF));
+    const supported: string[] = Object.values(EVENT_TYPES).filter((t) => !t.includes('/ssf/'));
     const requested = input.events_requested ?? supported;
     const method = input.delivery?.method ?? POLL;
     const stream: StreamState = {
@@ -258,7 +225,7 @@ export class SsfTransmitter {
       reason: input.reason,
     };
     this.streams.set(stream_id, stream);
-    this.queues.set(stream_id, []);
+    this.queues.set(stream_id, new SetQueue(this.options.redeliverAfterMs ?? 2_000));
     return stream;
   }
 
@@ -269,36 +236,15 @@ export class SsfTransmitter {
     return first;
   }
 
+  /** Deletes a stream and its queued SETs. */
+  removeStream(streamId: string): void {
+    this.streams.delete(streamId);
+    this.queues.delete(streamId);
+  }
+
   /** Signs a SET carrying exactly one event (unless `claims.events` says otherwise). */
-  async mint(event: EventSpec, options: MintOptions = {}): Promise<{ jti: string; set: string }> {
-    const jti = options.jti ?? randomUUID();
-    const type =
-      event.type in EVENT_TYPES ? EVENT_TYPES[event.type as keyof typeof EVENT_TYPES] : event.type;
-    const payload: Record<string, unknown> = {
-      event_timestamp: Math.floor(Date.now() / 1000),
-      ...event.payload,
-    };
-    const claims: Record<string, unknown> = {
-      iss: options.iss ?? this.issuer,
-      aud: options.aud ?? this.audience,
-      jti,
-      iat: options.iat ?? Math.floor(Date.now() / 1000),
-      ...(options.txn === undefined ? {} : { txn: options.txn }),
-    };
-    if (options.subjectIn === 'event') payload.subject = event.subject;
-    else claims.sub_id = event.subject;
-    claims.events = { [type]: payload };
-    Object.assign(claims, options.claims);
-    const key = options.key ?? this.key;
-    const header: Record<string, unknown> = { alg: key.alg, kid: key.kid, typ: 'secevent+jwt' };
-    for (const [name, value] of Object.entries(options.header ?? {})) {
-      if (value === undefined) delete header[name];
-      else header[name] = value;
-    }
-    const set = await new SignJWT(claims)
-      .setProtectedHeader(header as { alg: string })
-      .sign(key.privateKey);
-    return { jti, set };
+  mint(event: EventSpec, options: MintOptions = {}): Promise<{ jti: string; set: string }> {
+    return mintSet(this.key, { iss: this.issuer, aud: this.audience }, event, options);
   }
 
   /** Mints a SET for the stream and queues it for polling; returns its jti. */
@@ -309,7 +255,7 @@ export class SsfTransmitter {
     const minting = this.mint(event, { aud: stream.aud, ...options });
     const queued = this.emitting.then(async () => {
       const minted = await minting;
-      this.enqueue(stream.stream_id, minted.jti, minted.set);
+      this.enqueue(stream.stream_id, minted.jti, minted.set, event.type in CONTROL_EVENTS);
       return minted.jti;
     });
     this.emitting = queued.then(
@@ -320,38 +266,20 @@ export class SsfTransmitter {
   }
 
   /** Queues an already minted SET (a forged one, say) for polling. */
-  enqueue(streamId: string, jti: string, set: string): void {
+  enqueue(streamId: string, jti: string, set: string, control = false): void {
     const queue = this.queues.get(streamId);
     if (!queue) throw new Error(`no stream ${streamId}`);
-    queue.push({ jti, set });
-    for (const w of this.waiters.get(streamId)?.splice(0) ?? []) w();
+    queue.add(jti, set, control);
   }
 
   /** SETs not yet acknowledged or refused, for the stream. */
   pending(streamId = this.stream().stream_id): number {
-    return this.queues.get(streamId)?.length ?? 0;
+    return this.queues.get(streamId)?.size ?? 0;
   }
 
   /** Pushes a SET to a receiver (RFC 8935): the response's status and parsed body. */
-  async push(
-    url: string,
-    set: string,
-    authorization: string | undefined = `Bearer ${this.bearer}`,
-  ): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/secevent+jwt',
-      accept: 'application/json',
-    };
-    if (authorization !== undefined) headers.authorization = authorization;
-    const res = await fetch(url, { method: 'POST', headers, body: set, redirect: 'error' });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: res.status, body };
+  push(url: string, set: string, authorization: string | undefined = `Bearer ${this.bearer}`) {
+    return pushSet(url, set, authorization);
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -378,91 +306,16 @@ export class SsfTransmitter {
         return json(res, 401, { err: 'authentication_failed' });
       }
       const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req);
-      if (path === '/ssf/streams') return this.configuration(req.method, url, body, res);
-      if (path === '/ssf/status') return this.status(req.method, url, body, res);
-      if (path === '/ssf/verify' && req.method === 'POST') return await this.verify(body, res);
+      if (path === '/ssf/streams') return configurationEndpoint(this, req.method, url, body, res);
+      if (path === '/ssf/status') return statusEndpoint(this, req.method, url, body, res);
+      if (path === '/ssf/verify' && req.method === 'POST')
+        return await verificationEndpoint(this, body, res);
       const poll = /^\/ssf\/poll\/([^/]+)$/.exec(path);
       if (poll && req.method === 'POST') return await this.poll(poll[1] as string, body, req, res);
       json(res, 404, { error: 'not found' });
     } catch (error) {
       json(res, 400, { error: 'invalid_request', description: String((error as Error).message) });
     }
-  }
-
-  /** SSF 1.0 §8.1.1: create (POST), read (GET), update (PATCH), replace (PUT), delete. */
-  private configuration(
-    method: string | undefined,
-    url: URL,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): void {
-    const id = url.searchParams.get('stream_id') ?? (body.stream_id as string | undefined);
-    if (method === 'POST') {
-      if (this.singleStream && this.streams.size > 0)
-        return json(res, 409, { error: 'stream_exists' });
-      const delivery = (body.delivery ?? {}) as StreamState['delivery'];
-      if (![PUSH, POLL].includes(delivery.method))
-        return json(res, 400, { error: 'invalid_request', description: 'delivery.method' });
-      return json(
-        res,
-        201,
-        this.publicStream(
-          this.createStream({
-            delivery,
-            events_requested: body.events_requested as string[] | undefined,
-            description: body.description as string | undefined,
-          }),
-        ),
-      );
-    }
-    if (method === 'GET' && id === undefined)
-      return json(
-        res,
-        200,
-        [...this.streams.values()].map((s) => this.publicStream(s)),
-      );
-    const stream = id === undefined ? undefined : this.streams.get(id);
-    if (!stream) return json(res, 404, { error: 'not_found' });
-    if (method === 'GET') return json(res, 200, this.publicStream(stream));
-    if (method === 'DELETE') {
-      this.streams.delete(stream.stream_id);
-      this.queues.delete(stream.stream_id);
-      res.writeHead(204).end();
-      return;
-    }
-    if (method === 'PATCH' || method === 'PUT') {
-      if (Array.isArray(body.events_requested)) {
-        stream.events_requested = body.events_requested as string[];
-        stream.events_delivered = stream.events_requested.filter((t) =>
-          stream.events_supported.includes(t),
-        );
-      }
-      if (typeof body.description === 'string') stream.description = body.description;
-      return json(res, 200, this.publicStream(stream));
-    }
-    json(res, 405, { error: 'method not allowed' });
-  }
-
-  /** SSF 1.0 §8.1.2: read (GET) or update (POST) a stream's status; an update emits stream-updated. */
-  private status(
-    method: string | undefined,
-    url: URL,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): void {
-    const id = url.searchParams.get('stream_id') ?? (body.stream_id as string | undefined);
-    const stream = id === undefined ? undefined : this.streams.get(id);
-    if (!stream) return json(res, 404, { error: 'not_found' });
-    if (method === 'POST') {
-      if (!['enabled', 'paused', 'disabled'].includes(body.status as string))
-        return json(res, 400, { error: 'invalid_request', description: 'status' });
-      this.setStatus(stream.stream_id, body.status as StreamState['status'], body.reason as string);
-    } else if (method !== 'GET') return json(res, 405, {});
-    json(res, 200, {
-      stream_id: stream.stream_id,
-      status: stream.status,
-      ...(stream.reason === undefined ? {} : { reason: stream.reason }),
-    });
   }
 
   /** Changes a stream's status at the transmitter and queues a `stream-updated` SET for it. */
@@ -482,19 +335,6 @@ export class SsfTransmitter {
     );
   }
 
-  /** SSF 1.0 §8.1.4: 204, then a `verification` SET carrying the requested state. */
-  private async verify(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
-    const stream = this.streams.get(body.stream_id as string);
-    if (!stream) return json(res, 404, { error: 'not_found' });
-    const state = typeof body.state === 'string' ? { state: body.state } : {};
-    await this.emit(
-      { type: 'verification', subject: { format: 'opaque', id: stream.stream_id }, payload: state },
-      {},
-      stream.stream_id,
-    );
-    res.writeHead(204).end();
-  }
-
   /** RFC 8936 §2.4: acknowledge, record errors, answer up to `maxEvents` SETs. */
   private async poll(
     streamId: string,
@@ -509,22 +349,24 @@ export class SsfTransmitter {
     try {
       for (const jti of Array.isArray(body.ack) ? (body.ack as string[]) : []) {
         this.acked.push(jti);
-        this.drop(queue, jti);
+        queue.drop(jti);
       }
       const errs = body.setErrs;
       if (errs && typeof errs === 'object') {
         for (const [jti, e] of Object.entries(errs as Record<string, { err: string }>)) {
           this.setErrs.set(jti, e);
-          this.drop(queue, jti);
+          queue.drop(jti);
         }
       }
       const max = typeof body.maxEvents === 'number' ? body.maxEvents : 100;
       const stream = this.streams.get(streamId);
-      let deliver = max > 0 && stream?.status === 'enabled' ? this.due(queue, max) : [];
+      // A stream not enabled delivers only its own events (stream-updated, verification).
+      const controlOnly = stream?.status !== 'enabled';
+      let deliver = max > 0 ? queue.due(max, controlOnly) : [];
       // RFC 8936 §2.4: `returnImmediately` defaults to false, a long poll.
       if (deliver.length === 0 && max > 0 && body.returnImmediately !== true) {
-        await this.waitFor(streamId, this.options.longPollMs ?? 500);
-        if (stream?.status === 'enabled') deliver = this.due(queue, max);
+        await queue.waitFor(this.options.longPollMs ?? 500);
+        deliver = queue.due(max, stream?.status !== 'enabled');
       }
       const now = Date.now();
       for (const item of deliver) item.sentAt = now;
@@ -537,63 +379,14 @@ export class SsfTransmitter {
       });
       json(res, 200, {
         sets: Object.fromEntries(deliver.map((d) => [d.jti, d.set])),
-        moreAvailable: this.due(queue, 1).length > 0,
+        moreAvailable: queue.due(1, controlOnly).length > 0,
       });
     } finally {
       this.inFlightPolls--;
     }
   }
 
-  /** SETs never sent, or sent long enough ago without an answer. */
-  private due(queue: { jti: string; set: string; sentAt?: number }[], max: number) {
-    const cutoff = Date.now() - (this.options.redeliverAfterMs ?? 2_000);
-    return queue.filter((q) => q.sentAt === undefined || q.sentAt <= cutoff).slice(0, max);
-  }
-
-  private drop(queue: { jti: string }[], jti: string): void {
-    const i = queue.findIndex((q) => q.jti === jti);
-    if (i >= 0) queue.splice(i, 1);
-  }
-
-  private waitFor(streamId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const list = this.waiters.get(streamId) ?? [];
-      list.push(done);
-      this.waiters.set(streamId, list);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  }
-
-  private publicStream(s: StreamState): Omit<StreamState, 'status' | 'reason'> {
-    const { status: _status, reason: _reason, ...rest } = s;
-    return rest;
-  }
-
   private releaseHeld(): void {
     for (const res of this.held.splice(0)) if (!res.writableEnded) res.writeHead(503).end();
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text === '') return {};
-  const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new Error('body is not a JSON object');
-  return parsed as Record<string, unknown>;
 }

@@ -14,6 +14,7 @@ import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.command';
 import { migrateCommand } from './migrate.command';
 import { RESOLVE_USAGE, resolveCommand } from './resolve.command';
 import { discoverServer } from './server-discovery';
+import { SSF_USAGE, ssfCommand } from './ssf.command';
 import { TOKEN_USAGE, tokenCommand } from './token.command';
 
 const USAGE = `subject resolver CLI
@@ -25,6 +26,7 @@ commands:
   migrate   apply pending database migrations
   diagnose  explain why a token is refused (admin API)
   users, identities, revoke, flush, import, audit   operate users through the admin API
+  ssf       shared signals streams: read, create, status, verify, poll now (admin API)
 
 Every command finds a running embedded resolver (its ports, its admin credential) under DATA_DIR
 (./.data); RESOLVER_URL, HTTP_PORT, GRPC_PORT, ADMIN_TOKEN(_FILE) and --address win over that.
@@ -35,7 +37,9 @@ ${RESOLVE_USAGE}
 
 ${ADMIN_USAGE}
 
-${DIAGNOSE_USAGE}`;
+${DIAGNOSE_USAGE}
+
+${SSF_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -65,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return diagnoseCommand(args, config);
     case 'audit':
       return auditCommand(args, config);
+    case 'ssf':
+      return ssfCommand(args, config);
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
       return 2;

@@ -13,6 +13,7 @@ import { OpenApiModule } from './openapi/openapi.module';
 import { ResolveModule } from './resolve/resolve.module';
 import { ScimModule } from './scim/scim.module';
 import { SsfModule } from './ssf/ssf.module';
+import { SsfStreamsModule } from './ssf-streams/ssf-streams.module';
 import { ErrorPathModule } from './shared/errors/error-path.module';
 import { TransportModule } from './transport/transport.module';
 
@@ -49,6 +50,8 @@ export class AppModule {
         ...(config.scim.clients.length ? [ScimModule] : []),
         // The Shared Signals receiver exists only when a transmitter is configured.
         ...(config.ssf.transmitters.length ? [SsfModule] : []),
+        // Shared Signals stream management and polling exist only when a transmitter is configured.
+        ...(config.ssf.transmitters.length ? [SsfStreamsModule.forRoot(config)] : []),
         ...(devIssuer ? [DevIssuerModule.forRoot(devIssuer)] : []),
       ],
     };

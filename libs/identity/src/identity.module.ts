@@ -24,6 +24,10 @@ import {
 } from './signals/transmitter-states';
 import { TypeOrmScimProvenanceRepository } from './scim/typeorm-scim-provenance';
 import { TypeOrmScimStore } from './scim/typeorm-scim-store';
+import {
+  SsfStreamRepository,
+  TypeOrmSsfStreamRepository,
+} from './ssf-streams/ssf-stream-repository';
 import { TypeOrmUserRepository } from './users/typeorm-user-repository';
 import { UserRepository } from './users/user-repository';
 
@@ -43,6 +47,7 @@ const REPOSITORIES: readonly [
   [IdentifierAudit, TypeOrmIdentifierAudit],
   [ScimStore, TypeOrmScimStore],
   [ScimProvenanceRepository, TypeOrmScimProvenanceRepository],
+  [SsfStreamRepository, TypeOrmSsfStreamRepository],
   [ReceivedSetRepository, TypeOrmReceivedSetRepository],
   [TransmitterStateRepository, TypeOrmTransmitterStateRepository],
   [SignalTransactions, TypeOrmSignalTransactions],

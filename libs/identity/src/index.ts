@@ -18,6 +18,7 @@ export * from './diagnosis/near-miss-repository';
 export * from './storable';
 export * from './scim';
 export * from './pool-gate';
+export * from './ssf-streams';
 export * from './signals/received-sets';
 export * from './signals/signal-transactions';
 export * from './signals/transmitter-states';

@@ -13,3 +13,4 @@ export * from './proofs/in-memory-proof-replay-repository';
 export * from './scim/in-memory-scim-store';
 export * from './scim/in-memory-scim-transaction';
 export * from './scim/in-memory-scim-predicate';
+export * from './ssf-streams/in-memory-ssf-stream-repository';

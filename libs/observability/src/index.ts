@@ -9,3 +9,4 @@ export * from './internal-errors';
 export * from './clock';
 export * from './tls-metrics';
 export * from './tracing';
+export * from './ssf-poll-metrics';

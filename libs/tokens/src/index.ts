@@ -12,6 +12,7 @@ export * from './formats/token-format';
 export * from './introspection';
 export * from './formats/jwe';
 export * from './formats/paseto';
+export * from './transmitter';
 export * from './ssf/set-error';
 export * from './ssf/set-verifier';
 export * from './ssf/set-key-source';

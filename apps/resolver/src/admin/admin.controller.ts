@@ -34,7 +34,7 @@ import {
   UserImport,
 } from '@resolver/provisioning';
 import { AdminCredentialGuard } from '../shared/admin-credential.guard';
-import { ZodPipe } from './zod.pipe';
+import { ZodPipe } from '../shared/zod.pipe';
 
 /** A user or identity id in the path, checked at the edge (400 naming the parameter). */
 const ID = new ZodPipe(idParam);

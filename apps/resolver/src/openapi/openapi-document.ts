@@ -8,6 +8,7 @@ import {
 import { resolutionBody } from '@resolver/contract';
 import { jsonSchemaOf } from '../shared/json-schema';
 import { ADMIN_PATHS } from './openapi-admin-paths';
+import { SSF_PATHS } from './openapi-ssf-paths';
 import { ADMIN, body, json, type Json, op, problem, REFUSALS, ref } from './openapi-parts';
 import {
   auditBody,
@@ -174,6 +175,7 @@ export function buildOpenApiDocument(version: string): Json {
         ),
       },
       ...ADMIN_PATHS,
+      ...SSF_PATHS,
       '/health/live': {
         get: op('Liveness', {
           tags: ['health'],

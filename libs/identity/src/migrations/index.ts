@@ -7,6 +7,7 @@ import { StatusDecisions1765065600000 } from './1765065600000-status-decisions';
 import { JitProvisionFunction1765152000000 } from './1765152000000-jit-provision-function';
 import { DpopProofReplay1765238400000 } from './1765238400000-dpop-proof-replay';
 import { SharedSignals1765310000000 } from './1765310000000-shared-signals';
+import { SsfStreams1765320000000 } from './1765320000000-ssf-streams';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   JitProvisionFunction1765152000000,
   DpopProofReplay1765238400000,
   SharedSignals1765310000000,
+  SsfStreams1765320000000,
 ];

@@ -1,7 +1,8 @@
 import { DomainError } from '@resolver/reasons';
 
 /** Why an admin change was refused; the app's problem renderer maps each to its status. */
-export type AdminErrorKind = 'INVALID' | 'NOT_FOUND' | 'CONFLICT';
+/** `UPSTREAM`: a system the change needs (a Shared Signals transmitter) failed or answered badly. */
+export type AdminErrorKind = 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'UPSTREAM';
 
 /** A refused admin change. `field` names the offending input field for INVALID and CONFLICT. */
 export class AdminError extends DomainError<AdminErrorKind> {

@@ -62,6 +62,7 @@ const ADMIN_STATUS: Readonly<Record<AdminErrorKind, number>> = {
   INVALID: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  UPSTREAM: 502,
 };
 
 /** The refusals a problem document can say; false for one that means nothing here (a bug). */

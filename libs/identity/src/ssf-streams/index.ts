@@ -1,0 +1,2 @@
+export * from './ssf-stream-repository';
+export * from './advisory-lock';
