@@ -71,14 +71,17 @@ export class TypeOrmProofReplayRepository extends ProofReplayRepository {
   }
 
   async purgeExpired(now: Date): Promise<number> {
-    const rows = await withStoreRetry(
+    // A SELECT around the DELETE: TypeORM answers a bare DELETE with [rows, count], not rows,
+    // so `rows.length` of a bare DELETE … RETURNING was always 2 whatever it deleted.
+    const [row] = await withStoreRetry(
       () =>
-        this.dataSource.query<unknown[]>(
-          `DELETE FROM dpop_proofs WHERE expires_at < $1 RETURNING 1`,
+        this.dataSource.query<{ n: number }[]>(
+          `WITH purged AS (DELETE FROM dpop_proofs WHERE expires_at < $1 RETURNING 1)
+           SELECT count(*)::int AS n FROM purged`,
           [now],
         ),
       this.retry,
     );
-    return rows.length;
+    return row?.n ?? 0;
   }
 }
