@@ -49,8 +49,16 @@ export class SsfStreams implements OnModuleInit, OnModuleDestroy {
     for (const t of config.transmitters)
       if (t.silenceAlertSeconds !== undefined)
         metrics.ssfSilenceThreshold.labels(t.name).set(t.silenceAlertSeconds);
+    this.watchingSinceMs = clock.nowMs();
     metrics.trackSsf(() => this.snapshots());
   }
+
+  /**
+   * When this replica began to watch the transmitters: a transmitter that never sent a SET is
+   * silent since then, so its age grows from boot and the silence alert can fire for a stream
+   * that was never delivered at all (instead of no series at all).
+   */
+  private readonly watchingSinceMs: number;
 
   onModuleInit(): void {
     if (this.config.transmitters.length === 0) return;
@@ -102,7 +110,7 @@ export class SsfStreams implements OnModuleInit, OnModuleDestroy {
     return this.views().map((v) => ({
       transmitter: v.transmitter,
       status: v.status,
-      lastEventAtMs: v.lastEventAt?.getTime(),
+      lastEventAtMs: v.lastEventAt?.getTime() ?? this.watchingSinceMs,
     }));
   }
 
