@@ -1,4 +1,3 @@
-import { ssfConfigurationUrl, type TransmitterMetadata } from '../ssf/set-key-source';
 import {
   isObject,
   member,
@@ -24,19 +23,38 @@ export class IssuerMismatchError extends TransmitterError {
   }
 }
 
+/** What SSF discovery (`/.well-known/ssf-configuration`, SSF 1.0 §7.1) says, the URLs checked. */
+export interface TransmitterMetadata {
+  readonly issuer: string;
+  readonly jwksUri?: string;
+  readonly configurationEndpoint?: string;
+  readonly statusEndpoint?: string;
+  readonly verificationEndpoint?: string;
+  readonly deliveryMethodsSupported: readonly string[];
+}
+
 /**
- * Reads and checks the transmitter's metadata (stream management and the poller; the receiver's
- * key source reads `jwks_uri` through `fetchTransmitterMetadata`, the same checks): its `issuer` must equal the configured one exactly
- * (otherwise another transmitter's keys and endpoints could be trusted); every endpoint it names
- * must be an http(s) URL; unknown members are ignored; members are read as own data only.
+ * The discovery document's URL: `/.well-known/ssf-configuration` inserted between the issuer's
+ * host and its path (SSF 1.0 §7.2, as RFC 8414 does for OAuth metadata).
  */
-export async function discoverTransmitter(
+export function ssfConfigurationUrl(issuer: string): string {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.origin}/.well-known/ssf-configuration${path}`;
+}
+
+/**
+ * Reads and checks the transmitter's metadata (stream management and the poller, with
+ * {@link discoverTransmitter}; the receiver's key source, for `jwks_uri`): the one place these
+ * checks are made. Its `issuer` must equal the configured one exactly (otherwise another
+ * transmitter's keys and endpoints could be trusted); every endpoint it names must be an http(s)
+ * URL; unknown members are ignored; members are read as own data only.
+ */
+export function transmitterMetadataOf(
   issuer: string,
-  timeoutMs: number,
-  fetchJson: TransmitterFetch = transmitterFetch,
-): Promise<TransmitterMetadata> {
-  const url = ssfConfigurationUrl(issuer);
-  const { body } = await fetchJson({ method: 'GET', url, timeoutMs });
+  body: unknown,
+  url: string,
+): TransmitterMetadata {
   if (!isObject(body))
     throw new TransmitterError('malformed', `GET ${url}: the document is not a JSON object`);
   const announced = member(body, 'issuer');
@@ -52,6 +70,17 @@ export async function discoverTransmitter(
     statusEndpoint: endpoint(body, 'status_endpoint', url),
     verificationEndpoint: endpoint(body, 'verification_endpoint', url),
   };
+}
+
+/** Fetches (bounded, no redirects, strict JSON) and checks the transmitter's metadata. */
+export async function discoverTransmitter(
+  issuer: string,
+  timeoutMs: number,
+  fetchJson: TransmitterFetch = transmitterFetch,
+): Promise<TransmitterMetadata> {
+  const url = ssfConfigurationUrl(issuer);
+  const { body } = await fetchJson({ method: 'GET', url, timeoutMs });
+  return transmitterMetadataOf(issuer, body, url);
 }
 
 function endpoint(doc: Record<string, unknown>, name: string, url: string): string | undefined {

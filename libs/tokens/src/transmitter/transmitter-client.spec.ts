@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { ssfConfigurationUrl as discoveryUrl } from '../ssf/set-key-source';
+import { ssfConfigurationUrl as discoveryUrl } from './ssf-discovery';
 import { discoverTransmitter, IssuerMismatchError } from './ssf-discovery';
 import { pollTransmitter } from './ssf-poll-client';
 import { SsfStreamClient } from './ssf-stream-client';
