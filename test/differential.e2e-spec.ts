@@ -1,5 +1,6 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
+import { CompactEncrypt } from 'jose';
 import type { Pool } from 'pg';
 import { createTestDatabase, seedUser, sqlPool } from './support/database';
 import { signWith } from './support/hostile';
@@ -13,7 +14,9 @@ import { TokenFactory } from './support/token-factory';
  * time claim (non-numeric and out-of-range ones included), audience shapes, subject and email
  * shapes, tenant claim shapes, service-account claims, revoked or fresh `jti`, user states
  * (active, disabled, locked, deleted, signed out), case near misses, JIT on or off, JIT's
- * required claim missing and its email already taken. Each token is diagnosed, then resolved,
+ * required claim missing and its email already taken — and the token's format: the JWS itself, or
+ * the JWS encrypted to its issuer's key (JWE), to a key the resolver lacks, or an encrypted
+ * unsigned claims set. Each token is diagnosed, then resolved,
  * then both again with the caches warm; the verdict's reason, HTTP status and source must equal
  * the answer every time.
  */
@@ -55,6 +58,7 @@ interface Scenario {
   tenant: 'absent' | 'acme' | 'blank' | 'number';
   jti: 'none' | 'fresh' | 'revoked';
   service: 'no' | 'machine' | 'machineNoClient';
+  wrap: 'plain' | 'jwe' | 'jweOtherKey' | 'jweUnsigned';
 }
 
 const BASE: fc.Arbitrary<Scenario> = fc.record({
@@ -70,6 +74,7 @@ const BASE: fc.Arbitrary<Scenario> = fc.record({
   tenant: fc.constant('absent'),
   jti: fc.constantFrom('none', 'fresh'),
   service: fc.constant('no'),
+  wrap: fc.constantFrom('plain', 'jwe'),
 });
 
 type Fault = { [K in keyof Scenario]: [K, Scenario[K]] }[keyof Scenario];
@@ -111,6 +116,8 @@ const FAULTS: Fault[] = [
   ['jti', 'revoked'],
   ['service', 'machine'],
   ['service', 'machineNoClient'],
+  ['wrap', 'jweOtherKey'],
+  ['wrap', 'jweUnsigned'],
 ];
 
 const SCENARIO = fc
@@ -121,7 +128,7 @@ const SCENARIO = fc
     return s as unknown as Scenario;
   });
 
-function tokenFor(s: Scenario): string {
+function jwsFor(s: Scenario): string {
   const now = Math.floor(Date.now() / 1000);
   const n = ++counter;
   const iss = s.issuer === 'J' ? J : s.issuer === 'N' ? N : 'https://unknown.diff.test';
@@ -211,6 +218,33 @@ function tokenFor(s: Scenario): string {
   return token;
 }
 
+/** Each issuer's JWE decryption key (the resolver holds the private half) and a stranger's. */
+const ENC = {
+  J: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  N: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  other: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+};
+
+/** The scenario's JWS, as itself or wrapped in a JWE (RFC 7519 §5.2 nesting) as it says. */
+async function tokenFor(s: Scenario): Promise<string> {
+  const jws = jwsFor(s);
+  if (s.wrap === 'plain') return jws;
+  // A token of an unknown issuer is encrypted to J's key: the nested JWT names the issuer.
+  const kid = s.issuer === 'N' ? 'enc-n' : 'enc-j';
+  const to: KeyObject =
+    s.wrap === 'jweOtherKey' ? ENC.other.publicKey : (s.issuer === 'N' ? ENC.N : ENC.J).publicKey;
+  const unsigned = s.wrap === 'jweUnsigned';
+  const plaintext = unsigned ? Buffer.from(jws.split('.')[1] ?? '', 'base64url') : jws;
+  return new CompactEncrypt(new TextEncoder().encode(plaintext.toString()))
+    .setProtectedHeader({
+      alg: 'ECDH-ES+A256KW',
+      enc: 'A256GCM',
+      kid,
+      ...(unsigned ? {} : { cty: 'JWT' }),
+    })
+    .encrypt(to);
+}
+
 function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
@@ -249,16 +283,26 @@ beforeAll(async () => {
   const base = { jwksUri, audiences: [AUD], tenant: { claim: 'tid', required: false } };
   app = await ResolverHarness.start({
     databaseUrl,
-    env: { ADMIN_TOKEN },
+    env: {
+      ADMIN_TOKEN,
+      DIFF_ENC_J: ENC.J.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+      DIFF_ENC_N: ENC.N.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    },
     issuers: [
       {
         ...base,
         issuer: J,
         algorithms: ['RS256', 'ES256'],
+        decryption: { keys: [{ kid: 'enc-j', env: 'DIFF_ENC_J' }] },
         jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
         serviceAccounts: { when: { claim: 'token_use', equals: 'machine' }, jit: false },
       },
-      { ...base, issuer: N, algorithms: ['RS256'] },
+      {
+        ...base,
+        issuer: N,
+        algorithms: ['RS256'],
+        decryption: { keys: [{ kid: 'enc-n', env: 'DIFF_ENC_N' }] },
+      },
     ],
   });
   for (const [iss, tag] of [
@@ -297,7 +341,7 @@ describe('differential: diagnose predicts exactly what resolve answers', () => {
     const sources = new Set<string>();
     await fc.assert(
       fc.asyncProperty(SCENARIO, async (scenario) => {
-        const token = tokenFor(scenario);
+        const token = await tokenFor(scenario);
         for (const round of ['cold', 'warm']) {
           const predicted = await diagnose(token);
           const actual = await resolve(token);
@@ -315,5 +359,7 @@ describe('differential: diagnose predicts exactly what resolve answers', () => {
     // The corpus reaches deep: successes from every source and refusals of many kinds.
     expect([...sources].sort()).toEqual(['CACHE', 'PROVISIONED', 'STORE']);
     expect(seen.size).toBeGreaterThanOrEqual(12);
+    // Encrypted tokens reached their decryption step and past it.
+    expect(seen.get('DECRYPTION_FAILED')).toBeGreaterThan(0);
   });
 });
