@@ -1,6 +1,7 @@
-import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import fc from 'fast-check';
 import { CompactEncrypt } from 'jose';
+import { pae, toPaserk } from '@resolver/tokens';
 import type { Pool } from 'pg';
 import { createTestDatabase, seedUser, sqlPool } from './support/database';
 import { signWith } from './support/hostile';
@@ -16,7 +17,8 @@ import { TokenFactory } from './support/token-factory';
  * (active, disabled, locked, deleted, signed out), case near misses, JIT on or off, JIT's
  * required claim missing and its email already taken — and the token's format: the JWS itself, or
  * the JWS encrypted to its issuer's key (JWE), to a key the resolver lacks, or an encrypted
- * unsigned claims set. Each token is diagnosed, then resolved,
+ * unsigned claims set, or the same claims as a PASETO v4.public token (times as RFC 3339 where
+ * they are dates, as they are otherwise). Each token is diagnosed, then resolved,
  * then both again with the caches warm; the verdict's reason, HTTP status and source must equal
  * the answer every time.
  */
@@ -58,7 +60,7 @@ interface Scenario {
   tenant: 'absent' | 'acme' | 'blank' | 'number';
   jti: 'none' | 'fresh' | 'revoked';
   service: 'no' | 'machine' | 'machineNoClient';
-  wrap: 'plain' | 'jwe' | 'jweOtherKey' | 'jweUnsigned';
+  wrap: 'plain' | 'jwe' | 'jweOtherKey' | 'jweUnsigned' | 'paseto';
 }
 
 const BASE: fc.Arbitrary<Scenario> = fc.record({
@@ -74,7 +76,7 @@ const BASE: fc.Arbitrary<Scenario> = fc.record({
   tenant: fc.constant('absent'),
   jti: fc.constantFrom('none', 'fresh'),
   service: fc.constant('no'),
-  wrap: fc.constantFrom('plain', 'jwe'),
+  wrap: fc.constantFrom('plain', 'jwe', 'paseto'),
 });
 
 type Fault = { [K in keyof Scenario]: [K, Scenario[K]] }[keyof Scenario];
@@ -225,10 +227,42 @@ const ENC = {
   other: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
 };
 
+/** Each issuer's PASETO v4.public key, and a stranger's. */
+const PASETO = {
+  J: generateKeyPairSync('ed25519'),
+  N: generateKeyPairSync('ed25519'),
+  other: generateKeyPairSync('ed25519'),
+};
+
+/** The JWS's claims as a PASETO v4.public token (PASETO's own PAE and Ed25519). */
+function pasetoFor(s: Scenario, jws: string): string {
+  const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+  for (const name of ['exp', 'nbf', 'iat']) {
+    const v = claims[name];
+    if (typeof v === 'number' && Math.abs(v) < 1e11)
+      claims[name] = new Date(v * 1000).toISOString();
+  }
+  const kid = s.key === 'unknownKid' ? 'no-such-kid' : s.issuer === 'N' ? 'p-n' : 'p-j';
+  const key = s.key === 'evil' ? PASETO.other : s.issuer === 'N' ? PASETO.N : PASETO.J;
+  const header = 'v4.public.';
+  const message = Buffer.from(JSON.stringify(claims));
+  const footer = Buffer.from(JSON.stringify({ kid }));
+  const signature = sign(
+    null,
+    pae(Buffer.from(header), message, footer, Buffer.alloc(0)),
+    key.privateKey,
+  );
+  return `${header}${Buffer.concat([message, signature]).toString('base64url')}.${footer.toString('base64url')}`;
+}
+
 /** The scenario's JWS, as itself or wrapped in a JWE (RFC 7519 §5.2 nesting) as it says. */
 async function tokenFor(s: Scenario): Promise<string> {
   const jws = jwsFor(s);
   if (s.wrap === 'plain') return jws;
+  if (s.wrap === 'paseto') return pasetoFor(s, jws);
   // A token of an unknown issuer is encrypted to J's key: the nested JWT names the issuer.
   const kid = s.issuer === 'N' ? 'enc-n' : 'enc-j';
   const to: KeyObject =
@@ -294,6 +328,7 @@ beforeAll(async () => {
         issuer: J,
         algorithms: ['RS256', 'ES256'],
         decryption: { keys: [{ kid: 'enc-j', env: 'DIFF_ENC_J' }] },
+        paseto: { keys: [{ kid: 'p-j', paserk: toPaserk(PASETO.J.publicKey) }] },
         jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
         serviceAccounts: { when: { claim: 'token_use', equals: 'machine' }, jit: false },
       },
@@ -302,6 +337,7 @@ beforeAll(async () => {
         issuer: N,
         algorithms: ['RS256'],
         decryption: { keys: [{ kid: 'enc-n', env: 'DIFF_ENC_N' }] },
+        paseto: { keys: [{ kid: 'p-n', paserk: toPaserk(PASETO.N.publicKey) }] },
       },
     ],
   });
@@ -339,6 +375,7 @@ describe('differential: diagnose predicts exactly what resolve answers', () => {
   it(`${RUNS} tokens with 0–3 faults each, diagnosed and resolved twice`, async () => {
     const seen = new Map<string, number>();
     const sources = new Set<string>();
+    const byFormat = new Set<string>();
     await fc.assert(
       fc.asyncProperty(SCENARIO, async (scenario) => {
         const token = await tokenFor(scenario);
@@ -352,6 +389,7 @@ describe('differential: diagnose predicts exactly what resolve answers', () => {
           });
           seen.set(actual.reason, (seen.get(actual.reason) ?? 0) + 1);
           if (actual.source) sources.add(actual.source);
+          byFormat.add(`${scenario.wrap}:${actual.reason === 'OK' ? 'OK' : 'refused'}`);
         }
       }),
       { numRuns: RUNS },
@@ -361,5 +399,11 @@ describe('differential: diagnose predicts exactly what resolve answers', () => {
     expect(seen.size).toBeGreaterThanOrEqual(12);
     // Encrypted tokens reached their decryption step and past it.
     expect(seen.get('DECRYPTION_FAILED')).toBeGreaterThan(0);
+    for (const format of ['plain', 'jwe', 'paseto'])
+      expect([format, byFormat.has(`${format}:OK`), byFormat.has(`${format}:refused`)]).toEqual([
+        format,
+        true,
+        true,
+      ]);
   });
 });
