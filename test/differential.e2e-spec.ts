@@ -1,4 +1,6 @@
-import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { CompactEncrypt } from 'jose';
 import { pae, toPaserk } from '@resolver/tokens';
@@ -18,7 +20,8 @@ import { TokenFactory } from './support/token-factory';
  * required claim missing and its email already taken — and the token's format: the JWS itself, or
  * the JWS encrypted to its issuer's key (JWE), to a key the resolver lacks, or an encrypted
  * unsigned claims set, or the same claims as a PASETO v4.public token (times as RFC 3339 where
- * they are dates, as they are otherwise). Each token is diagnosed, then resolved,
+ * they are dates, as they are otherwise), or an opaque token whose claims an RFC 7662 endpoint
+ * answers (or that it calls inactive). Each token is diagnosed, then resolved,
  * then both again with the caches warm; the verdict's reason, HTTP status and source must equal
  * the answer every time.
  */
@@ -60,7 +63,7 @@ interface Scenario {
   tenant: 'absent' | 'acme' | 'blank' | 'number';
   jti: 'none' | 'fresh' | 'revoked';
   service: 'no' | 'machine' | 'machineNoClient';
-  wrap: 'plain' | 'jwe' | 'jweOtherKey' | 'jweUnsigned' | 'paseto';
+  wrap: 'plain' | 'jwe' | 'jweOtherKey' | 'jweUnsigned' | 'paseto' | 'opaque' | 'opaqueInactive';
 }
 
 const BASE: fc.Arbitrary<Scenario> = fc.record({
@@ -76,7 +79,7 @@ const BASE: fc.Arbitrary<Scenario> = fc.record({
   tenant: fc.constant('absent'),
   jti: fc.constantFrom('none', 'fresh'),
   service: fc.constant('no'),
-  wrap: fc.constantFrom('plain', 'jwe', 'paseto'),
+  wrap: fc.constantFrom('plain', 'jwe', 'paseto', 'opaque'),
 });
 
 type Fault = { [K in keyof Scenario]: [K, Scenario[K]] }[keyof Scenario];
@@ -120,6 +123,7 @@ const FAULTS: Fault[] = [
   ['service', 'machineNoClient'],
   ['wrap', 'jweOtherKey'],
   ['wrap', 'jweUnsigned'],
+  ['wrap', 'opaqueInactive'],
 ];
 
 const SCENARIO = fc
@@ -227,6 +231,25 @@ const ENC = {
   other: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
 };
 
+/** What the introspection endpoint answers for each opaque token it issued; others are inactive. */
+const ANSWERS = new Map<string, Record<string, unknown>>();
+let introspection: Server;
+
+/** A loopback RFC 7662 endpoint: `token=` in a form body, the stored answer as JSON. */
+async function startIntrospection(): Promise<string> {
+  introspection = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const token = new URLSearchParams(body).get('token') ?? '';
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(ANSWERS.get(token) ?? { active: false }));
+    });
+  });
+  await new Promise<void>((r) => introspection.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`;
+}
+
 /** Each issuer's PASETO v4.public key, and a stranger's. */
 const PASETO = {
   J: generateKeyPairSync('ed25519'),
@@ -263,6 +286,16 @@ async function tokenFor(s: Scenario): Promise<string> {
   const jws = jwsFor(s);
   if (s.wrap === 'plain') return jws;
   if (s.wrap === 'paseto') return pasetoFor(s, jws);
+  if (s.wrap === 'opaque' || s.wrap === 'opaqueInactive') {
+    // The token is the issuer's prefix and random bytes; the endpoint answers the JWS's claims.
+    const token = `${s.issuer === 'N' ? 'on_' : 'oj_'}${randomBytes(18).toString('base64url')}`;
+    if (s.wrap === 'opaque')
+      ANSWERS.set(token, {
+        active: true,
+        ...(JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString()) as object),
+      });
+    return token;
+  }
   // A token of an unknown issuer is encrypted to J's key: the nested JWT names the issuer.
   const kid = s.issuer === 'N' ? 'enc-n' : 'enc-j';
   const to: KeyObject =
@@ -315,10 +348,17 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('differential');
   db = sqlPool(databaseUrl);
   const base = { jwksUri, audiences: [AUD], tenant: { claim: 'tid', required: false } };
+  const endpoint = await startIntrospection();
+  const introspecting = (prefix: string) => ({
+    endpoint,
+    prefix,
+    clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecretEnv: 'DIFF_RS' },
+  });
   app = await ResolverHarness.start({
     databaseUrl,
     env: {
       ADMIN_TOKEN,
+      DIFF_RS: 'differential-resource-server-secret',
       DIFF_ENC_J: ENC.J.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
       DIFF_ENC_N: ENC.N.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
     },
@@ -329,6 +369,7 @@ beforeAll(async () => {
         algorithms: ['RS256', 'ES256'],
         decryption: { keys: [{ kid: 'enc-j', env: 'DIFF_ENC_J' }] },
         paseto: { keys: [{ kid: 'p-j', paserk: toPaserk(PASETO.J.publicKey) }] },
+        introspection: introspecting('oj_'),
         jit: { enabled: true, requiredClaims: ['email'], map: { email: 'email' } },
         serviceAccounts: { when: { claim: 'token_use', equals: 'machine' }, jit: false },
       },
@@ -338,6 +379,7 @@ beforeAll(async () => {
         algorithms: ['RS256'],
         decryption: { keys: [{ kid: 'enc-n', env: 'DIFF_ENC_N' }] },
         paseto: { keys: [{ kid: 'p-n', paserk: toPaserk(PASETO.N.publicKey) }] },
+        introspection: introspecting('on_'),
       },
     ],
   });
@@ -369,6 +411,7 @@ afterAll(async () => {
   await app?.close();
   await db?.end();
   await idp?.stop();
+  await new Promise((r) => introspection?.close(r));
 });
 
 describe('differential: diagnose predicts exactly what resolve answers', () => {
@@ -399,7 +442,8 @@ describe('differential: diagnose predicts exactly what resolve answers', () => {
     expect(seen.size).toBeGreaterThanOrEqual(12);
     // Encrypted tokens reached their decryption step and past it.
     expect(seen.get('DECRYPTION_FAILED')).toBeGreaterThan(0);
-    for (const format of ['plain', 'jwe', 'paseto'])
+    expect(seen.get('TOKEN_INACTIVE')).toBeGreaterThan(0);
+    for (const format of ['plain', 'jwe', 'paseto', 'opaque'])
       expect([format, byFormat.has(`${format}:OK`), byFormat.has(`${format}:refused`)]).toEqual([
         format,
         true,
