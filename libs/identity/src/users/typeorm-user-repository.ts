@@ -1,14 +1,13 @@
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager, UpdateQueryBuilder } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FOLD_EMAIL_SQL } from '@resolver/policy';
 import { ResolutionError } from '@resolver/reasons';
 import { UserEntity } from '../entities/user.entity';
 import { PoolGate } from '../pool-gate';
 import { isDataError, isUniqueViolation, withStoreRetry } from '../store-errors';
 import type { SignalState } from '@resolver/policy';
-import type { LookupKey, NewUser, Provenance, StatusState, UserRecord } from '../user';
+import type { LookupKey, NewUser, StatusState, UserRecord } from '../user';
 import {
   type LiveHolder,
   type Provisioned,
@@ -20,13 +19,10 @@ import {
   UserRepository,
 } from './user-repository';
 import { entityToUserRecord, toUserRecord, type UserRow } from './user-row';
-import {
-  LOOKUPS,
-  PROVISION,
-  type ProvisionRow,
-  provisionedOf,
-  provisionValues,
-} from './user-statements';
+import { jsonb, statusColumns, type UserProjection } from './user-columns';
+import { LOOKUPS, runProvision } from './user-statements';
+
+export type { UserProjection } from './user-columns';
 
 /**
  * {@link UserRepository} on Postgres through TypeORM, in one of two places:
@@ -120,7 +116,12 @@ export class TypeOrmUserRepository extends UserRepository {
     return withStoreRetry(
       async () => {
         try {
-          const provisioned = await this.provisionCall(key, user, options);
+          const provisioned = await runProvision(
+            this.tx ? { tx: this.tx } : { gate: this.gate },
+            key,
+            user,
+            options,
+          );
           if (provisioned) return provisioned;
         } catch (error) {
           if (isDataError(error) && !isUniqueViolation(error)) {
@@ -146,40 +147,6 @@ export class TypeOrmUserRepository extends UserRepository {
       this.tx ? NO_RETRY : this.retry,
       options.deadlineAt,
     );
-  }
-
-  /** One call of `resolver_jit_provision`; `undefined` when it returned no user. */
-  private async provisionCall(
-    key: LookupKey,
-    user: NewUser,
-    options: StoreCallOptions & { readonly dryRun?: boolean },
-  ): Promise<Provisioned | undefined> {
-    const { deadlineAt, dryRun } = options;
-    const statement = { ...PROVISION, values: provisionValues(key, user, deadlineAt) };
-    if (this.tx) {
-      // Inside a writer's transaction: under a savepoint, so that a refusal (or a dry run) undoes
-      // the call and leaves the transaction usable for the lookup that follows it.
-      await this.tx.query('SAVEPOINT resolver_jit');
-      try {
-        const rows: ProvisionRow[] = await this.tx.query(statement.text, statement.values);
-        await this.tx.query(
-          dryRun ? 'ROLLBACK TO SAVEPOINT resolver_jit' : 'RELEASE SAVEPOINT resolver_jit',
-        );
-        return provisionedOf({ rows });
-      } catch (error) {
-        await this.tx.query('ROLLBACK TO SAVEPOINT resolver_jit');
-        throw error;
-      }
-    }
-    return this.gate.withClient(async (client) => {
-      if (!dryRun) return provisionedOf(await client.query<ProvisionRow>(statement));
-      await client.query('BEGIN');
-      try {
-        return provisionedOf(await client.query<ProvisionRow>(statement));
-      } finally {
-        await client.query('ROLLBACK');
-      }
-    }, deadlineAt);
   }
 
   override busySince(sinceMs: number): boolean {
@@ -390,33 +357,4 @@ export class TypeOrmUserRepository extends UserRepository {
     const [row] = result.raw as UserRow[];
     return row ? toUserRecord(row) : null;
   }
-}
-
-/** The `users` columns an outside provisioner (SCIM) sets; see {@link TypeOrmUserRepository.project}. */
-export interface UserProjection {
-  readonly email: string | null;
-  readonly username: string;
-  readonly displayName: string | null;
-  /** As `decideStatus` decided it; absent: the status stays. */
-  readonly status?: StatusState;
-  /** Present when the provisioner takes the user over from its previous writer. */
-  readonly takeOver?: { readonly provenance: Provenance; readonly namespace: string };
-}
-
-/** The status columns, always written together, as decided (see `decideStatus`). */
-function statusColumns(state: StatusState) {
-  return {
-    status: state.status,
-    statusDecisions: {
-      ...state.decisions,
-    } as QueryDeepPartialEntity<UserEntity>['statusDecisions'],
-  };
-}
-
-/**
- * A jsonb value for a query builder. TypeORM types an object column as a deep partial of its
- * properties, which `unknown` values cannot satisfy; the driver stores the object as JSON.
- */
-function jsonb(value: Readonly<Record<string, unknown>>) {
-  return { ...value } as QueryDeepPartialEntity<UserEntity>['attributes'];
 }

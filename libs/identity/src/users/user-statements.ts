@@ -1,4 +1,6 @@
 import { FOLD_EMAIL_SQL } from '@resolver/policy';
+import type { EntityManager } from 'typeorm';
+import type { PoolGate } from '../pool-gate';
 import type { LookupKey, NewUser } from '../user';
 import type { Provisioned } from './user-repository';
 import { toUserRecord, USER_COLUMNS, type UserRow } from './user-row';
@@ -75,6 +77,45 @@ export function provisionValues(
 }
 
 export type ProvisionRow = UserRow & { created: boolean };
+
+/**
+ * One call of `resolver_jit_provision`; `undefined` when it returned no user. Inside a writer's
+ * transaction it runs under a savepoint, so that a refusal (or a dry run) undoes the call and
+ * leaves the transaction usable for the lookup that follows it; on the pool it goes through the
+ * gate, a dry run in a transaction that is rolled back.
+ */
+export async function runProvision(
+  on: { readonly tx: EntityManager } | { readonly gate: PoolGate },
+  key: LookupKey,
+  user: NewUser,
+  options: { readonly deadlineAt?: number; readonly dryRun?: boolean },
+): Promise<Provisioned | undefined> {
+  const { deadlineAt, dryRun } = options;
+  const statement = { ...PROVISION, values: provisionValues(key, user, deadlineAt) };
+  if ('tx' in on) {
+    const { tx } = on;
+    await tx.query('SAVEPOINT resolver_jit');
+    try {
+      const rows: ProvisionRow[] = await tx.query(statement.text, statement.values);
+      await tx.query(
+        dryRun ? 'ROLLBACK TO SAVEPOINT resolver_jit' : 'RELEASE SAVEPOINT resolver_jit',
+      );
+      return provisionedOf({ rows });
+    } catch (error) {
+      await tx.query('ROLLBACK TO SAVEPOINT resolver_jit');
+      throw error;
+    }
+  }
+  return on.gate.withClient(async (client) => {
+    if (!dryRun) return provisionedOf(await client.query<ProvisionRow>(statement));
+    await client.query('BEGIN');
+    try {
+      return provisionedOf(await client.query<ProvisionRow>(statement));
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }, deadlineAt);
+}
 
 export function provisionedOf(result: { rows: ProvisionRow[] }): Provisioned | undefined {
   const row = result.rows[0];
