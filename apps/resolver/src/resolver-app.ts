@@ -26,6 +26,7 @@ import {
 import { cacheBudgetWarning } from '@resolver/resolution';
 import { type DevIssuer, devIssuerConfig, ensureDevIssuer } from '@resolver/tokens';
 import { AppModule } from './app.module';
+import { ForwardAuthLane } from './authz/forward-auth-lane';
 import { ResolverGrpcServer } from './transport/resolver-grpc-server';
 import { traceHttp } from './transport/request-tracing';
 import { Readiness } from './health/readiness';
@@ -173,6 +174,11 @@ export async function startResolver(
     fastify.addHook('onRoute', (route) => {
       if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_MAX_BODY_BYTES;
     });
+    // The forward-auth lane (authz/forward-auth-lane.ts): a repeated token of a cached user is
+    // answered on Node's HTTP server, below the framework's hooks. Not with tracing (every request
+    // is a span), nor on a TLS listener (its caller checks and HTTP/2 stay in Fastify's hands).
+    if (!tracing.on && !httpTls && !app.get(TransportSecurity).policy.enforced)
+      app.get(ForwardAuthLane).install(app.getHttpServer(), () => closing);
     const grpcAddress = hostPort(config.grpc.bindAddress, config.grpc.port);
     // The app's global filter (ErrorPathModule's APP_FILTER) translates gRPC failures too.
     app.connectMicroservice({ strategy: app.get(ResolverGrpcServer) }, { inheritAppConfig: true });

@@ -142,6 +142,43 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(await outcome(hs({ sub: 'del' }))).toBe('USER_DELETED');
   });
 
+  it('answerFromMemory: the warm answer with no promise, counted once; nothing else, counted never', async () => {
+    const count = async () =>
+      (await metrics.registry.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith('resolver_resolutions_total{') && l.includes(`issuer="${HS}"`))
+        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    const ask = (token?: unknown, authorization?: string) =>
+      resolver.answerFromMemory({ token, authorization, transport: 'http' });
+    users.seed({ link: { issuer: HS, subject: 'mem' } });
+    users.seed({ status: 'disabled', link: { issuer: HS, subject: 'memoff' } });
+    const token = hs({ sub: 'mem', jti: 'mem-1' });
+    // Not seen yet, malformed, missing: no answer, nothing counted.
+    expect(ask(token)).toBeUndefined();
+    expect(ask(undefined)).toBeUndefined();
+    expect(ask('not.a.jwt!')).toBeUndefined();
+    expect(await count()).toBe(0);
+    expect(await outcome(token)).toBe('OK:STORE');
+    const warm = ask(undefined, `Bearer ${token}`);
+    expect(warm).toMatchObject({ source: 'CACHE', token: { subject: 'mem', jti: 'mem-1' } });
+    expect(ask(token)?.principal).toBe(warm?.principal);
+    expect(await count()).toBe(3);
+    // The DPoP scheme, a barred user, a revoked jti: the pipeline's to answer (and refuse).
+    expect(ask(undefined, `DPoP ${token}`)).toBeUndefined();
+    const off = hs({ sub: 'memoff' });
+    expect(await outcome(off)).toBe('USER_DISABLED');
+    expect(ask(off)).toBeUndefined();
+    await revocations.revoke({
+      issuer: HS,
+      jti: 'mem-1',
+      expiresAt: new Date(NOW.getTime() + 1e6),
+    });
+    caches.markCoherent(await revocations.listActive(clock.now()));
+    expect(ask(token)).toBeUndefined();
+    expect(await outcome(token)).toBe('TOKEN_REVOKED');
+    expect(await count()).toBe(5);
+  });
+
   it('not found: USER_NOT_FOUND with JIT off, and for a person linked where a service is asked', async () => {
     expect(await outcome(await es({ sub: 'stranger' }))).toBe('USER_NOT_FOUND');
     users.seed({ link: { issuer: HS, subject: 'robot' } });

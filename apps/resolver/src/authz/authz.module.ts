@@ -5,6 +5,7 @@ import { ResolutionModule } from '../shared/resolution.module';
 import { TransportModule } from '../transport/transport.module';
 import { AssertionJwksController } from './assertion-jwks.controller';
 import { ExtAuthzGrpcController } from './ext-authz.grpc-controller';
+import { ForwardAuthLane } from './forward-auth-lane';
 import { ForwardAuthRoute } from './forward-auth.route';
 import { ASSERTION_SIGNER, GatewayAuthorizer } from './gateway-authorizer';
 import { IdentityAssertionSigner } from './identity-assertion';
@@ -23,6 +24,7 @@ export class AuthzModule {
       providers: [
         GatewayAuthorizer,
         ForwardAuthRoute,
+        ForwardAuthLane,
         ...(assertion.enabled
           ? [
               {

@@ -6,9 +6,7 @@ import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { HTTP_METHODS } from '../shared/http-methods';
 import { ClientCertificates } from '../transport/tls/client-certificates';
 import { GatewayAuthorizer } from './gateway-authorizer';
-
-/** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
-const ENVOY_HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+import { ENVOY_HEADERS_TO_REMOVE } from './identity-headers';
 
 /** Request headers a gateway sets about the original request; logged, never decided on. */
 const CONTEXT_HEADERS = {

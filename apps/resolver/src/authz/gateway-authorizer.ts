@@ -1,7 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
 import { presentReason, isResolutionError, type ReasonCode } from '@resolver/reasons';
-import { type Principal, ResolveSubject, type ResolveRequest } from '@resolver/resolution';
+import {
+  type Principal,
+  type Resolution,
+  ResolveSubject,
+  type ResolveRequest,
+} from '@resolver/resolution';
 import { fallbackChallenge, refusalHeaders } from '../shared/errors/auth-challenge';
 import { IdentityAssertionSigner } from './identity-assertion';
 import { identityHeaderNames, identityHeaders } from './identity-headers';
@@ -68,6 +73,17 @@ export class GatewayAuthorizer {
     this.identityHeaderNames = names;
   }
 
+  /**
+   * The allowed answer for a token the use case answers from memory ({@link
+   * ResolveSubject.answerFromMemory}), with no promise; undefined for anything else, which
+   * {@link authorize} answers. Never with an assertion, which is signed per request.
+   */
+  answerFromMemory(request: ResolveRequest): (GatewayAnswer & { allowed: true }) | undefined {
+    if (this.signer) return undefined;
+    const resolution = this.resolver.answerFromMemory(request);
+    return resolution && this.sharedAnswer(resolution);
+  }
+
   async authorize(request: ResolveRequest): Promise<GatewayAnswer> {
     try {
       const resolution = await this.resolver.resolve(request);
@@ -79,11 +95,7 @@ export class GatewayAuthorizer {
       }
       if (resolution.source !== 'CACHE')
         return this.allowed(identityHeaders(resolution, this.config.authz.headers), false);
-      const known = this.answers.get(resolution.principal);
-      if (known) return known;
-      const answer = this.allowed(identityHeaders(resolution, this.config.authz.headers), true);
-      this.answers.set(resolution.principal, answer);
-      return answer;
+      return this.sharedAnswer(resolution);
     } catch (error) {
       if (!isResolutionError(error)) throw error;
       const { httpStatus } = presentReason(error.reason);
@@ -98,6 +110,15 @@ export class GatewayAuthorizer {
         body: GENERIC_BODY[httpStatus],
       };
     }
+  }
+
+  /** The allowed answer of a cached principal, built once (see {@link answers}). */
+  private sharedAnswer(resolution: Resolution): GatewayAnswer & { allowed: true } {
+    const known = this.answers.get(resolution.principal);
+    if (known) return known;
+    const answer = this.allowed(identityHeaders(resolution, this.config.authz.headers), true);
+    this.answers.set(resolution.principal, answer);
+    return answer;
   }
 
   private allowed(

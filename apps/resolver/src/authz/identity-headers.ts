@@ -1,6 +1,9 @@
 import type { IdentityHeaderNames } from '@resolver/config';
 import type { Resolution } from '@resolver/resolution';
 
+/** Envoy's HTTP ext_authz honours this to strip client copies of headers it did not set. */
+export const ENVOY_HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+
 /**
  * Header values are sent as they are when they are printable ASCII without `%`; any other byte
  * (non-ASCII, control characters) and `%` itself are UTF-8 percent-encoded, so a value can never

@@ -12,7 +12,11 @@ import {
   ClientCertificates,
   type GrpcCertificateInput,
 } from '../transport/tls/client-certificates';
+import { GrpcLanes } from '../transport/grpc-lanes';
 import { toResolveSubjectResponse } from './resolution-message';
+
+/** ResolveSubject, as grpc-js names the method (the lane's key). */
+const RESOLVE_SUBJECT_PATH = '/identity.v1.SubjectResolver/ResolveSubject';
 
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
 @Controller()
@@ -20,7 +24,29 @@ export class SubjectResolverGrpcController {
   constructor(
     private readonly resolver: ResolveSubject,
     private readonly certificates: ClientCertificates,
-  ) {}
+    lanes: GrpcLanes,
+  ) {
+    lanes.add(RESOLVE_SUBJECT_PATH, (request, metadata) =>
+      this.resolveFromMemory(request as ResolveSubjectRequest, metadata),
+    );
+  }
+
+  /**
+   * The lane (grpc-lanes.ts): a repeated token of a cached user, answered with no promise;
+   * undefined for anything else, which {@link resolveSubject} answers.
+   */
+  resolveFromMemory(
+    request: ResolveSubjectRequest,
+    metadata: Metadata,
+  ): Immutable<ResolveSubjectResponse> | undefined {
+    const [authorization] = metadata.get('authorization');
+    const resolution = this.resolver.answerFromMemory({
+      token: request.token,
+      authorization: typeof authorization === 'string' ? authorization : undefined,
+      transport: 'grpc',
+    });
+    return resolution && toResolveSubjectResponse(resolution);
+  }
 
   @GrpcMethod('SubjectResolver', 'ResolveSubject')
   async resolveSubject(

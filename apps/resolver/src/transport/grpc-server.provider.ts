@@ -10,6 +10,7 @@ import { hostPort } from './host-port';
 import { DescriptorIndex } from './reflection/descriptor-index';
 import { DESCRIPTOR_SET_PATH, ServerReflection } from './reflection/server-reflection';
 import { InstrumentedGrpcServer } from './instrumented-grpc-server';
+import { GrpcLanes } from './grpc-lanes';
 import { ResolverGrpcServer } from './resolver-grpc-server';
 import { TransportSecurity } from './tls/transport-security';
 
@@ -21,13 +22,21 @@ import { TransportSecurity } from './tls/transport-security';
  */
 export const GRPC_SERVER_PROVIDER: Provider = {
   provide: ResolverGrpcServer,
-  inject: [RESOLVER_CONFIG, InternalErrors, HealthImplementation, TransportSecurity, Tracing],
+  inject: [
+    RESOLVER_CONFIG,
+    InternalErrors,
+    HealthImplementation,
+    TransportSecurity,
+    Tracing,
+    GrpcLanes,
+  ],
   useFactory: (
     config: ResolverConfig,
     internalErrors: InternalErrors,
     grpcHealth: HealthImplementation,
     security: TransportSecurity,
     tracing: Tracing,
+    lanes: GrpcLanes,
   ) => {
     const reflection = new ServerReflection(
       DescriptorIndex.load(DESCRIPTOR_SET_PATH),
@@ -44,6 +53,6 @@ export const GRPC_SERVER_PROVIDER: Provider = {
     };
     return config.tls.grpc || security.policy.enforced || tracing.on
       ? new InstrumentedGrpcServer(options, security, tracing)
-      : new ResolverGrpcServer(options);
+      : new ResolverGrpcServer(options, lanes);
   },
 };

@@ -1,5 +1,7 @@
 import { of, throwError } from 'rxjs';
-import { ResolverGrpcServer } from './resolver-grpc-server';
+import { Metadata } from '@grpc/grpc-js';
+import { hardenGrpcDefinitions } from './grpc-hardening';
+import { ResolverGrpcServer, withLane } from './resolver-grpc-server';
 
 /** Calls the unary method built around `handler` once and returns what reached grpc-js's callback. */
 function callOnce(handler: (...args: unknown[]) => Promise<unknown>) {
@@ -48,5 +50,59 @@ describe('ResolverGrpcServer unary calls', () => {
     const boom = new Error('boom');
     const answer = await callOnce(async () => Promise.reject(boom));
     expect(answer).toMatchObject({ error: boom, calls: 1 });
+  });
+});
+
+describe('withLane: a method with a lane in front of its full path', () => {
+  type Answer = { error: unknown; value: unknown; full: number };
+  const call = (lane: (r: unknown) => object | undefined, request: unknown = { token: 't' }) =>
+    new Promise<Answer>((resolve) => {
+      let full = 0;
+      const method = withLane(lane, (_call, callback) => {
+        full++;
+        callback(null, { from: 'full' });
+      });
+      method({ request, metadata: new Metadata() }, (error, value) =>
+        resolve({ error, value, full }),
+      );
+    });
+
+  it("answers with the lane's answer, without the full path", async () => {
+    expect(await call(() => ({ from: 'lane' }))).toEqual({
+      error: null,
+      value: { from: 'lane' },
+      full: 0,
+    });
+  });
+
+  it('takes the full path when the lane has no answer, or fails', async () => {
+    expect(await call(() => undefined)).toMatchObject({ value: { from: 'full' }, full: 1 });
+    const failing = () => {
+      throw new Error('a bug in the lane');
+    };
+    expect(await call(failing)).toMatchObject({ error: null, value: { from: 'full' }, full: 1 });
+  });
+
+  it('never asks the lane about a request that did not decode', async () => {
+    const pkg = {
+      'x.S': {
+        M: {
+          path: '/x.S/M',
+          requestDeserialize: (_bytes: Buffer): unknown => {
+            throw new Error('bad bytes');
+          },
+          responseSerialize: () => Buffer.alloc(0),
+        },
+      },
+    };
+    hardenGrpcDefinitions(pkg as never, { record: () => undefined } as never);
+    const malformed = (pkg['x.S'].M.requestDeserialize)(Buffer.alloc(1));
+    let asked = 0;
+    const answer = await call(() => {
+      asked++;
+      return { from: 'lane' };
+    }, malformed);
+    expect(asked).toBe(0);
+    expect(answer.full).toBe(1);
   });
 });

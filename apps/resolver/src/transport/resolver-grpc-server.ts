@@ -1,9 +1,12 @@
-import { ServerGrpc } from '@nestjs/microservices';
+import { type GrpcOptions, ServerGrpc } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
 import { isObservable } from 'rxjs';
 import { isMalformedRequest, MALFORMED_REQUEST_STATUS } from './grpc-hardening';
+import type { GrpcLane, GrpcLanes } from './grpc-lanes';
 
 type UnaryCallback = (error: unknown, value?: unknown) => void;
-type UnaryCall = { request: unknown; metadata: unknown };
+type UnaryCall = { request: unknown; metadata: Metadata };
+type UnaryMethod = (call: UnaryCall, callback: UnaryCallback) => void;
 
 /**
  * Nest's gRPC transport (`@nestjs/microservices` on `@grpc/grpc-js`) with a lean unary call
@@ -20,6 +23,28 @@ type UnaryCall = { request: unknown; metadata: unknown };
  * sets none.
  */
 export class ResolverGrpcServer extends ServerGrpc {
+  /** `lanes`: the methods' answers from memory (grpc-lanes.ts); none on a TLS or traced server. */
+  constructor(
+    options: GrpcOptions['options'],
+    private readonly lanes?: GrpcLanes,
+  ) {
+    super(options);
+  }
+
+  /** Nest's services, with each method that has a lane behind it. */
+  override async createService(
+    grpcService: Record<string, unknown> & { prototype: Record<string, { path?: string }> },
+    name: string,
+  ): Promise<Record<string, unknown>> {
+    const service = (await super.createService(grpcService, name)) as Record<string, UnaryMethod>;
+    for (const method of Object.keys(service)) {
+      const definition = grpcService.prototype[method];
+      const lane = definition?.path ? this.lanes?.of(definition.path) : undefined;
+      if (lane) service[method] = withLane(lane, service[method] as UnaryMethod);
+    }
+    return service;
+  }
+
   // The base class types handlers as `Function`; the override has to keep its signature.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   override createUnaryServiceMethod(methodHandler: Function): Function {
@@ -54,4 +79,24 @@ export class ResolverGrpcServer extends ServerGrpc {
       );
     };
   }
+}
+
+/**
+ * A method's lane in front of its full call path: a well-formed request the lane answers is
+ * answered at once; anything else, or a lane that fails, takes the full path, which decides and
+ * reports it as it always has.
+ */
+export function withLane(lane: GrpcLane, full: UnaryMethod): UnaryMethod {
+  return (call, callback) => {
+    if (!isMalformedRequest(call.request)) {
+      let answer: object | undefined;
+      try {
+        answer = lane(call.request, call.metadata, call);
+      } catch {
+        answer = undefined;
+      }
+      if (answer !== undefined) return callback(null, answer);
+    }
+    return full(call, callback);
+  };
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GrpcLanes } from './grpc-lanes';
 import { GRPC_SERVER_PROVIDER } from './grpc-server.provider';
 import { ClientCertificates } from './tls/client-certificates';
 import { TransportSecurity } from './tls/transport-security';
@@ -8,7 +9,7 @@ import { TransportSecurity } from './tls/transport-security';
  * the transport security of both listeners (TLS, reloading, client-certificate callers).
  */
 @Module({
-  providers: [TransportSecurity, ClientCertificates, GRPC_SERVER_PROVIDER],
-  exports: [ClientCertificates],
+  providers: [TransportSecurity, ClientCertificates, GrpcLanes, GRPC_SERVER_PROVIDER],
+  exports: [ClientCertificates, GrpcLanes],
 })
 export class TransportModule {}
