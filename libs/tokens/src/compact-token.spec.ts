@@ -1,5 +1,12 @@
 import { ResolutionError } from '@resolver/reasons';
-import { decodeCompactToken, MAX_JSON_DEPTH, own } from './compact-token';
+import fc from 'fast-check';
+import {
+  checkJsonStructure,
+  decodeCompactToken,
+  isCanonicalBase64url,
+  MAX_JSON_DEPTH,
+  own,
+} from './compact-token';
 
 const seg = (v: unknown) =>
   Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -112,5 +119,58 @@ describe('decodeCompactToken', () => {
     expect((decoded.payload as Record<string, unknown>).tid).toBeUndefined();
     expect(own(decoded.payload, 'cnf')).toEqual(Object.assign(Object.create(null), { jkt: 'x' }));
     expect(own({}, 'toString')).toBeUndefined();
+  });
+});
+
+describe('the canonical base64url check and the structure pass, against their definitions', () => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  /** The definition: the segment is exactly what its bytes encode to. */
+  const canonical = (segment: string) =>
+    /^[A-Za-z0-9_-]*$/.test(segment) &&
+    segment.length % 4 !== 1 &&
+    Buffer.from(segment, 'base64url').toString('base64url') === segment;
+
+  it('isCanonicalBase64url agrees with decoding and re-encoding, on any text', () => {
+    const b64 = fc.string({ unit: fc.constantFrom(...alphabet.split('')), maxLength: 48 });
+    const noisy = fc.string({
+      unit: fc.constantFrom(...`${alphabet}=+/. \u00e9`.split('')),
+      maxLength: 12,
+    });
+    for (const arb of [b64, noisy, fc.string({ maxLength: 12 })])
+      fc.assert(
+        fc.property(arb, (segment) => isCanonicalBase64url(segment) === canonical(segment)),
+        { numRuns: 3_000 },
+      );
+    // Every encoding of real bytes is canonical; a changed last character usually is not.
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) =>
+        isCanonicalBase64url(Buffer.from(bytes).toString('base64url')),
+      ),
+    );
+  });
+
+  it('finds duplicate names, escaped or not, and refuses what JSON.parse refuses', () => {
+    const outcome = (text: string) => {
+      try {
+        checkJsonStructure(text);
+        JSON.parse(text);
+        return 'ok';
+      } catch (error) {
+        return error instanceof ResolutionError ? error.message : 'json';
+      }
+    };
+    expect(outcome('{"sub":"a","\\u0073ub":"b"}')).toMatch(/duplicate/);
+    expect(outcome('{"sub":"a","sub":"b"}')).toMatch(/duplicate/);
+    expect(outcome('{"a":{"x":1},"b":{"x":2}}')).toBe('ok');
+    expect(outcome('{"a\\"b":1,"a\\u0022b":2}')).toMatch(/duplicate/);
+    expect(outcome('{"a\u0001":1}')).toBe('json');
+    // Any object JSON.stringify writes passes, with the same members JSON.parse reads.
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 })),
+        (o) => outcome(JSON.stringify(o)) === 'ok',
+      ),
+      { numRuns: 1_000 },
+    );
   });
 });

@@ -65,10 +65,10 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   // Decoders ignore the unused low bits of the last character, so without this check one
   // signature would have several spellings (a malleable token defeats hash-keyed caches and
   // deny-lists).
-  if (!isCanonicalBase64url(s))
+  if (!canonicalTail(s))
     throw new ResolutionError('TOKEN_MALFORMED', 'signature is not canonical base64url');
-  const header = decodeJsonObject(h, 'header');
-  const payload = decodeJsonObject(p, 'payload');
+  const header = decodeJsonSegment(h, 'header');
+  const payload = decodeJsonSegment(p, 'payload');
   if (typeof header.alg !== 'string' || header.alg === '') {
     throw new ResolutionError('TOKEN_MALFORMED', 'header "alg" must be a non-empty string');
   }
@@ -87,10 +87,32 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   };
 }
 
-function isCanonicalBase64url(segment: string): boolean {
-  return (
-    segment.length % 4 !== 1 && Buffer.from(segment, 'base64url').toString('base64url') === segment
-  );
+/** Each base64url character's 6-bit value, by char code (-1: not base64url). */
+const BASE64URL_VALUES = (() => {
+  const values = new Int8Array(128).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < alphabet.length; i++) values[alphabet.charCodeAt(i)] = i;
+  return values;
+})();
+
+/**
+ * Whether a segment of base64url characters (checked by the caller) is the one canonical
+ * spelling of its bytes: no length of 1 mod 4 (no byte string has it), and the bits the last
+ * character carries beyond the last whole byte are zero (decoders ignore them, so they would
+ * give one signature several spellings). O(1): the same answer as decoding and re-encoding the
+ * segment, which was a visible cost of every new token (held equal by compact-token.spec.ts).
+ */
+function canonicalTail(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const value = BASE64URL_VALUES[segment.charCodeAt(segment.length - 1)] ?? -1;
+  return value >= 0 && (value & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** Base64url characters only, in their one canonical spelling (see {@link canonicalTail}). */
+export function isCanonicalBase64url(segment: string): boolean {
+  return BASE64URL_SEGMENT.test(segment) && canonicalTail(segment);
 }
 
 /**
@@ -101,6 +123,13 @@ function isCanonicalBase64url(segment: string): boolean {
 export function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
   // base64url without padding: a length of 1 mod 4 cannot come from any byte string.
   if (!isCanonicalBase64url(segment))
+    throw new ResolutionError('TOKEN_MALFORMED', `${what} is not canonical base64url`);
+  return decodeJsonSegment(segment, what);
+}
+
+/** {@link decodeJsonObject} of a segment whose characters the caller checked. */
+function decodeJsonSegment(segment: string, what: string): Record<string, unknown> {
+  if (!canonicalTail(segment))
     throw new ResolutionError('TOKEN_MALFORMED', `${what} is not canonical base64url`);
   let text: string;
   try {
@@ -144,6 +173,14 @@ export function own(object: object, name: string): unknown {
   return Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+
 interface Frame {
   readonly keys?: Set<string>;
   expectKey: boolean;
@@ -159,18 +196,26 @@ interface Frame {
 export function checkJsonStructure(text: string, what = 'JSON'): void {
   const stack: Frame[] = [];
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
       let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      let escaped = false;
+      while (j < text.length && text.charCodeAt(j) !== QUOTE) {
+        if (text.charCodeAt(j) === BACKSLASH) {
+          escaped = true;
+          j += 2;
+        } else j++;
+      }
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
-        let name: unknown;
-        try {
-          name = JSON.parse(text.slice(i, j + 1));
-        } catch {
-          throw new ResolutionError('TOKEN_MALFORMED', `${what} is not JSON`);
-        }
+        // A name without escapes is its own text; only an escaped one needs unescaping.
+        let name: unknown = escaped ? undefined : text.slice(i + 1, j);
+        if (escaped)
+          try {
+            name = JSON.parse(text.slice(i, j + 1));
+          } catch {
+            throw new ResolutionError('TOKEN_MALFORMED', `${what} is not JSON`);
+          }
         if (top.keys.has(name as string)) {
           throw new ResolutionError('TOKEN_MALFORMED', `${what} has a duplicate member name`);
         }
@@ -178,17 +223,17 @@ export function checkJsonStructure(text: string, what = 'JSON'): void {
         top.expectKey = false;
       }
       i = j;
-    } else if (c === '{' || c === '[') {
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (stack.length >= MAX_JSON_DEPTH) {
         throw new ResolutionError(
           'TOKEN_MALFORMED',
           `${what} nests deeper than ${MAX_JSON_DEPTH} levels`,
         );
       }
-      stack.push(c === '{' ? { keys: new Set(), expectKey: true } : { expectKey: false });
-    } else if (c === '}' || c === ']') {
+      stack.push(c === OPEN_BRACE ? { keys: new Set(), expectKey: true } : { expectKey: false });
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       stack.pop();
-    } else if (c === ',') {
+    } else if (c === COMMA) {
       const top = stack[stack.length - 1];
       if (top?.keys) top.expectKey = true;
     }

@@ -46,6 +46,9 @@ function gatewayContext(request: FastifyRequest): Record<string, string | undefi
  * request passes here, and Nest's router cost more than the warm answer itself (the bench's warm
  * `/v1/authz` was 0.71 of bare Fastify as a Nest controller). Still a thin transport: it
  * translates, asks the {@link GatewayAuthorizer} once, and fails through the one error path.
+ * On a plaintext listener the lane (forward-auth-lane.ts) answers the repeated tokens of cached
+ * users before a request reaches Fastify; this route answers the rest (and all of them where the
+ * lane is not installed: TLS, tracing).
  */
 @Injectable()
 export class ForwardAuthRoute implements OnModuleInit {

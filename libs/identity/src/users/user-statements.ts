@@ -91,7 +91,12 @@ export async function runProvision(
   options: { readonly deadlineAt?: number; readonly dryRun?: boolean },
 ): Promise<Provisioned | undefined> {
   const { deadlineAt, dryRun } = options;
-  const statement = { ...PROVISION, values: provisionValues(key, user, deadlineAt) };
+  // Field by field, not `{ ...PROVISION, values }` (see findByKey's lookup).
+  const statement = {
+    name: PROVISION.name,
+    text: PROVISION.text,
+    values: provisionValues(key, user, deadlineAt),
+  };
   if ('tx' in on) {
     const { tx } = on;
     await tx.query('SAVEPOINT resolver_jit');
