@@ -108,14 +108,14 @@ describe('several candidate keys', () => {
 });
 
 describe('the step on its own', () => {
-  it('refuses an algorithm the issuer does not allow, even when the key would verify it', async () => {
+  it('refuses an algorithm the issuer does not allow, even when the key would verify it', () => {
     // The HMAC issuer allows HS* only; an RS256 token signed by a key it is handed is refused.
     const input = rs256.signingInput;
     const token = withSignature(input, signRaw('RS256', keys.rsa, input));
     const hmacIssuer = verifierFor('HS256');
-    await expect(
-      hmacIssuer.checkSignature(token, decoded(token), [rs256.publicJwk]),
-    ).rejects.toMatchObject({ reason: 'ALGORITHM_NOT_ALLOWED' });
+    expect(() => hmacIssuer.checkSignature(token, decoded(token), [rs256.publicJwk])).toThrow(
+      expect.objectContaining({ reason: 'ALGORITHM_NOT_ALLOWED' }),
+    );
   });
 
   it('refuses "none" and unknown algorithms without touching a key', async () => {

@@ -49,7 +49,7 @@ export class IssuerVerifier {
     this.checkAlgorithm(decoded);
     this.checkSignaturePresent(decoded);
     const candidates = await this.candidateKeys(decoded);
-    await this.checkSignature(token, decoded, candidates);
+    this.checkSignature(token, decoded, candidates);
     const now = this.clock.now();
     this.checkTimeClaimsAreDates(decoded, now);
     this.checkClaims(decoded);
@@ -109,12 +109,9 @@ export class IssuerVerifier {
    * SIGNING_KEY_NOT_FOUND when none was. The signature segment is decoded as jose decodes it;
    * the decode step has already refused every segment that is not canonical base64url.
    */
-  // eslint-disable-next-line @typescript-eslint/require-await -- synchronous now; the pipeline and diagnosis await every key and signature step
-  async checkSignature(
-    token: string,
-    decoded: DecodedToken,
-    candidates: readonly JWK[],
-  ): Promise<void> {
+  // Synchronous (node:crypto's one-shot verify on cached KeyObjects): the pipeline's signature
+  // step costs no promise.
+  checkSignature(token: string, decoded: DecodedToken, candidates: readonly JWK[]): void {
     // The pipeline ran it already; again here, the step stands on its own (nothing but a
     // configured algorithm, each of which has a scheme, reaches the crypto).
     this.checkAlgorithm(decoded);

@@ -96,7 +96,7 @@ describe('withLane: a method with a lane in front of its full path', () => {
       },
     };
     hardenGrpcDefinitions(pkg as never, { record: () => undefined } as never);
-    const malformed = (pkg['x.S'].M.requestDeserialize)(Buffer.alloc(1));
+    const malformed = pkg['x.S'].M.requestDeserialize(Buffer.alloc(1));
     let asked = 0;
     const answer = await call(() => {
       asked++;

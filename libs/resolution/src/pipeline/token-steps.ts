@@ -189,8 +189,8 @@ export const keys = defineStep(
 export const signature = defineStep(
   'signature',
   'signature',
-  async (ctx) => {
-    await required(ctx.issuer).checkSignature(
+  (ctx) => {
+    required(ctx.issuer).checkSignature(
       ctx.nested ?? ctx.raw,
       required(ctx.decoded),
       required(ctx.candidates),

@@ -10,7 +10,12 @@ import { provisioningInput, revokedSessionOf } from '@resolver/policy';
 import { isResolutionError, ResolutionError } from '@resolver/reasons';
 import type { CachedToken } from '../cache/subject-caches';
 import { assertUsable } from '../user-status';
-import { issuerPolicy, type PipelineCaches } from './context';
+import {
+  issuerPolicy,
+  type PipelineCaches,
+  type PipelineContext,
+  type PipelineEnv,
+} from './context';
 import { defineStep, required, type Step } from './step';
 
 /**
@@ -39,19 +44,22 @@ function revocableJti(token: CachedToken): string | undefined {
 export const revocation = defineStep(
   'revocation',
   'revocation',
-  async (ctx, env) => {
+  // No promise when the in-memory deny-list answers (nearly always): the store only otherwise.
+  (ctx, env) => {
     ctx.phase = 'store';
     const token = required(ctx.token);
     const jti = revocableJti(token);
     if (!jti) return;
-    const revoked =
-      env.caches.isRevoked(token.issuer, jti) ??
-      (await env.isRevoked(token.issuer, jti).catch((error: unknown) => {
+    const known = env.caches.isRevoked(token.issuer, jti);
+    if (known !== undefined) return refuseRevoked(known);
+    return env
+      .isRevoked(token.issuer, jti)
+      .catch((error: unknown) => {
         const stale = env.caches.staleRevoked(token.issuer, jti);
         if (stale === undefined) throw error;
         return stale;
-      }));
-    if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
+      })
+      .then(refuseRevoked);
   },
   // The user steps need the token (cached, or built by rememberToken from its claims).
   { stage: 'user', store: true, when: (ctx) => ctx.token !== undefined },
@@ -65,7 +73,8 @@ export const revocation = defineStep(
 export const lookup = defineStep(
   'lookup',
   'user',
-  async (ctx, env) => {
+  // No promise when the caches answer: the store only otherwise.
+  (ctx, env) => {
     const { key, userKey } = required(ctx.token);
     const cachedUser = ctx.userCacheAsked ? undefined : env.caches.getUser(userKey);
     if (cachedUser) {
@@ -78,18 +87,33 @@ export const lookup = defineStep(
       ctx.source = 'CACHE';
       return;
     }
-    try {
-      ctx.user = await env.findUser(key, userKey, ctx.storeDeadlineAt);
-      ctx.source = 'STORE';
-    } catch (error) {
-      const stale = storeCannotAnswer(error) ? env.caches.staleUser(userKey) : undefined;
-      if (!stale) throw error;
-      ctx.user = stale;
-      ctx.source = 'CACHE';
-    }
+    return lookUpInStore(ctx, env, key, userKey);
   },
   { stage: 'user', store: true, when: (ctx) => ctx.token !== undefined },
 );
+
+/** The lookup step's store call: its answer, or in outage mode the user known a moment before. */
+async function lookUpInStore(
+  ctx: PipelineContext,
+  env: PipelineEnv,
+  key: LookupKey,
+  userKey: string,
+): Promise<void> {
+  try {
+    ctx.user = await env.findUser(key, userKey, ctx.storeDeadlineAt);
+    ctx.source = 'STORE';
+  } catch (error) {
+    const stale = storeCannotAnswer(error) ? env.caches.staleUser(userKey) : undefined;
+    if (!stale) throw error;
+    ctx.user = stale;
+    ctx.source = 'CACHE';
+  }
+}
+
+/** The revocation step's decision, once the deny-list (or the store) answered. */
+function refuseRevoked(revoked: boolean): void {
+  if (revoked) throw new ResolutionError('TOKEN_REVOKED', 'token jti is on the deny-list');
+}
 
 /** The store could not answer (down, or too busy to hand out a connection): not a "no". */
 function storeCannotAnswer(error: unknown): boolean {

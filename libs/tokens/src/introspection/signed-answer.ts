@@ -22,7 +22,7 @@ export function signedAnswerVerifier(issuer: IssuerVerifier, clientId: string): 
       const decoded = decodeCompactToken(jwt, maxBytes);
       issuer.checkAlgorithm(decoded);
       issuer.checkSignaturePresent(decoded);
-      await issuer.checkSignature(jwt, decoded, await issuer.candidateKeys(decoded));
+      issuer.checkSignature(jwt, decoded, await issuer.candidateKeys(decoded));
       const typ = own(decoded.header, 'typ');
       if (
         typeof typ !== 'string' ||
