@@ -40,7 +40,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export function decodeCompactToken(token: string, maxBytes: number): DecodedToken {
   // Length in UTF-16 units bounds the byte length from below; check cheaply first.
-  if (token.length > maxBytes || Buffer.byteLength(token, 'utf8') > maxBytes) {
+  const sizeBytes = token.length > maxBytes ? token.length : Buffer.byteLength(token, 'utf8');
+  if (sizeBytes > maxBytes) {
     throw new ResolutionError('TOKEN_TOO_LARGE', `token exceeds ${maxBytes} bytes`);
   }
   const segments = token.split('.');
@@ -82,7 +83,7 @@ export function decodeCompactToken(token: string, maxBytes: number): DecodedToke
   return {
     header,
     payload,
-    sizeBytes: Buffer.byteLength(token, 'utf8'),
+    sizeBytes,
     signatureLength: s.length,
   };
 }

@@ -20,9 +20,17 @@ function toTokenJson(t: TokenInfo) {
   };
 }
 
-/** Resolution -> the proto-JSON shape of ResolveSubjectResponse (lowerCamelCase, RFC 3339 times). */
-export function toResolutionJson(r: Resolution) {
+/**
+ * Resolution -> the proto-JSON shape of ResolveSubjectResponse (lowerCamelCase, RFC 3339 times).
+ * `repeated`: the token was answered from memory, so it is seen again; its JSON is kept. A token
+ * seen for the first time may never come back (a flood of new tokens): its JSON is not kept in
+ * the WeakMap, where each new key is more work for every major GC.
+ */
+export function toResolutionJson(r: Resolution, repeated: boolean) {
   let token = tokenJson.get(r.token);
-  if (!token) tokenJson.set(r.token, (token = toTokenJson(r.token)));
+  if (!token) {
+    token = toTokenJson(r.token);
+    if (repeated) tokenJson.set(r.token, token);
+  }
   return { principal: r.principal, token, source: r.source };
 }

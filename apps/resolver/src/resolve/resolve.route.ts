@@ -38,10 +38,29 @@ export class ResolveRoute implements OnModuleInit {
     });
   }
 
-  private async resolve(request: FastifyRequest) {
+  /**
+   * A repeated token of a cached user is answered at once, with no promise (Fastify sends a
+   * handler's plain value); anything else by the full use case.
+   */
+  private resolve(request: FastifyRequest) {
     const body = request.body;
     const fields: BodyFields = typeof body === 'object' && body !== null ? body : {};
     const authorization = request.headers.authorization;
+    const known = this.resolver.answerFromMemory({
+      token: own(fields, 'token'),
+      authorization,
+      transport: 'http',
+    });
+    return known
+      ? toResolutionJson(known, true)
+      : this.resolveFully(request, fields, authorization);
+  }
+
+  private async resolveFully(
+    request: FastifyRequest,
+    fields: BodyFields,
+    authorization: string | undefined,
+  ) {
     return toResolutionJson(
       await this.resolver.resolve({
         token: own(fields, 'token'),
@@ -67,6 +86,7 @@ export class ResolveRoute implements OnModuleInit {
           };
         },
       }),
+      false,
     );
   }
 }
