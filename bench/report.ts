@@ -71,9 +71,13 @@ async function pretty(path: string, text: string): Promise<string> {
 const SUMMARY_START = '<!-- bench:summary:start -->';
 const SUMMARY_END = '<!-- bench:summary:end -->';
 
+/** The goal of a row that only gives a reference (a ceiling), and has no goal of its own. */
+export const REFERENCE = 'reference';
+
 /** What the report says of a target: met, not met, or not a result (generator-bound). */
 export function verdictOf(t: Target): string {
   const v = middle(t.rounds);
+  if (t.goal === REFERENCE) return 'no goal: a ceiling';
   if (t.bound) return 'generator-bound: not a result';
   if (!Number.isFinite(v)) return '-';
   return t.met(v) ? 'met' : '**not met**';

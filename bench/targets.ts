@@ -1,7 +1,14 @@
-import type { Row, Target } from './report';
+import { REFERENCE, type Row, type Target } from './report';
 
 /** Each ratio of a scenario over its baseline, one value per round; bound: some round was generator-bound. */
 export type PerRound = Record<string, { values: number[]; bound: boolean }>;
+
+/**
+ * Bare Fastify (answering POST /v1/resolve without any work) over the recipe with 1,000 tokens:
+ * what any handler on this framework reaches, so the ceiling of "warm, 1,000 tokens / the
+ * recipe" on this machine. A reference row, with no goal of its own.
+ */
+export const CEILING_WARM_1K = "bare Fastify / the recipe, 1,000 tokens (that row's ceiling)";
 
 /**
  * The issues' targets (#16, #24), in the order the report prints them: ratios of medians over the
@@ -43,6 +50,13 @@ export function buildTargets(o: {
       goal: `≥ ${min}`,
       met: (v: number) => v >= (min as number),
     })),
+    {
+      name: `${CEILING_WARM_1K} (req/s)`,
+      rounds: r(CEILING_WARM_1K)?.values ?? [],
+      bound: r(CEILING_WARM_1K)?.bound ?? false,
+      goal: REFERENCE,
+      met: () => true,
+    },
     {
       name: 'cold HTTP server CPU: heap cap / no cap',
       rounds: r('cold HTTP server CPU: heap cap / no cap')?.values ?? [],
