@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Pool } from 'pg';
 import { ForwardAuthLane } from '../apps/resolver/src/authz/forward-auth-lane';
 import { ExtAuthzGrpcController } from '../apps/resolver/src/authz/ext-authz.grpc-controller';
+import { GatewayAuthorizer } from '../apps/resolver/src/authz/gateway-authorizer';
 import { SubjectResolverGrpcController } from '../apps/resolver/src/resolve/subject-resolver.grpc-controller';
 import { createTestDatabase, sqlPool } from './support/database';
 import { ExtAuthzClient } from './support/ext-authz-client';
@@ -230,6 +231,34 @@ describe('gateway lanes: the warm answer below the framework, equal to the route
       const before = await refusedCount('USER_DISABLED');
       await raw(app.resolver.httpUrl, '/v1/authz', { headers: { authorization } });
       expect(await refusedCount('USER_DISABLED')).toBe(before + 1);
+    });
+
+    it('a lane that fails: the route reports the fault once (500), and the process lives', async () => {
+      const authorization = `Bearer ${await token('alice')}`;
+      await raw(app.resolver.httpUrl, '/v1/authz', { headers: { authorization } });
+      const authorizer = app.resolver.app.get(GatewayAuthorizer);
+      const spy = jest.spyOn(authorizer, 'answerFromMemory').mockImplementationOnce(() => {
+        throw new Error('a bug in the lane');
+      });
+      const before = await metricValue(
+        /^resolver_internal_errors_total\{transport="forward_auth"\}/,
+      );
+      try {
+        const res = await raw(app.resolver.httpUrl, '/v1/authz', { headers: { authorization } });
+        expect(res.status).toBe(500);
+        expect(res.body).not.toContain('a bug in the lane');
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
+      const after = await metricValue(
+        /^resolver_internal_errors_total\{transport="forward_auth"\}/,
+      );
+      expect(after).toBe(before + 1);
+      // The next request is answered by the lane again.
+      const next = await raw(app.resolver.httpUrl, '/v1/authz', { headers: { authorization } });
+      expect(next.status).toBe(200);
+      expect(laneAnswers).toBe(1);
     });
 
     it('counts each lane answer once, under forward_auth', async () => {

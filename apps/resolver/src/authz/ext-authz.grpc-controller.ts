@@ -15,6 +15,7 @@ import {
   type GrpcCertificateInput,
 } from '../transport/tls/client-certificates';
 import { GrpcLanes } from '../transport/grpc-lanes';
+import { throwLaneFault } from '../transport/lane-fault';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
 const option = (key: string, value: string): HeaderValueOption => ({
@@ -100,6 +101,7 @@ export class ExtAuthzGrpcController {
     metadata: Metadata,
     call: GrpcCertificateInput,
   ): Promise<CheckResponse> {
+    throwLaneFault(call);
     const http = request.attributes?.request?.http;
     const answer = await this.authorizer.authorize({
       authorization: requestHeader(http, 'authorization'),

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@resolver/observability';
 import { HTTP_METHODS } from '../shared/http-methods';
+import { carryLaneFault } from '../transport/lane-fault';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 import { ENVOY_HEADERS_TO_REMOVE } from './identity-headers';
 
@@ -69,7 +70,15 @@ export class ForwardAuthLane {
     const [framework] = listeners as [Listener];
     server.removeListener('request', framework);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      if (closing() || !this.answer(request, response)) framework(request, response);
+      try {
+        if (!closing() && this.answer(request, response)) return;
+      } catch (error) {
+        // A bug in the lane never reaches the process: the route reports it through the one
+        // error path (lane-fault.ts), counted once, as its own failure would be.
+        if (response.headersSent) return void response.destroy();
+        carryLaneFault(request, error);
+      }
+      framework(request, response);
     });
   }
 

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { presentedFromForwardedHeaders } from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { HTTP_METHODS } from '../shared/http-methods';
+import { throwLaneFault } from '../transport/lane-fault';
 import { ClientCertificates } from '../transport/tls/client-certificates';
 import { GatewayAuthorizer } from './gateway-authorizer';
 import { ENVOY_HEADERS_TO_REMOVE } from './identity-headers';
@@ -72,6 +73,7 @@ export class ForwardAuthRoute implements OnModuleInit {
   }
 
   private async authz(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    throwLaneFault(request.raw);
     const answer = await this.authorizer.authorize({
       authorization: header(request, 'authorization'),
       transport: 'forward_auth',

@@ -13,6 +13,7 @@ import {
   type GrpcCertificateInput,
 } from '../transport/tls/client-certificates';
 import { GrpcLanes } from '../transport/grpc-lanes';
+import { throwLaneFault } from '../transport/lane-fault';
 import { toResolveSubjectResponse } from './resolution-message';
 
 /** ResolveSubject, as grpc-js names the method (the lane's key). */
@@ -54,6 +55,7 @@ export class SubjectResolverGrpcController {
     metadata: Metadata,
     call: GrpcCertificateInput,
   ): Promise<Immutable<ResolveSubjectResponse>> {
+    throwLaneFault(call);
     const [authorization] = metadata.get('authorization');
     const resolution = await this.resolver.resolve({
       token: request.token,

@@ -1,6 +1,7 @@
 import { of, throwError } from 'rxjs';
 import { Metadata } from '@grpc/grpc-js';
 import { hardenGrpcDefinitions } from './grpc-hardening';
+import { throwLaneFault } from './lane-fault';
 import { ResolverGrpcServer, withLane } from './resolver-grpc-server';
 
 /** Calls the unary method built around `handler` once and returns what reached grpc-js's callback. */
@@ -75,12 +76,33 @@ describe('withLane: a method with a lane in front of its full path', () => {
     });
   });
 
-  it('takes the full path when the lane has no answer, or fails', async () => {
+  it('takes the full path when the lane has no answer', async () => {
     expect(await call(() => undefined)).toMatchObject({ value: { from: 'full' }, full: 1 });
-    const failing = () => {
-      throw new Error('a bug in the lane');
-    };
-    expect(await call(failing)).toMatchObject({ error: null, value: { from: 'full' }, full: 1 });
+  });
+
+  it('a lane that fails hands its error to the full path, whose handler throws it first', async () => {
+    const bug = new Error('a bug in the lane');
+    let thrown: unknown;
+    const method = withLane(
+      () => {
+        throw bug;
+      },
+      (c, callback) => {
+        try {
+          throwLaneFault(c);
+          callback(null, { from: 'full' });
+        } catch (error) {
+          thrown = error;
+          callback(error);
+        }
+      },
+    );
+    const call = { request: { token: 't' }, metadata: new Metadata() };
+    const error = await new Promise((resolve) => method(call, (e) => resolve(e)));
+    expect(error).toBe(bug);
+    expect(thrown).toBe(bug);
+    // Thrown once: the carrier is clean for anything after.
+    expect(() => throwLaneFault(call)).not.toThrow();
   });
 
   it('never asks the lane about a request that did not decode', async () => {

@@ -3,6 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { isObservable } from 'rxjs';
 import { isMalformedRequest, MALFORMED_REQUEST_STATUS } from './grpc-hardening';
 import type { GrpcLane, GrpcLanes } from './grpc-lanes';
+import { carryLaneFault } from './lane-fault';
 
 type UnaryCallback = (error: unknown, value?: unknown) => void;
 type UnaryCall = { request: unknown; metadata: Metadata };
@@ -83,8 +84,8 @@ export class ResolverGrpcServer extends ServerGrpc {
 
 /**
  * A method's lane in front of its full call path: a well-formed request the lane answers is
- * answered at once; anything else, or a lane that fails, takes the full path, which decides and
- * reports it as it always has.
+ * answered at once; anything else takes the full path, which decides it as it always has; a lane
+ * that fails hands its error to the full path, whose handler throws it first (the one error path).
  */
 export function withLane(lane: GrpcLane, full: UnaryMethod): UnaryMethod {
   return (call, callback) => {
@@ -92,8 +93,9 @@ export function withLane(lane: GrpcLane, full: UnaryMethod): UnaryMethod {
       let answer: object | undefined;
       try {
         answer = lane(call.request, call.metadata, call);
-      } catch {
-        answer = undefined;
+      } catch (error) {
+        // Reported by the full path's one error path, counted once (lane-fault.ts).
+        carryLaneFault(call, error);
       }
       if (answer !== undefined) return callback(null, answer);
     }
