@@ -1,15 +1,14 @@
 import { Client, Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { decideStatus } from '@resolver/policy';
 import { isResolutionError } from '@resolver/reasons';
 import {
-  dataSourceOptions,
   type LookupKey,
   type NewUser,
   runMigrations,
   TypeOrmUserRepository,
 } from '../libs/identity/src';
-import { createTestDatabase } from './support/database';
+import { migratedDataSource } from './support/database';
 
 const ISS = 'https://jit-sql.idp.test';
 const OTHER = 'https://jit-sql-other.idp.test';
@@ -58,20 +57,7 @@ describe('JIT provisioning: one statement, races, deadlines (real Postgres)', ()
   const originalQuery = Reflect.get(Client.prototype, 'query') as (...args: unknown[]) => unknown;
 
   beforeAll(async () => {
-    url = await createTestDatabase('jit_sql');
-    ds = new DataSource(
-      dataSourceOptions({
-        url,
-        poolSize: 4,
-        connectTimeoutMs: 2_000,
-        statementTimeoutMs: 5_000,
-        retryAttempts: 1,
-        retryBackoffMs: 10,
-        migrationsRun: false,
-      }),
-    );
-    await ds.initialize();
-    await runMigrations(ds);
+    ({ ds, url } = await migratedDataSource('jit_sql', 4));
     repo = new TypeOrmUserRepository(ds, { attempts: 1, backoffMs: 10 });
     sql = new Pool({ connectionString: url, max: 4 });
     sql.on('connect', (client) => suiteClients.add(client));

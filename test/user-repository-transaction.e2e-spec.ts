@@ -1,14 +1,12 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { decideStatus } from '@resolver/policy';
 import {
-  dataSourceOptions,
   type LookupKey,
   type NewUser,
-  runMigrations,
   TypeOrmIdentityTransactions,
   TypeOrmUserRepository,
 } from '../libs/identity/src';
-import { createTestDatabase } from './support/database';
+import { migratedDataSource } from './support/database';
 
 const ISS = 'https://repo-tx.idp.test';
 
@@ -41,20 +39,7 @@ describe('UserRepository on a transaction (real Postgres)', () => {
   let transactions: TypeOrmIdentityTransactions;
 
   beforeAll(async () => {
-    const url = await createTestDatabase('repo_tx');
-    ds = new DataSource(
-      dataSourceOptions({
-        url,
-        poolSize: 3,
-        connectTimeoutMs: 2_000,
-        statementTimeoutMs: 5_000,
-        retryAttempts: 1,
-        retryBackoffMs: 10,
-        migrationsRun: false,
-      }),
-    );
-    await ds.initialize();
-    await runMigrations(ds);
+    ({ ds } = await migratedDataSource('repo_tx', 3));
     pooled = new TypeOrmUserRepository(ds, { attempts: 1, backoffMs: 10 });
     transactions = new TypeOrmIdentityTransactions(ds, { attempts: 1, backoffMs: 10 });
   });

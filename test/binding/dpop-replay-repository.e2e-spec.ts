@@ -1,10 +1,6 @@
-import { DataSource } from 'typeorm';
-import {
-  dataSourceOptions,
-  runMigrations,
-  TypeOrmProofReplayRepository,
-} from '../../libs/identity/src';
-import { createTestDatabase } from '../support/database';
+import type { DataSource } from 'typeorm';
+import { TypeOrmProofReplayRepository } from '../../libs/identity/src';
+import { migratedDataSource } from '../support/database';
 
 /**
  * The DPoP replay table's one repository on real Postgres: a proof is new once, a replay while
@@ -18,20 +14,7 @@ describe('ProofReplayRepository (real Postgres)', () => {
   const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 
   beforeAll(async () => {
-    const url = await createTestDatabase('dpop_replay_repo');
-    ds = new DataSource(
-      dataSourceOptions({
-        url,
-        poolSize: 2,
-        connectTimeoutMs: 2_000,
-        statementTimeoutMs: 5_000,
-        retryAttempts: 1,
-        retryBackoffMs: 10,
-        migrationsRun: false,
-      }),
-    );
-    await ds.initialize();
-    await runMigrations(ds);
+    ({ ds } = await migratedDataSource('dpop_replay_repo', 2));
     proofs = new TypeOrmProofReplayRepository(ds, { attempts: 1, backoffMs: 10 });
   });
 

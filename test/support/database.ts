@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '../../libs/identity/src';
 
 /** The shared e2e Postgres (started by the global setup), as an admin URL. */
 export function e2eServerUrl(): string {
@@ -63,4 +65,29 @@ export async function seedUser(db: Pool, issuer: string, user: SeedUser): Promis
     [issuer, user.tenant ?? '', user.subject, rows[0].id],
   );
   return rows[0].id as string;
+}
+
+/**
+ * A TypeORM data source on a fresh database of its own, migrated, with the short timeouts and
+ * single retry the repository suites use. Its URL is returned too, for a suite's own `pg` pool.
+ */
+export async function migratedDataSource(
+  name: string,
+  poolSize: number,
+): Promise<{ ds: DataSource; url: string }> {
+  const url = await createTestDatabase(name);
+  const ds = new DataSource(
+    dataSourceOptions({
+      url,
+      poolSize,
+      connectTimeoutMs: 2_000,
+      statementTimeoutMs: 5_000,
+      retryAttempts: 1,
+      retryBackoffMs: 10,
+      migrationsRun: false,
+    }),
+  );
+  await ds.initialize();
+  await runMigrations(ds);
+  return { ds, url };
 }
