@@ -1,18 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { buildConfig, ConfigError, envOverlaySchema } from '.';
+import { buildConfig, envOverlaySchema } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const build = (raw: unknown, env: Record<string, string> = {}) =>
   buildConfig(raw, env, { source: 'resolver.yaml', baseDir: '/' });
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 const external = { DATABASE_URL: 'postgres://u:p@db/resolver' };
 
 describe('environment overlay', () => {

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, ConfigError } from '.';
+import { buildConfig } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const issuer = (iss: string, extra: Record<string, unknown> = {}) => ({
   issuer: iss,
@@ -21,15 +22,6 @@ const build = (issuers: unknown[], env: Record<string, string> = {}, baseDir = '
     { DATABASE_URL: 'postgres://db/x', ...env },
     { source: 'resolver.yaml', baseDir },
   );
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('config: encrypted JWTs (decryption) and PASETO', () => {
   it('defaults the allow-lists (no RSA1_5, no dir), compression off, unsigned payloads refused', () => {

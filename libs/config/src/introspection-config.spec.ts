@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { buildConfig, ConfigError, introspectionRoutingProblems } from '.';
+import { buildConfig, introspectionRoutingProblems } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const issuer = (name: string, introspection?: Record<string, unknown>) => ({
   issuer: `https://${name}.example/`,
@@ -18,15 +19,6 @@ const basic = (extra: Record<string, unknown> = {}) => ({
 const env = { RS_SECRET: 'a-secret' };
 const build = (issuers: unknown[], vars: Record<string, string> = env, baseDir = '/') =>
   buildConfig({ issuers }, vars, { source: 'resolver.yaml', baseDir });
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('issuers[].introspection', () => {
   it('applies the defaults and reads the client secret from its variable', () => {

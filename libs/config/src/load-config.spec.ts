@@ -1,7 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, ConfigError, loadConfig } from '.';
+import { buildConfig, loadConfig } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const issuer = (extra: Record<string, unknown> = {}) => ({
   issuer: 'https://idp.example/',
@@ -12,15 +13,6 @@ const issuer = (extra: Record<string, unknown> = {}) => ({
 });
 const build = (raw: unknown, env: Record<string, string> = {}) =>
   buildConfig(raw, env, { source: 'resolver.yaml', baseDir: '/' });
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('config', () => {
   it('defaults to embedded mode on loopback with no file and no DATABASE_URL', () => {

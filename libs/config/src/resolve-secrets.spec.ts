@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, resolverConfigSchema, resolveSecrets } from '.';
+import { resolverConfigSchema, resolveSecrets } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const SECRET = 'h'.repeat(32);
 const TOKEN = 'an-admin-token-of-24-bytes-or-more';
@@ -33,15 +34,6 @@ const resolveWith = (file: unknown, env: Record<string, string> = {}) =>
     source: 'resolver.yaml',
     baseDir: dir,
   });
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('resolveSecrets', () => {
   it('validation alone reads nothing: secrets and files stay references', () => {

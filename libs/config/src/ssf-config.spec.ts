@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { buildConfig, ConfigError, SSF_DEFAULT_ACTIONS } from '.';
+import { buildConfig, SSF_DEFAULT_ACTIONS } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const issuer = {
   issuer: 'https://idp.example/',
@@ -19,15 +20,6 @@ const transmitter = (extra: Record<string, unknown> = {}) => ({
 });
 const build = (ssf: unknown, env: Record<string, string> = {}) =>
   buildConfig({ issuers: [issuer], ssf }, env, { source: 'resolver.yaml', baseDir: '/' });
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('ssf config', () => {
   it('is off by default and applies the defaults of a transmitter', () => {

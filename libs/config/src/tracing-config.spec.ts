@@ -1,17 +1,9 @@
 import fc from 'fast-check';
 import { buildConfig, ConfigError } from '.';
+import { configFailure as failure } from './testing/config-failure';
 
 const build = (raw: unknown, env: Record<string, string> = {}) =>
   buildConfig(raw, env, { source: 'resolver.yaml', baseDir: '/' });
-const failure = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 const external = { database: { url: 'postgres://u:p@db/resolver' } };
 
 describe('tracing configuration (file and OTEL_* variables)', () => {
