@@ -14,7 +14,7 @@ import {
   ClientCertificates,
   type GrpcCertificateInput,
 } from '../transport/tls/client-certificates';
-import { GrpcLanes } from '../transport/grpc-lanes';
+import { GrpcLanes, sentAgain } from '../transport/grpc-lanes';
 import { throwLaneFault } from '../transport/lane-fault';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
@@ -145,7 +145,7 @@ export class ExtAuthzGrpcController {
   /** The OK response of a shared answer, built once (see {@link allowed}). */
   private okResponseOf(answer: Allowed): CheckResponse {
     let response = this.allowed.get(answer);
-    if (!response) this.allowed.set(answer, (response = okResponse(answer)));
+    if (!response) this.allowed.set(answer, (response = sentAgain(okResponse(answer))));
     return response;
   }
 }

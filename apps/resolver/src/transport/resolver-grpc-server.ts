@@ -2,7 +2,7 @@ import { type GrpcOptions, ServerGrpc } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { isObservable } from 'rxjs';
 import { isMalformedRequest, MALFORMED_REQUEST_STATUS } from './grpc-hardening';
-import type { GrpcLane, GrpcLanes } from './grpc-lanes';
+import { type GrpcLane, type GrpcLanes, keepingEncodings } from './grpc-lanes';
 import { carryLaneFault } from './lane-fault';
 
 type UnaryCallback = (error: unknown, value?: unknown) => void;
@@ -34,7 +34,10 @@ export class ResolverGrpcServer extends ServerGrpc {
 
   /** Nest's services, with each method that has a lane behind it. */
   override async createService(
-    grpcService: Record<string, unknown> & { prototype: Record<string, { path?: string }> },
+    grpcService: Record<string, unknown> & {
+      prototype: Record<string, { path?: string }>;
+      service?: Record<string, { path?: string; responseSerialize?: (value: unknown) => Buffer }>;
+    },
     name: string,
   ): Promise<Record<string, unknown>> {
     const service = (await super.createService(grpcService, name)) as Record<string, UnaryMethod>;
@@ -42,6 +45,12 @@ export class ResolverGrpcServer extends ServerGrpc {
       const definition = grpcService.prototype[method];
       const lane = definition?.path ? this.lanes?.of(definition.path) : undefined;
       if (lane) service[method] = withLane(lane, service[method] as UnaryMethod);
+    }
+    // The definition grpc-js registers (Nest passes `grpcService.service` to addService after
+    // this): a laned method keeps the encoding of the shared answers its lane sends.
+    for (const attrs of Object.values(grpcService.service ?? {})) {
+      if (attrs.path && this.lanes?.of(attrs.path) && attrs.responseSerialize)
+        attrs.responseSerialize = keepingEncodings(attrs.responseSerialize);
     }
     return service;
   }
