@@ -296,6 +296,54 @@ describe('gateway lanes: the warm answer below the framework, equal to the route
       expect(third.response).toEqual(second.response);
     });
 
+    it('a repeated token answered after its user changed carries the change, on every surface', async () => {
+      const id = await seedUser(db, ISSUER, { subject: 'erin', tenant: 'acme', roles: ['reader'] });
+      const t = await token('erin');
+      const authorization = `Bearer ${t}`;
+      const http = () =>
+        raw(app.resolver.httpUrl, '/v1/resolve', { method: 'POST', headers: { authorization } });
+      // Twice each: the second answer is the one kept (JSON written once, protobuf encoded once).
+      for (let i = 0; i < 2; i++) {
+        await app.resolveGrpc({ token: t });
+        await extAuthz.check({ authorization });
+        await http();
+      }
+      await db.query(
+        `UPDATE users SET email = 'erin.new@acme.test', roles = '{writer}' WHERE id = $1`,
+        [id],
+      );
+      const deadline = Date.now() + 3_000;
+      let body = JSON.parse((await http()).body) as { principal: { email: string } };
+      while (body.principal.email !== 'erin.new@acme.test' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+        body = JSON.parse((await http()).body) as { principal: { email: string } };
+      }
+      expect(body.principal).toMatchObject({ email: 'erin.new@acme.test', roles: ['writer'] });
+      const res = await http();
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      // The first answer after the change read the store; this one is the kept warm answer.
+      expect(JSON.parse(res.body)).toEqual({ ...body, source: 'CACHE' });
+      resolveLane = 0;
+      checkLane = 0;
+      const grpc = await app.resolveGrpc({ token: t });
+      expect(resolveLane).toBe(1);
+      expect(grpc.ok && grpc.response.principal).toMatchObject({
+        email: 'erin.new@acme.test',
+        roles: ['writer'],
+      });
+      const check = await extAuthz.check({ authorization });
+      expect(checkLane).toBe(1);
+      const headers = (check.okResponse.headers as { header: { key: string; value: string } }[])
+        .map((o) => o.header)
+        .filter((h) => h.key === 'x-user-roles' || h.key === 'x-user-email');
+      expect(headers).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ key: 'x-user-email', value: 'erin.new@acme.test' }),
+          expect.objectContaining({ key: 'x-user-roles', value: 'writer' }),
+        ]),
+      );
+    });
+
     it('leaves refusals to the full path', async () => {
       const missing = await app.resolveGrpc({ token: '' });
       expect(missing).toMatchObject({ ok: false, code: 16, reason: 'TOKEN_MISSING' });

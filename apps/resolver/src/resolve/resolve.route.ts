@@ -1,7 +1,13 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { presentedFromFields, ResolveSubject } from '@resolver/resolution';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  presentedFromFields,
+  type Principal,
+  type Resolution,
+  ResolveSubject,
+  type TokenInfo,
+} from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { ClientCertificates } from '../transport/tls/client-certificates';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
@@ -20,6 +26,13 @@ import { toResolutionJson } from './resolution-json';
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
+  /**
+   * A repeated token's answer as the route's serializer wrote it, by the cached token's info
+   * (which lives as long as its cache entry) and for one principal: a changed user is a new
+   * cached record, hence a new principal, and its answer is written again.
+   */
+  private readonly written = new WeakMap<TokenInfo, { principal: Principal; json: string }>();
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly resolver: ResolveSubject,
@@ -33,16 +46,17 @@ export class ResolveRoute implements OnModuleInit {
       method: 'POST',
       url: '/v1/resolve',
       schema: RESOLUTION_RESPONSE_SCHEMA,
-      handler: (request) => this.resolve(request),
+      handler: (request, reply) => this.resolve(request, reply),
       errorHandler: this.errors.forRoute('http'),
     });
   }
 
   /**
    * A repeated token of a cached user is answered at once, with no promise (Fastify sends a
-   * handler's plain value); anything else by the full use case.
+   * handler's plain value), and with the JSON written for it the first time; anything else by
+   * the full use case.
    */
-  private resolve(request: FastifyRequest) {
+  private resolve(request: FastifyRequest, reply: FastifyReply) {
     const body = request.body;
     const fields: BodyFields = typeof body === 'object' && body !== null ? body : {};
     const authorization = request.headers.authorization;
@@ -52,8 +66,27 @@ export class ResolveRoute implements OnModuleInit {
       transport: 'http',
     });
     return known
-      ? toResolutionJson(known, true)
+      ? this.writtenAnswer(known, reply)
       : this.resolveFully(request, fields, authorization);
+  }
+
+  /**
+   * The JSON of a warm answer, written once by the route's own serializer (the response schema's,
+   * so exactly what it writes for the object) and then sent as it is: Fastify sends a string
+   * whose content type says JSON without serializing it again.
+   */
+  private writtenAnswer(known: Resolution, reply: FastifyReply) {
+    const kept = this.written.get(known.token);
+    let json = kept?.principal === known.principal ? kept.json : undefined;
+    if (json === undefined) {
+      const answer = toResolutionJson(known, true);
+      const written = reply.serialize(answer);
+      // The schema's serializer writes a string; anything else is left to Fastify, as before.
+      if (typeof written !== 'string') return answer;
+      this.written.set(known.token, { principal: known.principal, json: (json = written) });
+    }
+    reply.type(JSON_TYPE);
+    return json;
   }
 
   private async resolveFully(
@@ -90,6 +123,9 @@ export class ResolveRoute implements OnModuleInit {
     );
   }
 }
+
+/** The content type Fastify gives a serialized JSON answer. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 type BodyFields = object;
 
