@@ -1,7 +1,10 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import { isResolutionError } from '@resolver/reasons';
+import { FixedClock } from '@resolver/observability';
 import type { DecodedToken } from './compact-token';
+import { IssuerVerifier } from './issuer-verifier';
+import type { KeySource } from './key-source';
 import {
   type AlgorithmCase,
   buildCase,
@@ -121,5 +124,52 @@ describe('the step on its own', () => {
       expect(await outcome(token, [rs256.publicJwk])).toBe('ALGORITHM_NOT_ALLOWED');
     }
     expect(made).not.toHaveBeenCalled();
+  });
+});
+
+describe('the key step', () => {
+  const issuerOf = (source: KeySource) =>
+    new IssuerVerifier(verifierFor('RS256').config, source, new FixedClock(new Date()));
+  const state = () => ({
+    kind: 'jwks' as const,
+    status: 'ok' as const,
+    keyIds: [],
+    degraded: false,
+  });
+
+  it('answers held keys at once, with no promise, and asks the source only when it holds none', async () => {
+    const token = rs256.token;
+    const asked: string[] = [];
+    let held: readonly JWK[] | undefined = [rs256.publicJwk];
+    const source: KeySource = {
+      heldKeys: () => held,
+      keysFor: (kid) => {
+        asked.push(String(kid));
+        return Promise.resolve([rs256.publicJwk]);
+      },
+      state,
+    };
+    const verifier = issuerOf(source);
+    const first = verifier.candidateKeys(decoded(token));
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toEqual([rs256.publicJwk]);
+    expect(asked).toEqual([]);
+    held = undefined;
+    const second = verifier.candidateKeys(decoded(token));
+    expect(second).toBeInstanceOf(Promise);
+    expect(await second).toEqual([rs256.publicJwk]);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('held or fetched, a key set with no match is SIGNING_KEY_NOT_FOUND (thrown, or rejected)', async () => {
+    const other = es256.publicJwk;
+    const holding = issuerOf({ heldKeys: () => [other], keysFor: async () => [other], state });
+    expect(() => holding.candidateKeys(decoded(rs256.token))).toThrow(
+      expect.objectContaining({ reason: 'SIGNING_KEY_NOT_FOUND' }),
+    );
+    const fetching = issuerOf({ keysFor: async () => [other], state });
+    await expect(fetching.candidateKeys(decoded(rs256.token))).rejects.toMatchObject({
+      reason: 'SIGNING_KEY_NOT_FOUND',
+    });
   });
 });

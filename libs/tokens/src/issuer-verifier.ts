@@ -89,10 +89,19 @@ export class IssuerVerifier {
    * algorithm), at most {@link MAX_CANDIDATES}. SIGNING_KEY_NOT_FOUND when none does;
    * KEYS_UNAVAILABLE from the key source when the keys cannot be had.
    */
-  async candidateKeys(decoded: DecodedToken): Promise<readonly JWK[]> {
+  // A promise only when the key source has to be asked (a fetch to wait for): held keys are
+  // answered synchronously, so a new token's key step costs no promise.
+  candidateKeys(decoded: DecodedToken): readonly JWK[] | Promise<readonly JWK[]> {
+    const kid = decoded.header.kid as string | undefined;
+    const held = this.keys.heldKeys?.(kid);
+    if (held) return this.candidatesAmong(held, decoded);
+    return this.keys.keysFor(kid).then((keys) => this.candidatesAmong(keys, decoded));
+  }
+
+  private candidatesAmong(keys: readonly JWK[], decoded: DecodedToken): readonly JWK[] {
     const alg = decoded.header.alg as string;
     const kid = decoded.header.kid as string | undefined;
-    const candidates = selectKeys(await this.keys.keysFor(kid), alg, kid).slice(0, MAX_CANDIDATES);
+    const candidates = selectKeys(keys, alg, kid).slice(0, MAX_CANDIDATES);
     if (candidates.length === 0) {
       throw new ResolutionError(
         'SIGNING_KEY_NOT_FOUND',

@@ -89,6 +89,29 @@ describe('RemoteJwksSource', () => {
     expect(source.state()).toMatchObject({ status: 'ok', keyIds: ['k1'], degraded: false });
   });
 
+  it('heldKeys: what keysFor answers at once, and nothing while only a fetch can answer', async () => {
+    const { source, idp, clock } = setup();
+    expect(source.heldKeys('k1')).toBeUndefined();
+    expect(idp.requests).toBe(0);
+    await source.keysFor('k1');
+    expect(kids(source.heldKeys('k1') ?? [])).toEqual(['k1']);
+    // Without a kid any usable key may have signed; an unknown kid needs a refetch.
+    expect(kids(source.heldKeys(undefined) ?? [])).toEqual(['k1']);
+    expect(source.heldKeys('k9')).toBeUndefined();
+    // Stale: still answered at once, with one refresh behind it (as keysFor does).
+    clock.advance(POLICY.cacheMaxAgeMs);
+    idp.keys = [key('k2')];
+    expect(kids(source.heldKeys('k1') ?? [])).toEqual(['k1']);
+    await settle();
+    expect(idp.requests).toBe(2);
+    expect(kids(source.heldKeys('k2') ?? [])).toEqual(['k2']);
+    // Past maxStaleMs after failures: nothing held, keysFor decides (KEYS_UNAVAILABLE).
+    idp.down = true;
+    clock.advance(POLICY.maxStaleMs);
+    expect(source.heldKeys('k2')).toBeUndefined();
+    expect(await reasonOf(source.keysFor('k2'))).toBe('KEYS_UNAVAILABLE');
+  });
+
   it('shares one request between concurrent callers', async () => {
     const { source, idp } = setup();
     const all = await Promise.all(Array.from({ length: 25 }, () => source.keysFor('k1')));

@@ -32,6 +32,12 @@ export interface KeySourceState {
 export interface KeySource {
   /** Keys to try for a token with this `kid`; throws `KEYS_UNAVAILABLE` if none can be had. */
   keysFor(kid: string | undefined): Promise<readonly JWK[]>;
+  /**
+   * What {@link keysFor} would answer for this `kid` without waiting, or undefined when only it
+   * can answer (a fetch to wait for, an error to throw). Lets a new token's key step finish with
+   * no promise when the keys are held (nearly always); a source without it is always asked.
+   */
+  heldKeys?(kid: string | undefined): readonly JWK[] | undefined;
   state(): KeySourceState;
 }
 
@@ -46,6 +52,9 @@ export class StaticKeySource implements KeySource {
   ) {}
   keysFor(): Promise<readonly JWK[]> {
     return Promise.resolve(this.keys);
+  }
+  heldKeys(): readonly JWK[] {
+    return this.keys;
   }
   state(): KeySourceState {
     return {
@@ -65,6 +74,9 @@ export class HmacKeySource implements KeySource {
   }
   keysFor(): Promise<readonly JWK[]> {
     return Promise.resolve(this.keys);
+  }
+  heldKeys(): readonly JWK[] {
+    return this.keys;
   }
   state(): KeySourceState {
     return { kind: 'hmac', status: 'ok', keyIds: ['(shared secret)'], degraded: false };
@@ -112,20 +124,24 @@ export class RemoteJwksSource implements KeySource {
     private readonly fetchDocument: FetchDocument = fetchJson,
   ) {}
 
+  /** The keys {@link keysFor} answers at once: usable keys that have this `kid`. */
+  heldKeys(kid: string | undefined): readonly JWK[] | undefined {
+    const now = this.clock.nowMs();
+    const usable = this.usableKeys(now);
+    if (!usable || !hasKid(usable, kid)) return undefined;
+    // Stale but usable: answer now, refresh behind the request. After a successful fetch the
+    // key age itself spaces refreshes; after a failed one the cooldown does.
+    if (now - (this.fetchedAt as number) >= this.policy.cacheMaxAgeMs)
+      this.refreshUnlessCoolingDown(now, this.lastError === undefined ? 0 : this.policy.cooldownMs);
+    return usable;
+  }
+
   async keysFor(kid: string | undefined): Promise<readonly JWK[]> {
+    const held = this.heldKeys(kid);
+    if (held) return held;
     const now = this.clock.nowMs();
     const usable = this.usableKeys(now);
     if (usable) {
-      if (hasKid(usable, kid)) {
-        // Stale but usable: answer now, refresh behind the request. After a successful fetch
-        // the key age itself spaces refreshes; after a failed one the cooldown does.
-        if (now - (this.fetchedAt as number) >= this.policy.cacheMaxAgeMs)
-          this.refreshUnlessCoolingDown(
-            now,
-            this.lastError === undefined ? 0 : this.policy.cooldownMs,
-          );
-        return usable;
-      }
       // Unknown kid: only a refetch can help. A fetch already under way is joined whatever the
       // cooldown says (it costs no request); a new one is started at most once per cooldown.
       if (this.inflight || this.mayAttempt(now, this.policy.cooldownMs))

@@ -177,9 +177,17 @@ export const signaturePresent = defineStep(
 export const keys = defineStep(
   'keys',
   'key',
-  async (ctx) => {
+  (ctx) => {
     ctx.phase = 'keys';
-    ctx.candidates = await required(ctx.issuer).candidateKeys(required(ctx.decoded));
+    const candidates = required(ctx.issuer).candidateKeys(required(ctx.decoded));
+    // A promise only while the key source is asked (held keys are answered at once).
+    if (!(candidates instanceof Promise)) {
+      ctx.candidates = candidates;
+      return;
+    }
+    return candidates.then((found) => {
+      ctx.candidates = found;
+    });
   },
   // The keys are looked up even without a signature: the diagnosis shows what would match.
   { stage: 'token', verifies: 'signature', after: ['algorithm'], when: isJws },
