@@ -105,4 +105,14 @@ describe('decideStatus: operator decisions win', () => {
     expect(readDecisions(['locked'])).toEqual({});
     expect(statusOf({ scim: 'disabled', signals: 'locked' })).toBe('locked');
   });
+
+  it('no stored decision: one shared, frozen empty set for every record', () => {
+    const none = readDecisions({});
+    expect(readDecisions({ import: 'banned' })).toBe(none);
+    expect(readDecisions('x')).toBe(none);
+    expect(Object.isFrozen(none)).toBe(true);
+    const some = readDecisions({ operator: 'locked' });
+    expect(some).not.toBe(none);
+    expect(some).toEqual({ operator: 'locked' });
+  });
 });

@@ -129,12 +129,15 @@ function withoutLocks(decisions: StatusDecisions): StatusDecisions {
  * restriction are kept, so an odd value a DBA wrote can never name a writer that is not one.
  */
 export function readDecisions(raw: unknown): StatusDecisions {
-  const out: Partial<Record<StatusWriter, Restriction>> = {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return out;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return NO_DECISIONS;
+  let out: Partial<Record<StatusWriter, Restriction>> | undefined;
   for (const writer of STATUS_WRITERS) {
     if (!Object.hasOwn(raw, writer)) continue;
     const d = (raw as Record<string, unknown>)[writer];
-    if (d === 'disabled' || d === 'locked') out[writer] = d;
+    if (d === 'disabled' || d === 'locked') (out ??= {})[writer] = d;
   }
-  return out;
+  return out ?? NO_DECISIONS;
 }
+
+/** What nearly every user has: shared and frozen, not one empty object per cached record. */
+const NO_DECISIONS: StatusDecisions = Object.freeze({});
