@@ -179,6 +179,26 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(await count()).toBe(5);
   });
 
+  it('answerFromMemory: one answer object per cached token and principal, a new one for a changed user', async () => {
+    users.seed({ link: { issuer: HS, subject: 'same' } });
+    const token = hs({ sub: 'same', jti: 'same-1' });
+    expect(await outcome(token)).toBe('OK:STORE');
+    const ask = () => resolver.answerFromMemory({ token, transport: 'grpc' });
+    const first = ask();
+    expect(first?.source).toBe('CACHE');
+    // The transports keep what they write for an answer by its identity.
+    expect(ask()).toBe(first);
+    const now = clock.nowMs();
+    const [key, user] =
+      [...caches.users.live(now)].find(([, u]) => u.id === first?.principal.id) ?? [];
+    if (!key || !user) throw new Error('the user is not cached');
+    caches.putUser(key, { ...user, email: 'same.new@example.test' });
+    const changed = ask();
+    expect(changed).not.toBe(first);
+    expect(changed?.principal.email).toBe('same.new@example.test');
+    expect(ask()).toBe(changed);
+  });
+
   it('not found: USER_NOT_FOUND with JIT off, and for a person linked where a service is asked', async () => {
     expect(await outcome(await es({ sub: 'stranger' }))).toBe('USER_NOT_FOUND');
     users.seed({ link: { issuer: HS, subject: 'robot' } });

@@ -41,6 +41,7 @@ import type {
   Resolution,
   ResolutionSource,
   ResolveRequest,
+  TokenInfo,
 } from './resolution';
 
 /**
@@ -113,7 +114,7 @@ export class ResolveSubject {
       return undefined;
     const user = this.caches.getUser(cached.userKey);
     if (!user || !passesWarm(cached, user)) return undefined;
-    const resolution = resolutionOf(cached, user, 'CACHE');
+    const resolution = warmAnswerOf(cached, user);
     this.metrics.record(
       request.transport,
       cached.issuer,
@@ -336,6 +337,23 @@ function resolutionOf(token: CachedToken, user: UserRecord, source: ResolutionSo
     token: token.info,
     source,
   };
+}
+
+/**
+ * The answer from memory for a repeated token, one object per cached token and principal: the
+ * transports keep what they write for it (JSON, protobuf bytes) by its identity. A changed user
+ * is a new cached record, hence a new principal and a new answer. Only for answers from memory:
+ * a first-seen token may never come back, and keying it into this WeakMap would keep it through
+ * young collections (see {@link resolutionOf}).
+ */
+const warmAnswers = new WeakMap<TokenInfo, Resolution>();
+function warmAnswerOf(token: CachedToken, user: UserRecord): Resolution {
+  const principal = principalOf(user);
+  const known = warmAnswers.get(token.info);
+  if (known?.principal === principal) return known;
+  const answer: Resolution = { principal, token: token.info, source: 'CACHE' };
+  warmAnswers.set(token.info, answer);
+  return answer;
 }
 
 /**

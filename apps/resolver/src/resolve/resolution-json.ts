@@ -1,13 +1,5 @@
 import type { Resolution, TokenInfo } from '@resolver/resolution';
 
-type TokenJson = ReturnType<typeof toTokenJson>;
-
-/**
- * Token infos come from the verified-token cache and are immutable, so each one's JSON (with
- * its RFC 3339 times) is built once, not on every warm request.
- */
-const tokenJson = new WeakMap<TokenInfo, TokenJson>();
-
 function toTokenJson(t: TokenInfo) {
   return {
     issuer: t.issuer,
@@ -22,15 +14,9 @@ function toTokenJson(t: TokenInfo) {
 
 /**
  * Resolution -> the proto-JSON shape of ResolveSubjectResponse (lowerCamelCase, RFC 3339 times).
- * `repeated`: the token was answered from memory, so it is seen again; its JSON is kept. A token
- * seen for the first time may never come back (a flood of new tokens): its JSON is not kept in
- * the WeakMap, where each new key is more work for every major GC.
+ * Built for each answer the route writes: a repeated token's answer is written once and its JSON
+ * kept by the route (resolve.route.ts), so nothing here is memoised.
  */
-export function toResolutionJson(r: Resolution, repeated: boolean) {
-  let token = tokenJson.get(r.token);
-  if (!token) {
-    token = toTokenJson(r.token);
-    if (repeated) tokenJson.set(r.token, token);
-  }
-  return { principal: r.principal, token, source: r.source };
+export function toResolutionJson(r: Resolution) {
+  return { principal: r.principal, token: toTokenJson(r.token), source: r.source };
 }

@@ -1,13 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  presentedFromFields,
-  type Principal,
-  type Resolution,
-  ResolveSubject,
-  type TokenInfo,
-} from '@resolver/resolution';
+import { presentedFromFields, type Resolution, ResolveSubject } from '@resolver/resolution';
 import { HttpErrorPath } from '../shared/errors/http-error-path';
 import { ClientCertificates } from '../transport/tls/client-certificates';
 import { RESOLUTION_RESPONSE_SCHEMA } from './resolution-schema';
@@ -27,11 +21,10 @@ import { toResolutionJson } from './resolution-json';
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
   /**
-   * A repeated token's answer as the route's serializer wrote it, by the cached token's info
-   * (which lives as long as its cache entry) and for one principal: a changed user is a new
-   * cached record, hence a new principal, and its answer is written again.
+   * A repeated token's answer as the route's serializer wrote it, by the answer's identity
+   * (`answerFromMemory` gives one object per cached token and principal).
    */
-  private readonly written = new WeakMap<TokenInfo, { principal: Principal; json: string }>();
+  private readonly written = new WeakMap<Resolution, string>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -76,14 +69,13 @@ export class ResolveRoute implements OnModuleInit {
    * whose content type says JSON without serializing it again.
    */
   private writtenAnswer(known: Resolution, reply: FastifyReply) {
-    const kept = this.written.get(known.token);
-    let json = kept?.principal === known.principal ? kept.json : undefined;
+    let json = this.written.get(known);
     if (json === undefined) {
-      const answer = toResolutionJson(known, true);
+      const answer = toResolutionJson(known);
       const written = reply.serialize(answer);
       // The schema's serializer writes a string; anything else is left to Fastify, as before.
       if (typeof written !== 'string') return answer;
-      this.written.set(known.token, { principal: known.principal, json: (json = written) });
+      this.written.set(known, (json = written));
     }
     reply.type(JSON_TYPE);
     return json;
@@ -119,7 +111,6 @@ export class ResolveRoute implements OnModuleInit {
           };
         },
       }),
-      false,
     );
   }
 }
