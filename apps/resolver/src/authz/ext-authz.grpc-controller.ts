@@ -14,7 +14,7 @@ import {
   ClientCertificates,
   type GrpcCertificateInput,
 } from '../transport/tls/client-certificates';
-import { GrpcLanes, sentAgain } from '../transport/grpc-lanes';
+import { GrpcLanes, keptResponse } from '../transport/grpc-lanes';
 import { throwLaneFault } from '../transport/lane-fault';
 import { type GatewayAnswer, GatewayAuthorizer } from './gateway-authorizer';
 
@@ -68,12 +68,6 @@ function okResponse(answer: Allowed): CheckResponse {
  */
 @Controller()
 export class ExtAuthzGrpcController {
-  /**
-   * The OK response of a shared answer (a cached principal's), built once: the encoder only
-   * reads it. Keyed only by shared answers, which live as long as their principal.
-   */
-  private readonly allowed = new WeakMap<Allowed, CheckResponse>();
-
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     private readonly authorizer: GatewayAuthorizer,
@@ -142,10 +136,11 @@ export class ExtAuthzGrpcController {
     };
   }
 
-  /** The OK response of a shared answer, built once (see {@link allowed}). */
+  /**
+   * The OK response of a shared answer (a cached principal's), built once and sent as it is
+   * (grpc-lanes.ts); only shared answers, which live as long as their principal, are keys.
+   */
   private okResponseOf(answer: Allowed): CheckResponse {
-    let response = this.allowed.get(answer);
-    if (!response) this.allowed.set(answer, (response = sentAgain(okResponse(answer))));
-    return response;
+    return keptResponse(answer, () => okResponse(answer));
   }
 }

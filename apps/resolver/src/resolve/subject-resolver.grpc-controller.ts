@@ -3,12 +3,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { REQUEST_ID_HEADER, requestIdFrom, TRACEPARENT } from '@resolver/observability';
-import {
-  presentedFromFields,
-  type Resolution,
-  ResolveSubject,
-  type TokenInfo,
-} from '@resolver/resolution';
+import { presentedFromFields, ResolveSubject } from '@resolver/resolution';
 import type {
   ResolveSubjectRequest__Output as ResolveSubjectRequest,
   ResolveSubjectResponse,
@@ -17,7 +12,7 @@ import {
   ClientCertificates,
   type GrpcCertificateInput,
 } from '../transport/tls/client-certificates';
-import { GrpcLanes, sentAgain } from '../transport/grpc-lanes';
+import { GrpcLanes, keptResponse } from '../transport/grpc-lanes';
 import { throwLaneFault } from '../transport/lane-fault';
 import { toResolveSubjectResponse } from './resolution-message';
 
@@ -27,9 +22,6 @@ const RESOLVE_SUBJECT_PATH = '/identity.v1.SubjectResolver/ResolveSubject';
 /** identity.v1.SubjectResolver: translates gRPC to the use case and back, nothing more. */
 @Controller()
 export class SubjectResolverGrpcController {
-  /** Keyed by the cached token's info, which lives as long as its cache entry. */
-  private readonly responses = new WeakMap<TokenInfo, Immutable<ResolveSubjectResponse>>();
-
   constructor(
     private readonly resolver: ResolveSubject,
     private readonly certificates: ClientCertificates,
@@ -54,20 +46,8 @@ export class SubjectResolverGrpcController {
       authorization: typeof authorization === 'string' ? authorization : undefined,
       transport: 'grpc',
     });
-    return resolution && this.sharedResponse(resolution);
-  }
-
-  /**
-   * A repeated token's response, built once per cached token and principal and then sent as it
-   * is (its encoding kept, grpc-lanes.ts). A changed user is a new cached record, hence a new
-   * principal object: the response is built again.
-   */
-  private sharedResponse(resolution: Resolution): Immutable<ResolveSubjectResponse> {
-    const known = this.responses.get(resolution.token);
-    if (known?.principal === resolution.principal) return known;
-    const response = sentAgain(toResolveSubjectResponse(resolution));
-    this.responses.set(resolution.token, response);
-    return response;
+    // Built once per answer and sent as it is (grpc-lanes.ts keeps its encoding).
+    return resolution && keptResponse(resolution, () => toResolveSubjectResponse(resolution));
   }
 
   @GrpcMethod('SubjectResolver', 'ResolveSubject')

@@ -1,4 +1,7 @@
-import { GrpcLanes, keepingEncodings, sentAgain } from './grpc-lanes';
+import { GrpcLanes, keepingEncodings, keptResponse } from './grpc-lanes';
+
+/** A response kept for a fresh answer object, as the controllers keep theirs. */
+const sentAgain = <T extends object>(response: T): T => keptResponse({}, () => response);
 
 /** A serializer that counts its calls and, like protobufjs, writes into a shared pool. */
 function countingSerializer() {
@@ -20,7 +23,7 @@ describe('kept encodings of shared gRPC answers', () => {
     const keep = keepingEncodings(serialize);
     const response = sentAgain({ principal: { id: 'u1' }, source: 'CACHE' });
     const first = keep(response);
-    expect(keep(response)).toBe(first);
+    expect(keep(sentAgain(response))).toBe(first);
     expect(keep(sentAgain(response))).toBe(first);
     expect(serialize).toHaveBeenCalledTimes(1);
     expect(JSON.parse(first.toString())).toEqual(response);
@@ -46,6 +49,23 @@ describe('kept encodings of shared gRPC answers', () => {
     expect(again).toBe(serialize.mock.results[1]?.value);
     for (const value of [null, undefined, 'text', 7]) keep(value);
     expect(serialize).toHaveBeenCalledTimes(6);
+  });
+
+  it('keeps one response per answer, and forgets one that cannot be encoded (a fault is never kept)', () => {
+    const answer = {};
+    let built = 0;
+    const build = () => ({ n: ++built });
+    const first = keptResponse(answer, build);
+    expect(keptResponse(answer, build)).toBe(first);
+    const failing = keepingEncodings(() => {
+      throw new Error('cannot encode');
+    });
+    expect(() => failing(first)).toThrow('cannot encode');
+    const again = keptResponse(answer, build);
+    expect(again).not.toBe(first);
+    expect(built).toBe(2);
+    const bytes = keepingEncodings(countingSerializer())(again);
+    expect(JSON.parse(bytes.toString())).toEqual({ n: 2 });
   });
 
   it('wraps a serializer once, however often a server is built around the same definition', () => {

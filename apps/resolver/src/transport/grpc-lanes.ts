@@ -32,19 +32,29 @@ export class GrpcLanes {
 }
 
 /**
- * Responses sent many times, by identity: a repeated token's answer is one shared object (see
- * {@link sentAgain}), and its protobuf encoding is kept beside it here once made. `null`: marked,
- * not yet encoded. A WeakMap, so an answer and its bytes go when its cache entry does.
+ * Responses sent many times: a repeated token's answer from the use case is one object (per
+ * cached token and principal), and the response built for it is kept here by that answer's
+ * identity, with its protobuf encoding once made. WeakMaps: a response and its bytes go when
+ * the answer does (with its cache entry).
  */
-const encodings = new WeakMap<object, Buffer | null>();
+const responses = new WeakMap<object, object>();
+/** Each kept response's answer, so a response that cannot be encoded is forgotten. */
+const answerOf = new WeakMap<object, object>();
+const encodings = new WeakMap<object, Buffer>();
 
 /**
- * Marks a shared response as sent again and again, so the server encodes it once (protobuf
- * encoding was about a sixth of what a warm call allocated, in a sampling heap profile of
- * warm ResolveSubject). Only for a response that is never mutated after it is shared.
+ * The response for `answer`, built once by `build` and then sent as it is, encoded once by the
+ * laned methods' serializer ({@link keepingEncodings}); protobuf encoding was about a sixth of
+ * what a warm call allocated. The response must never be mutated once built. One whose encoding
+ * fails is forgotten, so a fault is never kept: the next call builds it again.
  */
-export function sentAgain<T extends object>(response: T): T {
-  if (!encodings.has(response)) encodings.set(response, null);
+export function keptResponse<T extends object>(answer: object, build: () => T): T {
+  let response = responses.get(answer) as T | undefined;
+  if (!response) {
+    response = build();
+    responses.set(answer, response);
+    answerOf.set(response, answer);
+  }
   return response;
 }
 
@@ -52,20 +62,29 @@ type Serialize = (value: unknown) => Buffer;
 const keeping = new WeakSet<Serialize>();
 
 /**
- * A method's response serializer that keeps the encoding of every response marked
- * {@link sentAgain}, and encodes everything else as before. The kept bytes are a copy in their
- * own memory: the encoder's buffer may be a slice of a shared pool, which keeping would pin.
+ * A method's response serializer that keeps the encoding of every kept response
+ * ({@link keptResponse}), and encodes everything else as before. The kept bytes are a copy in
+ * their own memory: the encoder's buffer may be a slice of a shared pool, which keeping would pin.
  */
 export function keepingEncodings(serialize: Serialize): Serialize {
   if (keeping.has(serialize)) return serialize;
   const serializer: Serialize = (value) => {
-    const kept = typeof value === 'object' && value !== null ? encodings.get(value) : undefined;
+    if (typeof value !== 'object' || value === null) return serialize(value);
+    const kept = encodings.get(value);
     if (kept) return kept;
-    const bytes = serialize(value);
-    if (kept !== null) return bytes;
+    const answer = answerOf.get(value);
+    if (!answer) return serialize(value);
+    let bytes: Buffer;
+    try {
+      bytes = serialize(value);
+    } catch (error) {
+      responses.delete(answer);
+      answerOf.delete(value);
+      throw error;
+    }
     const own = Buffer.allocUnsafeSlow(bytes.length);
     bytes.copy(own);
-    encodings.set(value as object, own);
+    encodings.set(value, own);
     return own;
   };
   keeping.add(serializer);
