@@ -12,6 +12,7 @@ import { clientAuthenticator } from './client-auth';
 import {
   type EndpointResponse,
   IntrospectionClient,
+  MAX_CACHED_ANSWERS,
   postForm,
   type SendForm,
 } from './introspection-client';
@@ -206,6 +207,34 @@ describe('IntrospectionClient', () => {
     expect(await client.introspect('tok', 'h')).toMatchObject({ cached: true, stale: true });
     clock.advance(60_000); // past exp
     expect((await reasonOf(client.introspect('tok', 'h')))[0]).toBe('INTROSPECTION_UNAVAILABLE');
+  });
+
+  it('holds at most MAX_CACHED_ANSWERS answers, the oldest going first; a repeated token keeps its newest', async () => {
+    const endpoint = fakeEndpoint((form) =>
+      json({ active: form.get('token') !== 'gone', exp: nowS + 300, sub: form.get('token') }),
+    );
+    const { client } = await clientWith(endpoint.send);
+    await client.introspect('first', 'h-first');
+    await reasonOf(client.introspect('gone', 'h-gone')); // an inactive answer, held too
+    for (let i = 0; i < MAX_CACHED_ANSWERS * 2; i++) {
+      await client.introspect(`t${i}`, `h${i}`);
+      if (i % 1000 === 0) await client.introspect('first', 'h-first'); // fresh: from the cache
+      expect(client.heldAnswers).toBeLessThanOrEqual(MAX_CACHED_ANSWERS);
+    }
+    // The newest half is always held; the first answers were dropped and are asked again.
+    expect(client.hasFreshAnswer(`h${MAX_CACHED_ANSWERS * 2 - 1}`)).toBe(true);
+    expect(client.hasFreshAnswer(`h${MAX_CACHED_ANSWERS * 2 - MAX_CACHED_ANSWERS / 2}`)).toBe(true);
+    expect(client.hasFreshAnswer('h0')).toBe(false);
+    expect(client.hasFreshAnswer('h-gone')).toBe(false);
+    const asked = (t: string) => endpoint.calls.filter((c) => c.form.get('token') === t).length;
+    expect(asked('t1')).toBe(1);
+    // Looked up 20 times, asked again only after its answer aged out of the bound.
+    expect(asked('first')).toBeLessThanOrEqual(
+      1 + (MAX_CACHED_ANSWERS * 2) / (MAX_CACHED_ANSWERS / 2),
+    );
+    const calls = endpoint.calls.length;
+    await client.introspect('t0', 'h0');
+    expect(endpoint.calls.length).toBe(calls + 1);
   });
 
   it('concurrent requests for one token share one call; peek never writes the cache', async () => {
