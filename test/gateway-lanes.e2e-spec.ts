@@ -353,6 +353,28 @@ describe('gateway lanes: the warm answer below the framework, equal to the route
     });
   });
 
+  it('counts each cache lookup once on every surface: a new token one miss, a repeat one hit', async () => {
+    // The warm answer's lookups count only when it answers; a request it leaves to the full
+    // path is counted there (it was counted in both: two misses per new token).
+    const surfaces: [string, (t: string) => Promise<unknown>][] = [
+      ['POST /v1/resolve', (t) => app.resolveHttp({ token: t })],
+      ['/v1/authz', (t) => raw(app.resolver.httpUrl, '/v1/authz', { headers: bearer(t) })],
+      ['ResolveSubject', (t) => app.resolveGrpc({ token: t })],
+      ['Check', (t) => extAuthz.check(bearer(t))],
+    ];
+    for (const [surface, send] of surfaces) {
+      const t = await token('alice');
+      const before = await cacheCounts();
+      await send(t);
+      const afterNew = await cacheCounts();
+      await send(t);
+      const afterRepeat = await cacheCounts();
+      expect([surface, delta(before, afterNew)]).toEqual([surface, [0, 1, 1, 0]]);
+      expect([surface, delta(afterNew, afterRepeat)]).toEqual([surface, [1, 0, 1, 0]]);
+    }
+    expect(laneAnswers + checkLane + resolveLane).toBe(3); // the three lanes' repeats
+  });
+
   it('once shutdown begins, the route answers and closes each connection', async () => {
     const authorization = `Bearer ${await token('alice')}`;
     await raw(app.resolver.httpUrl, '/v1/authz', { headers: { authorization } });
@@ -372,6 +394,23 @@ describe('gateway lanes: the warm answer below the framework, equal to the route
     const line = text.split('\n').find((l) => pattern.test(l));
     return line ? Number(line.split(' ').pop()) : 0;
   }
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+  /** Token hits, token misses, user hits, user misses. */
+  async function cacheCounts(): Promise<number[]> {
+    const text = (await raw(app.resolver.httpUrl, '/metrics')).body;
+    const count = (cache: string, result: string) => {
+      const prefix = `resolver_cache_requests_total{cache="${cache}",result="${result}"} `;
+      const line = text.split('\n').find((l) => l.startsWith(prefix));
+      return line ? Number(line.slice(prefix.length)) : 0;
+    };
+    return [
+      count('token', 'hit'),
+      count('token', 'miss'),
+      count('user', 'hit'),
+      count('user', 'miss'),
+    ];
+  }
+  const delta = (a: number[], b: number[]) => b.map((v, i) => v - (a[i] as number));
   function resolvedCount(transport: string): Promise<number> {
     return metricValue(
       new RegExp(

@@ -3,6 +3,7 @@ import type { FixedClock, ResolverMetrics } from '@resolver/observability';
 import { isResolutionError, REASON_CODES, type ReasonCode } from '@resolver/reasons';
 import type { TokenVerifier } from '@resolver/tokens';
 import { SubjectCaches } from './cache/subject-caches';
+import * as tokenSteps from './pipeline/token-steps';
 import { ResolveSubject } from './resolve-subject';
 import type {
   InMemoryRevocationRepository,
@@ -177,6 +178,45 @@ describe('ResolveSubject (unit: in-memory stores, fixed clock, static keys)', ()
     expect(ask(token)).toBeUndefined();
     expect(await outcome(token)).toBe('TOKEN_REVOKED');
     expect(await count()).toBe(5);
+  });
+
+  it('answerFromMemory then resolve: one extraction and one counted lookup per credential', async () => {
+    const cacheCount = async (cache: string, result: string) => {
+      const prefix = `resolver_cache_requests_total{cache="${cache}",result="${result}"} `;
+      const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith(prefix));
+      return line ? Number(line.slice(prefix.length)) : 0;
+    };
+    users.seed({ link: { issuer: HS, subject: 'once' } });
+    users.seed({ link: { issuer: HS, subject: 'twice' } });
+    const a = hs({ sub: 'once', jti: 'once-1' });
+    const b = hs({ sub: 'twice', jti: 'twice-1' });
+    const extracts = jest.spyOn(tokenSteps, 'extract');
+    try {
+      const misses = await cacheCount('token', 'miss');
+      // Not answered from memory: resolve takes the same credential up, not extracted again.
+      expect(resolver.answerFromMemory({ authorization: `Bearer ${a}`, transport: 'http' })).toBe(
+        undefined,
+      );
+      const first = await resolver.resolve({ authorization: `Bearer ${a}`, transport: 'http' });
+      expect(first.token.subject).toBe('once');
+      expect(extracts).toHaveBeenCalledTimes(1);
+      expect(await cacheCount('token', 'miss')).toBe(misses + 1);
+      // Another credential than the one left unanswered is extracted for itself.
+      expect(resolver.answerFromMemory({ token: b, transport: 'grpc' })).toBeUndefined();
+      expect((await resolver.resolve({ token: a, transport: 'grpc' })).token.subject).toBe('once');
+      expect((await resolver.resolve({ token: b, transport: 'grpc' })).token.subject).toBe('twice');
+      expect(extracts).toHaveBeenCalledTimes(4);
+      expect(await cacheCount('token', 'miss')).toBe(misses + 2);
+      // Answered from memory: one hit each, counted by the answer alone.
+      const hits = [await cacheCount('token', 'hit'), await cacheCount('user', 'hit')];
+      expect(resolver.answerFromMemory({ token: b, transport: 'http' })?.source).toBe('CACHE');
+      expect([await cacheCount('token', 'hit'), await cacheCount('user', 'hit')]).toEqual([
+        (hits[0] as number) + 1,
+        (hits[1] as number) + 1,
+      ]);
+    } finally {
+      extracts.mockRestore();
+    }
   });
 
   it('answerFromMemory: one answer object per cached token and principal, a new one for a changed user', async () => {

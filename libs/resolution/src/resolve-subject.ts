@@ -66,6 +66,15 @@ export class ResolveSubject {
    */
   private readonly inFlight = Object.create(null) as Record<string, Promise<void>>;
 
+  /**
+   * The credential {@link answerFromMemory} extracted (and hashed) and could not answer: every
+   * transport goes on to {@link resolve} with the same request at once, which takes it up rather
+   * than extracting again. Extraction depends on the credential alone, so a match is the same
+   * result; {@link resolve} forgets it either way (no token is kept past its request).
+   */
+  private unanswered:
+    { token: unknown; authorization: string | undefined; ctx: PipelineContext } | undefined;
+
   constructor(
     @Inject(RESOLVER_CONFIG) private readonly config: ResolverConfig,
     verifier: TokenVerifier,
@@ -105,15 +114,25 @@ export class ResolveSubject {
     let ctx: PipelineContext;
     try {
       ctx = extract(request.token, request.authorization, this.env);
-      tokenCache.run(ctx, this.env);
     } catch {
       return undefined;
     }
-    const cached = ctx.cached;
-    if (!cached || needsBinding(cached, ctx.scheme) || !jtiClearInMemory(this.caches, cached))
+    // Lookups that count nothing unless they answer: the full path asks (and counts) again.
+    const found = this.caches.findWarm(ctx.hash);
+    const cached = found?.token;
+    const user = found?.user;
+    if (
+      !cached ||
+      !user ||
+      (cached.expiresAtMs !== undefined && cached.expiresAtMs <= this.env.nowMs()) ||
+      needsBinding(cached, ctx.scheme) ||
+      !jtiClearInMemory(this.caches, cached) ||
+      !passesWarm(cached, user)
+    ) {
+      this.unanswered = { token: request.token, authorization: request.authorization, ctx };
       return undefined;
-    const user = this.caches.getUser(cached.userKey);
-    if (!user || !passesWarm(cached, user)) return undefined;
+    }
+    this.caches.countWarmHit();
     const resolution = warmAnswerOf(cached, user);
     this.metrics.record(
       request.transport,
@@ -123,6 +142,16 @@ export class ResolveSubject {
     );
     this.metrics.recordFormat(cached.format, undefined);
     return resolution;
+  }
+
+  private extractFor(request: ResolveRequest): PipelineContext {
+    const last = this.unanswered;
+    this.unanswered = undefined;
+    if (last && last.token === request.token && last.authorization === request.authorization) {
+      const { raw, hash, scheme } = last.ctx;
+      return { raw, hash, phase: 'request', scheme };
+    }
+    return extract(request.token, request.authorization, this.env);
   }
 
   /** Resolves the caller behind a token, or throws a {@link ResolutionError}. */
@@ -137,7 +166,7 @@ export class ResolveSubject {
         ? spans.sync('extract', 'request', () =>
             extract(request.token, request.authorization, this.env),
           )
-        : extract(request.token, request.authorization, this.env);
+        : this.extractFor(request);
       ctx.presented = request.presented;
       this.askTokenCache(ctx);
       const cached = ctx.cached;

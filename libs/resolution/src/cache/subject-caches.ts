@@ -106,6 +106,24 @@ export class SubjectCaches {
     return this.users.get(key, this.now());
   }
 
+  /**
+   * The warm answer's lookups, not counted: a request they cannot answer goes on to the full
+   * path, whose lookups count (counting both times made every new token two misses). The
+   * answer, once made, counts its two hits ({@link countWarmHit}).
+   */
+  findWarm(hash: string): { token: CachedToken; user: UserRecord | undefined } | undefined {
+    if (!this.coherent) return undefined;
+    const now = this.now();
+    const token = this.tokens.find(hash, now);
+    return token && { token, user: this.users.find(token.userKey, now) };
+  }
+
+  /** Counts the token and user hits of an answer made from {@link findWarm}'s entries. */
+  countWarmHit(): void {
+    this.tokens.countHit();
+    this.users.countHit();
+  }
+
   putUser(k: string, user: UserRecord): void {
     if (!this.coherent || this.users.maxEntries <= 0) return;
     this.users.set(k, user, this.now() + this.config.cache.users.ttlSeconds * 1000);

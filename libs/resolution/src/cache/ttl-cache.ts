@@ -47,19 +47,30 @@ export class TtlCache<K, V> {
   }
 
   get(key: K, now: number): V | undefined {
+    const value = this.find(key, now);
+    if (value === undefined) this.observer.miss();
+    else this.observer.hit();
+    return value;
+  }
+
+  /**
+   * {@link get} without counting: a lookup that is counted only once it is known to answer
+   * (see {@link countHit}), or else is asked again by a lookup that counts.
+   */
+  find(key: K, now: number): V | undefined {
     const entry = this.entries.get(key);
-    if (!entry) {
-      this.observer.miss();
-      return undefined;
-    }
+    if (!entry) return undefined;
     if (entry.expiresAt <= now) {
       this.entries.delete(key);
-      this.observer.miss();
       return undefined;
     }
     entry.used = true;
-    this.observer.hit();
     return entry.value;
+  }
+
+  /** Counts a hit that {@link find} found. */
+  countHit(): void {
+    this.observer.hit();
   }
 
   /** Looks without counting or marking the entry used (diagnosis). */
