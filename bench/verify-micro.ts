@@ -135,6 +135,8 @@ async function subject(alg: string): Promise<Subject> {
   ).issuers[0] as IssuerConfig;
   const keys: KeySource = {
     keysFor: () => Promise.resolve([jwk]),
+    // Held, as a fetched key set is between refreshes: the key step answers with no promise.
+    heldKeys: () => [jwk],
     state: () => ({ kind: 'jwks', status: 'ok', keyIds: [], degraded: false }),
   };
   const tokens: string[] = [];

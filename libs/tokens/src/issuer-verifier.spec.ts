@@ -167,7 +167,7 @@ describe('the key step', () => {
     expect(() => holding.candidateKeys(decoded(rs256.token))).toThrow(
       expect.objectContaining({ reason: 'SIGNING_KEY_NOT_FOUND' }),
     );
-    const fetching = issuerOf({ keysFor: async () => [other], state });
+    const fetching = issuerOf({ heldKeys: () => undefined, keysFor: async () => [other], state });
     await expect(fetching.candidateKeys(decoded(rs256.token))).rejects.toMatchObject({
       reason: 'SIGNING_KEY_NOT_FOUND',
     });

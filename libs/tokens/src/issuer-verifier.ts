@@ -93,7 +93,7 @@ export class IssuerVerifier {
   // answered synchronously, so a new token's key step costs no promise.
   candidateKeys(decoded: DecodedToken): readonly JWK[] | Promise<readonly JWK[]> {
     const kid = decoded.header.kid as string | undefined;
-    const held = this.keys.heldKeys?.(kid);
+    const held = this.keys.heldKeys(kid);
     if (held) return this.candidatesAmong(held, decoded);
     return this.keys.keysFor(kid).then((keys) => this.candidatesAmong(keys, decoded));
   }

@@ -35,9 +35,9 @@ export interface KeySource {
   /**
    * What {@link keysFor} would answer for this `kid` without waiting, or undefined when only it
    * can answer (a fetch to wait for, an error to throw). Lets a new token's key step finish with
-   * no promise when the keys are held (nearly always); a source without it is always asked.
+   * no promise when the keys are held (nearly always).
    */
-  heldKeys?(kid: string | undefined): readonly JWK[] | undefined;
+  heldKeys(kid: string | undefined): readonly JWK[] | undefined;
   state(): KeySourceState;
 }
 

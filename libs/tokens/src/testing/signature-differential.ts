@@ -57,6 +57,7 @@ const config = buildConfig(
 // The candidate keys are handed to the step directly; no key source is ever asked.
 const noKeys: KeySource = {
   keysFor: () => Promise.reject(new Error('not used')),
+  heldKeys: () => undefined,
   state: () => ({ kind: 'jwks', status: 'ok', keyIds: [], degraded: false }),
 };
 const clock = new FixedClock(new Date('2026-12-01T12:00:00Z'));
