@@ -6,6 +6,8 @@ import {
   isCanonicalBase64url,
   MAX_JSON_DEPTH,
   own,
+  ownData,
+  ownParsed,
 } from './compact-token';
 
 const seg = (v: unknown) =>
@@ -119,6 +121,33 @@ describe('decodeCompactToken', () => {
     expect((decoded.payload as Record<string, unknown>).tid).toBeUndefined();
     expect(own(decoded.payload, 'cnf')).toEqual(Object.assign(Object.create(null), { jkt: 'x' }));
     expect(own({}, 'toString')).toBeUndefined();
+  });
+});
+
+describe('ownParsed: ownData made in place', () => {
+  /** Every object's prototype at every depth, in order: null for objects, arrays their own. */
+  const prototypes = (v: unknown): unknown[] =>
+    typeof v !== 'object' || v === null
+      ? []
+      : [
+          Object.getPrototypeOf(v),
+          ...(Array.isArray(v) ? v : Object.values(v)).flatMap(prototypes),
+        ];
+
+  it('gives the objects ownData copies, prototypes included, for any JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (json) => {
+        const text = JSON.stringify(json);
+        const made = ownParsed(JSON.parse(text));
+        const copied = ownData(JSON.parse(text));
+        expect(made).toEqual(copied);
+        expect(prototypes(made)).toEqual(prototypes(copied));
+        expect(JSON.stringify(made)).toBe(text);
+      }),
+    );
+    const polluted = ownParsed(JSON.parse('{"__proto__":{"tid":"acme"},"a":[{"__proto__":1}]}'));
+    expect(Object.hasOwn(polluted as object, '__proto__')).toBe(true);
+    expect((polluted as Record<string, unknown>).tid).toBeUndefined();
   });
 });
 
