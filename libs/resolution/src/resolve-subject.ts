@@ -70,7 +70,8 @@ export class ResolveSubject {
    * The credential {@link answerFromMemory} extracted (and hashed) and could not answer: every
    * transport goes on to {@link resolve} with the same request at once, which takes it up rather
    * than extracting again. Extraction depends on the credential alone, so a match is the same
-   * result; {@link resolve} forgets it either way (no token is kept past its request).
+   * result. Held only until the next {@link resolve} (which forgets it, matched or not) or the
+   * next credential left unanswered: one token at most, never past the next request.
    */
   private unanswered:
     { token: unknown; authorization: string | undefined; ctx: PipelineContext } | undefined;
