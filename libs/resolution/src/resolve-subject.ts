@@ -119,9 +119,8 @@ export class ResolveSubject {
       return undefined;
     }
     // Lookups that count nothing unless they answer: the full path asks (and counts) again.
-    const found = this.caches.findWarm(ctx.hash);
-    const cached = found?.token;
-    const user = found?.user;
+    const cached = this.caches.findToken(ctx.hash);
+    const user = cached && this.caches.findUser(cached.userKey);
     if (
       !cached ||
       !user ||

@@ -111,14 +111,16 @@ export class SubjectCaches {
    * path, whose lookups count (counting both times made every new token two misses). The
    * answer, once made, counts its two hits ({@link countWarmHit}).
    */
-  findWarm(hash: string): { token: CachedToken; user: UserRecord | undefined } | undefined {
-    if (!this.coherent) return undefined;
-    const now = this.now();
-    const token = this.tokens.find(hash, now);
-    return token && { token, user: this.users.find(token.userKey, now) };
+  findToken(hash: string): CachedToken | undefined {
+    return this.coherent ? this.tokens.find(hash, this.now()) : undefined;
   }
 
-  /** Counts the token and user hits of an answer made from {@link findWarm}'s entries. */
+  /** {@link findToken}'s user side: a {@link userCacheKey}, not counted. */
+  findUser(key: string): UserRecord | undefined {
+    return this.coherent ? this.users.find(key, this.now()) : undefined;
+  }
+
+  /** Counts the token and user hits of an answer made from {@link findToken}'s entries. */
   countWarmHit(): void {
     this.tokens.countHit();
     this.users.countHit();
