@@ -53,7 +53,9 @@ function comparable(headers: IncomingHttpHeaders): Record<string, unknown> {
  * The gateway lanes (apps/resolver/src/authz/forward-auth-lane.ts, transport/grpc-lanes.ts): a
  * repeated token of a cached user is answered below the framework, with exactly the answer the
  * framework's route gives; everything else — a new token, a refusal, a request with a body, an
- * odd target, shutdown — is left to the route, which answers it as it always has.
+ * odd target, shutdown — is left to the route, which answers it as it always has. One file past
+ * 400 lines, on purpose: every test compares a lane's answer with the route's of the same app
+ * (and the counts its metrics keep), so they share one running resolver and its database.
  */
 describe('gateway lanes: the warm answer below the framework, equal to the route', () => {
   let idp: JwksServer;

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RESOLVER_CONFIG, type ResolverConfig } from '@resolver/config';
-import {
-  ProofReplayRepository,
-  RevocationRepository,
-  type UserRecord,
-  UserRepository,
-} from '@resolver/identity';
+import { ProofReplayRepository, RevocationRepository, UserRepository } from '@resolver/identity';
 import {
   activeTraceId,
   Clock,
@@ -25,24 +20,17 @@ import {
   processBehindSince,
   withDeadline,
 } from './deadline';
-import { type CachedToken, SubjectCaches } from './cache/subject-caches';
+import { SubjectCaches } from './cache/subject-caches';
+import { answer, passesWarm, resolutionOf, warmAnswerOf } from './answers';
 import type { PipelineContext } from './pipeline/context';
 import { LiveEnv } from './pipeline/live-env';
 import { needsBinding } from './pipeline/binding-step';
-import { checkWarm, runPipeline } from './pipeline/pipeline';
+import { runPipeline } from './pipeline/pipeline';
 import { PipelineSpans } from './pipeline/pipeline-spans';
 import { required } from './pipeline/step';
 import { extract, tokenCache } from './pipeline/token-steps';
 import { jtiClearInMemory } from './pipeline/user-steps';
-import type {
-  ForTheLog,
-  GatewayContext,
-  Principal,
-  Resolution,
-  ResolutionSource,
-  ResolveRequest,
-  TokenInfo,
-} from './resolution';
+import type { ForTheLog, GatewayContext, Resolution, ResolveRequest } from './resolution';
 
 /**
  * The ResolveSubject use case: one pipeline for every transport. It runs the pipeline's named
@@ -329,86 +317,4 @@ function boundedContext(context: GatewayContext | undefined): Record<string, str
       v.slice(0, MAX_CONTEXT_VALUE),
     ]);
   return entries.length ? Object.fromEntries(entries) : undefined;
-}
-
-/**
- * The warm path's answer: the pipeline's own checks of a token and its user (unless the caller
- * ran them, each in its span), then the answer.
- */
-function answer(
-  token: CachedToken,
-  user: UserRecord,
-  source: ResolutionSource,
-  check: boolean,
-): Resolution {
-  if (check) checkWarm(token, user);
-  return resolutionOf(token, user, source);
-}
-
-/** Whether a cached token and its cached user pass the warm path's checks (no refusal here). */
-function passesWarm(token: CachedToken, user: UserRecord): boolean {
-  try {
-    checkWarm(token, user);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The answer for a user every check passed. */
-function resolutionOf(token: CachedToken, user: UserRecord, source: ResolutionSource): Resolution {
-  // Memoised only for a record from the user cache, which is seen again. A record just read
-  // from the store is usually garbage after this answer; keyed into a long-lived WeakMap it
-  // would be kept through young collections (in a reproduction, fresh keys and values in an old
-  // WeakMap turned 0 major GCs into 116).
-  return {
-    principal: source === 'CACHE' ? principalOf(user) : toPrincipal(user),
-    token: token.info,
-    source,
-  };
-}
-
-/**
- * The answer from memory for a repeated token, one object per cached token and principal: the
- * transports keep what they write for it (JSON, protobuf bytes) by its identity. A changed user
- * is a new cached record, hence a new principal and a new answer. Only for answers from memory:
- * a first-seen token may never come back, and keying it into this WeakMap would keep it through
- * young collections (see {@link resolutionOf}).
- */
-const warmAnswers = new WeakMap<TokenInfo, Resolution>();
-function warmAnswerOf(token: CachedToken, user: UserRecord): Resolution {
-  const principal = principalOf(user);
-  const known = warmAnswers.get(token.info);
-  if (known?.principal === principal) return known;
-  const answer: Resolution = { principal, token: token.info, source: 'CACHE' };
-  warmAnswers.set(token.info, answer);
-  return answer;
-}
-
-/**
- * A cached user record's principal, built once per record: cached records are shared and never
- * mutated (a change replaces the record), so the principal can be shared with them.
- */
-const principals = new WeakMap<UserRecord, Principal>();
-function principalOf(user: UserRecord): Principal {
-  let principal = principals.get(user);
-  if (!principal) principals.set(user, (principal = toPrincipal(user)));
-  return principal;
-}
-
-function toPrincipal(user: UserRecord): Principal {
-  const attributes: Record<string, string> = {};
-  for (const [k, v] of Object.entries(user.attributes))
-    attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return {
-    id: user.id,
-    kind: user.kind,
-    tenantId: user.tenant,
-    email: user.email ?? '',
-    username: user.username ?? '',
-    displayName: user.displayName ?? '',
-    roles: user.roles,
-    status: user.status,
-    attributes,
-  };
 }
