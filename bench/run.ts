@@ -63,24 +63,17 @@ async function main(): Promise<void> {
     const prep = { o, idp, file };
     const cachedResolver = servers.has('main') || servers.has('nocap');
     const jobs: MintJob[] = [
-      ...(cachedResolver
+      // Every baseline is warmed with these too, whichever servers the scenarios start (a run of
+      // `--scenarios store` alone failed for want of them).
+      { key: idp.es256, iss: ISS, subjects: cachedSubjects(o.users), file: file('prime.txt') },
+      ...(cachedResolver && o.flood > 0
         ? [
             {
               key: idp.es256,
               iss: ISS,
-              subjects: cachedSubjects(o.users),
-              file: file('prime.txt'),
+              subjects: randomUsers(o.flood, o.users),
+              file: file('flood.txt'),
             },
-            ...(o.flood > 0
-              ? [
-                  {
-                    key: idp.es256,
-                    iss: ISS,
-                    subjects: randomUsers(o.flood, o.users),
-                    file: file('flood.txt'),
-                  },
-                ]
-              : []),
           ]
         : []),
       ...scenarios.flatMap((s) => s.mint?.(prep) ?? []),
