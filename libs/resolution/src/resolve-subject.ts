@@ -28,7 +28,7 @@ import { needsBinding } from './pipeline/binding-step';
 import { runPipeline } from './pipeline/pipeline';
 import { PipelineSpans } from './pipeline/pipeline-spans';
 import { required } from './pipeline/step';
-import { extract, tokenCache } from './pipeline/token-steps';
+import { extract, tokenCache, unexpired } from './pipeline/token-steps';
 import { jtiClearInMemory } from './pipeline/user-steps';
 import type { ForTheLog, GatewayContext, Resolution, ResolveRequest } from './resolution';
 
@@ -107,16 +107,12 @@ export class ResolveSubject {
       return undefined;
     }
     // Lookups that count nothing unless they answer: the full path asks (and counts) again.
-    const cached = this.caches.findToken(ctx.hash);
-    const user = cached && this.caches.findUser(cached.userKey);
-    if (
-      !cached ||
-      !user ||
-      (cached.expiresAtMs !== undefined && cached.expiresAtMs <= this.env.nowMs()) ||
-      needsBinding(cached, ctx.scheme) ||
-      !jtiClearInMemory(this.caches, cached) ||
-      !passesWarm(cached, user)
-    ) {
+    const cached = unexpired(this.caches.findToken(ctx.hash), this.env.nowMs());
+    const user =
+      cached && !needsBinding(cached, ctx.scheme) && jtiClearInMemory(this.caches, cached)
+        ? this.caches.findUser(cached.userKey)
+        : undefined;
+    if (!cached || !user || !passesWarm(cached, user)) {
       this.unanswered = { token: request.token, authorization: request.authorization, ctx };
       return undefined;
     }

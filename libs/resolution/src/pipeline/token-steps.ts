@@ -5,7 +5,7 @@ import { MAX_SESSION_ID_LENGTH } from '@resolver/policy';
 import { extractCredential } from '../bearer';
 import { bindingOf } from './binding-step';
 import { introspectOpaque } from './introspection-step';
-import { userCacheKey } from '../cache/subject-caches';
+import { type CachedToken, userCacheKey } from '../cache/subject-caches';
 import type { TokenInfo } from '../resolution';
 import { lookupKeyOf, subjectFor } from '../subject-key';
 import type { PipelineContext, PipelineEnv } from './context';
@@ -39,12 +39,18 @@ export const tokenCache = {
   stage: 'token',
   // Synchronous by type: the warm path calls it directly, with no await.
   run(ctx: PipelineContext, env: PipelineEnv): void {
-    const token = env.caches.getToken(ctx.hash);
-    ctx.cached =
-      token?.expiresAtMs !== undefined && token.expiresAtMs <= env.nowMs() ? undefined : token;
+    ctx.cached = unexpired(env.caches.getToken(ctx.hash), env.nowMs());
     ctx.token = ctx.cached;
   },
 } as const satisfies Step;
+
+/**
+ * A cached token while its `exp` has not passed (the entry's own deadline is capped, not always
+ * `exp`): what the verified-token cache answers, here and in the warm answer's own lookup.
+ */
+export function unexpired(token: CachedToken | undefined, nowMs: number): CachedToken | undefined {
+  return token?.expiresAtMs !== undefined && token.expiresAtMs <= nowMs ? undefined : token;
+}
 
 /**
  * Format: what the token is, by its shape alone (JWS, JWE, PASETO v4.public, or opaque); a
