@@ -100,7 +100,9 @@ export class TtlCache<K, V> {
    */
   private makeRoom(): void {
     while (this.entries.size >= this.maxEntries) {
-      if (this.head >= this.order.length) this.compact(); // never expected: rebuilt, not stuck
+      // Every live entry is queued at or after `head`, so this never runs out while the map is
+      // full; if it did, one entry over the bound beats a loop that never ends.
+      if (this.head >= this.order.length) break;
       const entry = this.order[this.head];
       this.order[this.head++] = undefined;
       if (entry === undefined || this.entries.get(entry.key) !== entry) continue;
@@ -127,11 +129,6 @@ export class TtlCache<K, V> {
     for (let i = this.head; i < this.order.length; i++) {
       const entry = this.order[i];
       if (entry !== undefined && this.entries.get(entry.key) === entry) live.push(entry);
-    }
-    // Entries the order lost (none, unless a bug): at the back, so none is ever unreachable.
-    if (live.length < this.entries.size) {
-      const queued = new Set(live);
-      for (const entry of this.entries.values()) if (!queued.has(entry)) live.push(entry);
     }
     this.order = live;
     this.head = 0;
