@@ -2,7 +2,7 @@ import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { compactDecrypt, errors } from 'jose';
 import type { DecryptionConfig, IssuerConfig } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
-import { checkJsonStructure, decodeJsonObject, ownParsed } from '../compact-token';
+import { checkJsonStructure, decodeJsonObject, ownData } from '../compact-token';
 import { classifyTokenFormat } from './token-format';
 
 /**
@@ -168,7 +168,7 @@ function jsonClaims(text: string): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ResolutionError('TOKEN_MALFORMED', 'the decrypted payload is not a JSON object');
-  return ownParsed(value) as Record<string, unknown>;
+  return ownData(value) as Record<string, unknown>;
 }
 
 /** jose's refusal as a reason; never a library message about the key. */

@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IssuerConfig, PasetoPolicy } from '@resolver/config';
 import { ResolutionError } from '@resolver/reasons';
-import { checkJsonStructure, ownParsed } from '../compact-token';
+import { checkJsonStructure, ownData } from '../compact-token';
 import { MAX_TIME_SECONDS, MIN_TIME_SECONDS } from '../claim-checks';
 import { PASETO_V4_PUBLIC } from './token-format';
 
@@ -69,7 +69,7 @@ function jsonObject(bytes: Buffer, what: string): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ResolutionError('TOKEN_MALFORMED', `PASETO ${what} is not a JSON object`);
-  return ownParsed(value) as Record<string, unknown>;
+  return ownData(value) as Record<string, unknown>;
 }
 
 /**

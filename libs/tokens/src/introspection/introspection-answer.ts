@@ -18,8 +18,8 @@ export function unavailable(message: string): ResolutionError {
 
 /**
  * Reads an answer's body as RFC 7662 says it is: one JSON object, `active` a boolean. The JSON
- * is checked for structure first (no duplicate member names, bounded depth), then copied into
- * null-prototype objects by own keys, so `__proto__` or `constructor` in it stay plain data and
+ * is checked for structure first (no duplicate member names, bounded depth), then its objects
+ * are made null-prototype (`ownData`), so `__proto__` or `constructor` in it stay plain data and
  * nothing the endpoint did not send reads through to `Object.prototype`. Anything else (not
  * JSON, not an object, `active` missing or `"true"`) is a failing endpoint:
  * INTROSPECTION_UNAVAILABLE, never a "no" and never a "yes".
